@@ -1,0 +1,43 @@
+//! The command line of SPEC §3.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "thaiid-agent",
+    version,
+    about = "Reads the Thai national ID card for SSO login"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Read the card in the first reader that has one.
+    Read(ReadArgs),
+    /// List the card readers and whether each holds a card.
+    Readers {
+        /// Print JSON: [{"name", "card_present"}].
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ReadArgs {
+    /// Print the card JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Also read the photo and write its JPEG to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub photo: Option<PathBuf>,
+    /// Read the card in this reader only.
+    #[arg(long, value_name = "NAME")]
+    pub reader: Option<String>,
+    /// Wait up to SECONDS for a reader and a card.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub wait: f64,
+}

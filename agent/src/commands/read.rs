@@ -1,0 +1,34 @@
+//! `thaiid-agent read`.
+
+use crate::cli::ReadArgs;
+use crate::error::AgentError;
+use crate::smartcard::{read_card, wait_for_card};
+use crate::summary::summary;
+use std::time::Duration;
+use thaiid_protocol::layout::Field;
+use thaiid_protocol::ReadPlan;
+
+pub fn run(args: &ReadArgs) -> Result<(), AgentError> {
+    let context = pcsc::Context::establish(pcsc::Scope::User)?;
+    let wait = Duration::try_from_secs_f64(args.wait).unwrap_or(Duration::ZERO);
+    let reader = wait_for_card(&context, args.reader.as_deref(), wait)?;
+    let fields: &[Field] = match args.photo {
+        Some(_) => &Field::ALL,
+        None => &Field::TEXT,
+    };
+    let card = read_card(&context, &reader, &ReadPlan::new(fields))?.decode()?;
+    if let (Some(path), Some(photo)) = (&args.photo, &card.photo) {
+        std::fs::write(path, photo.jpeg()).map_err(|source| AgentError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let output = match args.json {
+        true => {
+            serde_json::to_string_pretty(&card).expect("the card model always serializes") + "\n"
+        }
+        false => summary(&card),
+    };
+    print!("{output}");
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The PC/SC side of the agent: readers, waiting for a card, reading it.
+//! Every call here blocks; async code must run it on its own thread.
+
+mod channel;
+mod read;
+mod readers;
+
+pub use read::read_card;
+pub use readers::{list_readers, wait_for_card};

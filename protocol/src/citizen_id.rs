@@ -1,0 +1,100 @@
+//! The 13-digit citizen ID and its check digit.
+
+use crate::decode::{DecodeError, Problem};
+use crate::layout::Field;
+use std::fmt;
+
+/// A citizen ID as printed on the card: 13 ASCII digits, check digit not yet judged.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CitizenId([u8; 13]);
+
+impl CitizenId {
+    pub fn parse(text: &str) -> Result<CitizenId, DecodeError> {
+        let not_digits = || {
+            Problem::NotDigits {
+                text: text.to_owned(),
+            }
+            .at(Field::CitizenId)
+        };
+        let digits: [u8; 13] = text.as_bytes().try_into().map_err(|_| not_digits())?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return Err(not_digits());
+        }
+        Ok(CitizenId(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits get in.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// (11 − Σ dᵢ·(13−i) mod 11) mod 10 over the first 12 digits equals the 13th.
+    pub fn check_digit_valid(&self) -> bool {
+        let digit = |i: usize| u32::from(self.0[i] - b'0');
+        let sum: u32 = (0..12).map(|i| digit(i) * (13 - i as u32)).sum();
+        (11 - sum % 11) % 10 == digit(12)
+    }
+
+    /// `1-1017-xxxxx-xx-0`: enough for staff and logs to tell cards apart, not enough to identify.
+    pub fn masked(&self) -> String {
+        let s = self.as_str();
+        format!("{}-{}-xxxxx-xx-{}", &s[..1], &s[1..5], &s[12..])
+    }
+}
+
+impl fmt::Debug for CitizenId {
+    // Debug output can reach logs: mask it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CitizenId({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits() {
+        for valid in [
+            "1101700203450",
+            "3100600000013",
+            "1000000000009",
+            "0000000000001",
+        ] {
+            assert!(
+                CitizenId::parse(valid).unwrap().check_digit_valid(),
+                "{valid}"
+            );
+        }
+        for wrong in ["1101700203451", "3100600000015", "1000000000000"] {
+            assert!(
+                !CitizenId::parse(wrong).unwrap().check_digit_valid(),
+                "{wrong}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_thirteen_digits_parse() {
+        for bad in [
+            "",
+            "110170020345",
+            "11017002034500",
+            "110170020345X",
+            "๑๑๐๑๗๐๐๒๐๓๔๕๐",
+        ] {
+            assert_eq!(
+                CitizenId::parse(bad).unwrap_err(),
+                Problem::NotDigits { text: bad.into() }.at(Field::CitizenId)
+            );
+        }
+    }
+
+    #[test]
+    fn masked_everywhere_it_may_be_printed() {
+        let id = CitizenId::parse("1101700203450").unwrap();
+        assert_eq!(id.as_str(), "1101700203450");
+        assert_eq!(id.masked(), "1-1017-xxxxx-xx-0");
+        assert_eq!(format!("{id:?}"), "CitizenId(1-1017-xxxxx-xx-0)");
+    }
+}

@@ -1,0 +1,186 @@
+//! Dates as the card writes them: `YYYYMMDD` in the Buddhist era.
+
+use crate::decode::{DecodeError, Problem};
+use crate::layout::Field;
+use serde::Serialize;
+
+/// The Buddhist era runs 543 years ahead of the common era.
+pub const ERA_OFFSET: i32 = 543;
+
+/// A card date. Month and day may be unknown (`00`); `99999999` means lifelong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BuddhistDate {
+    raw: String,
+    /// Common-era year.
+    year: Option<i32>,
+    month: Option<u8>,
+    day: Option<u8>,
+    lifelong: bool,
+}
+
+impl BuddhistDate {
+    pub fn parse(field: Field, raw: &str) -> Result<BuddhistDate, DecodeError> {
+        let bad = |reason| {
+            Problem::BadDate {
+                raw: raw.to_owned(),
+                reason,
+            }
+            .at(field)
+        };
+        if raw.len() != 8 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("not 8 digits"));
+        }
+        if raw == "99999999" {
+            return Ok(BuddhistDate {
+                raw: raw.to_owned(),
+                year: None,
+                month: None,
+                day: None,
+                lifelong: true,
+            });
+        }
+        let number = |range: std::ops::Range<usize>| raw[range].parse::<u16>().unwrap_or_default();
+        let (year_be, month, day) = (number(0..4), number(4..6) as u8, number(6..8) as u8);
+        if i32::from(year_be) <= ERA_OFFSET {
+            return Err(bad("year before the common era"));
+        }
+        let year = i32::from(year_be) - ERA_OFFSET;
+        let last_day = match month {
+            0 => 31,
+            1..=12 => days_in_month(year, month),
+            _ => return Err(bad("month out of range")),
+        };
+        if day > last_day {
+            return Err(bad("day out of range"));
+        }
+        Ok(BuddhistDate {
+            raw: raw.to_owned(),
+            year: Some(year),
+            month: (month != 0).then_some(month),
+            day: (day != 0).then_some(day),
+            lifelong: false,
+        })
+    }
+
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// Common-era (year, month, day); `None` for lifelong.
+    pub fn year(&self) -> Option<i32> {
+        self.year
+    }
+
+    pub fn month(&self) -> Option<u8> {
+        self.month
+    }
+
+    pub fn day(&self) -> Option<u8> {
+        self.day
+    }
+
+    pub fn is_lifelong(&self) -> bool {
+        self.lifelong
+    }
+
+    /// Has this expiry date passed on `today` (common-era year, month, day)?
+    /// A date with unknown month or day counts as its period's last day.
+    pub fn is_past(&self, today: (i32, u8, u8)) -> bool {
+        let Some(year) = self.year else {
+            return false;
+        };
+        let month = self.month.unwrap_or(12);
+        let day = self.day.unwrap_or_else(|| days_in_month(year, month));
+        (year, month, day) < today
+    }
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(raw: &str) -> Result<BuddhistDate, DecodeError> {
+        BuddhistDate::parse(Field::DateOfBirth, raw)
+    }
+
+    fn json(raw: &str) -> serde_json::Value {
+        serde_json::to_value(parse(raw).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn full_date_and_leap_day() {
+        assert_eq!(
+            json("25350229"),
+            json!({"raw": "25350229", "year": 1992, "month": 2, "day": 29, "lifelong": false})
+        );
+        assert!(parse("25360229").is_err(), "1993 has no 29 February");
+        assert!(parse("27430229").is_err(), "2200 is not a leap year");
+        assert!(parse("25430229").is_ok(), "2000 is a leap year");
+        assert!(parse("24430229").is_err(), "1900 is not");
+    }
+
+    #[test]
+    fn unknown_month_and_day_are_null() {
+        assert_eq!(
+            json("25200700"),
+            json!({"raw": "25200700", "year": 1977, "month": 7, "day": null, "lifelong": false})
+        );
+        assert_eq!(
+            json("25100000"),
+            json!({"raw": "25100000", "year": 1967, "month": null, "day": null, "lifelong": false})
+        );
+    }
+
+    #[test]
+    fn lifelong() {
+        assert_eq!(
+            json("99999999"),
+            json!({"raw": "99999999", "year": null, "month": null, "day": null, "lifelong": true})
+        );
+        assert!(!parse("99999999").unwrap().is_past((9999, 12, 31)));
+    }
+
+    #[test]
+    fn bad_dates_name_field_and_reason() {
+        for (raw, reason) in [
+            ("", "not 8 digits"),
+            ("2535022", "not 8 digits"),
+            ("2535-2-9", "not 8 digits"),
+            ("๒๕๓๕๐๒๒๙", "not 8 digits"),
+            ("00000101", "year before the common era"),
+            ("25351301", "month out of range"),
+            ("25350431", "day out of range"),
+            ("25350032", "day out of range"),
+        ] {
+            assert_eq!(
+                parse(raw).unwrap_err(),
+                Problem::BadDate {
+                    raw: raw.into(),
+                    reason
+                }
+                .at(Field::DateOfBirth),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn expiry() {
+        let expiry = BuddhistDate::parse(Field::ExpiryDate, "25700315").unwrap();
+        assert!(!expiry.is_past((2027, 3, 15)));
+        assert!(expiry.is_past((2027, 3, 16)));
+        let month_only = BuddhistDate::parse(Field::ExpiryDate, "25700200").unwrap();
+        assert!(!month_only.is_past((2027, 2, 28)));
+        assert!(month_only.is_past((2027, 3, 1)));
+    }
+}
