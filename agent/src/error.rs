@@ -35,7 +35,7 @@ pub enum AgentError {
     #[error("the card's data cannot be decoded ({0}): the card may be damaged; report it to IT")]
     Undecodable(#[from] DecodeError),
     #[error(
-        "the smart card service is not running ({0}): start pcscd (sudo systemctl start pcscd)"
+        "the smart card service (pcscd) is not running: start it (sudo systemctl start pcscd)"
     )]
     NoService(pcsc::Error),
     #[error("smart card service error: {0}")]

@@ -1,14 +1,9 @@
 //! `thaiid-agent`: the workstation agent for Thai national ID card login.
 
-mod cli;
-mod commands;
-mod error;
-mod smartcard;
-mod summary;
-
 use clap::Parser;
-use cli::{Cli, Command};
 use std::process::ExitCode;
+use thaiid_agent::cli::{Cli, Command};
+use thaiid_agent::{commands, error};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

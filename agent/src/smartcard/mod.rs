@@ -5,5 +5,5 @@ mod channel;
 mod read;
 mod readers;
 
-pub use read::read_card;
-pub use readers::{list_readers, wait_for_card};
+pub use read::{read_card, CardRead};
+pub use readers::{list_readers, wait_for_card, ReaderStatus};

@@ -1,0 +1,7 @@
+//! The workstation agent: PC/SC card access and the `thaiid-agent` commands.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod smartcard;
+pub mod summary;

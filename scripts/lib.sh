@@ -1,0 +1,49 @@
+# Shared by the project's scripts: installing what they need and running pcscd.
+# Source it; it defines functions only.
+
+# Debian packages the agent and its tests need.
+PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+}
+
+# Starts pcscd (with the vpcd virtual readers) unless one already answers; sets
+# STARTED_PCSCD so that stop_pcscd stops only what this script started.
+STARTED_PCSCD=
+start_pcscd() {
+  if pgrep -x pcscd >/dev/null && [ -S /run/pcscd/pcscd.comm ]; then
+    return
+  fi
+  as_root pkill -x pcscd 2>/dev/null || true
+  # A stale socket after a killed pcscd blocks a restart.
+  as_root rm -f /run/pcscd/pcscd.comm
+  as_root mkdir -p /run/pcscd
+  as_root sh -c 'pcscd --foreground >/tmp/thaiid-pcscd.log 2>&1 &'
+  STARTED_PCSCD=1
+  for _ in $(seq 50); do
+    [ -S /run/pcscd/pcscd.comm ] && ss -ltn 2>/dev/null | grep -q ':35963 ' && return
+    sleep 0.1
+  done
+  echo "pcscd did not start: see /tmp/thaiid-pcscd.log" >&2
+  exit 1
+}
+
+stop_pcscd() {
+  if [ -n "$STARTED_PCSCD" ]; then
+    as_root pkill -x pcscd 2>/dev/null || true
+  fi
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: installs what they need (pcscd, vsmartcard-vpcd), starts pcscd with
+# its two virtual readers, runs the suite, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+install_packages iproute2 procps
+start_pcscd
+trap stop_pcscd EXIT
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
