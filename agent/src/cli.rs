@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +39,14 @@ pub struct ReadArgs {
     #[arg(long, value_name = "NAME")]
     pub reader: Option<String>,
     /// Wait up to SECONDS for a reader and a card.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
-    pub wait: f64,
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    pub wait: Duration,
+}
+
+/// A duration in seconds, fractions allowed.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a number of seconds"))
 }

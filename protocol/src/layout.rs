@@ -141,6 +141,13 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The field called `name` (as in the card JSON).
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -216,6 +223,14 @@ mod tests {
         assert_eq!(Field::CardSerial.range().end, FILE_LEN);
         // The only hole is two bytes between the card type and the photo.
         assert_eq!(Field::Photo.offset() - Field::CardType.range().end, 2);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for field in Field::ALL {
+            assert_eq!(Field::from_name(field.name()), Some(field));
+        }
+        assert_eq!(Field::from_name("nickname"), None);
     }
 
     #[test]

@@ -4,14 +4,12 @@ use crate::cli::ReadArgs;
 use crate::error::AgentError;
 use crate::smartcard::{read_card, wait_for_card};
 use crate::summary::summary;
-use std::time::Duration;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::ReadPlan;
 
 pub fn run(args: &ReadArgs) -> Result<(), AgentError> {
     let context = pcsc::Context::establish(pcsc::Scope::User)?;
-    let wait = Duration::try_from_secs_f64(args.wait).unwrap_or(Duration::ZERO);
-    let reader = wait_for_card(&context, args.reader.as_deref(), wait)?;
+    let reader = wait_for_card(&context, args.reader.as_deref(), args.wait)?;
     let fields: &[Field] = match args.photo {
         Some(_) => &Field::ALL,
         None => &Field::TEXT,

@@ -3,7 +3,8 @@
 use super::channel::TransactionChannel;
 use crate::error::AgentError;
 use std::ffi::CStr;
-use thaiid_protocol::transport::CardSession;
+use std::time::Duration;
+use thaiid_protocol::transport::{CardSession, Malformed, ReadError};
 use thaiid_protocol::{Card, CardImage, ReadPlan};
 
 /// What one read brought back.
@@ -25,12 +26,49 @@ pub fn read_card(
     plan: &ReadPlan,
 ) -> Result<CardRead, AgentError> {
     let mut card = context.connect(reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)?;
+    let result = read_connected(&mut card, plan, || card_left(context, reader));
+    // Leave the card as it is: a reset would disturb other programs using it.
+    let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+    result
+}
+
+fn read_connected(
+    card: &mut pcsc::Card,
+    plan: &ReadPlan,
+    card_left: impl Fn() -> bool,
+) -> Result<CardRead, AgentError> {
     let atr = card.status2_owned()?.atr().to_vec();
     let transaction = card.transaction()?;
     let mut session = CardSession::new(TransactionChannel(&transaction), &atr);
-    session.select()?;
-    let image = session.read(plan)?;
+    let image =
+        session
+            .select()
+            .and_then(|()| session.read(plan))
+            .map_err(|error| match error {
+                // Some readers (vpcd among them) first report a pulled card as an empty answer.
+                ReadError::Malformed {
+                    problem: Malformed::NoStatusWord(0),
+                    ..
+                } if card_left() => AgentError::CardRemoved,
+                error => AgentError::from(error),
+            })?;
     // The data is in hand: a failure to end the transaction (card just pulled) loses nothing.
     let _ = transaction.end(pcsc::Disposition::LeaveCard);
     Ok(CardRead { atr, image })
+}
+
+/// Is the reader empty now, or within half a second?
+fn card_left(context: &pcsc::Context, reader: &CStr) -> bool {
+    let mut state = [pcsc::ReaderState::new(reader, pcsc::State::UNAWARE)];
+    let present = |state: &pcsc::ReaderState| state.event_state().contains(pcsc::State::PRESENT);
+    if context
+        .get_status_change(Duration::ZERO, &mut state)
+        .is_err()
+        || !present(&state[0])
+    {
+        return true;
+    }
+    state[0].sync_current_state();
+    let _ = context.get_status_change(Duration::from_millis(500), &mut state);
+    !present(&state[0])
 }

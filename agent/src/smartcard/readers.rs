@@ -89,9 +89,13 @@ fn wait_for_change(
     ));
     let pnp = states.len() - 1;
     // Learn the current reader count first, so that only a real change wakes us.
-    context.get_status_change(Duration::ZERO, &mut states[pnp..])?;
+    timeout_is_fine(context.get_status_change(Duration::ZERO, &mut states[pnp..]))?;
     states[pnp].sync_current_state();
-    match context.get_status_change(timeout, &mut states) {
+    timeout_is_fine(context.get_status_change(timeout, &mut states))
+}
+
+fn timeout_is_fine(result: Result<(), pcsc::Error>) -> Result<(), AgentError> {
+    match result {
         Ok(()) | Err(pcsc::Error::Timeout) => Ok(()),
         Err(error) => Err(error.into()),
     }
