@@ -89,7 +89,7 @@ pub fn wait_for(
             Presence::Present => {
                 event.contains(State::PRESENT)
                     && !event.contains(State::MUTE)
-                    && atr.map_or(true, |atr| state.atr() == atr)
+                    && atr.is_none_or(|atr| state.atr() == atr)
             }
             Presence::Absent => event.contains(State::EMPTY),
         };
