@@ -4,7 +4,7 @@
 //!
 //! Run with pcscd up: `cargo bench -p thaiid-agent --bench read` (scripts/bench.sh does it all).
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use thaiid_agent::smartcard::{read_card, wait_for_card};
 use thaiid_protocol::layout::Field;
@@ -49,13 +49,14 @@ fn main() {
         &["read", "--json"][..],
         &["read", "--json", "--photo", "/dev/null"][..],
     ] {
-        let times: Vec<Duration> = (0..COMMAND_ROUNDS).map(|_| run_agent(args)).collect();
+        let runs: Vec<(Duration, i64)> = (0..COMMAND_ROUNDS).map(|_| run_agent(args)).collect();
+        let times: Vec<Duration> = runs.iter().map(|(time, _)| *time).collect();
+        let peak_rss = runs.iter().map(|(_, rss)| *rss).max().unwrap_or_default();
         println!(
-            "| `{}` | {} | {} | {} KiB |",
+            "| `{}` | {} | {} | {peak_rss} KiB |",
             args.join(" "),
             ms(percentile(&times, 50)),
             ms(percentile(&times, 99)),
-            peak_child_rss_kib()
         );
     }
 }
@@ -79,29 +80,33 @@ fn in_process(card: &VirtualCard, plan: &ReadPlan) -> (u64, Vec<Duration>) {
     (apdus.unwrap_or_default(), times)
 }
 
-fn run_agent(args: &[&str]) -> Duration {
+/// Runs the agent once: its wall time and its own peak resident set (KiB).
+fn run_agent(args: &[&str]) -> (Duration, i64) {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_thaiid-agent"))
+    let child = Command::new(env!("CARGO_BIN_EXE_thaiid-agent"))
         .args(args)
-        .output()
+        .stdout(Stdio::null())
+        .spawn()
         .expect("run the agent");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    started.elapsed()
-}
-
-/// The largest resident set of any child so far (Linux reports KiB).
-fn peak_child_rss_kib() -> i64 {
+    let mut status = 0;
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given.
+    // SAFETY: wait4 reaps our own child and fills the status and rusage it is given.
     let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        let pid = libc::wait4(
+            child.id() as libc::pid_t,
+            &mut status,
+            0,
+            usage.as_mut_ptr(),
+        );
+        assert_eq!(pid, child.id() as libc::pid_t, "wait4");
         usage.assume_init()
     };
-    usage.ru_maxrss
+    let elapsed = started.elapsed();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "agent failed"
+    );
+    (elapsed, usage.ru_maxrss)
 }
 
 fn percentile(times: &[Duration], p: usize) -> Duration {
