@@ -2,7 +2,7 @@
 
 use crate::decode::{DecodeError, Problem};
 use crate::layout::Field;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The Buddhist era runs 543 years ahead of the common era.
 pub const ERA_OFFSET: i32 = 543;
@@ -95,6 +95,30 @@ impl BuddhistDate {
     }
 }
 
+/// Read back from JSON (an assertion's expiry date): `raw` is parsed again and the
+/// other fields must agree with it, so no impossible date gets in.
+impl<'de> Deserialize<'de> for BuddhistDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            raw: String,
+            year: Option<i32>,
+            month: Option<u8>,
+            day: Option<u8>,
+            lifelong: bool,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let date = BuddhistDate::parse(Field::ExpiryDate, &wire.raw)
+            .map_err(|error| serde::de::Error::custom(error.problem))?;
+        if (date.year, date.month, date.day, date.lifelong)
+            != (wire.year, wire.month, wire.day, wire.lifelong)
+        {
+            return Err(serde::de::Error::custom("date fields disagree with raw"));
+        }
+        Ok(date)
+    }
+}
+
 fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
@@ -172,6 +196,21 @@ mod tests {
                 "{raw}"
             );
         }
+    }
+
+    #[test]
+    fn json_round_trip_refuses_disagreeing_fields() {
+        for raw in ["25350229", "25200700", "99999999"] {
+            let date = parse(raw).unwrap();
+            let json = serde_json::to_string(&date).unwrap();
+            assert_eq!(serde_json::from_str::<BuddhistDate>(&json).unwrap(), date);
+        }
+        let lie =
+            json!({"raw": "25350229", "year": 2000, "month": 2, "day": 29, "lifelong": false});
+        assert!(serde_json::from_value::<BuddhistDate>(lie).is_err());
+        let bad =
+            json!({"raw": "2535", "year": 1992, "month": null, "day": null, "lifelong": false});
+        assert!(serde_json::from_value::<BuddhistDate>(bad).is_err());
     }
 
     #[test]

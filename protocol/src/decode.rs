@@ -2,7 +2,7 @@
 
 use crate::layout::Field;
 use encoding_rs::WINDOWS_874;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a field could not be decoded. Names the field and the bytes at fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +67,7 @@ pub fn text(field: Field, bytes: &[u8]) -> Result<String, DecodeError> {
 }
 
 /// A name as printed on the card: `prefix#first#middle#last`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Name {
     pub prefix: String,
     pub first: String,

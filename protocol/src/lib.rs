@@ -8,8 +8,10 @@
 //! - [`decode`] and [`card`]: TIS-620 text, names, addresses, Buddhist-era dates,
 //!   citizen ID and photo, decoded into the [`card::Card`] model that prints as the
 //!   agent's card JSON.
+//! - [`assertion`]: the ES256 card assertion the agent signs and the server verifies.
 
 pub mod apdu;
+pub mod assertion;
 pub mod card;
 pub mod citizen_id;
 pub mod date;

@@ -1,0 +1,268 @@
+//! The signed card assertion (SPEC §6): an ES256 JWS the agent builds with its
+//! enrolled workstation key and the server verifies. Clocks and randomness come in
+//! as arguments; replay, nonce and counter checks need the server's storage and are
+//! left to it.
+
+use crate::date::BuddhistDate;
+use crate::decode::Name;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use ring::rand::SecureRandom;
+use ring::signature::{self, EcdsaKeyPair, KeyPair};
+use serde::{Deserialize, Serialize};
+
+pub const ALG: &str = "ES256";
+pub const TYP: &str = "thaiid-card+jwt";
+/// The longest an assertion may live: `exp` ≤ `iat` + 60.
+pub const MAX_LIFETIME_SECS: u64 = 60;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub alg: String,
+    pub typ: String,
+    pub kid: String,
+}
+
+/// The card fields a login needs: no photo, no address, no birth date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardClaim {
+    pub citizen_id: String,
+    pub name_th: Name,
+    pub name_en: Name,
+    pub expiry_date: BuddhistDate,
+    pub card_serial: String,
+    /// Uppercase hex.
+    pub atr: String,
+    /// Lowercase hex SHA-256 of the raw bytes read, in the order read.
+    pub data_sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The agent id.
+    pub iss: String,
+    /// The server's base URL.
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+    /// 128 random bits, base64url.
+    pub jti: String,
+    pub nonce: String,
+    /// The Origin header of the localhost call that asked for the login.
+    pub origin: String,
+    /// Strictly increasing per agent.
+    pub ctr: u64,
+    pub card: CardClaim,
+}
+
+/// Why an assertion was refused. Each has its own reason code (SPEC §7).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssertionError {
+    #[error("not a compact JWS: {0}")]
+    Malformed(&'static str),
+    #[error("algorithm {0:?} is not ES256")]
+    AlgNotAllowed(String),
+    #[error("type {0:?} is not {TYP}")]
+    WrongType(String),
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("issuer {iss:?} is not the signing agent {kid:?}")]
+    WrongIssuer { iss: String, kid: String },
+    #[error("audience {0:?} is not this server")]
+    WrongAudience(String),
+    #[error("lifetime of {0} s is not between 1 and {MAX_LIFETIME_SECS} s")]
+    BadLifetime(i128),
+    #[error("expired {0} s ago")]
+    Expired(u64),
+    #[error("issued {0} s in the future")]
+    IssuedInFuture(u64),
+    #[error("the public key is not a P-256 JWK")]
+    BadKey,
+}
+
+impl AssertionError {
+    /// The upper-snake reason code the server answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AssertionError::Malformed(_) => "MALFORMED_ASSERTION",
+            AssertionError::AlgNotAllowed(_) => "ALG_NOT_ALLOWED",
+            AssertionError::WrongType(_) => "WRONG_TYP",
+            AssertionError::BadSignature => "BAD_SIGNATURE",
+            AssertionError::WrongIssuer { .. } => "WRONG_ISSUER",
+            AssertionError::WrongAudience(_) => "WRONG_AUDIENCE",
+            AssertionError::BadLifetime(_) => "BAD_LIFETIME",
+            AssertionError::Expired(_) => "ASSERTION_EXPIRED",
+            AssertionError::IssuedInFuture(_) => "ISSUED_IN_FUTURE",
+            AssertionError::BadKey => "BAD_AGENT_KEY",
+        }
+    }
+}
+
+/// An EC P-256 public key as a JWK (`{"kty":"EC","crv":"P-256","x","y"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicJwk {
+    pub kty: String,
+    pub crv: String,
+    pub x: String,
+    pub y: String,
+}
+
+impl PublicJwk {
+    pub fn from_key_pair(key: &EcdsaKeyPair) -> PublicJwk {
+        // ring gives the uncompressed point: 04 || x || y.
+        let point = key.public_key().as_ref();
+        PublicJwk {
+            kty: "EC".into(),
+            crv: "P-256".into(),
+            x: B64.encode(&point[1..33]),
+            y: B64.encode(&point[33..65]),
+        }
+    }
+
+    /// The uncompressed point ring verifies with.
+    pub fn point(&self) -> Result<Vec<u8>, AssertionError> {
+        if self.kty != "EC" || self.crv != "P-256" {
+            return Err(AssertionError::BadKey);
+        }
+        let coordinate = |text: &str| {
+            B64.decode(text)
+                .ok()
+                .filter(|bytes| bytes.len() == 32)
+                .ok_or(AssertionError::BadKey)
+        };
+        let mut point = vec![0x04];
+        point.extend(coordinate(&self.x)?);
+        point.extend(coordinate(&self.y)?);
+        Ok(point)
+    }
+}
+
+/// A fresh `jti`: 128 random bits, base64url.
+pub fn new_jti(rng: &dyn SecureRandom) -> Result<String, ring::error::Unspecified> {
+    let mut bytes = [0u8; 16];
+    rng.fill(&mut bytes)?;
+    Ok(B64.encode(bytes))
+}
+
+/// Signs `claims` as the agent `claims.iss`.
+pub fn sign(
+    claims: &Claims,
+    key: &EcdsaKeyPair,
+    rng: &dyn SecureRandom,
+) -> Result<String, ring::error::Unspecified> {
+    let header = Header {
+        alg: ALG.into(),
+        typ: TYP.into(),
+        kid: claims.iss.clone(),
+    };
+    sign_with_header(&header, claims, key, rng)
+}
+
+fn sign_with_header(
+    header: &Header,
+    claims: &Claims,
+    key: &EcdsaKeyPair,
+    rng: &dyn SecureRandom,
+) -> Result<String, ring::error::Unspecified> {
+    let header = serde_json::to_vec(header).expect("plain struct");
+    let claims = serde_json::to_vec(claims).expect("plain struct");
+    let signing_input = format!("{}.{}", B64.encode(header), B64.encode(claims));
+    let signature = key.sign(rng, signing_input.as_bytes())?;
+    Ok(format!(
+        "{signing_input}.{}",
+        B64.encode(signature.as_ref())
+    ))
+}
+
+/// An assertion parsed but not yet verified: read its `kid` to find the agent's key.
+#[derive(Debug)]
+pub struct Unverified {
+    header: Header,
+    claims: Claims,
+    signing_input: String,
+    signature: Vec<u8>,
+}
+
+impl Unverified {
+    pub fn parse(token: &str) -> Result<Unverified, AssertionError> {
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AssertionError::Malformed("not three dot-separated parts"));
+        };
+        let decode = |part: &str, what| {
+            B64.decode(part)
+                .map_err(|_| AssertionError::Malformed(what))
+        };
+        let header_json = decode(header_b64, "header is not base64url")?;
+        // The algorithm is judged before anything else in the header is trusted.
+        let alg = serde_json::from_slice::<serde_json::Value>(&header_json)
+            .map_err(|_| AssertionError::Malformed("header is not JSON"))?
+            .get("alg")
+            .and_then(|alg| alg.as_str().map(str::to_owned))
+            .ok_or(AssertionError::Malformed("header has no alg"))?;
+        if alg != ALG {
+            return Err(AssertionError::AlgNotAllowed(alg));
+        }
+        let header: Header = serde_json::from_slice(&header_json)
+            .map_err(|_| AssertionError::Malformed("header fields"))?;
+        if header.typ != TYP {
+            return Err(AssertionError::WrongType(header.typ));
+        }
+        let claims_json = decode(claims_b64, "claims are not base64url")?;
+        let claims: Claims = serde_json::from_slice(&claims_json)
+            .map_err(|_| AssertionError::Malformed("claims fields"))?;
+        Ok(Unverified {
+            signing_input: format!("{header_b64}.{claims_b64}"),
+            header,
+            claims,
+            signature: decode(signature_b64, "signature is not base64url")?,
+        })
+    }
+
+    /// The agent that says it signed this.
+    pub fn kid(&self) -> &str {
+        &self.header.kid
+    }
+
+    /// Checks signature, issuer, audience and times; `now` in Unix seconds, `skew` the
+    /// clock difference tolerated between agent and server.
+    pub fn verify(
+        self,
+        key: &PublicJwk,
+        audience: &str,
+        now: u64,
+        skew: u64,
+    ) -> Result<Claims, AssertionError> {
+        let point = key.point()?;
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point)
+            .verify(self.signing_input.as_bytes(), &self.signature)
+            .map_err(|_| AssertionError::BadSignature)?;
+        let claims = self.claims;
+        if claims.iss != self.header.kid {
+            return Err(AssertionError::WrongIssuer {
+                iss: claims.iss,
+                kid: self.header.kid,
+            });
+        }
+        if claims.aud != audience {
+            return Err(AssertionError::WrongAudience(claims.aud));
+        }
+        let lifetime = i128::from(claims.exp) - i128::from(claims.iat);
+        if !(1..=i128::from(MAX_LIFETIME_SECS)).contains(&lifetime) {
+            return Err(AssertionError::BadLifetime(lifetime));
+        }
+        if claims.iat > now.saturating_add(skew) {
+            return Err(AssertionError::IssuedInFuture(claims.iat - now));
+        }
+        if now > claims.exp.saturating_add(skew) {
+            return Err(AssertionError::Expired(now - claims.exp));
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests;
