@@ -18,7 +18,11 @@ fn a_real_card_reads_and_decodes_with_photo() {
         .arg(photo.path())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let card: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(card["citizen_id_valid"], true);
     assert!(!card["name_th"]["first"].as_str().unwrap().is_empty());
