@@ -81,6 +81,7 @@ fn in_process(card: &VirtualCard, plan: &ReadPlan) -> (u64, Vec<Duration>) {
 }
 
 /// Runs the agent once: its wall time and its own peak resident set (KiB).
+#[allow(clippy::zombie_processes)] // wait4 below reaps the child
 fn run_agent(args: &[&str]) -> (Duration, i64) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_thaiid-agent"))
