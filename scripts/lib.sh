@@ -45,5 +45,6 @@ start_pcscd() {
 stop_pcscd() {
   if [ -n "$STARTED_PCSCD" ]; then
     as_root pkill -x pcscd 2>/dev/null || true
+    for _ in $(seq 50); do pgrep -x pcscd >/dev/null || return 0; sleep 0.1; done
   fi
 }
