@@ -2,6 +2,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod error;
+pub mod paths;
 pub mod smartcard;
 pub mod summary;

@@ -1,0 +1,163 @@
+use super::*;
+use std::collections::HashMap;
+
+fn load(file: Option<&str>, env: &[(&str, &str)], flags: Overrides) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    if let Some(text) = file {
+        std::fs::write(&path, text).unwrap();
+    }
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::load(&path, |key| env.get(key).cloned(), &flags)
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let config = load(None, &[], Overrides::default()).unwrap();
+    assert_eq!(
+        config,
+        Config {
+            server_url: None,
+            allowed_origins: vec![],
+            port: 47113,
+            reader: None
+        }
+    );
+}
+
+#[test]
+fn file_then_environment_then_flags() {
+    let file = r#"
+        server_url = "https://sso.example.go.th/"
+        allowed_origins = ["https://sso.example.go.th", "https://SSO2.example.go.th:8443"]
+        port = 47200
+        reader = "ACS ACR39U"
+    "#;
+    let config = load(Some(file), &[], Overrides::default()).unwrap();
+    assert_eq!(
+        config.server_url.as_deref(),
+        Some("https://sso.example.go.th")
+    );
+    assert_eq!(
+        config.allowed_origins,
+        [
+            "https://sso.example.go.th",
+            "https://sso2.example.go.th:8443"
+        ]
+    );
+    assert_eq!(config.port, 47200);
+    assert_eq!(config.reader.as_deref(), Some("ACS ACR39U"));
+
+    let env = [
+        ("THAIID_SERVER_URL", "https://other.example"),
+        (
+            "THAIID_ALLOWED_ORIGINS",
+            "https://a.example, https://b.example",
+        ),
+        ("THAIID_PORT", "47300"),
+    ];
+    let config = load(Some(file), &env, Overrides::default()).unwrap();
+    assert_eq!(config.server_url.as_deref(), Some("https://other.example"));
+    assert_eq!(
+        config.allowed_origins,
+        ["https://a.example", "https://b.example"]
+    );
+    assert_eq!(config.port, 47300);
+
+    let flags = Overrides {
+        port: Some(47400),
+        server_url: Some("http://127.0.0.1:8080".into()),
+        ..Overrides::default()
+    };
+    let config = load(Some(file), &env, flags).unwrap();
+    assert_eq!(config.port, 47400);
+    assert_eq!(config.server_url.as_deref(), Some("http://127.0.0.1:8080"));
+}
+
+#[test]
+fn every_bad_value_says_where_and_what() {
+    for (file, env, origin, says) in [
+        (Some("port = \"x\""), vec![], "config.toml", "invalid type"),
+        (Some("colour = 1"), vec![], "config.toml", "unknown field"),
+        (
+            Some("server_url = \"http://sso.example\""),
+            vec![],
+            "config.toml",
+            "must use https",
+        ),
+        (
+            Some("server_url = \"ftp://sso.example\""),
+            vec![],
+            "config.toml",
+            "must be an https URL",
+        ),
+        (
+            Some("server_url = \"https://sso.example/?a=1\""),
+            vec![],
+            "config.toml",
+            "without query",
+        ),
+        (
+            None,
+            vec![("THAIID_SERVER_URL", "not a url")],
+            "THAIID_SERVER_URL",
+            "is not a URL",
+        ),
+        (
+            None,
+            vec![("THAIID_ALLOWED_ORIGINS", "https://sso.example/login")],
+            "THAIID_ALLOWED_ORIGINS",
+            "an origin has no path; write https://sso.example",
+        ),
+        (
+            None,
+            vec![("THAIID_ALLOWED_ORIGINS", "*")],
+            "THAIID_ALLOWED_ORIGINS",
+            "is not an origin",
+        ),
+        (
+            None,
+            vec![("THAIID_ALLOWED_ORIGINS", "null")],
+            "THAIID_ALLOWED_ORIGINS",
+            "is not an origin",
+        ),
+        (
+            None,
+            vec![("THAIID_ALLOWED_ORIGINS", "http://sso.example")],
+            "THAIID_ALLOWED_ORIGINS",
+            "must use https",
+        ),
+        (
+            None,
+            vec![("THAIID_PORT", "70000")],
+            "THAIID_PORT",
+            "is not a port number",
+        ),
+        (Some("port = 0"), vec![], "port", "0 is not a port number"),
+    ] {
+        let err = load(file, &env, Overrides::default()).unwrap_err();
+        assert!(err.origin.ends_with(origin), "{err}");
+        assert!(err.problem.contains(says), "{err}");
+    }
+}
+
+#[test]
+fn a_named_config_file_must_exist() {
+    let err = load(None, &[("THAIID_CONFIG", "set")], Overrides::default()).unwrap_err();
+    assert!(err.problem.contains("cannot read it"), "{err}");
+}
+
+#[test]
+fn loopback_http_is_allowed_for_tests() {
+    for url in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+    ] {
+        assert!(server_url(url).is_ok(), "{url}");
+        assert!(web_origin(url).is_ok(), "{url}");
+    }
+}
