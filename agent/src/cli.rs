@@ -25,6 +25,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create the localhost certificate and make the browsers trust it.
+    Setup {
+        /// Remove the certificate from the browsers' trust stores and delete it.
+        #[arg(long)]
+        uninstall: bool,
+    },
 }
 
 #[derive(clap::Args)]

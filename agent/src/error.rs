@@ -40,6 +40,8 @@ pub enum AgentError {
     NoService(pcsc::Error),
     #[error("smart card service error: {0}")]
     Pcsc(pcsc::Error),
+    #[error("`{0}` is not built yet")]
+    NotYet(&'static str),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -58,9 +60,10 @@ impl AgentError {
             | AgentError::NotThaiIdCard(_)
             | AgentError::CardUnreadable(_)
             | AgentError::Undecodable(_) => exit::CARD_UNREADABLE,
-            AgentError::NoService(_) | AgentError::Pcsc(_) | AgentError::Write { .. } => {
-                exit::OTHER
-            }
+            AgentError::NoService(_)
+            | AgentError::Pcsc(_)
+            | AgentError::Write { .. }
+            | AgentError::NotYet(_) => exit::OTHER,
         }
     }
 }

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Read(args) => commands::read::run(args),
         Command::Readers { json } => commands::readers::run(*json),
+        Command::Setup { uninstall } => commands::setup::run(*uninstall),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),

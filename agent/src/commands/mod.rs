@@ -1,2 +1,3 @@
 pub mod read;
 pub mod readers;
+pub mod setup;
