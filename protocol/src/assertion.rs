@@ -3,8 +3,12 @@
 //! as arguments; replay, nonce and counter checks need the server's storage and are
 //! left to it.
 
+use crate::card::field_text;
+use crate::citizen_id::CitizenId;
 use crate::date::BuddhistDate;
-use crate::decode::Name;
+use crate::decode::{self, DecodeError, Name};
+use crate::image::CardImage;
+use crate::layout::Field;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use ring::rand::SecureRandom;
@@ -35,6 +39,27 @@ pub struct CardClaim {
     pub atr: String,
     /// Lowercase hex SHA-256 of the raw bytes read, in the order read.
     pub data_sha256: String,
+}
+
+impl CardClaim {
+    /// The login fields of a card read with `ReadPlan::new(&Field::LOGIN)`.
+    pub fn decode(atr: &[u8], image: &CardImage) -> Result<CardClaim, DecodeError> {
+        let text = |field| field_text(image, field);
+        let citizen_id = CitizenId::parse(&text(Field::CitizenId)?)?;
+        let mut read = ring::digest::Context::new(&ring::digest::SHA256);
+        for bytes in image.bytes_read() {
+            read.update(bytes);
+        }
+        Ok(CardClaim {
+            citizen_id: citizen_id.as_str().to_owned(),
+            name_th: decode::name(Field::NameTh, &text(Field::NameTh)?)?,
+            name_en: decode::name(Field::NameEn, &text(Field::NameEn)?)?,
+            expiry_date: BuddhistDate::parse(Field::ExpiryDate, &text(Field::ExpiryDate)?)?,
+            card_serial: text(Field::CardSerial)?,
+            atr: crate::hex::upper(atr),
+            data_sha256: crate::hex::lower(read.finish().as_ref()),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

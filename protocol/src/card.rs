@@ -37,7 +37,7 @@ pub struct Card {
 impl Card {
     /// Decodes every text field of `image`, and the photo if it was read.
     pub fn decode(atr: &[u8], image: &CardImage) -> Result<Card, DecodeError> {
-        let text = |field| decode::text(field, raw(image, field)?);
+        let text = |field| field_text(image, field);
         let date = |field| BuddhistDate::parse(field, &text(field)?);
         let citizen_id = CitizenId::parse(&text(Field::CitizenId)?)?;
         Ok(Card {
@@ -64,6 +64,11 @@ impl Card {
 
 fn raw(image: &CardImage, field: Field) -> Result<&[u8], DecodeError> {
     image.field(field).ok_or(Problem::NotRead.at(field))
+}
+
+/// One field's text, decoded from what was read.
+pub(crate) fn field_text(image: &CardImage, field: Field) -> Result<String, DecodeError> {
+    decode::text(field, raw(image, field)?)
 }
 
 fn upper_hex<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {

@@ -11,6 +11,7 @@
 //! - [`assertion`]: the ES256 card assertion the agent signs and the server verifies.
 
 pub mod apdu;
+pub mod api;
 pub mod assertion;
 pub mod card;
 pub mod citizen_id;

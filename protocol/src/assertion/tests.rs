@@ -176,6 +176,40 @@ fn keys_that_are_not_p256_jwks_are_refused() {
 }
 
 #[test]
+fn the_card_claim_comes_from_the_login_read() {
+    let mut image = CardImage::new();
+    let mut file = vec![b' '; usize::from(crate::layout::FILE_LEN)];
+    for (field, text) in [
+        (Field::CitizenId, "1103700123458"),
+        (Field::NameTh, "นาย#สมชาย##ทดสอบ"),
+        (Field::NameEn, "Mr.#Somchai##Thotsop"),
+        (Field::ExpiryDate, "25730814"),
+        (Field::CardSerial, "13020112345678"),
+    ] {
+        let (bytes, _, _) = encoding_rs::WINDOWS_874.encode(text);
+        let at = usize::from(field.offset());
+        file[at..at + bytes.len()].copy_from_slice(&bytes);
+    }
+    let mut all = Vec::new();
+    for chunk in crate::ReadPlan::new(&Field::LOGIN).chunks() {
+        let span = usize::from(chunk.offset)..usize::from(chunk.offset) + usize::from(chunk.len);
+        image.put(chunk.offset, &file[span.clone()]);
+        all.extend_from_slice(&file[span]);
+    }
+    let claim = CardClaim::decode(
+        &[
+            0x3B, 0x68, 0x00, 0x00, 0x00, 0x73, 0xC8, 0x40, 0x12, 0x00, 0x90, 0x00,
+        ],
+        &image,
+    )
+    .unwrap();
+    let mut expected = claims().card;
+    expected.data_sha256 =
+        crate::hex::lower(ring::digest::digest(&ring::digest::SHA256, &all).as_ref());
+    assert_eq!(claim, expected);
+}
+
+#[test]
 fn jti_is_128_random_bits() {
     let rng = SystemRandom::new();
     let (a, b) = (new_jti(&rng).unwrap(), new_jti(&rng).unwrap());
