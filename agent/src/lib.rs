@@ -3,7 +3,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod enrollment;
 pub mod error;
+pub mod fs;
+pub mod http;
 pub mod paths;
 pub mod smartcard;
 pub mod summary;

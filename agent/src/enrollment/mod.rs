@@ -1,0 +1,160 @@
+//! The workstation's identity at the central server: its P-256 key, the agent id the
+//! server gave it, and the assertion counter. All in the data dir, readable by the
+//! user only.
+
+mod counter;
+mod key_store;
+
+pub use counter::Counter;
+
+use crate::config::server_url;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody};
+use thaiid_protocol::assertion::PublicJwk;
+
+const ENROLLMENT_FILE: &str = "enrollment.json";
+
+/// Who this agent is at which server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub agent_id: String,
+    /// The server's base URL: the assertions' `aud` and where they are posted.
+    pub server_url: String,
+}
+
+/// An enrolled agent, ready to sign.
+pub struct Identity {
+    pub enrollment: Enrollment,
+    pub key: EcdsaKeyPair,
+    pub counter: Counter,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnrollError {
+    #[error("bad server URL: {0}")]
+    BadServerUrl(String),
+    #[error("cannot reach the server {url}: {source}")]
+    Unreachable { url: String, source: reqwest::Error },
+    #[error("the server refused the enrollment: {code}: {message}")]
+    Refused { code: String, message: String },
+    #[error("the server answered {0} without a usable body")]
+    BadAnswer(u16),
+    #[error("cannot store the agent's identity in {path}: {source}")]
+    Store {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the stored agent identity in {path} is damaged: {problem}: enroll again")]
+    Damaged { path: PathBuf, problem: String },
+    #[error("cannot make a key: {0}")]
+    Crypto(String),
+}
+
+/// Makes a key on this workstation, registers it with the server and stores it.
+pub async fn enroll(data_dir: &Path, server: &str, token: &str) -> Result<Enrollment, EnrollError> {
+    let server = server_url(server).map_err(EnrollError::BadServerUrl)?;
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| EnrollError::Crypto("P-256 key generation failed".into()))?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| EnrollError::Crypto("generated key does not load".into()))?;
+    let request = EnrollRequest {
+        token: token.to_owned(),
+        public_key_jwk: PublicJwk::from_key_pair(&key),
+        hostname: hostname(),
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let url = format!("{server}/api/v1/agents/enroll");
+    let response = crate::http::client()
+        .post(&url)
+        .json(&request)
+        .send()
+        .await
+        .map_err(|source| EnrollError::Unreachable {
+            url: url.clone(),
+            source,
+        })?;
+    let status = response.status();
+    let body = response.bytes().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(match serde_json::from_slice::<ServerErrorBody>(&body) {
+            Ok(error) => EnrollError::Refused {
+                code: error.error.code,
+                message: error.error.message,
+            },
+            Err(_) => EnrollError::BadAnswer(status.as_u16()),
+        });
+    }
+    let answer: EnrollResponse =
+        serde_json::from_slice(&body).map_err(|_| EnrollError::BadAnswer(status.as_u16()))?;
+    let enrollment = Enrollment {
+        agent_id: answer.agent_id,
+        server_url: server,
+    };
+    store(data_dir, &enrollment, pkcs8.as_ref())?;
+    Ok(enrollment)
+}
+
+fn store(data_dir: &Path, enrollment: &Enrollment, pkcs8: &[u8]) -> Result<(), EnrollError> {
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EnrollError::Store { path, source }
+    };
+    crate::fs::private_dir(data_dir).map_err(failed(data_dir))?;
+    key_store::save(data_dir, pkcs8)?;
+    Counter::reset(data_dir)?;
+    let path = data_dir.join(ENROLLMENT_FILE);
+    let json = serde_json::to_vec_pretty(enrollment).expect("plain struct");
+    crate::fs::write_private(&path, &json).map_err(failed(&path))
+}
+
+/// The stored enrollment, if this agent is enrolled.
+pub fn load(data_dir: &Path) -> Result<Option<Identity>, EnrollError> {
+    let path = data_dir.join(ENROLLMENT_FILE);
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(EnrollError::Store { path, source }),
+    };
+    let enrollment: Enrollment =
+        serde_json::from_slice(&text).map_err(|error| EnrollError::Damaged {
+            path: path.clone(),
+            problem: error.to_string(),
+        })?;
+    let pkcs8 = key_store::load(data_dir)?;
+    let key = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        &pkcs8,
+        &SystemRandom::new(),
+    )
+    .map_err(|_| EnrollError::Damaged {
+        path: data_dir.to_path_buf(),
+        problem: "the agent key does not load".into(),
+    })?;
+    Ok(Some(Identity {
+        enrollment,
+        key,
+        counter: Counter::open(data_dir)?,
+    }))
+}
+
+fn hostname() -> String {
+    let mut buffer = [0u8; 256];
+    #[cfg(unix)]
+    {
+        // SAFETY: gethostname writes at most buffer.len() bytes into the buffer.
+        if unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0 {
+            let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+            return String::from_utf8_lossy(&buffer[..end]).into_owned();
+        }
+    }
+    let _ = &mut buffer;
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests;

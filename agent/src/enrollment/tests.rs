@@ -1,0 +1,76 @@
+use super::*;
+
+#[test]
+fn counter_survives_reopening_and_only_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut counter = Counter::open(dir.path()).unwrap();
+    assert_eq!(counter.next().unwrap(), 1);
+    assert_eq!(counter.next().unwrap(), 2);
+    let mut reopened = Counter::open(dir.path()).unwrap();
+    assert_eq!(reopened.next().unwrap(), 3);
+    std::fs::write(dir.path().join("counter"), "garbage").unwrap();
+    assert!(matches!(
+        Counter::open(dir.path()),
+        Err(EnrollError::Damaged { .. })
+    ));
+}
+
+#[test]
+fn stored_identity_loads_and_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state");
+    assert!(load(&data).unwrap().is_none());
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .unwrap();
+    let enrollment = Enrollment {
+        agent_id: "agent-1".into(),
+        server_url: "https://sso.example".into(),
+    };
+    store(&data, &enrollment, pkcs8.as_ref()).unwrap();
+    let identity = load(&data).unwrap().unwrap();
+    assert_eq!(identity.enrollment, enrollment);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |name: &str| {
+            std::fs::metadata(data.join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("agent.key"), 0o600);
+        assert_eq!(mode("enrollment.json"), 0o600);
+        assert_eq!(
+            std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+}
+
+#[test]
+fn a_damaged_key_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let enrollment = Enrollment {
+        agent_id: "agent-1".into(),
+        server_url: "https://sso.example".into(),
+    };
+    store(dir.path(), &enrollment, b"not a key").unwrap();
+    let err = load(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("enroll again"), "{err}");
+}
+
+#[tokio::test]
+async fn enroll_refuses_plain_http_to_another_host_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = enroll(dir.path(), "http://sso.example", "t")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EnrollError::BadServerUrl(_)), "{err}");
+    let err = enroll(dir.path(), "http://127.0.0.1:9", "t")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EnrollError::Unreachable { .. }), "{err}");
+    assert!(load(dir.path()).unwrap().is_none());
+}
