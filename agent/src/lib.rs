@@ -10,3 +10,4 @@ pub mod http;
 pub mod paths;
 pub mod smartcard;
 pub mod summary;
+pub mod watcher;

@@ -1,0 +1,31 @@
+//! What the watcher knows at one moment, as the login and status handlers see it.
+
+use std::sync::Arc;
+use thaiid_protocol::assertion::CardClaim;
+
+/// The card in a reader.
+#[derive(Clone, Debug)]
+pub enum CardState {
+    /// Inserted; the login fields are being read.
+    Reading,
+    /// The login fields, read once at insertion.
+    Ready(Arc<CardClaim>),
+    /// Pulled out before the read finished.
+    Removed,
+    /// Not a Thai ID card, or it answers wrongly.
+    Unreadable,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReaderView {
+    pub name: String,
+    /// `None`: no card.
+    pub card: Option<CardState>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Is pcscd (or Windows' smart card service) answering?
+    pub service_up: bool,
+    pub readers: Vec<ReaderView>,
+}
