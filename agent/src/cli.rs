@@ -11,8 +11,9 @@ use std::time::Duration;
     about = "Reads the Thai national ID card for SSO login"
 )]
 pub struct Cli {
+    /// Without a command the agent serves (`serve`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -24,6 +25,17 @@ pub enum Command {
         /// Print JSON: [{"name", "card_present"}].
         #[arg(long)]
         json: bool,
+    },
+    /// Serve the localhost login API (the default).
+    Serve(ServeArgs),
+    /// Register this workstation's key with the login server.
+    Enroll {
+        /// The login server's base URL (https; http only on this machine).
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// The enrollment token IT created (`thaiid-server token create`).
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
     },
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
@@ -47,6 +59,19 @@ pub struct ReadArgs {
     /// Wait up to SECONDS for a reader and a card.
     #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
     pub wait: Duration,
+}
+
+#[derive(clap::Args, Default)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 and ::1 (default 47113).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// A web origin allowed to call the agent (repeat for more); replaces the configured list.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// Read only this reader.
+    #[arg(long, value_name = "NAME")]
+    pub reader: Option<String>,
 }
 
 /// A duration in seconds, fractions allowed.

@@ -42,6 +42,16 @@ pub enum AgentError {
     Pcsc(pcsc::Error),
     #[error("`{0}` is not built yet")]
     NotYet(&'static str),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("enrollment: {0}")]
+    Enroll(#[from] crate::enrollment::EnrollError),
+    #[error("{0}")]
+    Serve(#[from] crate::serve::ServeError),
+    #[error("cannot start: {0}")]
+    Runtime(std::io::Error),
+    #[error("{0}")]
+    Setup(#[from] crate::setup::SetupError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -63,7 +73,12 @@ impl AgentError {
             AgentError::NoService(_)
             | AgentError::Pcsc(_)
             | AgentError::Write { .. }
-            | AgentError::NotYet(_) => exit::OTHER,
+            | AgentError::NotYet(_)
+            | AgentError::Config(_)
+            | AgentError::Enroll(_)
+            | AgentError::Serve(_)
+            | AgentError::Setup(_)
+            | AgentError::Runtime(_) => exit::OTHER,
         }
     }
 }

@@ -8,9 +8,12 @@ use thaiid_agent::{commands, error};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Read(args) => commands::read::run(args),
-        Command::Readers { json } => commands::readers::run(*json),
-        Command::Setup { uninstall } => commands::setup::run(*uninstall),
+        None => commands::serve::run(&Default::default()),
+        Some(Command::Serve(args)) => commands::serve::run(args),
+        Some(Command::Enroll { server, token }) => commands::enroll::run(server.as_deref(), token),
+        Some(Command::Read(args)) => commands::read::run(args),
+        Some(Command::Readers { json }) => commands::readers::run(*json),
+        Some(Command::Setup { uninstall }) => commands::setup::run(*uninstall),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),

@@ -119,6 +119,27 @@ impl<'de> Deserialize<'de> for BuddhistDate {
     }
 }
 
+/// Thailand's clock: UTC+7, no daylight saving.
+pub const THAI_UTC_OFFSET_SECS: i64 = 7 * 3600;
+
+/// The common-era (year, month, day) in Thailand at `unix_secs`: what "today" means
+/// for a card's expiry date.
+pub fn thai_date(unix_secs: i64) -> (i32, u8, u8) {
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let days = (unix_secs + THAI_UTC_OFFSET_SECS).div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (year_of_era + era * 400 + i64::from(month <= 2)) as i32;
+    (year, month, day)
+}
+
 fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
@@ -211,6 +232,16 @@ mod tests {
         let bad =
             json!({"raw": "2535", "year": 1992, "month": null, "day": null, "lifelong": false});
         assert!(serde_json::from_value::<BuddhistDate>(bad).is_err());
+    }
+
+    #[test]
+    fn thai_dates_from_unix_time() {
+        assert_eq!(thai_date(0), (1970, 1, 1));
+        // 2000-02-29 16:59:59 UTC is still the 29th in Bangkok until 17:00 UTC.
+        assert_eq!(thai_date(951_843_599), (2000, 2, 29));
+        assert_eq!(thai_date(951_843_600), (2000, 3, 1));
+        assert_eq!(thai_date(1_798_736_400), (2027, 1, 1));
+        assert_eq!(thai_date(-1), (1970, 1, 1));
     }
 
     #[test]

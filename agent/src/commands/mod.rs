@@ -1,3 +1,14 @@
+pub mod enroll;
 pub mod read;
 pub mod readers;
+pub mod serve;
 pub mod setup;
+
+/// The async runtime for the commands that talk HTTP.
+pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::AgentError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| crate::error::AgentError::Runtime(source))
+}

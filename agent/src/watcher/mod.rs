@@ -136,24 +136,34 @@ impl Tracked {
             .into_iter()
             .filter(|name| {
                 name.as_c_str() != pcsc::PNP_NOTIFICATION()
-                    && self.only.as_ref().is_none_or(|only| name.as_bytes() == only.as_bytes())
+                    && self
+                        .only
+                        .as_ref()
+                        .is_none_or(|only| name.as_bytes() == only.as_bytes())
             })
             .collect();
         let mut index = 0;
         while index < self.reader_count() {
-            if names.iter().any(|name| name.as_c_str() == self.states[index].name()) {
+            if names
+                .iter()
+                .any(|name| name.as_c_str() == self.states[index].name())
+            {
                 index += 1;
             } else {
                 self.drop_reader(index);
             }
         }
         for name in names {
-            if !self.states[..self.reader_count()].iter().any(|s| s.name() == name.as_c_str()) {
+            if !self.states[..self.reader_count()]
+                .iter()
+                .any(|s| s.name() == name.as_c_str())
+            {
                 let reader_name = name.to_string_lossy().into_owned();
                 tracing::info!(reader = %reader_name, "reader added");
                 let _ = self.events.send(ReaderEvent::ReaderAdded(reader_name));
                 let at = self.reader_count();
-                self.states.insert(at, pcsc::ReaderState::new(name, pcsc::State::UNAWARE));
+                self.states
+                    .insert(at, pcsc::ReaderState::new(name, pcsc::State::UNAWARE));
                 self.slots.insert(at, Slot::default());
             }
         }
@@ -163,7 +173,9 @@ impl Tracked {
     fn drop_reader(&mut self, index: usize) {
         let reader_name = self.name(index);
         if self.slots.remove(index).card.is_some() {
-            let _ = self.events.send(ReaderEvent::CardRemoved(reader_name.clone()));
+            let _ = self
+                .events
+                .send(ReaderEvent::CardRemoved(reader_name.clone()));
         }
         self.states.remove(index);
         tracing::info!(reader = %reader_name, "reader removed");

@@ -1,0 +1,28 @@
+//! `thaiid-agent enroll --server URL --token T`.
+
+use crate::config::{Config, Overrides};
+use crate::enrollment::{self, EnrollError};
+use crate::error::AgentError;
+
+pub fn run(server: Option<&str>, token: &str) -> Result<(), AgentError> {
+    let config = Config::from_environment(&Overrides {
+        server_url: server.map(str::to_owned),
+        ..Overrides::default()
+    })?;
+    let server = config
+        .server_url
+        .ok_or(AgentError::Enroll(EnrollError::BadServerUrl(
+            "no server: give --server URL or set server_url in config.toml".into(),
+        )))?;
+    let runtime = crate::commands::runtime()?;
+    let enrolled = runtime.block_on(enrollment::enroll(
+        &crate::paths::data_dir(),
+        &server,
+        token,
+    ))?;
+    println!(
+        "enrolled at {} as {}",
+        enrolled.server_url, enrolled.agent_id
+    );
+    Ok(())
+}

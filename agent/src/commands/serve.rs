@@ -1,0 +1,36 @@
+//! `thaiid-agent serve`: configuration, the localhost certificate, then the API.
+
+use crate::cli::ServeArgs;
+use crate::config::{Config, Overrides};
+use crate::error::AgentError;
+use crate::serve::{self, TlsIdentity};
+
+pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
+    crate::logging::init();
+    let config = Config::from_environment(&Overrides {
+        port: args.port,
+        allowed_origins: (!args.allowed_origins.is_empty()).then(|| args.allowed_origins.clone()),
+        reader: args.reader.clone(),
+        ..Overrides::default()
+    })?;
+    if config.allowed_origins.is_empty() {
+        tracing::warn!("no allowed origins configured: every browser call will be refused");
+    }
+    let data_dir = crate::paths::data_dir();
+    // At first start the certificate is made and trusted; later starts only load it.
+    let (tls, outcomes) = crate::setup::ensure(&data_dir)?;
+    for outcome in outcomes {
+        if let Err(problem) = outcome.result {
+            tracing::warn!(
+                "browsers may not trust the agent: {}: {problem}",
+                outcome.store.description
+            );
+        }
+    }
+    let tls = TlsIdentity {
+        cert_chain_pem: tls.cert_chain_pem,
+        key_pem: tls.key_pem,
+    };
+    crate::commands::runtime()?.block_on(serve::run(config, data_dir, tls))?;
+    Ok(())
+}

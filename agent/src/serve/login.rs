@@ -1,0 +1,162 @@
+//! `POST /v1/login`: the card already read by the watcher, an assertion signed with the
+//! workstation key, posted to the server; its ticket goes back to the page.
+
+use super::error::ApiError;
+use super::guard::CallerOrigin;
+use super::{AppState, LoginEvent};
+use crate::enrollment::{self, Identity};
+use crate::watcher::{CardState, Snapshot};
+use axum::extract::State;
+use axum::{Extension, Json};
+use ring::rand::SystemRandom;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use thaiid_protocol::api::{AgentErrorCode, LoginRequest, ServerErrorBody, Ticket};
+use thaiid_protocol::assertion::{self, CardClaim, Claims, MAX_LIFETIME_SECS};
+use thaiid_protocol::date::thai_date;
+
+/// How long a login waits for a card to be inserted and read.
+pub const CARD_WAIT: Duration = Duration::from_secs(30);
+
+pub async fn login(
+    State(app): State<Arc<AppState>>,
+    Extension(CallerOrigin(origin)): Extension<CallerOrigin>,
+    super::body::JsonBody(request): super::body::JsonBody<LoginRequest>,
+) -> Result<Json<Ticket>, ApiError> {
+    if !nonce_is_plausible(&request.nonce) {
+        return Err(AgentErrorCode::BadRequest.into());
+    }
+    // One login at a time: a second caller is told, not queued.
+    let Ok(mut identity) = app.identity.try_lock() else {
+        return Err(AgentErrorCode::Busy.into());
+    };
+    if identity.is_none() {
+        *identity = enrollment::load(&app.data_dir).ok().flatten();
+    }
+    let identity = identity.as_mut().ok_or(AgentErrorCode::NotEnrolled)?;
+    let _ = app.login_events.send(LoginEvent::Started {
+        origin: origin.clone(),
+    });
+    let result = sign_in(&app, identity, &origin, &request.nonce).await;
+    let _ = app.login_events.send(LoginEvent::Finished {
+        origin: origin.clone(),
+        code: result.as_ref().err().map(|error| error.code),
+    });
+    match &result {
+        Ok(_) => tracing::info!(%origin, "login ticket issued"),
+        Err(error) => {
+            tracing::info!(%origin, code = ?error.code, reason = ?error.reason, "login failed")
+        }
+    }
+    result.map(Json)
+}
+
+async fn sign_in(
+    app: &AppState,
+    identity: &mut Identity,
+    origin: &str,
+    nonce: &str,
+) -> Result<Ticket, ApiError> {
+    let card = wait_for_card(app.watcher.snapshot.clone()).await?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    if card.expiry_date.is_past(thai_date(now as i64)) {
+        return Err(AgentErrorCode::CardExpired.into());
+    }
+    let rng = SystemRandom::new();
+    let ctr = identity.counter.next().map_err(|error| {
+        tracing::error!("assertion counter: {error}");
+        ApiError::new(AgentErrorCode::NotEnrolled)
+    })?;
+    let claims = Claims {
+        iss: identity.enrollment.agent_id.clone(),
+        aud: identity.enrollment.server_url.clone(),
+        iat: now,
+        exp: now + MAX_LIFETIME_SECS,
+        jti: assertion::new_jti(&rng).map_err(|_| AgentErrorCode::NotEnrolled)?,
+        nonce: nonce.to_owned(),
+        origin: origin.to_owned(),
+        ctr,
+        card: (*card).clone(),
+    };
+    let token =
+        assertion::sign(&claims, &identity.key, &rng).map_err(|_| AgentErrorCode::NotEnrolled)?;
+    post(app, &identity.enrollment.server_url, token).await
+}
+
+/// The first card read, waiting up to [`CARD_WAIT`] for one to be inserted and read.
+async fn wait_for_card(
+    mut snapshot: tokio::sync::watch::Receiver<Snapshot>,
+) -> Result<Arc<CardClaim>, ApiError> {
+    if snapshot.borrow().readers.is_empty() {
+        return Err(AgentErrorCode::NoReader.into());
+    }
+    let found = tokio::time::timeout(CARD_WAIT, snapshot.wait_for(|s| pick(s).is_some()))
+        .await
+        .is_ok_and(|waited| waited.is_ok());
+    let last = snapshot.borrow().clone();
+    match pick(&last) {
+        Some(picked) if found => picked,
+        _ if last.readers.is_empty() => Err(AgentErrorCode::NoReader.into()),
+        _ => Err(AgentErrorCode::NoCard.into()),
+    }
+}
+
+/// A ready card wins; otherwise the first failed one says why; `None`: keep waiting.
+fn pick(snapshot: &Snapshot) -> Option<Result<Arc<CardClaim>, ApiError>> {
+    let cards = || {
+        snapshot
+            .readers
+            .iter()
+            .filter_map(|reader| reader.card.as_ref())
+    };
+    if let Some(claim) = cards().find_map(|card| match card {
+        CardState::Ready(claim) => Some(claim.clone()),
+        _ => None,
+    }) {
+        return Some(Ok(claim));
+    }
+    if cards().any(|card| matches!(card, CardState::Reading)) {
+        return None;
+    }
+    cards().find_map(|card| match card {
+        CardState::Removed => Some(Err(AgentErrorCode::CardRemoved.into())),
+        CardState::Unreadable => Some(Err(AgentErrorCode::CardUnreadable.into())),
+        _ => None,
+    })
+}
+
+async fn post(app: &AppState, server_url: &str, token: String) -> Result<Ticket, ApiError> {
+    let url = format!("{server_url}/api/v1/card-logins");
+    let response = app
+        .http
+        .post(&url)
+        .header("content-type", "application/jose")
+        .body(token)
+        .send()
+        .await
+        .map_err(|error| {
+            tracing::warn!("server unreachable: {error}");
+            ApiError::new(AgentErrorCode::ServerUnreachable)
+        })?;
+    let status = response.status();
+    let body = response.bytes().await.unwrap_or_default();
+    if status.is_success() {
+        return serde_json::from_slice(&body)
+            .map_err(|_| ApiError::new(AgentErrorCode::ServerUnreachable));
+    }
+    if status.is_server_error() {
+        return Err(AgentErrorCode::ServerUnreachable.into());
+    }
+    let reason = serde_json::from_slice::<ServerErrorBody>(&body)
+        .map(|body| body.error.code)
+        .unwrap_or_else(|_| format!("HTTP_{}", status.as_u16()));
+    Err(ApiError::rejected(reason))
+}
+
+/// Nonces are the server's business; the agent only refuses what cannot be one.
+fn nonce_is_plausible(nonce: &str) -> bool {
+    (1..=512).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_graphic())
+}
