@@ -10,5 +10,5 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::AgentError> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|source| crate::error::AgentError::Runtime(source))
+        .map_err(crate::error::AgentError::Runtime)
 }

@@ -31,7 +31,7 @@ impl Counter {
     }
 
     /// The next value, already on disk.
-    pub fn next(&mut self) -> Result<u64, EnrollError> {
+    pub fn advance(&mut self) -> Result<u64, EnrollError> {
         let next = self.last + 1;
         crate::fs::write_private(&self.path, next.to_string().as_bytes()).map_err(|source| {
             EnrollError::Store {

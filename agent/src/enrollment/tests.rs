@@ -4,10 +4,10 @@ use super::*;
 fn counter_survives_reopening_and_only_grows() {
     let dir = tempfile::tempdir().unwrap();
     let mut counter = Counter::open(dir.path()).unwrap();
-    assert_eq!(counter.next().unwrap(), 1);
-    assert_eq!(counter.next().unwrap(), 2);
+    assert_eq!(counter.advance().unwrap(), 1);
+    assert_eq!(counter.advance().unwrap(), 2);
     let mut reopened = Counter::open(dir.path()).unwrap();
-    assert_eq!(reopened.next().unwrap(), 3);
+    assert_eq!(reopened.advance().unwrap(), 3);
     std::fs::write(dir.path().join("counter"), "garbage").unwrap();
     assert!(matches!(
         Counter::open(dir.path()),

@@ -66,7 +66,7 @@ async fn sign_in(
         return Err(AgentErrorCode::CardExpired.into());
     }
     let rng = SystemRandom::new();
-    let ctr = identity.counter.next().map_err(|error| {
+    let ctr = identity.counter.advance().map_err(|error| {
         tracing::error!("assertion counter: {error}");
         ApiError::new(AgentErrorCode::NotEnrolled)
     })?;
@@ -90,9 +90,11 @@ async fn sign_in(
 async fn wait_for_card(
     mut snapshot: tokio::sync::watch::Receiver<Snapshot>,
 ) -> Result<Arc<CardClaim>, ApiError> {
+    let pulled_before = snapshot.borrow().pulled_mid_read;
     if snapshot.borrow().readers.is_empty() {
         return Err(AgentErrorCode::NoReader.into());
     }
+    let pick = |s: &Snapshot| pick(s, pulled_before);
     let found = tokio::time::timeout(CARD_WAIT, snapshot.wait_for(|s| pick(s).is_some()))
         .await
         .is_ok_and(|waited| waited.is_ok());
@@ -105,7 +107,7 @@ async fn wait_for_card(
 }
 
 /// A ready card wins; otherwise the first failed one says why; `None`: keep waiting.
-fn pick(snapshot: &Snapshot) -> Option<Result<Arc<CardClaim>, ApiError>> {
+fn pick(snapshot: &Snapshot, pulled_before: u64) -> Option<Result<Arc<CardClaim>, ApiError>> {
     let cards = || {
         snapshot
             .readers
@@ -120,6 +122,9 @@ fn pick(snapshot: &Snapshot) -> Option<Result<Arc<CardClaim>, ApiError>> {
     }
     if cards().any(|card| matches!(card, CardState::Reading)) {
         return None;
+    }
+    if snapshot.pulled_mid_read > pulled_before {
+        return Some(Err(AgentErrorCode::CardRemoved.into()));
     }
     cards().find_map(|card| match card {
         CardState::Removed => Some(Err(AgentErrorCode::CardRemoved.into())),

@@ -117,6 +117,7 @@ pub async fn run(config: Config, data_dir: PathBuf, tls: TlsIdentity) -> Result<
         server
             .http_builder()
             .http1()
+            .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(Duration::from_secs(10));
         tracing::info!("listening on https://{address}");
         servers.push(tokio::spawn(server.serve(service.clone())));

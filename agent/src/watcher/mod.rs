@@ -75,6 +75,7 @@ struct Tracked {
     only: Option<String>,
     states: Vec<pcsc::ReaderState>,
     slots: Vec<Slot>,
+    pulled_mid_read: u64,
     snapshot: watch::Sender<Snapshot>,
     events: broadcast::Sender<ReaderEvent>,
 }
@@ -89,6 +90,7 @@ impl Tracked {
             only,
             states: Vec::new(),
             slots: Vec::new(),
+            pulled_mid_read: 0,
             snapshot,
             events,
         }
@@ -213,6 +215,9 @@ impl Tracked {
         self.publish(true);
         let name = self.states[index].name().to_owned();
         let card = read_login_card(context, &name);
+        if matches!(card, CardState::Removed) {
+            self.pulled_mid_read += 1;
+        }
         if let CardState::Ready(claim) = &card {
             tracing::info!(reader = %reader_name, card = %masked(&claim.citizen_id), "card read");
         }
@@ -237,6 +242,7 @@ impl Tracked {
         self.snapshot.send_replace(Snapshot {
             service_up,
             readers,
+            pulled_mid_read: self.pulled_mid_read,
         });
     }
 }

@@ -28,4 +28,8 @@ pub struct Snapshot {
     /// Is pcscd (or Windows' smart card service) answering?
     pub service_up: bool,
     pub readers: Vec<ReaderView>,
+    /// How many cards were pulled out before their read finished. A count, so that a
+    /// login waiting on a read learns of it even when the reader is empty again by
+    /// the time it looks.
+    pub pulled_mid_read: u64,
 }

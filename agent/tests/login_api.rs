@@ -1,0 +1,384 @@
+//! The localhost login API end to end: real pcscd, the virtual card, real HTTPS with
+//! the agent's own CA, and a stand-in login server that verifies the assertions.
+
+mod support;
+
+use std::time::Duration;
+use support::sso::TestSso;
+use support::{error_code, Home, RunningAgent, ORIGIN};
+use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
+
+struct Bench {
+    sso: TestSso,
+    home: Home,
+    _locks: [ReaderLock; 2],
+}
+
+/// Both readers locked, an enrolled agent home, a login server.
+fn bench() -> Bench {
+    let locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    let sso = TestSso::start();
+    let home = Home::new();
+    let enrolled = home.enroll(&sso.url);
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    Bench {
+        sso,
+        home,
+        _locks: locks,
+    }
+}
+
+fn demo_card(faults: Faults) -> VirtualCard {
+    VirtualCard::new(0, CardFixture::named("demo").unwrap(), faults)
+}
+
+#[test]
+fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
+    let bench = bench();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    agent.wait_for_card();
+    assert_eq!(card.apdu_count(), 7, "the login read at insertion");
+
+    let nonce = bench.sso.nonce(ORIGIN);
+    let response = agent.login(&nonce);
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+    let ticket: serde_json::Value = response.json().unwrap();
+    assert_eq!(ticket["ticket"], "ticket-1");
+    assert_eq!(card.apdu_count(), 7, "a login needs no card I/O");
+
+    let claims = &bench.sso.accepted()[0];
+    assert_eq!(claims.origin, ORIGIN);
+    assert_eq!(claims.nonce, nonce);
+    assert_eq!(claims.ctr, 1);
+    assert_eq!(claims.card.citizen_id, "1103700123458");
+    assert_eq!(claims.card.name_en.first, "Somchai");
+
+    // The counter survives a restart of the agent.
+    drop(agent);
+    let agent = RunningAgent::start(&bench.home, &[]);
+    agent.wait_for_card();
+    assert_eq!(agent.login(&bench.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(bench.sso.accepted()[1].ctr, 2);
+}
+
+#[test]
+fn every_hostile_request_is_refused_and_reads_no_card() {
+    let bench = bench();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    agent.wait_for_card();
+    let read_at_insertion = card.apdu_count();
+    let nonce = bench.sso.nonce(ORIGIN);
+    let post = |origin: Option<&str>| {
+        let mut request = agent.client.post(agent.url("/v1/login"));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request
+    };
+    let body = serde_json::json!({ "nonce": nonce }).to_string();
+
+    let cases: Vec<(&str, reqwest::blocking::Response, u16, Option<&str>)> = vec![
+        (
+            "foreign origin",
+            post(Some("https://evil.example"))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .unwrap(),
+            403,
+            Some("ORIGIN_NOT_ALLOWED"),
+        ),
+        (
+            "origin differing in case",
+            post(Some("https://SSO.example.go.th"))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .unwrap(),
+            403,
+            Some("ORIGIN_NOT_ALLOWED"),
+        ),
+        (
+            "no origin",
+            post(None)
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .unwrap(),
+            403,
+            Some("ORIGIN_NOT_ALLOWED"),
+        ),
+        (
+            "rebinding host",
+            post(Some(ORIGIN))
+                .header("host", format!("evil.example:{}", agent.port))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .unwrap(),
+            421,
+            Some("BAD_REQUEST"),
+        ),
+        (
+            "no custom header",
+            post(Some(ORIGIN))
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .unwrap(),
+            403,
+            Some("ORIGIN_NOT_ALLOWED"),
+        ),
+        (
+            "form post",
+            post(Some(ORIGIN))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("nonce=x")
+                .send()
+                .unwrap(),
+            415,
+            Some("BAD_REQUEST"),
+        ),
+        (
+            "oversized body",
+            post(Some(ORIGIN))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body(format!("{{\"nonce\": \"{}\"}}", "a".repeat(17 * 1024)))
+                .send()
+                .unwrap(),
+            413,
+            Some("BAD_REQUEST"),
+        ),
+        (
+            "not JSON",
+            post(Some(ORIGIN))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body("{nonce")
+                .send()
+                .unwrap(),
+            400,
+            Some("BAD_REQUEST"),
+        ),
+        (
+            "unknown field",
+            post(Some(ORIGIN))
+                .header("x-thaiid-agent", "1")
+                .header("content-type", "application/json")
+                .body(r#"{"nonce":"n","origin":"https://evil.example"}"#)
+                .send()
+                .unwrap(),
+            400,
+            Some("BAD_REQUEST"),
+        ),
+        (
+            "GET has no side effect",
+            agent
+                .client
+                .get(agent.url("/v1/login"))
+                .header("origin", ORIGIN)
+                .send()
+                .unwrap(),
+            405,
+            Some("BAD_REQUEST"),
+        ),
+        (
+            "preflight from a foreign origin",
+            agent
+                .client
+                .request(reqwest::Method::OPTIONS, agent.url("/v1/login"))
+                .header("origin", "https://evil.example")
+                .header("access-control-request-method", "POST")
+                .send()
+                .unwrap(),
+            403,
+            Some("ORIGIN_NOT_ALLOWED"),
+        ),
+    ];
+    for (what, response, status, code) in cases {
+        // Refused callers learn nothing; an allowed page may read its own errors.
+        if matches!(code, Some("ORIGIN_NOT_ALLOWED")) || status == 421 {
+            assert!(
+                response
+                    .headers()
+                    .get("access-control-allow-origin")
+                    .is_none(),
+                "{what}: CORS header on a refusal"
+            );
+        }
+        let (got, error) = error_code(response);
+        assert_eq!(got, status, "{what}");
+        assert_eq!(error["code"].as_str(), code, "{what}");
+    }
+    assert_eq!(
+        card.apdu_count(),
+        read_at_insertion,
+        "a refused request read the card"
+    );
+    assert!(bench.sso.accepted().is_empty());
+
+    let preflight = agent
+        .client
+        .request(reqwest::Method::OPTIONS, agent.url("/v1/login"))
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-private-network", "true")
+        .send()
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], ORIGIN);
+    assert_eq!(headers["vary"], "Origin");
+    assert_eq!(headers["access-control-allow-private-network"], "true");
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "content-type, x-thaiid-agent"
+    );
+
+    // After all that, the real page still logs in.
+    assert_eq!(agent.login(&nonce).status(), 200);
+}
+
+#[test]
+fn a_second_login_while_one_waits_for_the_card_is_busy() {
+    let bench = bench();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    let nonce = bench.sso.nonce(ORIGIN);
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| agent.login(&nonce));
+        std::thread::sleep(Duration::from_millis(500));
+        let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
+        assert_eq!((status, error["code"].as_str()), (409, Some("BUSY")));
+        let card = demo_card(Faults::default());
+        card.insert().unwrap();
+        let first = first.join().unwrap();
+        assert_eq!(
+            first.status(),
+            200,
+            "the waiting login completes once the card is in"
+        );
+    });
+}
+
+#[test]
+fn a_card_pulled_out_during_its_read_fails_the_login_with_card_removed() {
+    let bench = bench();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    let nonce = bench.sso.nonce(ORIGIN);
+    std::thread::scope(|scope| {
+        let login = scope.spawn(|| agent.login(&nonce));
+        std::thread::sleep(Duration::from_millis(300));
+        let card = demo_card(Faults {
+            remove_after: Some(3),
+            ..Faults::default()
+        });
+        let _ = card.insert();
+        let (status, error) = error_code(login.join().unwrap());
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("CARD_REMOVED"))
+        );
+    });
+    assert!(bench.sso.accepted().is_empty());
+}
+
+#[test]
+fn no_reader_not_enrolled_and_server_failures_have_their_codes() {
+    let bench = bench();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+
+    let agent = RunningAgent::start(&bench.home, &["--reader", "No Such Reader"]);
+    let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
+    assert_eq!((status, error["code"].as_str()), (503, Some("NO_READER")));
+    drop(agent);
+
+    let stranger = Home::new();
+    let agent = RunningAgent::start(&stranger, &[]);
+    let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (503, Some("NOT_ENROLLED"))
+    );
+    assert!(error["message_th"].as_str().unwrap().contains("ลงทะเบียน"));
+    drop(agent);
+
+    let agent = RunningAgent::start(&bench.home, &[]);
+    agent.wait_for_card();
+    let nonce = bench.sso.nonce(ORIGIN);
+    bench.sso.ledger.lock().unwrap().failing = true;
+    let (status, error) = error_code(agent.login(&nonce));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (502, Some("SERVER_UNREACHABLE"))
+    );
+    bench.sso.ledger.lock().unwrap().failing = false;
+
+    assert_eq!(agent.login(&nonce).status(), 200);
+    let (status, error) = error_code(agent.login(&nonce));
+    assert_eq!(
+        (status, error["code"].as_str(), error["reason"].as_str()),
+        (403, Some("SERVER_REJECTED"), Some("USED_NONCE"))
+    );
+    let (_, error) = error_code(agent.login(&bench.sso.nonce("https://other.example")));
+    assert_eq!(error["reason"].as_str(), Some("ORIGIN_MISMATCH"));
+    drop(agent);
+
+    // The server gone altogether.
+    let enrollment = bench.home.data_dir().join("enrollment.json");
+    let text = std::fs::read_to_string(&enrollment)
+        .unwrap()
+        .replace(&bench.sso.url, "http://127.0.0.1:9");
+    std::fs::write(&enrollment, text).unwrap();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    agent.wait_for_card();
+    let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (502, Some("SERVER_UNREACHABLE"))
+    );
+}
+
+#[test]
+fn status_and_openapi_carry_no_personal_data() {
+    let bench = bench();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    agent.wait_for_card();
+    let status = agent
+        .client
+        .get(agent.url("/v1/status"))
+        .header("origin", ORIGIN)
+        .send()
+        .unwrap();
+    let text = status.text().unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["enrolled"], true);
+    assert!(
+        !text.contains("1103700123458") && !text.contains("Somchai"),
+        "{text}"
+    );
+    let openapi = agent.client.get(agent.url("/openapi.json")).send().unwrap();
+    assert_eq!(openapi.status(), 200);
+    let doc: serde_json::Value = openapi.json().unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+}

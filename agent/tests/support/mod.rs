@@ -1,0 +1,166 @@
+//! A running `thaiid-agent serve` in a home of its own, and an HTTPS client that trusts
+//! its local CA, for the login API tests.
+
+pub mod sso;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ORIGIN: &str = "https://sso.example.go.th";
+
+/// A home directory with the agent's config and data dirs inside.
+pub struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.path().join("data/thaiid-agent")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_thaiid-agent"));
+        command
+            .env("HOME", self.path())
+            .env("XDG_DATA_HOME", self.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env_remove("THAIID_CONFIG")
+            .env_remove("THAIID_SERVER_URL")
+            .env_remove("THAIID_ALLOWED_ORIGINS")
+            .env_remove("THAIID_PORT");
+        command
+    }
+
+    pub fn enroll(&self, server: &str) -> Output {
+        self.command()
+            .args(["enroll", "--server", server, "--token", sso::ENROLL_TOKEN])
+            .output()
+            .unwrap()
+    }
+}
+
+/// `thaiid-agent serve` on a free port; killed on drop.
+pub struct RunningAgent {
+    child: Child,
+    pub port: u16,
+    pub client: reqwest::blocking::Client,
+}
+
+impl RunningAgent {
+    pub fn start(home: &Home, extra: &[&str]) -> RunningAgent {
+        let port = free_port();
+        let child = home
+            .command()
+            .args([
+                "serve",
+                "--port",
+                &port.to_string(),
+                "--allowed-origin",
+                ORIGIN,
+            ])
+            .args(extra)
+            .env("THAIID_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let ca = home.data_dir().join("ca.pem");
+        while !(ca.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "agent did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        thaiid_agent::http::install_crypto_provider();
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
+        let client = reqwest::blocking::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        RunningAgent {
+            child,
+            port,
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A login as the page at `ORIGIN` would send it.
+    pub fn login(&self, nonce: &str) -> reqwest::blocking::Response {
+        self.client
+            .post(self.url("/v1/login"))
+            .header("origin", ORIGIN)
+            .header("x-thaiid-agent", "1")
+            .json(&serde_json::json!({ "nonce": nonce }))
+            .send()
+            .unwrap()
+    }
+
+    /// Waits until the watcher has read a card (status shows it present).
+    pub fn wait_for_card(&self) {
+        let started = Instant::now();
+        loop {
+            let status: serde_json::Value = self
+                .client
+                .get(self.url("/v1/status"))
+                .header("origin", ORIGIN)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            let present = status["readers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["card_present"] == true);
+            if present {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no card seen: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RunningAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The error code of an API error answer.
+pub fn error_code(response: reqwest::blocking::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().unwrap_or_default();
+    (status, body["error"].clone())
+}
