@@ -2,7 +2,9 @@
 # Source it; it defines functions only.
 
 # Debian packages the agent and its tests need.
-PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config)
+PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
+# What only the tests need: a real browser, openssl as an independent certificate judge.
+TEST_PACKAGES=(chromium openssl)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

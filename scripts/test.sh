@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test: installs what they need (pcscd, vsmartcard-vpcd), starts pcscd with
+# Runs every test: installs what they need (pcscd, vsmartcard-vpcd, certutil, chromium,
+# openssl, node), starts pcscd with
 # its two virtual readers, runs the suite, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-install_packages iproute2 procps
+install_packages iproute2 procps "${TEST_PACKAGES[@]}"
+command -v node >/dev/null || install_packages nodejs
 start_pcscd
 trap stop_pcscd EXIT
 
+node --test agent/assets/
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then

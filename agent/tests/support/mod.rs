@@ -54,22 +54,23 @@ impl Home {
 pub struct RunningAgent {
     child: Child,
     pub port: u16,
+    /// The first allowed origin: the one these helpers call with.
+    pub origin: String,
     pub client: reqwest::blocking::Client,
 }
 
 impl RunningAgent {
     pub fn start(home: &Home, extra: &[&str]) -> RunningAgent {
-        let port = free_port();
+        let mut args = vec!["--allowed-origin", ORIGIN];
+        args.extend_from_slice(extra);
+        RunningAgent::start_on(home, free_port(), &args)
+    }
+
+    pub fn start_on(home: &Home, port: u16, args: &[&str]) -> RunningAgent {
         let child = home
             .command()
-            .args([
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--allowed-origin",
-                ORIGIN,
-            ])
-            .args(extra)
+            .args(["serve", "--port", &port.to_string()])
+            .args(args)
             .env("THAIID_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -92,9 +93,15 @@ impl RunningAgent {
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap();
+        let origin = args
+            .windows(2)
+            .find(|pair| pair[0] == "--allowed-origin")
+            .map_or(ORIGIN, |pair| pair[1])
+            .to_owned();
         RunningAgent {
             child,
             port,
+            origin,
             client,
         }
     }
@@ -107,7 +114,7 @@ impl RunningAgent {
     pub fn login(&self, nonce: &str) -> reqwest::blocking::Response {
         self.client
             .post(self.url("/v1/login"))
-            .header("origin", ORIGIN)
+            .header("origin", &self.origin)
             .header("x-thaiid-agent", "1")
             .json(&serde_json::json!({ "nonce": nonce }))
             .send()
@@ -121,7 +128,7 @@ impl RunningAgent {
             let status: serde_json::Value = self
                 .client
                 .get(self.url("/v1/status"))
-                .header("origin", ORIGIN)
+                .header("origin", &self.origin)
                 .send()
                 .unwrap()
                 .json()

@@ -3,9 +3,9 @@
 //! the protocol crate and answers one-time tickets. In-process, plain HTTP on loopback.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -49,6 +49,20 @@ impl TestSso {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let ledger = Arc::new(Mutex::new(Ledger::default()));
         let app = Router::new()
+            .route(
+                "/login.html",
+                get(|| async { Html(include_str!("../../assets/demo-login.html")) }),
+            )
+            .route(
+                "/thaiid-agent.js",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "text/javascript")],
+                        include_str!("../../assets/thaiid-agent.js"),
+                    )
+                }),
+            )
+            .route("/nonce", post(page_nonce))
             .route("/api/v1/agents/enroll", post(enroll))
             .route("/api/v1/card-logins", post(card_login))
             .with_state((ledger.clone(), url.clone()));
@@ -76,6 +90,22 @@ impl TestSso {
 }
 
 type Shared = (Arc<Mutex<Ledger>>, String);
+
+/// The demo page's nonce, bound to the page's own origin.
+async fn page_nonce(
+    State((ledger, url)): State<Shared>,
+    headers: HeaderMap,
+) -> Json<serde_json::Value> {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .unwrap_or(&url)
+        .to_owned();
+    let mut ledger = ledger.lock().unwrap();
+    let nonce = format!("page-nonce-{}", ledger.nonces.len() + 1);
+    ledger.nonces.insert(nonce.clone(), (origin, false));
+    Json(serde_json::json!({ "nonce": nonce }))
+}
 
 fn refuse(status: StatusCode, code: &str) -> Response {
     let body = ServerErrorBody {

@@ -1,0 +1,93 @@
+//! Headless Chromium (Debian's) against the real agent on https://127.0.0.1:47113:
+//! trusted after the agent's setup, refused before; and the demo login page, served
+//! by the stand-in login server, gets a ticket through thaiid-agent.js.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use support::sso::TestSso;
+use support::{Home, RunningAgent};
+use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
+
+const AGENT_PORT: u16 = 47113;
+
+/// The DOM Chromium ends with after loading `url` with `home`'s NSS db.
+fn chromium_dom(home: &Path, url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new("chromium")
+        .env("HOME", home)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .output()
+        .expect("Debian's chromium must be installed (scripts/test.sh installs it)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn text_of(dom: &str, id: &str) -> String {
+    let open = format!("<pre id=\"{id}\">");
+    dom.split_once(&open)
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map(|(text, _)| text.to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn chromium_trusts_the_agent_after_setup_and_the_demo_page_logs_in() {
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    let sso = TestSso::start();
+    let home = Home::new();
+    assert!(home.enroll(&sso.url).status.success());
+    let card = VirtualCard::new(0, CardFixture::named("demo").unwrap(), Faults::default());
+    card.insert().unwrap();
+    // The page is served by the login server, so its origin is the server's.
+    let agent = RunningAgent::start_on(&home, AGENT_PORT, &["--allowed-origin", &sso.url]);
+    agent.wait_for_card();
+    let stranger = Home::new();
+
+    let openapi = format!("https://127.0.0.1:{AGENT_PORT}/openapi.json");
+    let trusted = chromium_dom(home.path(), &openapi);
+    assert!(
+        trusted.contains("ThaiID Login Agent localhost API"),
+        "after setup: {trusted}"
+    );
+    let untrusted = chromium_dom(stranger.path(), &openapi);
+    assert!(
+        !untrusted.contains("ThaiID Login Agent localhost API"),
+        "without the CA: {untrusted}"
+    );
+
+    let page = format!(
+        "{}/login.html?auto&agent=https://127.0.0.1:{AGENT_PORT}",
+        sso.url
+    );
+    let dom = chromium_dom(home.path(), &page);
+    assert_eq!(text_of(&dom, "error"), "", "{dom}");
+    assert_eq!(text_of(&dom, "result"), "ticket-1", "{dom}");
+    let claims = &sso.accepted()[0];
+    assert_eq!(
+        claims.origin, sso.url,
+        "the assertion names the page's origin"
+    );
+
+    let dom = chromium_dom(stranger.path(), &page);
+    assert!(
+        text_of(&dom, "error").starts_with("AGENT_NOT_RUNNING"),
+        "{dom}"
+    );
+}
