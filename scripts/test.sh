@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need (pcscd, vsmartcard-vpcd, certutil, chromium,
-# openssl, node), starts pcscd with
-# its two virtual readers, runs the suite, and stops what it started.
+# openssl, node), starts pcscd with its two virtual readers, runs the suite, and stops
+# what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh

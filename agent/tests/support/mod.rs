@@ -1,6 +1,9 @@
 //! A running `thaiid-agent serve` in a home of its own, and an HTTPS client that trusts
 //! its local CA, for the login API tests.
 
+// Each test binary includes this module and uses a part of it.
+#![allow(dead_code)]
+
 pub mod sso;
 
 use std::path::{Path, PathBuf};
