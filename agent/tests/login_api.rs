@@ -382,3 +382,57 @@ fn status_and_openapi_carry_no_personal_data() {
     let doc: serde_json::Value = openapi.json().unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
 }
+
+#[test]
+fn events_tell_of_cards_and_logins_without_personal_data() {
+    use std::io::BufRead;
+    let bench = bench();
+    let agent = RunningAgent::start(&bench.home, &[]);
+    let response = agent
+        .client
+        .get(agent.url("/v1/events"))
+        .header("origin", ORIGIN)
+        .send()
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(response)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    agent.wait_for_card();
+    assert_eq!(agent.login(&bench.sso.nonce(ORIGIN)).status(), 200);
+
+    let mut seen = Vec::new();
+    let wanted = [
+        "event: card-inserted",
+        "event: login-started",
+        "event: login-finished",
+    ];
+    while !wanted
+        .iter()
+        .all(|w| seen.iter().any(|line: &String| line == w))
+    {
+        let line = received
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("events so far: {seen:?}"));
+        assert!(
+            !line.contains("1103700123458") && !line.contains("Somchai") && !line.contains("สมชาย"),
+            "{line}"
+        );
+        seen.push(line);
+    }
+    let finished = received.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        finished,
+        format!(r#"data: {{"code":null,"ok":true,"origin":"{ORIGIN}"}}"#)
+    );
+}

@@ -1,0 +1,73 @@
+//! The agent outlives a pcscd restart: readers vanish (logins answer NO_READER), come
+//! back, the card is read again, and logins work without restarting the agent.
+//! Restarts the machine's pcscd, so it needs root and holds every virtual reader.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::sso::TestSso;
+use support::{error_code, Home, RunningAgent, ORIGIN};
+use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
+
+fn restart_pcscd() {
+    let _ = Command::new("pkill").args(["-x", "pcscd"]).status();
+    let started = Instant::now();
+    while Command::new("pgrep")
+        .args(["-x", "pcscd"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "pcscd did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A stale socket after a killed pcscd blocks the restart.
+    let _ = std::fs::remove_file("/run/pcscd/pcscd.comm");
+    std::thread::sleep(Duration::from_millis(500));
+    // Without --foreground pcscd detaches: it outlives this test, as the system's would.
+    let status = Command::new("pcscd")
+        .status()
+        .expect("pcscd (run the tests as root)");
+    assert!(status.success(), "pcscd did not start");
+}
+
+#[test]
+fn logins_work_again_after_pcscd_restarts() {
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    let sso = TestSso::start();
+    let home = Home::new();
+    assert!(home.enroll(&sso.url).status.success());
+    let card = VirtualCard::new(0, CardFixture::named("demo").unwrap(), Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&home, &[]);
+    agent.wait_for_card();
+    assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
+
+    let _ = Command::new("pkill").args(["-x", "pcscd"]).status();
+    let started = Instant::now();
+    loop {
+        let (status, error) = error_code(agent.login(&sso.nonce(ORIGIN)));
+        if (status, error["code"].as_str()) == (503, Some("NO_READER")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still {status} {error}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(card);
+    restart_pcscd();
+
+    let card = VirtualCard::new(0, CardFixture::named("demo").unwrap(), Faults::default());
+    card.insert().unwrap();
+    agent.wait_for_card();
+    assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(sso.accepted().len(), 2);
+}
