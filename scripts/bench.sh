@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Card read benchmark through real pcscd + vpcd: APDUs, latency, peak memory.
+# Benchmarks through real pcscd + vpcd: card reads (APDUs, latency, peak memory) and
+# logins through the HTTPS API (latency, idle memory, binary size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -7,3 +8,4 @@ install_packages
 start_pcscd
 trap stop_pcscd EXIT
 cargo bench -p thaiid-agent --bench read --locked
+cargo bench -p thaiid-agent --bench login --locked
