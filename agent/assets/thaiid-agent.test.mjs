@@ -1,8 +1,17 @@
-// node --test agent/assets/: the client against a stubbed fetch.
-import { test } from "node:test";
+// node --test agent/assets/: thaiid-agent.js against a stubbed fetch and EventSource, and
+// sanity checks of openapi.json and demo-login.html.
+import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { ThaiIdAgent, AgentError, describeError } from "./thaiid-agent.js";
+import { readFileSync } from "node:fs";
+import { ThaiIdAgent, AgentError, describeError, DEFAULT_AGENT_URL, EVENT_TYPES } from "./thaiid-agent.js";
 
+const realFetch = globalThis.fetch;
+afterEach(() => {
+  globalThis.fetch = realFetch;
+  delete globalThis.EventSource;
+});
+
+/** Replaces fetch with `respond`; returns the calls it gets. */
 function stub(respond) {
   const calls = [];
   globalThis.fetch = async (url, init) => {
@@ -12,45 +21,173 @@ function stub(respond) {
   return calls;
 }
 
-const json = (status, body) => ({ ok: status < 300, status, json: async () => body });
+const json = (status, body) => new Response(JSON.stringify(body), {
+  status, headers: { "content-type": "application/json" },
+});
+
+const agentError = (status, code, extra = {}) =>
+  json(status, { error: { code, message_th: `ไทย ${code}`, message_en: `English ${code}`, ...extra } });
+
+test("status GETs /v1/status on loopback without the POST headers", async () => {
+  const body = { version: "0.1.0", enrolled: true, readers: [{ name: "Virtual PCD 00 00", card_present: true }] };
+  const calls = stub(() => json(200, body));
+  assert.deepEqual(await new ThaiIdAgent().status(), body);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, `${DEFAULT_AGENT_URL}/v1/status`);
+  assert.equal(calls[0].init.method, "GET");
+  assert.equal(calls[0].init.targetAddressSpace, "loopback");
+  assert.equal(calls[0].init.body, undefined);
+  assert.equal(calls[0].init.headers, undefined);
+  assert.ok(calls[0].init.signal instanceof AbortSignal);
+});
 
 test("login posts the nonce with both headers to loopback", async () => {
   const calls = stub(() => json(200, { ticket: "t-1", expires_at: "2030-01-01T00:00:00Z" }));
   const result = await new ThaiIdAgent().login("n-1");
   assert.equal(result.ticket, "t-1");
+  assert.ok(result.expiresAt instanceof Date);
   assert.equal(result.expiresAt.toISOString(), "2030-01-01T00:00:00.000Z");
   assert.equal(calls[0].url, "https://127.0.0.1:47113/v1/login");
   assert.equal(calls[0].init.method, "POST");
   assert.equal(calls[0].init.targetAddressSpace, "loopback");
-  assert.equal(calls[0].init.headers["X-ThaiID-Agent"], "1");
-  assert.equal(calls[0].init.headers["Content-Type"], "application/json");
+  assert.deepEqual(calls[0].init.headers, { "Content-Type": "application/json", "X-ThaiID-Agent": "1" });
   assert.deepEqual(JSON.parse(calls[0].init.body), { nonce: "n-1" });
 });
 
-test("an agent error body becomes an AgentError with its messages", async () => {
-  stub(() => json(403, { error: { code: "SERVER_REJECTED", message_th: "ปฏิเสธ", message_en: "refused", reason: "USED_NONCE" } }));
+test("a configured URL is used, trailing slash or not", async () => {
+  const calls = stub(() => json(200, { version: "x", enrolled: false, readers: [] }));
+  await new ThaiIdAgent({ url: "https://localhost:47114/" }).status();
+  assert.equal(calls[0].url, "https://localhost:47114/v1/status");
+});
+
+test("an agent error body becomes an AgentError with its code, messages and status", async () => {
+  stub(() => agentError(408, "NO_CARD"));
   await assert.rejects(new ThaiIdAgent().login("n"), (error) => {
     assert.ok(error instanceof AgentError);
-    assert.equal(error.code, "SERVER_REJECTED");
-    assert.equal(error.status, 403);
-    assert.equal(error.reason, "USED_NONCE");
-    assert.equal(describeError(error), "ปฏิเสธ");
-    assert.equal(describeError(error, "en"), "refused");
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, "AgentError");
+    assert.equal(error.code, "NO_CARD");
+    assert.equal(error.status, 408);
+    assert.equal(error.messageTh, "ไทย NO_CARD");
+    assert.equal(error.messageEn, "English NO_CARD");
+    assert.equal(error.reason, undefined);
+    assert.equal(describeError(error), "ไทย NO_CARD");
+    assert.equal(describeError(error, "en"), "English NO_CARD");
     return true;
   });
 });
 
-test("no agent at all is AGENT_NOT_RUNNING", async () => {
+test("SERVER_REJECTED carries the server's reason", async () => {
+  stub(() => agentError(403, "SERVER_REJECTED", { reason: "BAD_SIGNATURE" }));
+  await assert.rejects(new ThaiIdAgent().login("n"), { code: "SERVER_REJECTED", status: 403, reason: "BAD_SIGNATURE" });
+});
+
+test("no agent at all is AGENT_NOT_RUNNING, for status and login", async () => {
   stub(() => { throw new TypeError("Failed to fetch"); });
-  await assert.rejects(new ThaiIdAgent().status(), (error) => error.code === "AGENT_NOT_RUNNING" && error.messageTh.includes("ThaiID Login Agent"));
+  for (const call of [(a) => a.status(), (a) => a.login("n")]) {
+    await assert.rejects(call(new ThaiIdAgent()), (error) => {
+      assert.ok(error instanceof AgentError);
+      assert.equal(error.code, "AGENT_NOT_RUNNING");
+      assert.equal(error.status, 0);
+      assert.equal(describeError(error), "ไม่พบโปรแกรมอ่านบัตรบนเครื่องนี้ กรุณาติดตั้งหรือเปิดโปรแกรม ThaiID Login Agent");
+      assert.match(describeError(error, "en"), /^The ThaiID Login Agent is not running on this computer: install or start it/);
+      return true;
+    });
+  }
 });
 
-test("a non-JSON error is AGENT_ERROR", async () => {
-  stub(() => ({ ok: false, status: 500, json: async () => { throw new SyntaxError("x"); } }));
-  await assert.rejects(new ThaiIdAgent().status(), (error) => error.code === "AGENT_ERROR" && error.status === 500);
+test("a non-JSON error is AGENT_ERROR with its status", async () => {
+  stub(() => new Response("<h1>Bad Gateway</h1>", { status: 502, headers: { "content-type": "text/html" } }));
+  await assert.rejects(new ThaiIdAgent().status(), (error) => {
+    assert.equal(error.code, "AGENT_ERROR");
+    assert.equal(error.status, 502);
+    assert.ok(describeError(error).length > 0);
+    return true;
+  });
 });
 
-test("a call that takes too long is aborted", async () => {
-  stub((url, init) => new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted")))));
-  await assert.rejects(new ThaiIdAgent({ timeoutMs: 20 }).login("n"), (error) => error.code === "AGENT_TIMEOUT");
+test("JSON without an error code is AGENT_ERROR too", async () => {
+  stub(() => json(500, { oops: true }));
+  await assert.rejects(new ThaiIdAgent().status(), { code: "AGENT_ERROR", status: 500 });
+});
+
+test("a call that takes too long is aborted: AGENT_TIMEOUT", async () => {
+  const calls = stub((url, init) => new Promise((_, reject) => {
+    init.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+  }));
+  const started = Date.now();
+  await assert.rejects(new ThaiIdAgent({ timeoutMs: 30 }).login("n"), { code: "AGENT_TIMEOUT", status: 0 });
+  assert.ok(calls[0].init.signal.aborted);
+  assert.ok(Date.now() - started < 2000);
+});
+
+test("an answer whose body stalls is aborted too", async () => {
+  stub((url, init) => ({
+    ok: true,
+    status: 200,
+    json: () => new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted")))),
+  }));
+  await assert.rejects(new ThaiIdAgent({ timeoutMs: 30 }).status(), { code: "AGENT_TIMEOUT" });
+});
+
+test("describeError has a generic message for other errors", () => {
+  assert.match(describeError(new Error("x")), /[ก-๙]/);
+  assert.match(describeError(undefined, "en"), /went wrong/);
+});
+
+test("events follows every event type and close() stops it", () => {
+  const sources = [];
+  globalThis.EventSource = class {
+    constructor(url) { this.url = url; this.listeners = {}; this.closed = false; sources.push(this); }
+    addEventListener(type, listener) { this.listeners[type] = listener; }
+    close() { this.closed = true; }
+  };
+  const seen = [];
+  const close = new ThaiIdAgent().events((event) => seen.push(event));
+  const [source] = sources;
+  assert.equal(source.url, "https://127.0.0.1:47113/v1/events");
+  assert.deepEqual(Object.keys(source.listeners).sort(), [...EVENT_TYPES].sort());
+  source.listeners["card-inserted"]({ data: JSON.stringify({ reader: "R" }) });
+  source.listeners["login-finished"]({ data: JSON.stringify({ origin: "https://sso", ok: false, code: "NO_CARD" }) });
+  assert.deepEqual(seen, [
+    { type: "card-inserted", data: { reader: "R" } },
+    { type: "login-finished", data: { origin: "https://sso", ok: false, code: "NO_CARD" } },
+  ]);
+  close();
+  assert.ok(source.closed);
+});
+
+test("openapi.json documents the API of SPEC §5", () => {
+  const doc = JSON.parse(readFileSync(new URL("./openapi.json", import.meta.url), "utf8"));
+  assert.equal(doc.openapi, "3.1.0");
+  assert.equal(doc.info.title, "ThaiID Login Agent localhost API");
+  assert.equal(doc.servers[0].url, DEFAULT_AGENT_URL);
+  assert.ok(doc.paths["/v1/status"].get);
+  assert.ok(doc.paths["/v1/login"].post);
+  assert.ok(doc.paths["/v1/events"].get.responses["200"].content["text/event-stream"]);
+  assert.ok(doc.paths["/openapi.json"].get);
+  for (const name of ["Status", "LoginRequest", "LoginResponse", "Error"]) assert.ok(doc.components.schemas[name], name);
+  assert.deepEqual(doc.components.schemas.ErrorCode.enum, [
+    "NO_READER", "NO_CARD", "CARD_REMOVED", "CARD_UNREADABLE", "CARD_EXPIRED", "NOT_ENROLLED",
+    "SERVER_UNREACHABLE", "SERVER_REJECTED", "BUSY", "BAD_REQUEST", "ORIGIN_NOT_ALLOWED",
+  ]);
+  const login = Object.keys(doc.paths["/v1/login"].post.responses);
+  assert.deepEqual(login, ["200", "400", "403", "408", "409", "413", "415", "421", "422", "502", "503"]);
+  for (const path of ["/v1/status", "/v1/events", "/openapi.json"]) {
+    assert.deepEqual(Object.keys(doc.paths[path].get.responses), ["200", "403", "421"], path);
+  }
+  const text = JSON.stringify(doc);
+  for (const needle of ["Vary: Origin", "Access-Control-Allow-Private-Network: true", "content-type, x-thaiid-agent", ...EVENT_TYPES]) {
+    assert.ok(text.includes(needle), needle);
+  }
+});
+
+test("demo-login.html has the ids the browser test uses and imports the client", () => {
+  const html = readFileSync(new URL("./demo-login.html", import.meta.url), "utf8");
+  for (const tag of ['<button id="login"', '<div id="status">', '<pre id="result"></pre>', '<pre id="error"></pre>']) {
+    assert.ok(html.includes(tag), tag);
+  }
+  assert.ok(html.includes('<script type="module">'));
+  assert.ok(html.includes('from "./thaiid-agent.js"'));
+  assert.ok(html.includes("เข้าสู่ระบบด้วยการเสียบบัตรประชาชน"));
 });

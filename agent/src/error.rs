@@ -40,8 +40,6 @@ pub enum AgentError {
     NoService(pcsc::Error),
     #[error("smart card service error: {0}")]
     Pcsc(pcsc::Error),
-    #[error("`{0}` is not built yet")]
-    NotYet(&'static str),
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
     #[error("enrollment: {0}")]
@@ -73,7 +71,6 @@ impl AgentError {
             AgentError::NoService(_)
             | AgentError::Pcsc(_)
             | AgentError::Write { .. }
-            | AgentError::NotYet(_)
             | AgentError::Config(_)
             | AgentError::Enroll(_)
             | AgentError::Serve(_)

@@ -3,7 +3,7 @@
 use crate::cli::ServeArgs;
 use crate::config::{Config, Overrides};
 use crate::error::AgentError;
-use crate::serve::{self, TlsIdentity};
+use crate::serve;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     crate::logging::init();
@@ -27,10 +27,6 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
             );
         }
     }
-    let tls = TlsIdentity {
-        cert_chain_pem: tls.cert_chain_pem,
-        key_pem: tls.key_pem,
-    };
-    crate::commands::runtime()?.block_on(serve::run(config, data_dir, tls))?;
+    crate::commands::runtime()?.block_on(serve::run(config, data_dir, &tls))?;
     Ok(())
 }

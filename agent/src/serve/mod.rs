@@ -8,6 +8,7 @@ mod login;
 
 use crate::config::Config;
 use crate::enrollment::{self, Identity};
+use crate::setup::LocalTls;
 use crate::watcher::{self, CardState, Watcher};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -45,12 +46,6 @@ pub struct AppState {
     pub http: reqwest::Client,
 }
 
-/// The TLS identity the agent presents: the leaf chain and its key, PEM.
-pub struct TlsIdentity {
-    pub cert_chain_pem: String,
-    pub key_pem: String,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("the localhost certificate is unusable: {0}: run `thaiid-agent setup`")]
@@ -80,9 +75,9 @@ pub fn router(app: Arc<AppState>) -> Router {
 }
 
 /// Runs the agent until it is stopped.
-pub async fn run(config: Config, data_dir: PathBuf, tls: TlsIdentity) -> Result<(), ServeError> {
+pub async fn run(config: Config, data_dir: PathBuf, tls: &LocalTls) -> Result<(), ServeError> {
     crate::http::install_crypto_provider();
-    let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_tls(&tls)?));
+    let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_tls(tls)?));
     let identity = enrollment::load(&data_dir)?;
     if identity.is_none() {
         tracing::warn!("not enrolled: logins will answer NOT_ENROLLED until `thaiid-agent enroll`");
@@ -128,7 +123,7 @@ pub async fn run(config: Config, data_dir: PathBuf, tls: TlsIdentity) -> Result<
     Ok(())
 }
 
-fn server_tls(tls: &TlsIdentity) -> Result<rustls::ServerConfig, ServeError> {
+fn server_tls(tls: &LocalTls) -> Result<rustls::ServerConfig, ServeError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let bad = |error: &dyn std::fmt::Display| ServeError::Certificate(error.to_string());

@@ -53,7 +53,7 @@ pub fn ensure(data_dir: &Path) -> Result<(LocalTls, Vec<TrustOutcome>), SetupErr
         Some(tls) => tls,
         None => {
             // The old CA, if any, is useless now: take it out of the stores first.
-            trust::remove_all(data_dir);
+            trust::remove_all();
             create(data_dir)?
         }
     };
@@ -63,7 +63,7 @@ pub fn ensure(data_dir: &Path) -> Result<(LocalTls, Vec<TrustOutcome>), SetupErr
 
 /// Takes our CAs out of every store and deletes the files.
 pub fn uninstall(data_dir: &Path) -> Vec<TrustOutcome> {
-    let outcomes = trust::remove_all(data_dir);
+    let outcomes = trust::remove_all();
     for file in [CA_FILE, CHAIN_FILE, KEY_FILE, META_FILE] {
         let _ = std::fs::remove_file(data_dir.join(file));
     }

@@ -78,13 +78,13 @@ pub fn add(tls: &LocalTls) -> Vec<TrustOutcome> {
 }
 
 /// Removes every CA of ours from every store.
-pub fn remove_all(data_dir: &Path) -> Vec<TrustOutcome> {
+pub fn remove_all() -> Vec<TrustOutcome> {
     stores()
         .into_iter()
         .map(|store| {
             let result = match &store.location {
                 Location::Nss(db) => nss_remove_ours(db),
-                Location::WindowsUserRoot => windows_remove(data_dir),
+                Location::WindowsUserRoot => windows_remove(),
             };
             TrustOutcome { store, result }
         })
@@ -167,8 +167,7 @@ fn windows_add(tls: &LocalTls) -> Result<(), String> {
     result
 }
 
-fn windows_remove(data_dir: &Path) -> Result<(), String> {
-    let _ = data_dir;
+fn windows_remove() -> Result<(), String> {
     windows_certutil(&["-user", "-delstore", "Root", NICKNAME_PREFIX])
 }
 
