@@ -8,23 +8,17 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::sso::TestSso;
-use support::{Home, RunningAgent, ORIGIN};
-use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
+use support::{demo_card, RunningAgent, Station, ORIGIN};
+use thaiid_tests::Faults;
 
 const LOGINS: usize = 1000;
 
 fn main() {
-    let _locks = [
-        ReaderLock::acquire(0).unwrap(),
-        ReaderLock::acquire(1).unwrap(),
-    ];
-    let sso = TestSso::start();
-    let home = Home::new();
-    assert!(home.enroll(&sso.url).status.success());
-    let card = VirtualCard::new(0, CardFixture::named("demo").unwrap(), Faults::default());
+    let station = Station::enrolled();
+    let (sso, home) = (&station.sso, &station.home);
+    let card = demo_card(Faults::default());
     card.insert().unwrap();
-    let agent = RunningAgent::start(&home, &[]);
+    let agent = RunningAgent::start(home, &[]);
     agent.wait_for_card();
     std::thread::sleep(Duration::from_secs(1));
     let idle_rss = rss_kib(agent.pid());

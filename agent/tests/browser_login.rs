@@ -6,9 +6,8 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use support::sso::TestSso;
-use support::{Home, RunningAgent};
-use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
+use support::{demo_card, Home, RunningAgent, Station};
+use thaiid_tests::Faults;
 
 const AGENT_PORT: u16 = 47113;
 
@@ -46,17 +45,12 @@ fn text_of(dom: &str, id: &str) -> String {
 
 #[test]
 fn chromium_trusts_the_agent_after_setup_and_the_demo_page_logs_in() {
-    let _locks = [
-        ReaderLock::acquire(0).unwrap(),
-        ReaderLock::acquire(1).unwrap(),
-    ];
-    let sso = TestSso::start();
-    let home = Home::new();
-    assert!(home.enroll(&sso.url).status.success());
-    let card = VirtualCard::new(0, CardFixture::named("demo").unwrap(), Faults::default());
+    let station = Station::enrolled();
+    let (sso, home) = (&station.sso, &station.home);
+    let card = demo_card(Faults::default());
     card.insert().unwrap();
     // The page is served by the login server, so its origin is the server's.
-    let agent = RunningAgent::start_on(&home, AGENT_PORT, &["--allowed-origin", &sso.url]);
+    let agent = RunningAgent::start_on(home, AGENT_PORT, &["--allowed-origin", &sso.url]);
     agent.wait_for_card();
     let stranger = Home::new();
 

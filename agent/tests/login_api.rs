@@ -4,51 +4,19 @@
 mod support;
 
 use std::time::Duration;
-use support::sso::TestSso;
-use support::{error_code, Home, RunningAgent, ORIGIN};
-use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
-
-struct Bench {
-    sso: TestSso,
-    home: Home,
-    _locks: [ReaderLock; 2],
-}
-
-/// Both readers locked, an enrolled agent home, a login server.
-fn bench() -> Bench {
-    let locks = [
-        ReaderLock::acquire(0).unwrap(),
-        ReaderLock::acquire(1).unwrap(),
-    ];
-    let sso = TestSso::start();
-    let home = Home::new();
-    let enrolled = home.enroll(&sso.url);
-    assert!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
-    Bench {
-        sso,
-        home,
-        _locks: locks,
-    }
-}
-
-fn demo_card(faults: Faults) -> VirtualCard {
-    VirtualCard::new(0, CardFixture::named("demo").unwrap(), faults)
-}
+use support::{assert_refused, demo_card, error_code, Home, RunningAgent, Station, ORIGIN};
+use thaiid_tests::Faults;
 
 #[test]
 fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
-    let bench = bench();
+    let station = Station::enrolled();
     let card = demo_card(Faults::default());
     card.insert().unwrap();
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
     assert_eq!(card.apdu_count(), 7, "the login read at insertion");
 
-    let nonce = bench.sso.nonce(ORIGIN);
+    let nonce = station.sso.nonce(ORIGIN);
     let response = agent.login(&nonce);
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
@@ -56,7 +24,7 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     assert_eq!(ticket["ticket"], "ticket-1");
     assert_eq!(card.apdu_count(), 7, "a login needs no card I/O");
 
-    let claims = &bench.sso.accepted()[0];
+    let claims = &station.sso.accepted()[0];
     assert_eq!(claims.origin, ORIGIN);
     assert_eq!(claims.nonce, nonce);
     assert_eq!(claims.ctr, 1);
@@ -65,21 +33,21 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
 
     // The counter survives a restart of the agent.
     drop(agent);
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    assert_eq!(agent.login(&bench.sso.nonce(ORIGIN)).status(), 200);
-    assert_eq!(bench.sso.accepted()[1].ctr, 2);
+    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(station.sso.accepted()[1].ctr, 2);
 }
 
 #[test]
 fn every_hostile_request_is_refused_and_reads_no_card() {
-    let bench = bench();
+    let station = Station::enrolled();
     let card = demo_card(Faults::default());
     card.insert().unwrap();
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
     let read_at_insertion = card.apdu_count();
-    let nonce = bench.sso.nonce(ORIGIN);
+    let nonce = station.sso.nonce(ORIGIN);
     let post = |origin: Option<&str>| {
         let mut request = agent.client.post(agent.url("/v1/login"));
         if let Some(origin) = origin {
@@ -233,7 +201,7 @@ fn every_hostile_request_is_refused_and_reads_no_card() {
         read_at_insertion,
         "a refused request read the card"
     );
-    assert!(bench.sso.accepted().is_empty());
+    assert!(station.sso.accepted().is_empty());
 
     let preflight = agent
         .client
@@ -259,14 +227,13 @@ fn every_hostile_request_is_refused_and_reads_no_card() {
 
 #[test]
 fn a_second_login_while_one_waits_for_the_card_is_busy() {
-    let bench = bench();
-    let agent = RunningAgent::start(&bench.home, &[]);
-    let nonce = bench.sso.nonce(ORIGIN);
+    let station = Station::enrolled();
+    let agent = RunningAgent::start(&station.home, &[]);
+    let nonce = station.sso.nonce(ORIGIN);
     std::thread::scope(|scope| {
         let first = scope.spawn(|| agent.login(&nonce));
         std::thread::sleep(Duration::from_millis(500));
-        let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
-        assert_eq!((status, error["code"].as_str()), (409, Some("BUSY")));
+        assert_refused(agent.login(&station.sso.nonce(ORIGIN)), 409, "BUSY");
         let card = demo_card(Faults::default());
         card.insert().unwrap();
         let first = first.join().unwrap();
@@ -280,9 +247,9 @@ fn a_second_login_while_one_waits_for_the_card_is_busy() {
 
 #[test]
 fn a_card_pulled_out_during_its_read_fails_the_login_with_card_removed() {
-    let bench = bench();
-    let agent = RunningAgent::start(&bench.home, &[]);
-    let nonce = bench.sso.nonce(ORIGIN);
+    let station = Station::enrolled();
+    let agent = RunningAgent::start(&station.home, &[]);
+    let nonce = station.sso.nonce(ORIGIN);
     std::thread::scope(|scope| {
         let login = scope.spawn(|| agent.login(&nonce));
         std::thread::sleep(Duration::from_millis(300));
@@ -291,78 +258,63 @@ fn a_card_pulled_out_during_its_read_fails_the_login_with_card_removed() {
             ..Faults::default()
         });
         let _ = card.insert();
-        let (status, error) = error_code(login.join().unwrap());
-        assert_eq!(
-            (status, error["code"].as_str()),
-            (409, Some("CARD_REMOVED"))
-        );
+        assert_refused(login.join().unwrap(), 409, "CARD_REMOVED");
     });
-    assert!(bench.sso.accepted().is_empty());
+    assert!(station.sso.accepted().is_empty());
 }
 
 #[test]
 fn no_reader_not_enrolled_and_server_failures_have_their_codes() {
-    let bench = bench();
+    let station = Station::enrolled();
     let card = demo_card(Faults::default());
     card.insert().unwrap();
 
-    let agent = RunningAgent::start(&bench.home, &["--reader", "No Such Reader"]);
-    let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
-    assert_eq!((status, error["code"].as_str()), (503, Some("NO_READER")));
+    let agent = RunningAgent::start(&station.home, &["--reader", "No Such Reader"]);
+    assert_refused(agent.login(&station.sso.nonce(ORIGIN)), 503, "NO_READER");
     drop(agent);
 
     let stranger = Home::new();
     let agent = RunningAgent::start(&stranger, &[]);
-    let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
-    assert_eq!(
-        (status, error["code"].as_str()),
-        (503, Some("NOT_ENROLLED"))
-    );
+    let error = assert_refused(agent.login(&station.sso.nonce(ORIGIN)), 503, "NOT_ENROLLED");
     assert!(error["message_th"].as_str().unwrap().contains("ลงทะเบียน"));
     drop(agent);
 
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    let nonce = bench.sso.nonce(ORIGIN);
-    bench.sso.ledger.lock().unwrap().failing = true;
-    let (status, error) = error_code(agent.login(&nonce));
-    assert_eq!(
-        (status, error["code"].as_str()),
-        (502, Some("SERVER_UNREACHABLE"))
-    );
-    bench.sso.ledger.lock().unwrap().failing = false;
+    let nonce = station.sso.nonce(ORIGIN);
+    station.sso.ledger.lock().unwrap().failing = true;
+    assert_refused(agent.login(&nonce), 502, "SERVER_UNREACHABLE");
+    station.sso.ledger.lock().unwrap().failing = false;
 
     assert_eq!(agent.login(&nonce).status(), 200);
-    let (status, error) = error_code(agent.login(&nonce));
-    assert_eq!(
-        (status, error["code"].as_str(), error["reason"].as_str()),
-        (403, Some("SERVER_REJECTED"), Some("USED_NONCE"))
-    );
-    let (_, error) = error_code(agent.login(&bench.sso.nonce("https://other.example")));
-    assert_eq!(error["reason"].as_str(), Some("ORIGIN_MISMATCH"));
+    let error = assert_refused(agent.login(&nonce), 403, "SERVER_REJECTED");
+    assert_eq!(error["reason"], "USED_NONCE");
+    let other_origin = station.sso.nonce("https://other.example");
+    let error = assert_refused(agent.login(&other_origin), 403, "SERVER_REJECTED");
+    assert_eq!(error["reason"], "ORIGIN_MISMATCH");
     drop(agent);
 
     // The server gone altogether.
-    let enrollment = bench.home.data_dir().join("enrollment.json");
+    let enrollment = station.home.data_dir().join("enrollment.json");
     let text = std::fs::read_to_string(&enrollment)
         .unwrap()
-        .replace(&bench.sso.url, "http://127.0.0.1:9");
+        .replace(&station.sso.url, "http://127.0.0.1:9");
     std::fs::write(&enrollment, text).unwrap();
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    let (status, error) = error_code(agent.login(&bench.sso.nonce(ORIGIN)));
-    assert_eq!(
-        (status, error["code"].as_str()),
-        (502, Some("SERVER_UNREACHABLE"))
+    assert_refused(
+        agent.login(&station.sso.nonce(ORIGIN)),
+        502,
+        "SERVER_UNREACHABLE",
     );
 }
 
 #[test]
 fn status_and_openapi_carry_no_personal_data() {
-    let bench = bench();
+    let station = Station::enrolled();
     let card = demo_card(Faults::default());
     card.insert().unwrap();
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
     let status = agent
         .client
@@ -386,8 +338,8 @@ fn status_and_openapi_carry_no_personal_data() {
 #[test]
 fn events_tell_of_cards_and_logins_without_personal_data() {
     use std::io::BufRead;
-    let bench = bench();
-    let agent = RunningAgent::start(&bench.home, &[]);
+    let station = Station::enrolled();
+    let agent = RunningAgent::start(&station.home, &[]);
     let response = agent
         .client
         .get(agent.url("/v1/events"))
@@ -409,7 +361,7 @@ fn events_tell_of_cards_and_logins_without_personal_data() {
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     agent.wait_for_card();
-    assert_eq!(agent.login(&bench.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
 
     let mut seen = Vec::new();
     let wanted = [

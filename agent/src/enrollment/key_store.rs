@@ -46,17 +46,10 @@ mod platform {
         CryptProtectData, CryptUnprotectData, CRYPTPROTECT_UI_FORBIDDEN, CRYPT_INTEGER_BLOB,
     };
 
-    fn call(
+    /// Runs one DPAPI call on `input` and copies out what it allocated.
+    fn dpapi(
         input: &[u8],
-        f: unsafe extern "system" fn(
-            *const CRYPT_INTEGER_BLOB,
-            *const u16,
-            *const CRYPT_INTEGER_BLOB,
-            *const core::ffi::c_void,
-            *const windows_sys::Win32::Security::Cryptography::CRYPTPROTECT_PROMPTSTRUCT,
-            u32,
-            *mut CRYPT_INTEGER_BLOB,
-        ) -> i32,
+        call: impl FnOnce(*const CRYPT_INTEGER_BLOB, *mut CRYPT_INTEGER_BLOB) -> i32,
     ) -> std::io::Result<Vec<u8>> {
         let blob = CRYPT_INTEGER_BLOB {
             cbData: input.len() as u32,
@@ -66,31 +59,45 @@ mod platform {
             cbData: 0,
             pbData: std::ptr::null_mut(),
         };
-        // SAFETY: DPAPI reads `blob` and allocates `out`, which is freed below.
+        if call(&blob, &mut out) == 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: DPAPI filled `out` with a LocalAlloc'ed buffer of cbData bytes.
         unsafe {
-            if f(
-                &blob,
-                std::ptr::null(),
-                std::ptr::null(),
-                std::ptr::null(),
-                std::ptr::null(),
-                CRYPTPROTECT_UI_FORBIDDEN,
-                &mut out,
-            ) == 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
             let bytes = std::slice::from_raw_parts(out.pbData, out.cbData as usize).to_vec();
             LocalFree(out.pbData.cast());
             Ok(bytes)
         }
     }
 
+    /// Sealed for the current Windows user: only they, on this machine, can unseal it.
     pub fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
-        call(key, CryptProtectData)
+        // SAFETY: the blobs are valid for the call; optional arguments are null.
+        dpapi(key, |input, output| unsafe {
+            CryptProtectData(
+                input,
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                CRYPTPROTECT_UI_FORBIDDEN,
+                output,
+            )
+        })
     }
 
     pub fn unseal(sealed: &[u8]) -> std::io::Result<Vec<u8>> {
-        call(sealed, CryptUnprotectData)
+        // SAFETY: as above.
+        dpapi(sealed, |input, output| unsafe {
+            CryptUnprotectData(
+                input,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                CRYPTPROTECT_UI_FORBIDDEN,
+                output,
+            )
+        })
     }
 }

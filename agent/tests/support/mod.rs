@@ -6,11 +6,62 @@
 
 pub mod sso;
 
+use sso::TestSso;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 pub const ORIGIN: &str = "https://sso.example.go.th";
+
+/// Both virtual readers locked, a login server, and an agent home enrolled with it.
+pub struct Station {
+    pub sso: TestSso,
+    pub home: Home,
+    _locks: [ReaderLock; 2],
+}
+
+impl Station {
+    pub fn enrolled() -> Station {
+        let locks = [
+            ReaderLock::acquire(0).unwrap(),
+            ReaderLock::acquire(1).unwrap(),
+        ];
+        let sso = TestSso::start();
+        let home = Home::new();
+        let enrolled = home.enroll(&sso.url);
+        assert!(
+            enrolled.status.success(),
+            "{}",
+            String::from_utf8_lossy(&enrolled.stderr)
+        );
+        Station {
+            sso,
+            home,
+            _locks: locks,
+        }
+    }
+}
+
+/// The demo person's card for the first reader (not inserted yet).
+pub fn demo_card(faults: Faults) -> VirtualCard {
+    VirtualCard::new(0, CardFixture::named("demo").unwrap(), faults)
+}
+
+/// Asserts an API error answer's status and code; gives back the error object.
+pub fn assert_refused(
+    response: reqwest::blocking::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let (got, error) = error_code(response);
+    assert_eq!(
+        (got, error["code"].as_str()),
+        (status, Some(code)),
+        "{error}"
+    );
+    error
+}
 
 /// A home directory with the agent's config and data dirs inside.
 pub struct Home {
