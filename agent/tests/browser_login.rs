@@ -1,6 +1,7 @@
 //! Headless Chromium (Debian's) against the real agent on https://127.0.0.1:47113:
-//! trusted after the agent's setup, refused before; and the demo login page, served
-//! by the stand-in login server, gets a ticket through thaiid-agent.js.
+//! trusted after the agent's setup, refused before and after `setup --uninstall`; and
+//! the demo login page, served by the stand-in login server, gets a ticket through
+//! thaiid-agent.js.
 
 mod support;
 
@@ -83,5 +84,23 @@ fn chromium_trusts_the_agent_after_setup_and_the_demo_page_logs_in() {
     assert!(
         text_of(&dom, "error").starts_with("AGENT_NOT_RUNNING"),
         "{dom}"
+    );
+
+    // `setup --uninstall` takes the CA out of the store: the same home no longer trusts it.
+    let uninstall = home
+        .command()
+        .args(["setup", "--uninstall"])
+        .output()
+        .unwrap();
+    assert!(
+        uninstall.status.success(),
+        "{}",
+        String::from_utf8_lossy(&uninstall.stdout)
+    );
+    assert!(!home.data_dir().join("ca.pem").exists());
+    let after = chromium_dom(home.path(), &openapi);
+    assert!(
+        !after.contains("ThaiID Login Agent localhost API"),
+        "after uninstall: {after}"
     );
 }

@@ -126,6 +126,7 @@ fn nss_remove_ours(db: &Path) -> Result<(), String> {
         .filter(|line| line.starts_with(NICKNAME_PREFIX))
     {
         // Lines are "<nickname>   <trust flags>"; the flags are the last word.
+        let line = line.trim_end();
         let nickname = line
             .rsplit_once(char::is_whitespace)
             .map_or(line, |(n, _)| n)
