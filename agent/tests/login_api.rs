@@ -388,3 +388,36 @@ fn events_tell_of_cards_and_logins_without_personal_data() {
         format!(r#"data: {{"code":null,"ok":true,"origin":"{ORIGIN}"}}"#)
     );
 }
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let station = Station::enrolled();
+    let agent = RunningAgent::start(&station.home, &[]);
+    let mut client = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect"])
+        .arg(format!("127.0.0.1:{}", agent.port))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl");
+    let mut stdin = client.stdin.take().unwrap();
+    write!(
+        stdin,
+        "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+        agent.port
+    )
+    .unwrap();
+    // The agent gives headers 10 s; openssl exits when the agent closes the connection.
+    let started = std::time::Instant::now();
+    while client.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = client.kill();
+            panic!("a half-sent request held the connection open for 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+}
