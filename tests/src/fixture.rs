@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use encoding_rs::WINDOWS_874;
 use serde::Deserialize;
 
-use crate::layout::{is_garbage, Field, FILE_LEN, PAD};
+use crate::layout::{is_garbage, span, Field, FILE_LEN, PAD};
 
 /// The repository's `fixtures/` directory.
 pub fn fixtures_dir() -> PathBuf {
@@ -232,28 +232,28 @@ impl CardFixture {
         let mut text_len = BTreeMap::new();
         for (field, value) in file.fields.by_field() {
             let bytes = encode_text(path, field, value)?;
-            image[field.offset()..field.offset() + bytes.len()].copy_from_slice(&bytes);
+            image[span(field).start..span(field).start + bytes.len()].copy_from_slice(&bytes);
             text_len.insert(field, bytes.len());
         }
 
         for (key, hex) in &file.tail {
-            let field = Field::from_key(key)
+            let field = Field::from_name(key)
                 .filter(|field| *field != Field::Photo)
                 .ok_or_else(|| FixtureError::UnknownTailField {
                     path: path.to_owned(),
                     key: key.clone(),
                 })?;
             let tail = parse_hex(path, &format!("tail.{key}"), hex)?;
-            let padding = field.size() - text_len.get(&field).copied().unwrap_or(0);
+            let padding = span(field).len() - text_len.get(&field).copied().unwrap_or(0);
             if tail.len() > padding {
                 return Err(FixtureError::TailOverText {
                     path: path.to_owned(),
-                    field: field.key(),
+                    field: field.name(),
                     tail: tail.len(),
                     padding,
                 });
             }
-            let end = field.range().end;
+            let end = span(field).end;
             image[end - tail.len()..end].copy_from_slice(&tail);
         }
 
@@ -270,15 +270,15 @@ impl CardFixture {
                         photo: photo_path,
                     });
                 }
-                if jpeg.len() > Field::Photo.size() {
+                if jpeg.len() > span(Field::Photo).len() {
                     return Err(FixtureError::PhotoTooLong {
                         path: path.to_owned(),
                         photo: photo_path,
                         len: jpeg.len(),
-                        max: Field::Photo.size(),
+                        max: span(Field::Photo).len(),
                     });
                 }
-                let start = Field::Photo.offset();
+                let start = span(Field::Photo).start;
                 image[start..start + jpeg.len()].copy_from_slice(&jpeg);
                 Some(jpeg)
             }
@@ -313,7 +313,7 @@ impl CardFixture {
 
     /// The raw bytes of one field of the card file, padding and garbage included.
     pub fn field_bytes(&self, field: Field) -> &[u8] {
-        &self.image[field.range()]
+        &self.image[span(field)]
     }
 }
 
@@ -321,7 +321,7 @@ impl CardFixture {
 fn encode_text(path: &Path, field: Field, text: &str) -> Result<Vec<u8>, FixtureError> {
     let unmappable = |ch: char| FixtureError::Unmappable {
         path: path.to_owned(),
-        field: field.key(),
+        field: field.name(),
         ch,
         code: u32::from(ch),
     };
@@ -335,12 +335,12 @@ fn encode_text(path: &Path, field: Field, text: &str) -> Result<Vec<u8>, Fixture
         }
         bytes.extend_from_slice(&encoded);
     }
-    if bytes.len() > field.size() {
+    if bytes.len() > span(field).len() {
         return Err(FixtureError::TooLong {
             path: path.to_owned(),
-            field: field.key(),
+            field: field.name(),
             len: bytes.len(),
-            max: field.size(),
+            max: span(field).len(),
         });
     }
     Ok(bytes)
@@ -374,4 +374,4 @@ pub fn parse_hex(path: &Path, key: &str, text: &str) -> Result<Vec<u8>, FixtureE
 #[cfg(test)]
 mod catalog_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

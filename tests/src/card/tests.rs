@@ -7,27 +7,9 @@ const ATR_3B68: &str = "3B 68 00 00 00 73 C8 40 12 00 90 00";
 const ATR_3B67: &str = "3B 67 00 00 73 20 00 6C 68 90 00";
 
 fn fixture(atr: &str, answer: &str) -> CardFixture {
+    let fields = crate::fixture::tests::FIELDS;
     let text = format!(
-        r##"
-description = "unit test card"
-atr = "{atr}"
-answer = "{answer}"
-[fields]
-version = "0003"
-citizen_id = "1101700203451"
-name_th = "นาย#ทดสอบ##ใจดี"
-name_en = "Mr.#Thotsop##Jaidee"
-date_of_birth = "25350229"
-gender = "1"
-request_number = "12345678901234567890"
-issuer = "ที่ว่าการอำเภอทดสอบ"
-issuer_code = "1234567890123"
-issue_date = "25650101"
-expiry_date = "25730228"
-card_type = "01"
-address = "1#หมู่ที่ 2##ถนนทดสอบ##ตำบลหนึ่ง#อำเภอสอง#จังหวัดสาม"
-card_serial = "12345678901234"
-"##
+        "description = \"unit test card\"\natr = \"{atr}\"\nanswer = \"{answer}\"\n{fields}"
     );
     CardFixture::from_toml(Path::new("/nonexistent/unit.toml"), &text).unwrap()
 }

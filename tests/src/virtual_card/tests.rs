@@ -66,7 +66,12 @@ fn pcscd_sees_the_card_and_reads_it_after_reinsertion() {
             let card = connect(SLOT);
             assert_eq!(card.status2_owned().unwrap().atr(), fixture.atr);
             select(&card, &fixture);
-            let cid = read(&card, &fixture, Field::CitizenId.offset(), 13);
+            let cid = read(
+                &card,
+                &fixture,
+                crate::layout::span(Field::CitizenId).start,
+                13,
+            );
             assert_eq!(cid, fixture.field_bytes(Field::CitizenId), "round {round}");
             card.disconnect(Disposition::LeaveCard)
                 .map_err(|(_, err)| err)
