@@ -1,0 +1,87 @@
+//! The server's HTTP API (SPEC §7). Errors: `{"error": {"code", "message"}}` with 4xx.
+
+use crate::db::Pool;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody, ServerErrorDetail};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/agents/enroll", post(enroll))
+        .with_state(state)
+}
+
+/// A refusal with its reason code.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn internal(error: sqlx::Error) -> ApiError {
+        tracing::error!("database: {error}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the server failed; try again",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ServerErrorBody {
+            error: ServerErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    Json(request): Json<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    if request.public_key_jwk.point().is_err() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_AGENT_KEY",
+            "the public key is not a P-256 JWK",
+        ));
+    }
+    let now = crate::now();
+    if !crate::tokens::consume(&state.pool, &request.token, now)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "BAD_ENROLLMENT_TOKEN",
+            "the enrollment token is unknown, used up or expired",
+        ));
+    }
+    let agent_id = crate::agents::insert(&state.pool, &request, now)
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!(agent = %agent_id, host = %request.hostname, "agent enrolled");
+    Ok(Json(EnrollResponse { agent_id }))
+}

@@ -1,0 +1,36 @@
+//! The database: SQLite (a file, created on first start) or PostgreSQL, by URL, with
+//! the migrations applied at open.
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+
+pub type Pool = AnyPool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// `sqlite:PATH` (created if missing) or `postgres://…`.
+pub async fn open(url: &str) -> Result<Pool, DbError> {
+    sqlx::any::install_default_drivers();
+    let url = match url.strip_prefix("sqlite:") {
+        Some(path) if !path.contains('?') && !path.starts_with(":memory:") => {
+            format!("sqlite:{path}?mode=rwc")
+        }
+        _ => url.to_owned(),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .connect(&url)
+        .await
+        .map_err(|source| DbError::Open {
+            url: url.clone(),
+            source,
+        })?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}

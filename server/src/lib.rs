@@ -1,0 +1,25 @@
+//! `thaiid-server`: the reference central card-login server (SPEC §7). Storage is SQLite
+//! by default and PostgreSQL by URL, through one portable schema.
+
+pub mod agents;
+pub mod api;
+pub mod db;
+pub mod tokens;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Unix seconds now; handlers take it as an argument so tests can move time.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// 128 random bits, base64url: ids, tokens, tickets.
+pub fn random_id() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .expect("the system's random source works");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,143 @@
+//! Enrollment through the HTTP API on a real SQLite file: tokens are single-purpose,
+//! limited in uses and time, and stored only as hashes.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
+use thaiid_protocol::assertion::PublicJwk;
+use thaiid_server::{agents, api, db, tokens};
+use tower::ServiceExt;
+
+async fn open() -> (tempfile::TempDir, db::Pool) {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&format!(
+        "sqlite:{}",
+        dir.path().join("server.db").display()
+    ))
+    .await
+    .unwrap();
+    (dir, pool)
+}
+
+fn jwk() -> Value {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    serde_json::to_value(PublicJwk::from_key_pair(&key)).unwrap()
+}
+
+async fn enroll(pool: &db::Pool, body: Value) -> (StatusCode, Value) {
+    let request = Request::post("/api/v1/agents/enroll")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = api::router(api::AppState { pool: pool.clone() })
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn request(token: &str, jwk: Value) -> Value {
+    json!({"token": token, "public_key_jwk": jwk, "hostname": "ws-0042", "agent_version": "0.1.0"})
+}
+
+#[tokio::test]
+async fn a_token_enrolls_as_many_agents_as_it_has_uses() {
+    let (_dir, pool) = open().await;
+    let token = tokens::create(&pool, 2, 3600, thaiid_server::now())
+        .await
+        .unwrap();
+    let (status, first) = enroll(&pool, request(&token, jwk())).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, second) = enroll(&pool, request(&token, jwk())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(first["agent_id"], second["agent_id"]);
+    let (status, third) = enroll(&pool, request(&token, jwk())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(third["error"]["code"], "BAD_ENROLLMENT_TOKEN");
+
+    let listed = agents::list(&pool).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed
+        .iter()
+        .all(|agent| agent.hostname == "ws-0042" && !agent.revoked));
+    let id = first["agent_id"].as_str().unwrap();
+    assert!(agents::revoke(&pool, id, thaiid_server::now())
+        .await
+        .unwrap());
+    assert!(
+        !agents::revoke(&pool, id, thaiid_server::now())
+            .await
+            .unwrap(),
+        "already revoked"
+    );
+    assert!(agents::list(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .any(|agent| agent.id == id && agent.revoked));
+}
+
+#[tokio::test]
+async fn expired_unknown_and_bad_key_enrollments_are_refused() {
+    let (_dir, pool) = open().await;
+    let expired = tokens::create(&pool, 5, 60, thaiid_server::now() - 120)
+        .await
+        .unwrap();
+    let (status, body) = enroll(&pool, request(&expired, jwk())).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("BAD_ENROLLMENT_TOKEN"))
+    );
+    let (status, _) = enroll(&pool, request("made-up", jwk())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let good = tokens::create(&pool, 1, 3600, thaiid_server::now())
+        .await
+        .unwrap();
+    let mut bad_key = jwk();
+    bad_key["crv"] = json!("P-384");
+    let (status, body) = enroll(&pool, request(&good, bad_key)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("BAD_AGENT_KEY"))
+    );
+    let (status, _) = enroll(&pool, request(&good, jwk())).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a refused key does not spend the token"
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes() {
+    let (dir, pool) = open().await;
+    let token = tokens::create(&pool, 1, 3600, thaiid_server::now())
+        .await
+        .unwrap();
+    pool.close().await;
+    let file = std::fs::read(dir.path().join("server.db")).unwrap();
+    assert!(!file
+        .windows(token.len())
+        .any(|window| window == token.as_bytes()));
+}
+
+#[test]
+fn lifetimes() {
+    assert_eq!(tokens::parse_ttl("7d"), Ok(7 * 86_400));
+    assert_eq!(tokens::parse_ttl("30m"), Ok(1800));
+    for bad in ["", "d", "7", "7w", "-1h", "0s"] {
+        assert!(tokens::parse_ttl(bad).is_err(), "{bad}");
+    }
+}
