@@ -125,8 +125,13 @@ pub const THAI_UTC_OFFSET_SECS: i64 = 7 * 3600;
 /// The common-era (year, month, day) in Thailand at `unix_secs`: what "today" means
 /// for a card's expiry date.
 pub fn thai_date(unix_secs: i64) -> (i32, u8, u8) {
+    civil_date(unix_secs + THAI_UTC_OFFSET_SECS)
+}
+
+/// The UTC (year, month, day) at `unix_secs`.
+pub fn civil_date(unix_secs: i64) -> (i32, u8, u8) {
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let days = (unix_secs + THAI_UTC_OFFSET_SECS).div_euclid(86_400);
+    let days = unix_secs.div_euclid(86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
@@ -138,6 +143,18 @@ pub fn thai_date(unix_secs: i64) -> (i32, u8, u8) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     let year = (year_of_era + era * 400 + i64::from(month <= 2)) as i32;
     (year, month, day)
+}
+
+/// `2026-11-28T06:20:00Z`.
+pub fn rfc3339_utc(unix_secs: i64) -> String {
+    let (year, month, day) = civil_date(unix_secs);
+    let seconds = unix_secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 fn days_in_month(year: i32, month: u8) -> u8 {
@@ -242,6 +259,8 @@ mod tests {
         assert_eq!(thai_date(951_843_600), (2000, 3, 1));
         assert_eq!(thai_date(1_798_736_400), (2027, 1, 1));
         assert_eq!(thai_date(-1), (1970, 1, 1));
+        assert_eq!(rfc3339_utc(951_843_599), "2000-02-29T16:59:59Z");
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -6,23 +6,42 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody, ServerErrorDetail};
+use thaiid_protocol::api::{
+    EnrollRequest, EnrollResponse, ServerErrorBody, ServerErrorDetail, Ticket,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// The server's public base URL: what assertions must name as `aud`.
+    pub public_url: String,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/agents/enroll", post(enroll))
+        .route("/api/v1/card-logins", post(card_login))
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
         .with_state(state)
+}
+
+async fn card_login(
+    State(state): State<AppState>,
+    token: String,
+) -> Result<Json<Ticket>, ApiError> {
+    let ticket =
+        crate::card_login::verify(&state.pool, token.trim(), &state.public_url, crate::now()).await;
+    match &ticket {
+        Ok(_) => tracing::info!("card login: ticket issued"),
+        Err(error) => tracing::info!(code = error.code, "card login refused"),
+    }
+    ticket.map(Json)
 }
 
 /// A refusal with its reason code.
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    pub code: &'static str,
     message: String,
 }
 
@@ -35,7 +54,7 @@ impl ApiError {
         }
     }
 
-    fn internal(error: sqlx::Error) -> ApiError {
+    pub fn internal(error: sqlx::Error) -> ApiError {
         tracing::error!("database: {error}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

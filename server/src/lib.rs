@@ -3,8 +3,11 @@
 
 pub mod agents;
 pub mod api;
+pub mod card_login;
+pub mod challenges;
 pub mod db;
 pub mod tokens;
+pub mod users;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

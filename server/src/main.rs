@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use thaiid_server::{agents, api, db, tokens};
+use thaiid_server::{agents, api, db, tokens, users};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +24,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Enrolled agents.
     Agent {
         #[command(subcommand)]
@@ -40,6 +45,19 @@ enum TokenCommand {
         /// Lifetime: 7d, 12h, 30m, 45s.
         #[arg(long, default_value = "7d", value_parser = tokens::parse_ttl)]
         ttl: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account, linked to a card by its citizen ID.
+    Add {
+        name: String,
+        #[arg(long)]
+        citizen_id: Option<String>,
+        /// The name the pages show (default: NAME).
+        #[arg(long)]
+        display_name: Option<String>,
     },
 }
 
@@ -86,7 +104,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .await
                 .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
             tracing::info!("listening on http://{listen}");
-            axum::serve(listener, api::router(api::AppState { pool })).await?;
+            let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
+                .unwrap_or_else(|_| format!("http://{listen}"))
+                .trim_end_matches('/')
+                .to_owned();
+            axum::serve(listener, api::router(api::AppState { pool, public_url })).await?;
         }
         Command::Token {
             command: TokenCommand::Create { uses, ttl },
@@ -95,6 +117,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 return Err("--uses must be at least 1".into());
             }
             println!("{}", tokens::create(&pool, uses, ttl, now).await?);
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    citizen_id,
+                    display_name,
+                },
+        } => {
+            let display = display_name.as_deref().unwrap_or(&name);
+            users::add(&pool, &name, display, citizen_id.as_deref(), now).await?;
+            println!("added {name}");
         }
         Command::Agent {
             command: AgentCommand::List,

@@ -35,10 +35,13 @@ async fn enroll(pool: &db::Pool, body: Value) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    let response = api::router(api::AppState { pool: pool.clone() })
-        .oneshot(request)
-        .await
-        .unwrap();
+    let response = api::router(api::AppState {
+        pool: pool.clone(),
+        public_url: "https://sso.example".into(),
+    })
+    .oneshot(request)
+    .await
+    .unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (

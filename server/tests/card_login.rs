@@ -1,0 +1,178 @@
+//! Card-login verification on a real SQLite file: a good assertion gets a one-time
+//! ticket for the nonce's session; every refusal of SPEC §7 has its own reason code.
+
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use thaiid_protocol::api::EnrollRequest;
+use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
+use thaiid_protocol::decode::Name;
+use thaiid_protocol::layout::Field;
+use thaiid_protocol::BuddhistDate;
+use thaiid_server::{agents, card_login, challenges, db, users};
+
+const AUD: &str = "https://sso.example.go.th";
+const ORIGIN: &str = "https://sso.example.go.th";
+const DEMO_CID: &str = "1103700123458";
+
+struct World {
+    _dir: tempfile::TempDir,
+    pool: db::Pool,
+    key: EcdsaKeyPair,
+    agent: String,
+    now: i64,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&format!("sqlite:{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let now = thaiid_server::now();
+    let request = EnrollRequest {
+        token: String::new(),
+        public_key_jwk: PublicJwk::from_key_pair(&key),
+        hostname: "ws-1".into(),
+        agent_version: "0.1.0".into(),
+    };
+    let agent = agents::insert(&pool, &request, now).await.unwrap();
+    users::add(&pool, "somchai.t", "สมชาย ทดสอบ", Some(DEMO_CID), now)
+        .await
+        .unwrap();
+    World {
+        _dir: dir,
+        pool,
+        key,
+        agent,
+        now,
+    }
+}
+
+impl World {
+    async fn nonce(&self, origin: &str) -> String {
+        challenges::issue(&self.pool, origin, "session-1", self.now)
+            .await
+            .unwrap()
+    }
+
+    fn claims(&self, nonce: &str, ctr: u64) -> Claims {
+        let name = |prefix: &str, first: &str, last: &str| Name {
+            prefix: prefix.into(),
+            first: first.into(),
+            middle: String::new(),
+            last: last.into(),
+        };
+        Claims {
+            iss: self.agent.clone(),
+            aud: AUD.into(),
+            iat: self.now as u64,
+            exp: self.now as u64 + 60,
+            jti: assertion::new_jti(&SystemRandom::new()).unwrap(),
+            nonce: nonce.into(),
+            origin: ORIGIN.into(),
+            ctr,
+            card: CardClaim {
+                citizen_id: DEMO_CID.into(),
+                name_th: name("นาย", "สมชาย", "ทดสอบ"),
+                name_en: name("Mr.", "Somchai", "Thotsop"),
+                expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
+                card_serial: "13020112345678".into(),
+                atr: "3B68".into(),
+                data_sha256: "00".repeat(32),
+            },
+        }
+    }
+
+    fn sign(&self, claims: &Claims) -> String {
+        assertion::sign(claims, &self.key, &SystemRandom::new()).unwrap()
+    }
+
+    async fn login(&self, token: &str) -> Result<String, &'static str> {
+        card_login::verify(&self.pool, token, AUD, self.now)
+            .await
+            .map(|ticket| ticket.ticket)
+            .map_err(|error| error.code)
+    }
+}
+
+#[tokio::test]
+async fn a_good_assertion_gets_a_ticket_once() {
+    let w = world().await;
+    let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, 1));
+    assert!(w.login(&token).await.is_ok());
+    assert_eq!(w.login(&token).await, Err("REPLAYED_JTI"));
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_own_reason() {
+    let w = world().await;
+    let mut ctr = 0;
+    let mut next = || {
+        ctr += 1;
+        ctr
+    };
+
+    // Nonces.
+    let claims = w.claims("never-issued", next());
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("UNKNOWN_NONCE"));
+    let used = w.nonce(ORIGIN).await;
+    assert!(w.login(&w.sign(&w.claims(&used, next()))).await.is_ok());
+    assert_eq!(
+        w.login(&w.sign(&w.claims(&used, next()))).await,
+        Err("USED_NONCE")
+    );
+    let expired = challenges::issue(&w.pool, ORIGIN, "s", w.now - 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.login(&w.sign(&w.claims(&expired, next()))).await,
+        Err("EXPIRED_NONCE")
+    );
+    let elsewhere = w.nonce("https://other.example").await;
+    assert_eq!(
+        w.login(&w.sign(&w.claims(&elsewhere, next()))).await,
+        Err("ORIGIN_MISMATCH")
+    );
+
+    // The counter only goes up.
+    let nonce = w.nonce(ORIGIN).await;
+    assert_eq!(
+        w.login(&w.sign(&w.claims(&nonce, 1))).await,
+        Err("COUNTER_NOT_INCREASING")
+    );
+
+    // The card.
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.card.citizen_id = "1103700123459".into();
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("INVALID_CITIZEN_ID"));
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.card.expiry_date = BuddhistDate::parse(Field::ExpiryDate, "25600101").unwrap();
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("CARD_EXPIRED"));
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.card.citizen_id = "1101700203450".into();
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("NOT_LINKED"));
+
+    // The assertion itself.
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.aud = "https://evil.example".into();
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("WRONG_AUDIENCE"));
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.iat -= 600;
+    claims.exp -= 600;
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("ASSERTION_EXPIRED"));
+    let good = w.sign(&w.claims(&w.nonce(ORIGIN).await, next()));
+    let (head, _) = good.rsplit_once('.').unwrap();
+    assert_eq!(w.login(&format!("{head}.AAAA")).await, Err("BAD_SIGNATURE"));
+    assert_eq!(w.login("not.a.jws").await, Err("MALFORMED_ASSERTION"));
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.iss = "agent-nobody".into();
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("UNKNOWN_AGENT"));
+
+    // A revoked agent.
+    assert!(agents::revoke(&w.pool, &w.agent, w.now).await.unwrap());
+    let claims = w.claims(&w.nonce(ORIGIN).await, next());
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("REVOKED_AGENT"));
+}
