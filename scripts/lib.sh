@@ -4,7 +4,7 @@
 # Debian packages the agent and its tests need.
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
 # What only the tests need: a real browser, openssl as an independent certificate judge.
-TEST_PACKAGES=(chromium openssl)
+TEST_PACKAGES=(chromium openssl postgresql)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -48,5 +48,25 @@ stop_pcscd() {
   if [ -n "$STARTED_PCSCD" ]; then
     as_root pkill -x pcscd 2>/dev/null || true
     for _ in $(seq 50); do pgrep -x pcscd >/dev/null || return 0; sleep 0.1; done
+  fi
+}
+
+# A PostgreSQL cluster on loopback for the server's tests; sets THAIID_TEST_POSTGRES to a
+# URL whose role may create databases (each test makes its own).
+STARTED_POSTGRES=
+start_postgres() {
+  local version
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  if ! pg_lsclusters -h 2>/dev/null | grep -q online; then
+    as_root pg_ctlcluster "$version" main start
+    STARTED_POSTGRES=$version
+  fi
+  as_root su postgres -c "psql -q -c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'thaiid') THEN CREATE ROLE thaiid LOGIN CREATEDB PASSWORD 'thaiid'; END IF; END \\\$\\\$;\"" >/dev/null
+  export THAIID_TEST_POSTGRES="postgres://thaiid:thaiid@127.0.0.1:5432/postgres"
+}
+
+stop_postgres() {
+  if [ -n "$STARTED_POSTGRES" ]; then
+    as_root pg_ctlcluster "$STARTED_POSTGRES" main stop || true
   fi
 }

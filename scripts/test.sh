@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need (pcscd, vsmartcard-vpcd, certutil, chromium,
-# openssl, node), starts pcscd with its two virtual readers, runs the suite, and stops
-# what it started.
+# openssl, node, postgresql), starts pcscd with its two virtual readers and PostgreSQL on
+# loopback, runs the suite, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -9,7 +9,8 @@ source scripts/lib.sh
 install_packages iproute2 procps "${TEST_PACKAGES[@]}"
 command -v node >/dev/null || install_packages nodejs
 start_pcscd
-trap stop_pcscd EXIT
+start_postgres
+trap 'stop_pcscd; stop_postgres' EXIT
 
 node --test agent/assets/
 cargo fmt --all -- --check

@@ -14,19 +14,24 @@ const AUD: &str = "https://sso.example.go.th";
 const ORIGIN: &str = "https://sso.example.go.th";
 const DEMO_CID: &str = "1103700123458";
 
+mod support;
+use support::TestDb;
+
+on_both_databases!(
+    a_good_assertion_gets_a_ticket_once,
+    every_refusal_has_its_own_reason
+);
+
 struct World {
-    _dir: tempfile::TempDir,
+    _db: TestDb,
     pool: db::Pool,
     key: EcdsaKeyPair,
     agent: String,
     now: i64,
 }
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&format!("sqlite:{}", dir.path().join("s.db").display()))
-        .await
-        .unwrap();
+async fn world(db: TestDb) -> World {
+    let pool = db.pool.clone();
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let key =
@@ -43,7 +48,7 @@ async fn world() -> World {
         .await
         .unwrap();
     World {
-        _dir: dir,
+        _db: db,
         pool,
         key,
         agent,
@@ -98,17 +103,15 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn a_good_assertion_gets_a_ticket_once() {
-    let w = world().await;
+async fn a_good_assertion_gets_a_ticket_once(db: TestDb) {
+    let w = world(db).await;
     let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, 1));
     assert!(w.login(&token).await.is_ok());
     assert_eq!(w.login(&token).await, Err("REPLAYED_JTI"));
 }
 
-#[tokio::test]
-async fn every_refusal_has_its_own_reason() {
-    let w = world().await;
+async fn every_refusal_has_its_own_reason(db: TestDb) {
+    let w = world(db).await;
     let mut ctr = 0;
     let mut next = || {
         ctr += 1;
@@ -175,4 +178,38 @@ async fn every_refusal_has_its_own_reason() {
     assert!(agents::revoke(&w.pool, &w.agent, w.now).await.unwrap());
     let claims = w.claims(&w.nonce(ORIGIN).await, next());
     assert_eq!(w.login(&w.sign(&claims)).await, Err("REVOKED_AGENT"));
+}
+
+/// Several server instances on one PostgreSQL: one nonce and one assertion are accepted once.
+#[tokio::test]
+async fn two_servers_on_one_postgres_accept_a_nonce_once() {
+    let w = world(support::postgres().await).await;
+    let second = db::open(&w._db.url).await.unwrap();
+    for round in 0..20u64 {
+        let nonce = w.nonce(ORIGIN).await;
+        let ctr = 10 * round + 1;
+        let (a, b) = (
+            w.sign(&w.claims(&nonce, ctr)),
+            w.sign(&w.claims(&nonce, ctr + 1)),
+        );
+        let (first, other) = tokio::join!(
+            card_login::verify(&w.pool, &a, AUD, w.now),
+            card_login::verify(&second, &b, AUD, w.now),
+        );
+        assert_eq!(
+            first.is_ok() as u8 + other.is_ok() as u8,
+            1,
+            "exactly one server spends the nonce"
+        );
+        let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, ctr + 2));
+        let (first, other) = tokio::join!(
+            card_login::verify(&w.pool, &token, AUD, w.now),
+            card_login::verify(&second, &token, AUD, w.now),
+        );
+        assert_eq!(
+            first.is_ok() as u8 + other.is_ok() as u8,
+            1,
+            "exactly one server accepts the jti"
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! Enrollment through the HTTP API on a real SQLite file: tokens are single-purpose,
-//! limited in uses and time, and stored only as hashes.
+//! Enrollment through the HTTP API on SQLite and on PostgreSQL: tokens are limited in
+//! uses and time, and stored only as hashes.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -11,16 +11,13 @@ use thaiid_protocol::assertion::PublicJwk;
 use thaiid_server::{agents, api, db, tokens};
 use tower::ServiceExt;
 
-async fn open() -> (tempfile::TempDir, db::Pool) {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&format!(
-        "sqlite:{}",
-        dir.path().join("server.db").display()
-    ))
-    .await
-    .unwrap();
-    (dir, pool)
-}
+mod support;
+use support::TestDb;
+
+on_both_databases!(
+    a_token_enrolls_as_many_agents_as_it_has_uses,
+    expired_unknown_and_bad_key_enrollments_are_refused,
+);
 
 fn jwk() -> Value {
     let rng = SystemRandom::new();
@@ -54,9 +51,8 @@ fn request(token: &str, jwk: Value) -> Value {
     json!({"token": token, "public_key_jwk": jwk, "hostname": "ws-0042", "agent_version": "0.1.0"})
 }
 
-#[tokio::test]
-async fn a_token_enrolls_as_many_agents_as_it_has_uses() {
-    let (_dir, pool) = open().await;
+async fn a_token_enrolls_as_many_agents_as_it_has_uses(db: TestDb) {
+    let pool = db.pool;
     let token = tokens::create(&pool, 2, 3600, thaiid_server::now())
         .await
         .unwrap();
@@ -91,9 +87,8 @@ async fn a_token_enrolls_as_many_agents_as_it_has_uses() {
         .any(|agent| agent.id == id && agent.revoked));
 }
 
-#[tokio::test]
-async fn expired_unknown_and_bad_key_enrollments_are_refused() {
-    let (_dir, pool) = open().await;
+async fn expired_unknown_and_bad_key_enrollments_are_refused(db: TestDb) {
+    let pool = db.pool;
     let expired = tokens::create(&pool, 5, 60, thaiid_server::now() - 120)
         .await
         .unwrap();
@@ -125,12 +120,12 @@ async fn expired_unknown_and_bad_key_enrollments_are_refused() {
 
 #[tokio::test]
 async fn tokens_are_stored_only_as_hashes() {
-    let (dir, pool) = open().await;
-    let token = tokens::create(&pool, 1, 3600, thaiid_server::now())
+    let db = support::sqlite().await;
+    let token = tokens::create(&db.pool, 1, 3600, thaiid_server::now())
         .await
         .unwrap();
-    pool.close().await;
-    let file = std::fs::read(dir.path().join("server.db")).unwrap();
+    db.pool.close().await;
+    let file = std::fs::read(db.url.trim_start_matches("sqlite:")).unwrap();
     assert!(!file
         .windows(token.len())
         .any(|window| window == token.as_bytes()));
