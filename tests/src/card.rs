@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use thaiid_protocol::layout::FILE_LEN;
+
 use crate::fixture::{Answer, CardFixture};
-use crate::layout::FILE_LEN;
 
 /// SELECT of the MOI applet, the only SELECT the card accepts.
 pub const SELECT_MOI: [u8; 13] = [
@@ -302,7 +303,7 @@ impl Card {
         }
         let offset = usize::from(u16::from_be_bytes([p1, p2]));
         let end = offset + usize::from(le);
-        if end > FILE_LEN {
+        if end > usize::from(FILE_LEN) {
             return Reply::Status(0x6B00);
         }
         if let Some(max) = self.faults.max_le {

@@ -1,4 +1,4 @@
-//! Synthetic card fixtures: loading `fixtures/cards/<name>.toml` and encoding the card image.
+//! Synthetic card fixtures: loading `fixtures/cards/<name>.toml` and its expected JSON.
 //!
 //! The file format is described in `fixtures/README.md`.
 
@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use encoding_rs::WINDOWS_874;
 use serde::Deserialize;
+use thaiid_protocol::layout::Field;
 
-use crate::layout::{is_garbage, span, Field, FILE_LEN, PAD};
+mod image;
+
+use image::{span, Image};
 
 /// The repository's `fixtures/` directory.
 pub fn fixtures_dir() -> PathBuf {
@@ -43,7 +45,7 @@ pub struct CardFixture {
     pub description: String,
     pub atr: Vec<u8>,
     pub answer: Answer,
-    /// The whole card file, `FILE_LEN` bytes.
+    /// The whole card file, `thaiid_protocol::layout::FILE_LEN` bytes.
     pub image: Vec<u8>,
     /// The exact JPEG bytes written into the photo field, if the card has a photo.
     pub photo: Option<Vec<u8>>,
@@ -65,12 +67,8 @@ pub enum FixtureError {
         path: PathBuf,
         source: toml::de::Error,
     },
-    #[error("{path}: `{key}` is not valid hex ({reason})")]
-    Hex {
-        path: PathBuf,
-        key: String,
-        reason: &'static str,
-    },
+    #[error("{path}: `{key}` is not hex bytes (pairs of hex digits, spaces allowed)")]
+    Hex { path: PathBuf, key: String },
     #[error("{path}: atr must be 2 to 33 bytes, got {len}")]
     AtrLength { path: PathBuf, len: usize },
     #[error("{path}: field `{field}` has {ch:?} (U+{code:04X}), which TIS-620 cannot encode")]
@@ -87,8 +85,14 @@ pub enum FixtureError {
         len: usize,
         max: usize,
     },
-    #[error("{path}: [tail] names `{key}`, which is not a text field of the card")]
-    UnknownTailField { path: PathBuf, key: String },
+    #[error("{path}: [{table}] names `{key}`, which is not a text field of the card")]
+    UnknownField {
+        path: PathBuf,
+        table: &'static str,
+        key: String,
+    },
+    #[error("{path}: [fields] lacks `{field}`; every text field of the card is required")]
+    MissingField { path: PathBuf, field: &'static str },
     #[error("{path}: [tail] `{field}` is {tail} bytes but only {padding} bytes of padding follow the text")]
     TailOverText {
         path: PathBuf,
@@ -114,6 +118,8 @@ pub enum FixtureError {
     },
 }
 
+/// `<name>.toml` as written. The text fields are keyed by their names in the protocol
+/// crate's layout, so the list of fields lives in one place.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FixtureFile {
@@ -122,49 +128,9 @@ struct FixtureFile {
     #[serde(default)]
     answer: Answer,
     photo: Option<PathBuf>,
-    fields: TextFields,
+    fields: BTreeMap<String, String>,
     #[serde(default)]
     tail: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TextFields {
-    version: String,
-    citizen_id: String,
-    name_th: String,
-    name_en: String,
-    date_of_birth: String,
-    gender: String,
-    request_number: String,
-    issuer: String,
-    issuer_code: String,
-    issue_date: String,
-    expiry_date: String,
-    card_type: String,
-    address: String,
-    card_serial: String,
-}
-
-impl TextFields {
-    fn by_field(&self) -> [(Field, &str); 14] {
-        [
-            (Field::Version, &self.version),
-            (Field::CitizenId, &self.citizen_id),
-            (Field::NameTh, &self.name_th),
-            (Field::NameEn, &self.name_en),
-            (Field::DateOfBirth, &self.date_of_birth),
-            (Field::Gender, &self.gender),
-            (Field::RequestNumber, &self.request_number),
-            (Field::Issuer, &self.issuer),
-            (Field::IssuerCode, &self.issuer_code),
-            (Field::IssueDate, &self.issue_date),
-            (Field::ExpiryDate, &self.expiry_date),
-            (Field::CardType, &self.card_type),
-            (Field::Address, &self.address),
-            (Field::CardSerial, &self.card_serial),
-        ]
-    }
 }
 
 impl CardFixture {
@@ -228,59 +194,23 @@ impl CardFixture {
             });
         }
 
-        let mut image = vec![PAD; FILE_LEN];
-        let mut text_len = BTreeMap::new();
-        for (field, value) in file.fields.by_field() {
-            let bytes = encode_text(path, field, value)?;
-            image[span(field).start..span(field).start + bytes.len()].copy_from_slice(&bytes);
-            text_len.insert(field, bytes.len());
+        let mut image = Image::new(path);
+        for (key, text) in &file.fields {
+            image.text(text_field(path, "fields", key)?, text)?;
         }
-
+        if let Some(missing) = Field::TEXT.into_iter().find(|&f| !image.has_text(f)) {
+            return Err(FixtureError::MissingField {
+                path: path.to_owned(),
+                field: missing.name(),
+            });
+        }
         for (key, hex) in &file.tail {
-            let field = Field::from_name(key)
-                .filter(|field| *field != Field::Photo)
-                .ok_or_else(|| FixtureError::UnknownTailField {
-                    path: path.to_owned(),
-                    key: key.clone(),
-                })?;
-            let tail = parse_hex(path, &format!("tail.{key}"), hex)?;
-            let padding = span(field).len() - text_len.get(&field).copied().unwrap_or(0);
-            if tail.len() > padding {
-                return Err(FixtureError::TailOverText {
-                    path: path.to_owned(),
-                    field: field.name(),
-                    tail: tail.len(),
-                    padding,
-                });
-            }
-            let end = span(field).end;
-            image[end - tail.len()..end].copy_from_slice(&tail);
+            let field = text_field(path, "tail", key)?;
+            image.tail(field, &parse_hex(path, &format!("tail.{key}"), hex)?)?;
         }
-
         let photo = match &file.photo {
             Some(relative) => {
-                let photo_path = path.parent().unwrap_or(Path::new(".")).join(relative);
-                let jpeg = fs::read(&photo_path).map_err(|source| FixtureError::Io {
-                    path: photo_path.clone(),
-                    source,
-                })?;
-                if !(jpeg.starts_with(&[0xFF, 0xD8]) && jpeg.ends_with(&[0xFF, 0xD9])) {
-                    return Err(FixtureError::PhotoNotJpeg {
-                        path: path.to_owned(),
-                        photo: photo_path,
-                    });
-                }
-                if jpeg.len() > span(Field::Photo).len() {
-                    return Err(FixtureError::PhotoTooLong {
-                        path: path.to_owned(),
-                        photo: photo_path,
-                        len: jpeg.len(),
-                        max: span(Field::Photo).len(),
-                    });
-                }
-                let start = span(Field::Photo).start;
-                image[start..start + jpeg.len()].copy_from_slice(&jpeg);
-                Some(jpeg)
+                Some(image.photo(&path.parent().unwrap_or(Path::new(".")).join(relative))?)
             }
             None => None,
         };
@@ -290,7 +220,7 @@ impl CardFixture {
             description: file.description,
             atr,
             answer: file.answer,
-            image,
+            image: image.into_bytes(),
             photo,
             path: path.to_owned(),
         })
@@ -317,58 +247,23 @@ impl CardFixture {
     }
 }
 
-/// Encodes one text field as TIS-620; refuses what the card could not hold.
-fn encode_text(path: &Path, field: Field, text: &str) -> Result<Vec<u8>, FixtureError> {
-    let unmappable = |ch: char| FixtureError::Unmappable {
-        path: path.to_owned(),
-        field: field.name(),
-        ch,
-        code: u32::from(ch),
-    };
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut buf = [0u8; 4];
-    for ch in text.chars() {
-        let (encoded, _, had_errors) = WINDOWS_874.encode(ch.encode_utf8(&mut buf));
-        // windows-874 also maps a few characters (€, curly quotes, NBSP) to bytes TIS-620 lacks.
-        if had_errors || encoded.iter().copied().any(is_garbage) {
-            return Err(unmappable(ch));
-        }
-        bytes.extend_from_slice(&encoded);
-    }
-    if bytes.len() > span(field).len() {
-        return Err(FixtureError::TooLong {
+/// The text field a key of `[table]` names.
+fn text_field(path: &Path, table: &'static str, key: &str) -> Result<Field, FixtureError> {
+    Field::from_name(key)
+        .filter(|field| Field::TEXT.contains(field))
+        .ok_or_else(|| FixtureError::UnknownField {
             path: path.to_owned(),
-            field: field.name(),
-            len: bytes.len(),
-            max: span(field).len(),
-        });
-    }
-    Ok(bytes)
+            table,
+            key: key.to_owned(),
+        })
 }
 
-/// Parses hex bytes; whitespace between (or inside) the pairs is ignored.
-pub fn parse_hex(path: &Path, key: &str, text: &str) -> Result<Vec<u8>, FixtureError> {
-    let error = |reason| FixtureError::Hex {
+/// Hex bytes, spaces allowed, as the protocol crate parses them.
+fn parse_hex(path: &Path, key: &str, text: &str) -> Result<Vec<u8>, FixtureError> {
+    thaiid_protocol::hex::parse(text).ok_or_else(|| FixtureError::Hex {
         path: path.to_owned(),
         key: key.to_owned(),
-        reason,
-    };
-    let digits: Vec<u8> = text
-        .chars()
-        .filter(|ch| !ch.is_whitespace())
-        .map(|ch| {
-            ch.to_digit(16)
-                .and_then(|digit| u8::try_from(digit).ok())
-                .ok_or(error("not a hex digit"))
-        })
-        .collect::<Result<_, _>>()?;
-    if digits.len() % 2 != 0 {
-        return Err(error("odd number of hex digits"));
-    }
-    Ok(digits
-        .chunks(2)
-        .map(|pair| pair[0] << 4 | pair[1])
-        .collect())
+    })
 }
 
 #[cfg(test)]

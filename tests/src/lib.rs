@@ -18,14 +18,12 @@
 
 pub mod card;
 pub mod fixture;
-pub mod layout;
 pub mod reader;
 pub mod virtual_card;
 pub mod vpcd;
 
 pub use card::{Card, CardStats, Command, CommandKind, Faults};
 pub use fixture::{cards_dir, fixtures_dir, Answer, CardFixture, FixtureError};
-pub use layout::{Field, FILE_LEN};
 pub use reader::{reader_name, Presence, ReaderError, ReaderLock};
 pub use virtual_card::{VirtualCard, VirtualCardError};
 pub use vpcd::SessionEnd;

@@ -1,10 +1,14 @@
 use std::path::Path;
 
+use thaiid_protocol::layout::{Field, FILE_LEN};
+
 use super::*;
-use crate::layout::Field;
 
 const ATR_3B68: &str = "3B 68 00 00 00 73 C8 40 12 00 90 00";
 const ATR_3B67: &str = "3B 67 00 00 73 20 00 6C 68 90 00";
+
+/// The citizen ID of the unit-test card: what `read(4, 13)` fetches.
+const CID: &[u8] = b"1101700203451";
 
 fn fixture(atr: &str, answer: &str) -> CardFixture {
     let fields = crate::fixture::tests::FIELDS;
@@ -16,6 +20,18 @@ fn fixture(atr: &str, answer: &str) -> CardFixture {
 
 fn card(atr: &str, answer: &str, faults: Faults) -> Card {
     Card::new(&fixture(atr, answer), faults)
+}
+
+/// The common card (ATR 3B 68, data by GET RESPONSE) with `faults` switched on.
+fn faulty(faults: Faults) -> Card {
+    card(ATR_3B68, "get-response", faults)
+}
+
+/// A card without faults that has accepted the SELECT, so the FCI may still be pending.
+fn selected(answer: &str) -> Card {
+    let mut card = card(ATR_3B68, answer, Faults::default());
+    card.answer(&SELECT_MOI);
+    card
 }
 
 fn read(offset: u16, le: u8) -> Vec<u8> {
@@ -33,18 +49,16 @@ fn with_ok(data: &[u8]) -> Vec<u8> {
     bytes
 }
 
-const CID: &[u8] = b"1101700203451";
-
 #[test]
 fn select_then_get_response_gives_the_fci() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
+    let mut card = faulty(Faults::default());
     assert_eq!(card.answer(&SELECT_MOI), [0x61, 0x0A]);
     assert_eq!(card.answer(&get_response(0, 10)), with_ok(&SELECT_RESPONSE));
 }
 
 #[test]
 fn select_with_a_trailing_le_is_the_same_select() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
+    let mut card = faulty(Faults::default());
     let mut apdu = SELECT_MOI.to_vec();
     apdu.push(0x00);
     assert_eq!(card.answer(&apdu), [0x61, 0x0A]);
@@ -58,7 +72,7 @@ fn direct_select_answers_9000() {
 
 #[test]
 fn other_selects_are_not_found() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
+    let mut card = faulty(Faults::default());
     let mut other_aid = SELECT_MOI;
     other_aid[12] = 0x02;
     assert_eq!(card.answer(&other_aid), [0x6A, 0x82]);
@@ -78,15 +92,15 @@ fn other_selects_are_not_found() {
 
 #[test]
 fn nothing_works_before_the_select() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
+    let mut card = faulty(Faults::default());
     assert_eq!(card.answer(&read(4, 13)), [0x69, 0x86]);
     assert_eq!(card.answer(&get_response(0, 10)), [0x69, 0x86]);
 }
 
 #[test]
 fn read_then_get_response_returns_the_bytes() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
+    // The FCI of the SELECT is never collected: readers skip it, and the card must not mind.
+    let mut card = selected("get-response");
     assert_eq!(card.answer(&read(4, 13)), [0x61, 13]);
     assert_eq!(card.answer(&get_response(0, 13)), with_ok(CID));
     assert_eq!(
@@ -97,17 +111,8 @@ fn read_then_get_response_returns_the_bytes() {
 }
 
 #[test]
-fn get_response_skipped_after_select_is_fine() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
-    assert_eq!(card.answer(&read(4, 13)), [0x61, 13]);
-    assert_eq!(card.answer(&get_response(0, 13)), with_ok(CID));
-}
-
-#[test]
 fn direct_read_answers_at_once() {
-    let mut card = card(ATR_3B68, "direct", Faults::default());
-    card.answer(&SELECT_MOI);
+    let mut card = selected("direct");
     assert_eq!(card.answer(&read(4, 13)), with_ok(CID));
     assert_eq!(card.answer(&get_response(0, 13)), [0x69, 0x85]);
 }
@@ -117,45 +122,53 @@ fn a_255_byte_read_at_the_end_of_the_file() {
     let fixture = fixture(ATR_3B68, "direct");
     let mut card = Card::new(&fixture, Faults::default());
     card.answer(&SELECT_MOI);
-    let offset = (FILE_LEN - 255) as u16;
+    let last = FILE_LEN - 255;
     assert_eq!(
-        card.answer(&read(offset, 255)),
-        with_ok(&fixture.image[FILE_LEN - 255..])
+        card.answer(&read(last, 255)),
+        with_ok(&fixture.image[usize::from(last)..])
     );
-    assert_eq!(card.answer(&read(offset + 1, 255)), [0x6B, 0x00]);
-    assert_eq!(card.answer(&read(0x1627, 1)), [0x6B, 0x00]);
-    assert_eq!(card.answer(&read(0xFFFF, 255)), [0x6B, 0x00]);
+    for past_the_end in [read(last + 1, 255), read(FILE_LEN, 1), read(0xFFFF, 255)] {
+        assert_eq!(
+            card.answer(&past_the_end),
+            [0x6B, 0x00],
+            "{past_the_end:02X?}"
+        );
+    }
 }
 
 #[test]
-fn atr_3b67_wants_get_response_p2_01() {
-    let mut card = card(ATR_3B67, "get-response", Faults::default());
-    assert_eq!(card.answer(&SELECT_MOI), [0x61, 0x0A]);
-    assert_eq!(card.answer(&get_response(0, 10)), [0x6A, 0x86]);
-    assert_eq!(card.answer(&get_response(1, 10)), with_ok(&SELECT_RESPONSE));
-    assert_eq!(card.answer(&read(4, 13)), [0x61, 13]);
-    assert_eq!(card.answer(&get_response(0, 13)), [0x6A, 0x86]);
-    assert_eq!(card.answer(&get_response(1, 13)), with_ok(CID));
-}
-
-#[test]
-fn other_atrs_want_get_response_p2_00() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
-    assert_eq!(card.answer(&get_response(1, 10)), [0x6A, 0x86]);
-    assert_eq!(card.answer(&get_response(0, 10)), with_ok(&SELECT_RESPONSE));
-    card.answer(&read(4, 13));
-    assert_eq!(
-        card.answer(&[0x00, 0xC0, 0x01, 0x00, 13]),
-        [0x6A, 0x86],
-        "P1 must be 00"
-    );
+fn get_response_wants_p2_01_from_3b67_cards_and_00_from_others() {
+    for (atr, p2) in [(ATR_3B67, 1), (ATR_3B68, 0)] {
+        let other_p2 = 1 - p2;
+        let mut card = card(atr, "get-response", Faults::default());
+        assert_eq!(card.answer(&SELECT_MOI), [0x61, 0x0A]);
+        assert_eq!(
+            card.answer(&get_response(other_p2, 10)),
+            [0x6A, 0x86],
+            "{atr}"
+        );
+        assert_eq!(
+            card.answer(&get_response(p2, 10)),
+            with_ok(&SELECT_RESPONSE)
+        );
+        assert_eq!(card.answer(&read(4, 13)), [0x61, 13]);
+        assert_eq!(
+            card.answer(&get_response(other_p2, 13)),
+            [0x6A, 0x86],
+            "{atr}"
+        );
+        assert_eq!(
+            card.answer(&[0x00, 0xC0, 0x01, p2, 13]),
+            [0x6A, 0x86],
+            "{atr}: P1 must be 00"
+        );
+        assert_eq!(card.answer(&get_response(p2, 13)), with_ok(CID), "{atr}");
+    }
 }
 
 #[test]
 fn get_response_in_pieces() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
+    let mut card = selected("get-response");
     card.answer(&read(4, 13));
     let mut first = CID[..5].to_vec();
     first.extend_from_slice(&[0x61, 8]);
@@ -165,8 +178,7 @@ fn get_response_in_pieces() {
 
 #[test]
 fn get_response_asking_too_much_says_how_much_there_is() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
+    let mut card = selected("get-response");
     card.answer(&read(4, 13));
     assert_eq!(card.answer(&get_response(0, 20)), [0x6C, 13]);
     assert_eq!(
@@ -183,8 +195,7 @@ fn get_response_asking_too_much_says_how_much_there_is() {
 
 #[test]
 fn any_other_command_drops_the_pending_data() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
+    let mut card = selected("get-response");
     card.answer(&read(4, 13));
     assert_eq!(card.answer(&[0x00, 0xB0, 0x00, 0x00, 0x05]), [0x6E, 0x00]);
     assert_eq!(card.answer(&get_response(0, 13)), [0x69, 0x85]);
@@ -192,8 +203,7 @@ fn any_other_command_drops_the_pending_data() {
 
 #[test]
 fn a_new_read_replaces_the_pending_data() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
+    let mut card = selected("get-response");
     card.answer(&read(0, 4));
     card.answer(&read(4, 13));
     assert_eq!(card.answer(&get_response(0, 13)), with_ok(CID));
@@ -201,43 +211,38 @@ fn a_new_read_replaces_the_pending_data() {
 
 #[test]
 fn malformed_reads_are_wrong_length() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
-    assert_eq!(
-        card.answer(&[0x80, 0xB0, 0x00, 0x04, 0x02, 0x01, 13]),
-        [0x67, 0x00]
-    );
-    assert_eq!(
-        card.answer(&[0x80, 0xB0, 0x00, 0x04, 0x01, 0x00, 13]),
-        [0x67, 0x00]
-    );
-    assert_eq!(
-        card.answer(&[0x80, 0xB0, 0x00, 0x04, 0x02, 0x00]),
-        [0x67, 0x00]
-    );
-    assert_eq!(card.answer(&[0x80, 0xB0, 0x00, 0x04, 13]), [0x67, 0x00]);
-    assert_eq!(card.answer(&read(4, 0)), [0x67, 0x00]);
-    assert_eq!(card.answer(&[0x80, 0xB0]), [0x67, 0x00]);
-    assert_eq!(card.answer(&[0x00, 0xC0, 0x00, 0x00]), [0x67, 0x00]);
+    let mut card = selected("get-response");
+    let malformed: [&[u8]; 7] = [
+        &[0x80, 0xB0, 0x00, 0x04, 0x02, 0x01, 13], // Lc data other than 00
+        &[0x80, 0xB0, 0x00, 0x04, 0x01, 0x00, 13], // Lc 01
+        &[0x80, 0xB0, 0x00, 0x04, 0x02, 0x00],     // no Le
+        &[0x80, 0xB0, 0x00, 0x04, 13],             // no Lc
+        &read(4, 0),                               // Le 00
+        &[0x80, 0xB0],                             // no header
+        &[0x00, 0xC0, 0x00, 0x00],                 // GET RESPONSE without Le
+    ];
+    for apdu in malformed {
+        assert_eq!(card.answer(apdu), [0x67, 0x00], "{apdu:02X?}");
+    }
 }
 
 #[test]
 fn wrong_class_and_unknown_instructions() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
-    card.answer(&SELECT_MOI);
-    assert_eq!(
-        card.answer(&[0x00, 0xB0, 0x00, 0x04, 0x02, 0x00, 13]),
-        [0x6E, 0x00]
-    );
-    assert_eq!(card.answer(&[0x80, 0xA4, 0x04, 0x00, 0x00]), [0x6E, 0x00]);
-    assert_eq!(card.answer(&[0x80, 0xC0, 0x00, 0x00, 0x0A]), [0x6E, 0x00]);
-    assert_eq!(card.answer(&[0x80, 0xCA, 0x00, 0x00, 0x00]), [0x6D, 0x00]);
+    let mut card = selected("get-response");
+    let refused: [(&[u8], [u8; 2]); 4] = [
+        (&[0x00, 0xB0, 0x00, 0x04, 0x02, 0x00, 13], [0x6E, 0x00]),
+        (&[0x80, 0xA4, 0x04, 0x00, 0x00], [0x6E, 0x00]),
+        (&[0x80, 0xC0, 0x00, 0x00, 0x0A], [0x6E, 0x00]),
+        (&[0x80, 0xCA, 0x00, 0x00, 0x00], [0x6D, 0x00]),
+    ];
+    for (apdu, sw) in refused {
+        assert_eq!(card.answer(apdu), sw, "{apdu:02X?}");
+    }
 }
 
 #[test]
 fn writes_and_verify_are_never_accepted() {
-    let mut card = card(ATR_3B68, "direct", Faults::default());
-    card.answer(&SELECT_MOI);
+    let mut card = selected("direct");
     let refused: [&[u8]; 6] = [
         &[0x00, 0x20, 0x00, 0x81, 0x04, 0x31, 0x32, 0x33, 0x34], // VERIFY
         &[0x80, 0x20, 0x00, 0x00, 0x00],
@@ -268,8 +273,7 @@ fn power_cycles_and_resets_deselect() {
         Card::power_on,
         Card::reset,
     ] {
-        let mut card = card(ATR_3B68, "get-response", Faults::default());
-        card.answer(&SELECT_MOI);
+        let mut card = selected("get-response");
         card.answer(&read(4, 13));
         restart(&mut card);
         assert_eq!(card.apdus_since_power_on(), 0);
@@ -280,7 +284,7 @@ fn power_cycles_and_resets_deselect() {
 
 #[test]
 fn every_apdu_is_counted_and_logged() {
-    let mut card = card(ATR_3B68, "get-response", Faults::default());
+    let mut card = faulty(Faults::default());
     let stats = card.stats();
     card.answer(&SELECT_MOI);
     card.answer(&get_response(0, 10));
@@ -300,11 +304,11 @@ fn every_apdu_is_counted_and_logged() {
 
 #[test]
 fn max_le_asks_for_a_smaller_read() {
+    let fixture = fixture(ATR_3B68, "get-response");
     let faults = Faults {
         max_le: Some(100),
         ..Faults::default()
     };
-    let fixture = fixture(ATR_3B68, "get-response");
     let mut card = Card::new(&fixture, faults);
     card.answer(&SELECT_MOI);
     assert_eq!(card.answer(&read(0x11, 200)), [0x6C, 100]);
@@ -317,11 +321,10 @@ fn max_le_asks_for_a_smaller_read() {
 
 #[test]
 fn status_at_answers_that_status_once_per_power_on() {
-    let faults = Faults {
+    let mut card = faulty(Faults {
         status_at: Some((1, 0x6F00)),
         ..Faults::default()
-    };
-    let mut card = card(ATR_3B68, "get-response", faults);
+    });
     assert_eq!(card.answer(&SELECT_MOI), [0x61, 0x0A]);
     assert_eq!(card.answer(&get_response(0, 10)), [0x6F, 0x00]);
     assert_eq!(card.answer(&get_response(0, 10)), with_ok(&SELECT_RESPONSE));
@@ -332,11 +335,10 @@ fn status_at_answers_that_status_once_per_power_on() {
 
 #[test]
 fn short_at_cuts_get_response_data_in_half() {
-    let faults = Faults {
+    let mut card = faulty(Faults {
         short_at: Some(2),
         ..Faults::default()
-    };
-    let mut card = card(ATR_3B68, "get-response", faults);
+    });
     card.answer(&SELECT_MOI);
     card.answer(&read(4, 13));
     assert_eq!(card.answer(&get_response(0, 13)), with_ok(&CID[..6]));
@@ -345,47 +347,44 @@ fn short_at_cuts_get_response_data_in_half() {
 
 #[test]
 fn short_at_on_a_read_answers_half_the_data_at_once() {
-    let faults = Faults {
-        short_at: Some(1),
-        ..Faults::default()
-    };
-    let mut card = card(ATR_3B68, "get-response", faults.clone());
-    card.answer(&SELECT_MOI);
-    assert_eq!(card.answer(&read(4, 13)), with_ok(&CID[..6]));
-    assert_eq!(card.answer(&get_response(0, 13)), [0x69, 0x85]);
-
-    let mut direct = card_direct(faults);
-    direct.answer(&SELECT_MOI);
-    assert_eq!(direct.answer(&read(4, 13)), with_ok(&CID[..6]));
-}
-
-fn card_direct(faults: Faults) -> Card {
-    card(ATR_3B68, "direct", faults)
+    for answer in ["get-response", "direct"] {
+        let faults = Faults {
+            short_at: Some(1),
+            ..Faults::default()
+        };
+        let mut card = card(ATR_3B68, answer, faults);
+        card.answer(&SELECT_MOI);
+        assert_eq!(card.answer(&read(4, 13)), with_ok(&CID[..6]), "{answer}");
+        assert_eq!(
+            card.answer(&get_response(0, 13)),
+            [0x69, 0x85],
+            "{answer}: nothing left pending"
+        );
+    }
 }
 
 #[test]
 fn short_at_on_an_error_leaves_the_error() {
-    let faults = Faults {
+    let mut card = faulty(Faults {
         short_at: Some(0),
         ..Faults::default()
-    };
-    let mut card = card(ATR_3B68, "get-response", faults);
+    });
     assert_eq!(card.answer(&read(4, 13)), [0x69, 0x86]);
 }
 
 #[test]
 fn malformed_at_answers_one_byte() {
-    let faults = Faults {
+    let mut card = faulty(Faults {
         malformed_at: Some(0),
         ..Faults::default()
-    };
-    let mut card = card(ATR_3B68, "get-response", faults);
+    });
     assert_eq!(card.answer(&SELECT_MOI), [0x90]);
     assert_eq!(card.answer(&SELECT_MOI), [0x61, 0x0A]);
 }
 
 #[test]
 fn transport_faults_leave_the_answers_alone() {
+    // The vpcd session applies these; the card itself answers as usual.
     let faults = Faults {
         remove_after: Some(1),
         slow: Some(Duration::from_millis(5)),

@@ -5,11 +5,11 @@ use std::ffi::CString;
 use std::time::Instant;
 
 use pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
+use thaiid_protocol::layout::{Field, FILE_LEN};
 
 use super::*;
 use crate::card::{CommandKind, SELECT_MOI};
 use crate::fixture::Answer;
-use crate::layout::{Field, FILE_LEN};
 use crate::reader::ReaderLock;
 
 /// Slot 1: the demo's `thaiid-vcard` uses slot 0 by default.
@@ -66,12 +66,7 @@ fn pcscd_sees_the_card_and_reads_it_after_reinsertion() {
             let card = connect(SLOT);
             assert_eq!(card.status2_owned().unwrap().atr(), fixture.atr);
             select(&card, &fixture);
-            let cid = read(
-                &card,
-                &fixture,
-                crate::layout::span(Field::CitizenId).start,
-                13,
-            );
+            let cid = read(&card, &fixture, usize::from(Field::CitizenId.offset()), 13);
             assert_eq!(cid, fixture.field_bytes(Field::CitizenId), "round {round}");
             card.disconnect(Disposition::LeaveCard)
                 .map_err(|(_, err)| err)
@@ -115,9 +110,10 @@ fn every_fixture_reads_back_whole_through_pcscd() {
         virtual_card.insert().unwrap();
         let card = connect(SLOT);
         select(&card, &fixture);
-        let mut image = Vec::with_capacity(FILE_LEN);
-        while image.len() < FILE_LEN {
-            let le = u8::try_from((FILE_LEN - image.len()).min(255)).unwrap();
+        let file_len = usize::from(FILE_LEN);
+        let mut image = Vec::with_capacity(file_len);
+        while image.len() < file_len {
+            let le = u8::try_from((file_len - image.len()).min(255)).unwrap();
             image.extend(read(&card, &fixture, image.len(), le));
         }
         assert!(
