@@ -20,6 +20,7 @@ pub mod decode;
 pub mod hex;
 pub mod image;
 pub mod layout;
+pub mod origin;
 pub mod photo;
 pub mod transport;
 

@@ -21,8 +21,55 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/agents/enroll", post(enroll))
         .route("/api/v1/card-logins", post(card_login))
+        .route("/api/v1/challenges", post(challenge))
         .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeRequest {
+    origin: String,
+}
+
+#[derive(serde::Serialize)]
+struct Challenge {
+    nonce: String,
+    expires_at: String,
+}
+
+/// A nonce for another SSO front end (server to server, `Authorization: Bearer KEY`),
+/// bound to the origin its login page runs at.
+async fn challenge(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Json(request): Json<ChallengeRequest>,
+) -> Result<Json<Challenge>, ApiError> {
+    let key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let owner = crate::api_keys::owner(&state.pool, key)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "BAD_API_KEY",
+                "a valid API key is required",
+            )
+        })?;
+    let origin = thaiid_protocol::origin::web_origin(&request.origin)
+        .map_err(|problem| ApiError::new(StatusCode::BAD_REQUEST, "BAD_ORIGIN", problem))?;
+    let now = crate::now();
+    let nonce = crate::challenges::issue(&state.pool, &origin, &format!("api:{owner}"), now)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(Challenge {
+        nonce,
+        expires_at: thaiid_protocol::date::rfc3339_utc(now + crate::challenges::NONCE_TTL_SECS),
+    }))
 }
 
 async fn card_login(

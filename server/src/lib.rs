@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod api;
+pub mod api_keys;
 pub mod card_login;
 pub mod challenges;
 pub mod db;

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use thaiid_server::{agents, api, db, tokens, users};
+use thaiid_server::{agents, api, api_keys, db, tokens, users};
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +28,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// API keys for other front ends' challenges.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
     },
     /// Enrolled agents.
     Agent {
@@ -59,6 +64,12 @@ enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; prints the key alone.
+    Create { name: String },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +140,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let display = display_name.as_deref().unwrap_or(&name);
             users::add(&pool, &name, display, citizen_id.as_deref(), now).await?;
             println!("added {name}");
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Create { name },
+        } => {
+            println!("{}", api_keys::create(&pool, &name, now).await?);
         }
         Command::Agent {
             command: AgentCommand::List,

@@ -1,6 +1,9 @@
 //! A fresh database per test, on SQLite (a temporary file) or on the PostgreSQL that
 //! scripts/test.sh starts (`THAIID_TEST_POSTGRES`, a role that may create databases).
 
+// Each test binary includes this module and uses a part of it.
+#![allow(dead_code)]
+
 use thaiid_server::db;
 
 pub struct TestDb {
