@@ -1,42 +1,60 @@
-//! `thaiid-agent setup [--uninstall]`: one line per trust store, ok or what failed.
+//! `thaiid-agent setup [--uninstall]`: the local CA and the browsers' trust in it; one
+//! line per trust store, ok or what failed and how to fix it.
 
 use crate::error::AgentError;
-use crate::setup::{self, SetupError, TrustOutcome};
+use crate::setup::{self, SetupError, Stale, TrustOutcome};
 
 pub fn run(uninstall: bool) -> Result<(), AgentError> {
     let data_dir = crate::paths::data_dir();
-    let outcomes = if uninstall {
-        let outcomes = setup::uninstall(&data_dir);
+    if uninstall {
+        let outcomes = setup::uninstall(&data_dir)?;
+        let failed = report(&outcomes);
+        if !failed.is_empty() {
+            return Err(SetupError::Untrust(failed.join(", ")).into());
+        }
         println!(
-            "removed the localhost certificate from {}",
+            "deleted the localhost certificate from {}",
             data_dir.display()
         );
-        outcomes
-    } else {
-        let (tls, outcomes) = setup::ensure(&data_dir)?;
-        println!(
-            "localhost certificate: {} ({})",
-            tls.nickname,
-            setup::ca_path(&data_dir).display()
-        );
-        outcomes
+        return Ok(());
+    }
+    let installed = setup::install(&data_dir)?;
+    let made = match &installed.renewed {
+        None => "kept".to_owned(),
+        Some(Stale::NotMade) => "made".to_owned(),
+        Some(reason) => format!("made anew: {reason}"),
     };
-    report(&outcomes)
+    println!(
+        "local CA: {} ({made}), its certificate in {}",
+        installed.tls.ca_name(),
+        setup::ca_path(&data_dir).display()
+    );
+    let failed = report(&installed.trust);
+    match failed.is_empty() {
+        true => Ok(()),
+        false => Err(SetupError::Trust(failed.join(", ")).into()),
+    }
 }
 
-fn report(outcomes: &[TrustOutcome]) -> Result<(), AgentError> {
+/// Prints one line per store; gives the stores that failed.
+fn report(outcomes: &[TrustOutcome]) -> Vec<String> {
     let mut failed = Vec::new();
+    let mut changed = false;
     for outcome in outcomes {
         match &outcome.result {
-            Ok(()) => println!("ok    {}", outcome.store.description),
+            Ok(done) => {
+                println!("ok    {}: {done}", outcome.store.description);
+                changed |= done.changed();
+            }
             Err(problem) => {
                 println!("fail  {}: {problem}", outcome.store.description);
                 failed.push(outcome.store.description.clone());
             }
         }
     }
-    match failed.is_empty() {
-        true => Ok(()),
-        false => Err(SetupError::Trust(failed.join(", ")).into()),
+    // Browsers read their trust stores when they start.
+    if changed {
+        println!("browsers that are open see the change once restarted");
     }
+    failed
 }

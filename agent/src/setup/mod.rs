@@ -1,121 +1,170 @@
 //! The localhost certificate (SPEC §5): a per-install CA, name-constrained to
-//! localhost, 127.0.0.1 and ::1, signs the leaf the agent serves and is then dropped
-//! without touching disk; the CA certificate goes into the trust stores browsers use.
+//! `localhost`, `127.0.0.1` and `::1`, signs the leaf the agent serves and is dropped
+//! without touching disk; its certificate goes into the trust stores the user's browsers
+//! read. Made at first start (or by `thaiid-agent setup`), replaced with a new CA when
+//! the leaf nears its end or the files are damaged, and removed by `setup --uninstall`.
 
-mod authority;
-mod trust;
+mod ca;
+mod files;
+#[cfg(not(windows))]
+mod nss;
+mod stores;
+#[cfg(windows)]
+mod windows;
 
-pub use trust::{TrustOutcome, TrustStore};
+pub use files::Stale;
+pub use stores::{Done, TrustOutcome, TrustStore};
 
+use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
 
-const CA_FILE: &str = "ca.pem";
-const CHAIN_FILE: &str = "localhost.pem";
-const KEY_FILE: &str = "localhost.key";
-const META_FILE: &str = "localhost.json";
-/// A leaf this close to its end is replaced, with a new CA (the old CA key is gone).
-const RENEW_BEFORE_SECS: u64 = 30 * 86_400;
-
-/// What the HTTPS server presents, and the CA the browsers must trust.
-#[derive(Clone, Debug)]
+/// What the HTTPS server presents, and the CA the browsers trust.
+#[derive(Clone)]
 pub struct LocalTls {
+    /// The leaf, then the CA (PEM).
     pub cert_chain_pem: String,
+    /// The leaf's key (PKCS#8 PEM). Never logged.
     pub key_pem: String,
     pub ca_pem: String,
-    /// Names the CA in the trust stores; unique per CA.
-    pub nickname: String,
+    /// The CA's common name, which is also its nickname in the NSS dbs.
+    ca_name: String,
+}
+
+impl LocalTls {
+    /// "ThaiID Login Agent local CA 1A2B3C4D": what the user sees in certificate lists.
+    pub fn ca_name(&self) -> &str {
+        &self.ca_name
+    }
+}
+
+impl fmt::Debug for LocalTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalTls")
+            .field("ca_name", &self.ca_name)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SetupError {
-    #[error("cannot make the localhost certificate: {0}")]
+    #[error("cannot make the localhost certificate ({0}): report this to IT")]
     Certificate(#[from] rcgen::Error),
-    #[error("cannot store the localhost certificate in {path}: {source}")]
+    #[error(
+        "cannot store the localhost certificate in {path} ({source}): let the agent's user \
+         write there and run `thaiid-agent setup` again"
+    )]
     Files {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the browsers' trust stores were not all updated: {0}")]
+    #[error(
+        "cannot find the home directory of this user: set HOME and run `thaiid-agent setup` again"
+    )]
+    NoHome,
+    /// Some stores failed; the command names them and the fix for each.
+    #[error("the local CA is not trusted by: {0} (the lines above say how to fix each)")]
     Trust(String),
+    #[error("the local CA could not be removed from: {0} (the lines above say how to fix each)")]
+    Untrust(String),
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Meta {
-    not_after: u64,
-    nickname: String,
+/// What [`install`] did.
+#[derive(Debug)]
+pub struct Installed {
+    pub tls: LocalTls,
+    /// Why a new CA was made; `None` when the one on disk was kept.
+    pub renewed: Option<Stale>,
+    pub trust: Vec<TrustOutcome>,
 }
 
-/// The certificate to serve, made (and trusted) at first start or when it nears its end.
+/// The certificate to serve, made at first start (or when it nears its end or is
+/// damaged) and trusted where it is not yet. Fast when all is in place: it runs at
+/// every start. A store that fails is reported, not fatal: the agent still serves.
 pub fn ensure(data_dir: &Path) -> Result<(LocalTls, Vec<TrustOutcome>), SetupError> {
-    let tls = match load(data_dir) {
-        Some(tls) => tls,
-        None => {
-            // The old CA, if any, is useless now: take it out of the stores first.
-            trust::remove_all();
-            create(data_dir)?
+    let installed = install(data_dir)?;
+    Ok((installed.tls, installed.trust))
+}
+
+/// [`ensure`], also saying whether a new CA was made and why.
+pub fn install(data_dir: &Path) -> Result<Installed, SetupError> {
+    let stores = stores::of_current_user().ok_or(SetupError::NoHome)?;
+    install_in(data_dir, stores, OffsetDateTime::now_utc())
+}
+
+fn install_in(
+    data_dir: &Path,
+    stores: Vec<TrustStore>,
+    now: OffsetDateTime,
+) -> Result<Installed, SetupError> {
+    let _lock = files::DirLock::acquire(data_dir)?;
+    let (tls, renewed) = match files::load(data_dir, now) {
+        Ok(tls) => (tls, None),
+        Err(stale) => {
+            let tls = create(now)?;
+            files::write(data_dir, &tls)?;
+            (tls, Some(stale))
         }
     };
-    let outcomes = trust::add(&tls);
-    Ok((tls, outcomes))
-}
-
-/// Takes our CAs out of every store and deletes the files.
-pub fn uninstall(data_dir: &Path) -> Vec<TrustOutcome> {
-    let outcomes = trust::remove_all();
-    for file in [CA_FILE, CHAIN_FILE, KEY_FILE, META_FILE] {
-        let _ = std::fs::remove_file(data_dir.join(file));
-    }
-    outcomes
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-}
-
-fn load(data_dir: &Path) -> Option<LocalTls> {
-    let read = |name| std::fs::read_to_string(data_dir.join(name)).ok();
-    let meta: Meta = serde_json::from_str(&read(META_FILE)?).ok()?;
-    if meta.not_after < now() + RENEW_BEFORE_SECS {
-        return None;
-    }
-    Some(LocalTls {
-        cert_chain_pem: read(CHAIN_FILE)?,
-        key_pem: read(KEY_FILE)?,
-        ca_pem: read(CA_FILE)?,
-        nickname: meta.nickname,
+    // Syncing also takes out the CAs a renewal replaced.
+    let trust = stores.into_iter().map(|store| store.sync(&tls)).collect();
+    Ok(Installed {
+        tls,
+        renewed,
+        trust,
     })
 }
 
-fn create(data_dir: &Path) -> Result<LocalTls, SetupError> {
-    let made = authority::issue(now())?;
-    let tls = LocalTls {
-        cert_chain_pem: format!("{}{}", made.leaf_pem, made.ca_pem),
-        key_pem: made.leaf_key_pem,
-        ca_pem: made.ca_pem,
-        nickname: made.nickname.clone(),
-    };
-    let meta = Meta {
-        not_after: made.not_after,
-        nickname: made.nickname,
-    };
-    let write = |name: &str, bytes: &[u8]| {
-        let path = data_dir.join(name);
-        crate::fs::write_private(&path, bytes).map_err(|source| SetupError::Files { path, source })
-    };
-    write(KEY_FILE, tls.key_pem.as_bytes())?;
-    write(CHAIN_FILE, tls.cert_chain_pem.as_bytes())?;
-    write(CA_FILE, tls.ca_pem.as_bytes())?;
-    write(META_FILE, &serde_json::to_vec(&meta).expect("plain struct"))?;
-    Ok(tls)
+fn create(now: OffsetDateTime) -> Result<LocalTls, SetupError> {
+    let issued = ca::issue(now)?;
+    Ok(LocalTls {
+        cert_chain_pem: format!("{}{}", issued.leaf_pem, issued.ca_pem),
+        key_pem: issued.leaf_key_pem,
+        ca_pem: issued.ca_pem,
+        ca_name: issued.ca_name,
+    })
 }
 
+/// Takes every CA of this agent out of every store, then deletes the files (kept when
+/// a store failed, so that `setup --uninstall` can be run again after the fix).
+pub fn uninstall(data_dir: &Path) -> Result<Vec<TrustOutcome>, SetupError> {
+    let stores = stores::of_current_user().ok_or(SetupError::NoHome)?;
+    uninstall_in(data_dir, stores)
+}
+
+fn uninstall_in(data_dir: &Path, stores: Vec<TrustStore>) -> Result<Vec<TrustOutcome>, SetupError> {
+    let _lock = files::DirLock::acquire(data_dir)?;
+    let outcomes: Vec<TrustOutcome> = stores.into_iter().map(TrustStore::remove_ours).collect();
+    if outcomes.iter().all(|outcome| outcome.result.is_ok()) {
+        files::remove(data_dir)?;
+    }
+    Ok(outcomes)
+}
+
+/// For `doctor`: each store, and whether it trusts the CA on disk (false when there is
+/// none, or the store cannot be read).
+pub fn trust_status(data_dir: &Path) -> Vec<(String, bool)> {
+    let stores = stores::of_current_user().unwrap_or_default();
+    status_in(data_dir, &stores, OffsetDateTime::now_utc())
+}
+
+fn status_in(data_dir: &Path, stores: &[TrustStore], now: OffsetDateTime) -> Vec<(String, bool)> {
+    let tls = files::load(data_dir, now).ok();
+    stores
+        .iter()
+        .map(|store| {
+            let trusted = tls
+                .as_ref()
+                .is_some_and(|tls| store.trusts(tls).unwrap_or(false));
+            (store.description.clone(), trusted)
+        })
+        .collect()
+}
+
+/// Where the CA certificate is, for people who add it by hand.
 pub fn ca_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(CA_FILE)
+    files::path(data_dir, files::CA_FILE)
 }
 
 #[cfg(test)]

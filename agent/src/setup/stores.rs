@@ -1,0 +1,206 @@
+//! The trust stores the browsers of the user running the agent read, and what was done
+//! to each. Linux: the NSS db `~/.pki/nssdb` (Chrome, Chromium, Edge), the snap
+//! Chromium's own db, and every Firefox profile. Windows: the user's Root store, which
+//! Edge, Chrome and Firefox all read.
+
+#[cfg(not(windows))]
+use super::nss::NssDb;
+use super::LocalTls;
+use std::fmt;
+#[cfg(not(windows))]
+use std::path::{Path, PathBuf};
+
+#[derive(Debug)]
+pub struct TrustStore {
+    /// Says which store, for a person: e.g. "Firefox profile /home/somchai/.mozilla/…".
+    pub description: String,
+    location: Location,
+}
+
+#[derive(Debug)]
+enum Location {
+    #[cfg(not(windows))]
+    Nss(NssDb),
+    #[cfg(windows)]
+    WindowsUserRoot,
+}
+
+/// What happened to one store.
+#[derive(Debug)]
+pub struct TrustOutcome {
+    pub store: TrustStore,
+    /// `Err`: what failed and how to fix it, in one line.
+    pub result: Result<Done, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// The current CA is trusted; `removed` older CAs of this agent were taken out.
+    Trusted { added: bool, removed: usize },
+    /// `setup --uninstall`: this many CAs of this agent were taken out.
+    Removed(usize),
+}
+
+impl Done {
+    /// Whether the store is not as it was.
+    pub fn changed(&self) -> bool {
+        !matches!(
+            self,
+            Done::Trusted {
+                added: false,
+                removed: 0
+            } | Done::Removed(0)
+        )
+    }
+}
+
+impl fmt::Display for Done {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cas = |n: usize, which: &str| match n {
+            1 => format!("1 {which}CA"),
+            n => format!("{n} {which}CAs"),
+        };
+        match *self {
+            Done::Trusted { added, removed } => {
+                f.write_str(if added {
+                    "CA added"
+                } else {
+                    "CA already trusted"
+                })?;
+                match removed {
+                    0 => Ok(()),
+                    n => write!(f, ", {} of this agent removed", cas(n, "old ")),
+                }
+            }
+            Done::Removed(0) => f.write_str("no CA of this agent in it"),
+            Done::Removed(n) => write!(f, "{} of this agent removed", cas(n, "")),
+        }
+    }
+}
+
+impl TrustStore {
+    /// Leaves exactly `tls`'s CA of ours in the store, trusted for TLS servers.
+    pub(super) fn sync(self, tls: &LocalTls) -> TrustOutcome {
+        let result = match &self.location {
+            #[cfg(not(windows))]
+            Location::Nss(db) => db.sync(&tls.ca_pem, &tls.ca_name),
+            #[cfg(windows)]
+            Location::WindowsUserRoot => super::windows::sync(&tls.ca_pem),
+        };
+        TrustOutcome {
+            store: self,
+            result,
+        }
+    }
+
+    /// Takes every CA of ours out of the store.
+    pub(super) fn remove_ours(self) -> TrustOutcome {
+        let result = match &self.location {
+            #[cfg(not(windows))]
+            Location::Nss(db) => db.remove_ours(),
+            #[cfg(windows)]
+            Location::WindowsUserRoot => super::windows::remove_ours(),
+        }
+        .map(Done::Removed);
+        TrustOutcome {
+            store: self,
+            result,
+        }
+    }
+
+    /// Whether `tls`'s CA is in the store and trusted for TLS servers.
+    pub(super) fn trusts(&self, tls: &LocalTls) -> Result<bool, String> {
+        match &self.location {
+            #[cfg(not(windows))]
+            Location::Nss(db) => db.trusts(&tls.ca_name),
+            #[cfg(windows)]
+            Location::WindowsUserRoot => super::windows::trusts(&tls.ca_pem),
+        }
+    }
+}
+
+/// The stores of the user running the agent.
+#[cfg(windows)]
+pub fn of_current_user() -> Option<Vec<TrustStore>> {
+    Some(vec![TrustStore {
+        description: "Windows user Root store (Edge, Chrome, Firefox)".into(),
+        location: Location::WindowsUserRoot,
+    }])
+}
+
+/// The stores of the user running the agent; `None` without a home directory.
+#[cfg(not(windows))]
+pub fn of_current_user() -> Option<Vec<TrustStore>> {
+    let dirs = directories::BaseDirs::new()?;
+    Some(of_user(dirs.home_dir(), dirs.config_dir()))
+}
+
+/// The stores under `home` (and `config`, the XDG config dir).
+#[cfg(not(windows))]
+pub fn of_user(home: &Path, config: &Path) -> Vec<TrustStore> {
+    let nss = |description: String, dir: PathBuf, create: bool| TrustStore {
+        description,
+        location: Location::Nss(NssDb::new(dir, create)),
+    };
+    // Chrome, Chromium and Edge read this one; made if missing, as Chrome would.
+    let shared = home.join(".pki/nssdb");
+    let mut stores = vec![nss(
+        format!("NSS db {} (Chrome, Chromium, Edge)", shared.display()),
+        shared,
+        true,
+    )];
+    // The snap Chromium (Ubuntu) has a home of its own.
+    let snap = home.join("snap/chromium/current");
+    if snap.is_dir() {
+        let db = snap.join(".pki/nssdb");
+        stores.push(nss(
+            format!("NSS db {} (Chromium snap)", db.display()),
+            db,
+            true,
+        ));
+    }
+    // Deb, snap, flatpak and the XDG layout of newer Firefox; only profiles that exist.
+    let roots = [
+        home.join(".mozilla/firefox"),
+        home.join("snap/firefox/common/.mozilla/firefox"),
+        home.join(".var/app/org.mozilla.firefox/.mozilla/firefox"),
+        config.join("mozilla/firefox"),
+    ];
+    let mut profiles: Vec<PathBuf> = roots
+        .iter()
+        .flat_map(|root| firefox_profiles(root))
+        .collect();
+    profiles.sort();
+    profiles.dedup();
+    stores.extend(profiles.into_iter().map(|profile| {
+        nss(
+            format!("Firefox profile {}", profile.display()),
+            profile,
+            false,
+        )
+    }));
+    stores
+}
+
+/// Profile dirs with a certificate db: those in `root`, and those `profiles.ini` names
+/// elsewhere.
+#[cfg(not(windows))]
+fn firefox_profiles(root: &Path) -> Vec<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    if let Ok(ini) = std::fs::read_to_string(root.join("profiles.ini")) {
+        // `Path=` is relative to `root` unless its section says `IsRelative=0`; a
+        // joined absolute path replaces `root`, so both cases come out right.
+        candidates.extend(
+            ini.lines()
+                .filter_map(|line| line.trim().strip_prefix("Path="))
+                .map(|path| root.join(path)),
+        );
+    }
+    candidates
+        .into_iter()
+        .filter(|dir| NssDb::exists_in(dir))
+        .filter_map(|dir| dir.canonicalize().ok())
+        .collect()
+}

@@ -1,0 +1,190 @@
+//! The user's Root store on Windows, through CryptoAPI. Edge and Chrome trust it, and
+//! Firefox does too (security.enterprise_roots.enabled, on by default there). Windows
+//! asks the user to confirm every root added to or deleted from this store: that dialog
+//! is Windows protecting the user, and a "No" is reported as a failed store.
+
+use super::ca;
+use super::stores::Done;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::ffi::c_void;
+use windows_sys::Win32::Foundation::{GetLastError, ERROR_CANCELLED};
+use windows_sys::Win32::Security::Cryptography::{
+    CertAddEncodedCertificateToStore, CertCloseStore, CertDeleteCertificateFromStore,
+    CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFreeCertificateContext,
+    CertGetNameStringW, CertOpenStore, CERT_CONTEXT, CERT_NAME_ATTR_TYPE,
+    CERT_STORE_ADD_USE_EXISTING, CERT_STORE_PROV_SYSTEM_W, CERT_SYSTEM_STORE_CURRENT_USER,
+    HCERTSTORE, PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
+};
+
+pub fn sync(ca_pem: &str) -> Result<Done, String> {
+    let der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+        .map_err(|e| format!("ca.pem is unreadable ({e})"))?;
+    let store = Store::open()?;
+    let mut present = false;
+    let mut removed = 0;
+    for (_, certificate) in store.ours() {
+        if certificate.der() == der.as_ref() {
+            present = true;
+        } else {
+            certificate.delete()?;
+            removed += 1;
+        }
+    }
+    if !present {
+        store.add(&der)?;
+    }
+    Ok(Done::Trusted {
+        added: !present,
+        removed,
+    })
+}
+
+pub fn remove_ours() -> Result<usize, String> {
+    let store = Store::open()?;
+    let ours = store.ours();
+    let count = ours.len();
+    for (_, certificate) in ours {
+        certificate.delete()?;
+    }
+    Ok(count)
+}
+
+pub fn trusts(ca_pem: &str) -> Result<bool, String> {
+    let der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+        .map_err(|e| format!("ca.pem is unreadable ({e})"))?;
+    Ok(Store::open()?
+        .ours()
+        .iter()
+        .any(|(_, certificate)| certificate.der() == der.as_ref()))
+}
+
+struct Store(HCERTSTORE);
+
+impl Store {
+    fn open() -> Result<Store, String> {
+        let name = windows_sys::core::w!("Root");
+        // SAFETY: a system store opened by name; the handle is closed on drop.
+        let handle = unsafe {
+            CertOpenStore(
+                CERT_STORE_PROV_SYSTEM_W,
+                0,
+                0,
+                CERT_SYSTEM_STORE_CURRENT_USER,
+                name.cast::<c_void>(),
+            )
+        };
+        match handle.is_null() {
+            true => Err(last_error("cannot open the user's Root store")),
+            false => Ok(Store(handle)),
+        }
+    }
+
+    /// Every certificate named like one of our CAs, with its name.
+    fn ours(&self) -> Vec<(String, Certificate)> {
+        let mut found = Vec::new();
+        let mut previous: *const CERT_CONTEXT = std::ptr::null();
+        loop {
+            // SAFETY: enumeration frees `previous` and hands out the next context.
+            let context = unsafe { CertEnumCertificatesInStore(self.0, previous) };
+            if context.is_null() {
+                return found;
+            }
+            previous = context;
+            let name = common_name(context);
+            if ca::is_ours(&name) {
+                // SAFETY: a duplicate outlives the enumeration; freed by `Certificate`.
+                let kept = unsafe { CertDuplicateCertificateContext(context) };
+                found.push((name, Certificate(kept)));
+            }
+        }
+    }
+
+    fn add(&self, der: &[u8]) -> Result<(), String> {
+        let length = u32::try_from(der.len()).map_err(|_| "ca.pem is too large".to_owned())?;
+        // SAFETY: `der` outlives the call; no context is asked back.
+        let added = unsafe {
+            CertAddEncodedCertificateToStore(
+                self.0,
+                X509_ASN_ENCODING | PKCS_7_ASN_ENCODING,
+                der.as_ptr(),
+                length,
+                CERT_STORE_ADD_USE_EXISTING,
+                std::ptr::null_mut(),
+            )
+        };
+        match added {
+            0 => Err(last_error("cannot add the CA")),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from CertOpenStore and is closed once.
+        unsafe { CertCloseStore(self.0, 0) };
+    }
+}
+
+struct Certificate(*const CERT_CONTEXT);
+
+impl Certificate {
+    fn der(&self) -> &[u8] {
+        // SAFETY: a live context's encoded bytes, valid while the context is.
+        unsafe {
+            let context = &*self.0;
+            std::slice::from_raw_parts(context.pbCertEncoded, context.cbCertEncoded as usize)
+        }
+    }
+
+    fn delete(self) -> Result<(), String> {
+        let context = self.0;
+        // The call frees the context, even when it fails.
+        std::mem::forget(self);
+        // SAFETY: a duplicated context of the store, handed over to be freed.
+        match unsafe { CertDeleteCertificateFromStore(context) } {
+            0 => Err(last_error("cannot remove an old CA of this agent")),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Certificate {
+    fn drop(&mut self) {
+        // SAFETY: our duplicate, freed once.
+        unsafe { CertFreeCertificateContext(self.0) };
+    }
+}
+
+fn common_name(context: *const CERT_CONTEXT) -> String {
+    let mut buffer = [0u16; 256];
+    let oid = windows_sys::Win32::Security::Cryptography::szOID_COMMON_NAME;
+    // SAFETY: writes at most `buffer.len()` UTF-16 units, NUL included.
+    let written = unsafe {
+        CertGetNameStringW(
+            context,
+            CERT_NAME_ATTR_TYPE,
+            0,
+            oid.cast::<c_void>(),
+            buffer.as_mut_ptr(),
+            buffer.len() as u32,
+        )
+    };
+    let length = (written as usize).saturating_sub(1).min(buffer.len());
+    String::from_utf16_lossy(&buffer[..length])
+}
+
+fn last_error(what: &str) -> String {
+    // SAFETY: reads the calling thread's last error.
+    match unsafe { GetLastError() } {
+        ERROR_CANCELLED => format!(
+            "{what}: the Windows confirmation was answered No; run `thaiid-agent setup` \
+             again and answer Yes"
+        ),
+        code => format!(
+            "{what} (Windows error {code}): run `thaiid-agent setup` again as the user who \
+             uses the browser"
+        ),
+    }
+}
