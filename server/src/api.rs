@@ -74,15 +74,29 @@ async fn challenge(
 
 async fn card_login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     token: String,
 ) -> Result<Json<Ticket>, ApiError> {
-    let ticket =
-        crate::card_login::verify(&state.pool, token.trim(), &state.public_url, crate::now()).await;
+    let ticket = crate::card_login::verify(
+        &state.pool,
+        token.trim(),
+        &state.public_url,
+        crate::now(),
+        remote(&extensions),
+    )
+    .await;
     match &ticket {
         Ok(_) => tracing::info!("card login: ticket issued"),
         Err(error) => tracing::info!(code = error.code, "card login refused"),
     }
     ticket.map(Json)
+}
+
+/// The peer's address, when the server was started with connect info.
+pub fn remote(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
 }
 
 /// A refusal with its reason code.

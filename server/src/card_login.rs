@@ -3,6 +3,7 @@
 //! asked for the nonce.
 
 use crate::api::ApiError;
+use crate::audit;
 use crate::challenges::{self, NonceRefusal};
 use crate::db::Pool;
 use axum::http::StatusCode;
@@ -20,14 +21,38 @@ fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) ->
     ApiError::new(status, code, message)
 }
 
+/// Verifies `token` and writes the attempt to the audit log, whatever its outcome; no
+/// ticket leaves without its audit row.
 pub async fn verify(
     pool: &Pool,
     token: &str,
     audience: &str,
     now: i64,
+    remote: Option<String>,
+) -> Result<Ticket, ApiError> {
+    let mut entry = audit::Entry::new(audit::Method::Card);
+    entry.remote = remote;
+    let result = check(pool, token, audience, now, &mut entry).await;
+    entry.outcome = match &result {
+        Ok(_) => "OK".into(),
+        Err(error) => error.code.into(),
+    };
+    audit::record(pool, &entry, now)
+        .await
+        .map_err(ApiError::internal)?;
+    result
+}
+
+async fn check(
+    pool: &Pool,
+    token: &str,
+    audience: &str,
+    now: i64,
+    entry: &mut audit::Entry,
 ) -> Result<Ticket, ApiError> {
     let unverified = Unverified::parse(token)
         .map_err(|error| refuse(StatusCode::BAD_REQUEST, error.code(), error.to_string()))?;
+    entry.agent_id = Some(unverified.kid().to_owned());
     let agent = sqlx::query("SELECT public_key_jwk, revoked_at FROM agents WHERE id = $1")
         .bind(unverified.kid())
         .fetch_optional(pool)
@@ -61,6 +86,9 @@ pub async fn verify(
         .verify(&jwk, audience, now as u64, CLOCK_SKEW_SECS)
         .map_err(|error| refuse(StatusCode::UNAUTHORIZED, error.code(), error.to_string()))?;
 
+    if let Ok(id) = CitizenId::parse(&claims.card.citizen_id) {
+        entry.citizen_id = Some(id.masked());
+    }
     let replay =
         sqlx::query("INSERT INTO assertion_ids (jti, agent_id, expires_at) VALUES ($1, $2, $3)")
             .bind(&claims.jti)
@@ -134,6 +162,7 @@ pub async fn verify(
         })?
         .try_get("username")
         .map_err(ApiError::internal)?;
+    entry.username = Some(username.clone());
     let ticket = crate::random_id();
     let expires_at = now + TICKET_TTL_SECS;
     sqlx::query(

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod api;
 pub mod api_keys;
+pub mod audit;
 pub mod card_login;
 pub mod challenges;
 pub mod db;

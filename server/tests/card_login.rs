@@ -95,8 +95,34 @@ impl World {
         assertion::sign(claims, &self.key, &SystemRandom::new()).unwrap()
     }
 
+    /// Signs `claims` under a header of the test's choosing (alg and typ attacks).
+    fn sign_with_header(&self, header: serde_json::Value, claims: &Claims) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        use base64::Engine;
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(serde_json::to_vec(claims).unwrap())
+        );
+        let signature = self
+            .key
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", B64.encode(signature.as_ref()))
+    }
+
+    async fn audit_outcomes(&self) -> Vec<(String, Option<String>)> {
+        let mut rows = thaiid_server::audit::recent(&self.pool, 1000)
+            .await
+            .unwrap();
+        rows.reverse();
+        rows.into_iter()
+            .map(|row| (row.entry.outcome, row.entry.citizen_id))
+            .collect()
+    }
+
     async fn login(&self, token: &str) -> Result<String, &'static str> {
-        card_login::verify(&self.pool, token, AUD, self.now)
+        card_login::verify(&self.pool, token, AUD, self.now, None)
             .await
             .map(|ticket| ticket.ticket)
             .map_err(|error| error.code)
@@ -173,11 +199,57 @@ async fn every_refusal_has_its_own_reason(db: TestDb) {
     let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
     claims.iss = "agent-nobody".into();
     assert_eq!(w.login(&w.sign(&claims)).await, Err("UNKNOWN_AGENT"));
+    let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
+    claims.iat += 600;
+    claims.exp += 600;
+    assert_eq!(w.login(&w.sign(&claims)).await, Err("ISSUED_IN_FUTURE"));
+    let claims = w.claims(&w.nonce(ORIGIN).await, next());
+    let header = |alg: &str, typ: &str| serde_json::json!({"alg": alg, "typ": typ, "kid": w.agent});
+    let hs256 = w.sign_with_header(header("HS256", "thaiid-card+jwt"), &claims);
+    assert_eq!(w.login(&hs256).await, Err("ALG_NOT_ALLOWED"));
+    let none = w.sign_with_header(header("none", "thaiid-card+jwt"), &claims);
+    assert_eq!(w.login(&none).await, Err("ALG_NOT_ALLOWED"));
+    let jwt = w.sign_with_header(header("ES256", "JWT"), &claims);
+    assert_eq!(w.login(&jwt).await, Err("WRONG_TYP"));
 
     // A revoked agent.
     assert!(agents::revoke(&w.pool, &w.agent, w.now).await.unwrap());
     let claims = w.claims(&w.nonce(ORIGIN).await, next());
     assert_eq!(w.login(&w.sign(&claims)).await, Err("REVOKED_AGENT"));
+
+    // Every attempt has its audit row, the citizen ID masked once verified. (All in
+    // one second, so their order is not known.)
+    let audit = w.audit_outcomes().await;
+    let mut outcomes: Vec<&str> = audit.iter().map(|(outcome, _)| outcome.as_str()).collect();
+    outcomes.sort();
+    let mut expected = [
+        "UNKNOWN_NONCE",
+        "OK",
+        "USED_NONCE",
+        "EXPIRED_NONCE",
+        "ORIGIN_MISMATCH",
+        "COUNTER_NOT_INCREASING",
+        "INVALID_CITIZEN_ID",
+        "CARD_EXPIRED",
+        "NOT_LINKED",
+        "WRONG_AUDIENCE",
+        "ASSERTION_EXPIRED",
+        "BAD_SIGNATURE",
+        "MALFORMED_ASSERTION",
+        "UNKNOWN_AGENT",
+        "ISSUED_IN_FUTURE",
+        "ALG_NOT_ALLOWED",
+        "ALG_NOT_ALLOWED",
+        "WRONG_TYP",
+        "REVOKED_AGENT",
+    ];
+    expected.sort();
+    assert_eq!(outcomes, expected);
+    let ok = audit.iter().find(|(outcome, _)| outcome == "OK").unwrap();
+    assert_eq!(ok.1.as_deref(), Some("1-1037-xxxxx-xx-8"));
+    assert!(audit
+        .iter()
+        .all(|(_, cid)| cid.as_deref() != Some(DEMO_CID)));
 }
 
 /// Several server instances on one PostgreSQL: one nonce and one assertion are accepted once.
@@ -193,8 +265,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
             w.sign(&w.claims(&nonce, ctr + 1)),
         );
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &a, AUD, w.now),
-            card_login::verify(&second, &b, AUD, w.now),
+            card_login::verify(&w.pool, &a, AUD, w.now, None),
+            card_login::verify(&second, &b, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,
@@ -203,8 +275,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
         );
         let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, ctr + 2));
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &token, AUD, w.now),
-            card_login::verify(&second, &token, AUD, w.now),
+            card_login::verify(&w.pool, &token, AUD, w.now, None),
+            card_login::verify(&second, &token, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,

@@ -1,0 +1,108 @@
+//! The audit log: one row for every login attempt, accepted or refused, with the
+//! reason code. Citizen IDs are stored masked (`1-1037-xxxxx-xx-8`), names never.
+
+use crate::db::Pool;
+use sqlx::Row;
+
+/// How a person tried to log in (or out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Card,
+    Password,
+    Otp,
+    Logout,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Card => "card",
+            Method::Password => "password",
+            Method::Otp => "otp",
+            Method::Logout => "logout",
+        }
+    }
+}
+
+/// One attempt, filled in as far as the attempt got.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub method: Method,
+    /// `OK` or the reason code of the refusal.
+    pub outcome: String,
+    pub username: Option<String>,
+    /// Already masked.
+    pub citizen_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub remote: Option<String>,
+}
+
+impl Entry {
+    pub fn new(method: Method) -> Entry {
+        Entry {
+            method,
+            outcome: String::new(),
+            username: None,
+            citizen_id: None,
+            agent_id: None,
+            remote: None,
+        }
+    }
+}
+
+pub async fn record(pool: &Pool, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, method, outcome, username, citizen_id, agent_id, remote) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(crate::random_id())
+    .bind(now)
+    .bind(entry.method.as_str())
+    .bind(&entry.outcome)
+    .bind(&entry.username)
+    .bind(&entry.citizen_id)
+    .bind(&entry.agent_id)
+    .bind(&entry.remote)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A row as `audit list` prints it.
+#[derive(Debug)]
+pub struct Logged {
+    pub at: i64,
+    pub entry: Entry,
+}
+
+/// The newest `limit` rows, newest first.
+pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, method, outcome, username, citizen_id, agent_id, remote FROM audit_log \
+         ORDER BY at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let method = match row.try_get::<String, _>("method")?.as_str() {
+                "card" => Method::Card,
+                "password" => Method::Password,
+                "otp" => Method::Otp,
+                _ => Method::Logout,
+            };
+            Ok(Logged {
+                at: row.try_get("at")?,
+                entry: Entry {
+                    method,
+                    outcome: row.try_get("outcome")?,
+                    username: row.try_get("username")?,
+                    citizen_id: row.try_get("citizen_id")?,
+                    agent_id: row.try_get("agent_id")?,
+                    remote: row.try_get("remote")?,
+                },
+            })
+        })
+        .collect()
+}
