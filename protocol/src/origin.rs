@@ -16,6 +16,12 @@ pub fn server_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// The origin of a URL [`server_url`] accepted: where its pages run.
+pub fn origin_of(server_url: &str) -> Result<String, String> {
+    let url = Url::parse(server_url).map_err(|error| format!("{server_url:?}: {error}"))?;
+    Ok(url.origin().ascii_serialization())
+}
+
 /// A web origin as a browser sends it in `Origin`: scheme, host and port only.
 pub fn web_origin(text: &str) -> Result<String, String> {
     let url = Url::parse(text)

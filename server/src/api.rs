@@ -15,10 +15,25 @@ pub struct AppState {
     pub pool: Pool,
     /// The server's public base URL: what assertions must name as `aud`.
     pub public_url: String,
+    /// Where its own pages run: the origin their nonces are bound to.
+    pub origin: String,
 }
 
+impl AppState {
+    pub fn new(pool: Pool, public_url: &str) -> Result<AppState, String> {
+        let public_url = thaiid_protocol::origin::server_url(public_url)?;
+        Ok(AppState {
+            origin: thaiid_protocol::origin::origin_of(&public_url)?,
+            pool,
+            public_url,
+        })
+    }
+}
+
+/// The API and the pages.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(crate::web::routes(&state))
         .route("/api/v1/agents/enroll", post(enroll))
         .route("/api/v1/card-logins", post(card_login))
         .route("/api/v1/challenges", post(challenge))

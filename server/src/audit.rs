@@ -10,6 +10,8 @@ pub enum Method {
     Card,
     Password,
     Otp,
+    /// A card login's ticket redeemed by the browser.
+    Ticket,
     Logout,
 }
 
@@ -19,6 +21,7 @@ impl Method {
             Method::Card => "card",
             Method::Password => "password",
             Method::Otp => "otp",
+            Method::Ticket => "ticket",
             Method::Logout => "logout",
         }
     }
@@ -84,12 +87,30 @@ pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Logged>, sqlx::Error>
     .bind(limit)
     .fetch_all(pool)
     .await?;
+    logged(&rows)
+}
+
+/// One person's newest `limit` logins, newest first.
+pub async fn of_user(pool: &Pool, username: &str, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, method, outcome, username, citizen_id, agent_id, remote FROM audit_log \
+         WHERE username = $1 AND method <> 'password' ORDER BY at DESC LIMIT $2",
+    )
+    .bind(username)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    logged(&rows)
+}
+
+fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
     rows.iter()
         .map(|row| {
             let method = match row.try_get::<String, _>("method")?.as_str() {
                 "card" => Method::Card,
                 "password" => Method::Password,
                 "otp" => Method::Otp,
+                "ticket" => Method::Ticket,
                 _ => Method::Logout,
             };
             Ok(Logged {

@@ -34,3 +34,26 @@ pub async fn open(url: &str) -> Result<Pool, DbError> {
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }
+
+/// Makes a new, empty PostgreSQL database through `admin_url` (a role that may create
+/// databases) and answers its URL: tests and benchmarks each get their own.
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(sqlx::Error::Protocol(format!(
+            "{name:?} is not a plain database name"
+        )));
+    }
+    let pool = AnyPool::connect(admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
+    Ok(format!("{base}/{name}"))
+}

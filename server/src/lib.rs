@@ -8,8 +8,14 @@ pub mod audit;
 pub mod card_login;
 pub mod challenges;
 pub mod db;
+pub mod demo;
+pub mod otp;
+pub mod passwords;
+pub mod systems;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod web;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,4 +33,14 @@ pub fn random_id() -> String {
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .expect("the system's random source works");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares two secrets (OTP codes, CSRF tokens) in time that does not depend on where
+/// they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }

@@ -1,14 +1,17 @@
 //! `thaiid-server`: serve, and the admin commands IT uses (SPEC §7).
 
 use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use thaiid_server::{agents, api, api_keys, db, tokens, users};
+use thaiid_server::{agents, api, api_keys, audit, db, demo, otp, systems, tokens, users};
 
 #[derive(Parser)]
 #[command(
     name = "thaiid-server",
     version,
-    about = "Reference central card-login server"
+    about = "Reference central card-login server and SSO pages"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -17,8 +20,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (DATABASE_URL, THAIID_SERVER_LISTEN).
-    Serve,
+    /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL).
+    Serve {
+        /// PEM certificate chain: serve HTTPS (otherwise plain HTTP, for a TLS proxy in front).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
     /// Enrollment tokens.
     Token {
         #[command(subcommand)]
@@ -29,6 +39,16 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The systems people may be allowed to use.
+    System {
+        #[command(subcommand)]
+        command: SystemCommand,
+    },
+    /// Who may use which system, and people's requests to change it.
+    Permission {
+        #[command(subcommand)]
+        command: PermissionCommand,
+    },
     /// API keys for other front ends' challenges.
     Apikey {
         #[command(subcommand)]
@@ -38,6 +58,17 @@ enum Command {
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
+    },
+    /// The demo: its systems and synthetic account (card: the virtual demo card).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// The audit log of login attempts (citizen IDs masked).
+    Audit {
+        /// How many of the newest rows.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 
@@ -55,15 +86,88 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Add an account, linked to a card by its citizen ID.
+    /// Add an account; its password is the first line of stdin (empty: card login only).
     Add {
         name: String,
+        /// Links the account to the ID card with this citizen ID.
         #[arg(long)]
         citizen_id: Option<String>,
         /// The name the pages show (default: NAME).
         #[arg(long)]
         display_name: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
     },
+    /// Set the password from the first line of stdin.
+    Passwd {
+        name: String,
+    },
+    /// Enrol (or replace) the OTP; prints the otpauth:// URI for the mobile app.
+    Otp {
+        name: String,
+    },
+    /// Link the account to a card's citizen ID (--none unlinks).
+    Link {
+        name: String,
+        #[arg(long, required_unless_present = "none")]
+        citizen_id: Option<String>,
+        #[arg(long)]
+        none: bool,
+    },
+    /// Change the name, department or e-mail the pages show.
+    Set {
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum SystemCommand {
+    /// Add a system, or rename it: `system add 01010101 "ระบบ..."`.
+    Add {
+        code: String,
+        name: String,
+        #[arg(long, default_value = "")]
+        url: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum PermissionCommand {
+    /// Let USER use system CODE.
+    Grant {
+        user: String,
+        code: String,
+    },
+    Revoke {
+        user: String,
+        code: String,
+    },
+    /// The pending requests.
+    Requests,
+    Approve {
+        id: String,
+    },
+    Reject {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Add the demo systems and account (again: no change); prints how to log in.
+    Seed,
+    /// The demo account's OTP code now, as its mobile app would show it.
+    Otp,
 }
 
 #[derive(Subcommand)]
@@ -104,23 +208,23 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+/// The first line of stdin, without its line end.
+fn password_from_stdin() -> Result<String, std::io::Error> {
+    if std::io::stdin().is_terminal() {
+        eprint!("password (shown as typed; empty for card login only): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn run(cli: Cli) -> Outcome {
     let pool = db::open(&database_url()).await?;
     let now = thaiid_server::now();
     match cli.command {
-        Command::Serve => {
-            let listen =
-                std::env::var("THAIID_SERVER_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
-            tracing::info!("listening on http://{listen}");
-            let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
-                .unwrap_or_else(|_| format!("http://{listen}"))
-                .trim_end_matches('/')
-                .to_owned();
-            axum::serve(listener, api::router(api::AppState { pool, public_url })).await?;
-        }
+        Command::Serve { tls_cert, tls_key } => serve(pool, tls_cert.zip(tls_key)).await?,
         Command::Token {
             command: TokenCommand::Create { uses, ttl },
         } => {
@@ -129,18 +233,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             println!("{}", tokens::create(&pool, uses, ttl, now).await?);
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    name,
-                    citizen_id,
-                    display_name,
-                },
-        } => {
-            let display = display_name.as_deref().unwrap_or(&name);
-            users::add(&pool, &name, display, citizen_id.as_deref(), now).await?;
-            println!("added {name}");
-        }
+        Command::User { command } => user(&pool, command, now).await?,
+        Command::System { command } => match command {
+            SystemCommand::Add { code, name, url } => {
+                systems::put(&pool, &code, &name, &url).await?;
+                println!("system {code}: {name}");
+            }
+            SystemCommand::List => {
+                for system in systems::all(&pool).await? {
+                    println!("{}\t{}\t{}", system.code, system.name, system.url);
+                }
+            }
+        },
+        Command::Permission { command } => permission(&pool, command, now).await?,
         Command::Apikey {
             command: ApikeyCommand::Create { name },
         } => {
@@ -165,6 +270,200 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             println!("revoked {id}");
         }
+        Command::Demo { command } => {
+            let seeded = demo::seed(&pool, now).await?;
+            match command {
+                DemoCommand::Seed => println!(
+                    "demo account: {} / {} (OTP: thaiid-server demo otp), card {}",
+                    demo::USERNAME,
+                    demo::PASSWORD,
+                    thaiid_protocol::CitizenId::parse(demo::CITIZEN_ID)?.masked()
+                ),
+                DemoCommand::Otp => println!("{}", demo::otp_now(&seeded, now)?),
+            }
+        }
+        Command::Audit { limit } => {
+            for row in audit::recent(&pool, limit).await? {
+                let e = &row.entry;
+                let field = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    thaiid_protocol::date::rfc3339_utc(row.at),
+                    e.method.as_str(),
+                    e.outcome,
+                    field(&e.username),
+                    field(&e.citizen_id),
+                    field(&e.agent_id),
+                    field(&e.remote)
+                );
+            }
+        }
     }
     Ok(())
+}
+
+async fn user(pool: &db::Pool, command: UserCommand, now: i64) -> Outcome {
+    match command {
+        UserCommand::Add {
+            name,
+            citizen_id,
+            display_name,
+            department,
+            email,
+        } => {
+            let password = password_from_stdin()?;
+            if !password.is_empty() {
+                // Judged before the account exists, so a short one adds nothing.
+                thaiid_server::passwords::hash(&password)?;
+            }
+            let display = display_name.as_deref().unwrap_or(&name);
+            users::add(pool, &name, display, citizen_id.as_deref(), now).await?;
+            users::set_details(pool, &name, None, department.as_deref(), email.as_deref()).await?;
+            if password.is_empty() {
+                println!("added {name} (no password: card login only)");
+            } else {
+                users::set_password(pool, &name, &password).await?;
+                println!("added {name}");
+            }
+        }
+        UserCommand::Passwd { name } => {
+            users::set_password(pool, &name, &password_from_stdin()?).await?;
+            println!("password of {name} set");
+        }
+        UserCommand::Otp { name } => {
+            let secret = users::enrol_otp(pool, &name).await?;
+            println!("{}", otp::provisioning_uri(&secret, &name)?);
+        }
+        UserCommand::Link {
+            name, citizen_id, ..
+        } => {
+            users::link(pool, &name, citizen_id.as_deref()).await?;
+            println!("{name}: card link updated");
+        }
+        UserCommand::Set {
+            name,
+            display_name,
+            department,
+            email,
+        } => {
+            users::set_details(
+                pool,
+                &name,
+                display_name.as_deref(),
+                department.as_deref(),
+                email.as_deref(),
+            )
+            .await?;
+            println!("{name} updated");
+        }
+        UserCommand::List => {
+            for account in users::list(pool).await? {
+                println!(
+                    "{}\t{}\t{}\tpassword:{}\totp:{}",
+                    account.username,
+                    account.display_name,
+                    account.citizen_id_masked().unwrap_or_else(|| "-".into()),
+                    if account.password_hash.is_some() {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                    if account.totp_secret.is_some() {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn permission(pool: &db::Pool, command: PermissionCommand, now: i64) -> Outcome {
+    match command {
+        PermissionCommand::Grant { user, code } => {
+            systems::grant(pool, &user, &code).await?;
+            println!("{user} may use {code}");
+        }
+        PermissionCommand::Revoke { user, code } => {
+            if !systems::revoke(pool, &user, &code).await? {
+                return Err(format!("{user} had no permission for {code}").into());
+            }
+            println!("{user} may no longer use {code}");
+        }
+        PermissionCommand::Requests => {
+            for request in systems::requests(pool, None).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    request.id,
+                    request.username,
+                    request.change.as_str(),
+                    request.system_code,
+                    request.reason
+                );
+            }
+        }
+        PermissionCommand::Approve { ref id } | PermissionCommand::Reject { ref id } => {
+            let approve = matches!(command, PermissionCommand::Approve { .. });
+            let request = systems::decide(pool, id, approve, now).await?;
+            println!("{id}: {}", request.status);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(pool: db::Pool, tls: Option<(PathBuf, PathBuf)>) -> Outcome {
+    let listen = std::env::var("THAIID_SERVER_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let address: SocketAddr = listen.parse().map_err(|_| {
+        format!("THAIID_SERVER_LISTEN={listen:?} is not an address like 127.0.0.1:8080")
+    })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
+        .unwrap_or_else(|_| format!("{scheme}://{listen}"));
+    let state = api::AppState::new(pool, &public_url)
+        .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?;
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    tracing::info!("listening on {scheme}://{listen}, public URL {public_url}");
+    match tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .map_err(|error| {
+                    format!(
+                        "cannot load {} / {}: {error}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            axum_server::bind_rustls(address, config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        None => axum_server::bind(address).handle(handle).serve(app).await,
+    }
+    .map_err(|error| format!("cannot serve on {listen}: {error}"))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

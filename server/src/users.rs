@@ -1,6 +1,36 @@
-//! Accounts, and the citizen ID each may be linked to for card login.
+//! Accounts: the name the pages show, the citizen ID linked for card login, the password
+//! hash and the OTP secret.
 
 use crate::db::Pool;
+use sqlx::Row;
+use thaiid_protocol::CitizenId;
+
+fn checked_citizen_id(id: &str) -> Result<(), String> {
+    if CitizenId::parse(id).is_ok_and(|id| id.check_digit_valid()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id:?} is not a citizen ID with a right check digit"
+        ))
+    }
+}
+
+fn taken(error: sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            "that user name or citizen ID is taken".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn changed(done: sqlx::any::AnyQueryResult, username: &str) -> Result<(), String> {
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(format!("no user {username:?}"))
+    }
+}
 
 /// Adds an account; `citizen_id` (checked: 13 digits, right check digit) links it to a card.
 pub async fn add(
@@ -10,26 +40,162 @@ pub async fn add(
     citizen_id: Option<&str>,
     now: i64,
 ) -> Result<(), String> {
-    if let Some(id) = citizen_id {
-        let valid = thaiid_protocol::CitizenId::parse(id).is_ok_and(|id| id.check_digit_valid());
-        if !valid {
-            return Err(format!(
-                "{id:?} is not a citizen ID with a right check digit"
-            ));
-        }
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(format!(
+            "{username:?}: a user name is ASCII letters, digits, '.', '_' or '-'"
+        ));
     }
-    sqlx::query("INSERT INTO users (username, display_name, citizen_id, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(username)
-        .bind(display_name)
+    if let Some(id) = citizen_id {
+        checked_citizen_id(id)?;
+    }
+    sqlx::query(
+        "INSERT INTO users (username, display_name, citizen_id, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(citizen_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(taken)?;
+    Ok(())
+}
+
+/// Links (or with `None` unlinks) the card of `citizen_id`.
+pub async fn link(pool: &Pool, username: &str, citizen_id: Option<&str>) -> Result<(), String> {
+    if let Some(id) = citizen_id {
+        checked_citizen_id(id)?;
+    }
+    let done = sqlx::query("UPDATE users SET citizen_id = $1 WHERE username = $2")
         .bind(citizen_id)
-        .bind(now)
+        .bind(username)
         .execute(pool)
         .await
-        .map_err(|error| match error {
-            sqlx::Error::Database(e) if e.is_unique_violation() => {
-                "that user name or citizen ID is taken".to_owned()
-            }
-            other => other.to_string(),
-        })?;
+        .map_err(taken)?;
+    changed(done, username)
+}
+
+pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result<(), String> {
+    let hash = crate::passwords::hash(password)?;
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+        .bind(hash)
+        .bind(username)
+        .execute(pool)
+        .await
+        .map_err(|error| error.to_string())?;
+    changed(done, username)
+}
+
+/// Gives the account a new OTP secret and answers it (base32); the old one stops working.
+pub async fn enrol_otp(pool: &Pool, username: &str) -> Result<String, String> {
+    let secret = crate::otp::new_secret();
+    let done =
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE username = $2")
+            .bind(&secret)
+            .bind(username)
+            .execute(pool)
+            .await
+            .map_err(|error| error.to_string())?;
+    changed(done, username)?;
+    Ok(secret)
+}
+
+pub async fn set_details(
+    pool: &Pool,
+    username: &str,
+    display_name: Option<&str>,
+    department: Option<&str>,
+    email: Option<&str>,
+) -> Result<(), String> {
+    for (column, value) in [
+        ("display_name", display_name),
+        ("department", department),
+        ("email", email),
+    ] {
+        if let Some(value) = value {
+            let sql = format!("UPDATE users SET {column} = $1 WHERE username = $2");
+            let done = sqlx::query(&sql)
+                .bind(value)
+                .bind(username)
+                .execute(pool)
+                .await
+                .map_err(|error| error.to_string())?;
+            changed(done, username)?;
+        }
+    }
     Ok(())
+}
+
+/// An account as the pages and `user list` show it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub citizen_id: Option<String>,
+    pub department: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+}
+
+impl Account {
+    /// The linked citizen ID as staff may see it: `1-1037-xxxxx-xx-8`.
+    pub fn citizen_id_masked(&self) -> Option<String> {
+        let id = CitizenId::parse(self.citizen_id.as_deref()?).ok()?;
+        Some(id.masked())
+    }
+}
+
+const COLUMNS: &str =
+    "username, display_name, citizen_id, department, email, password_hash, totp_secret";
+
+fn account(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+    Ok(Account {
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        citizen_id: row.try_get("citizen_id")?,
+        department: row.try_get("department")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret: row.try_get("totp_secret")?,
+    })
+}
+
+pub async fn find(pool: &Pool, username: &str) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
+    sqlx::query(&sql)
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(account)
+        .transpose()
+}
+
+pub async fn list(pool: &Pool) -> Result<Vec<Account>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY username");
+    sqlx::query(&sql)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(account)
+        .collect()
+}
+
+/// Spends OTP step `step` for `username`: true once per step, and only for a step later
+/// than every step accepted before (one UPDATE, safe across instances).
+pub async fn spend_otp_step(pool: &Pool, username: &str, step: u64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE username = $2 AND totp_last_step < $1",
+    )
+    .bind(step as i64)
+    .bind(username)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

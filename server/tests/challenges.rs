@@ -19,10 +19,7 @@ async fn ask(db: &TestDb, key: Option<&str>, body: Value) -> (StatusCode, Value)
     if let Some(key) = key {
         request = request.header("authorization", format!("Bearer {key}"));
     }
-    let state = api::AppState {
-        pool: db.pool.clone(),
-        public_url: "https://sso.example".into(),
-    };
+    let state = api::AppState::new(db.pool.clone(), "https://sso.example").unwrap();
     let response = api::router(state)
         .oneshot(request.body(Body::from(body.to_string())).unwrap())
         .await

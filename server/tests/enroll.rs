@@ -32,13 +32,10 @@ async fn enroll(pool: &db::Pool, body: Value) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    let response = api::router(api::AppState {
-        pool: pool.clone(),
-        public_url: "https://sso.example".into(),
-    })
-    .oneshot(request)
-    .await
-    .unwrap();
+    let response = api::router(api::AppState::new(pool.clone(), "https://sso.example").unwrap())
+        .oneshot(request)
+        .await
+        .unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (

@@ -25,20 +25,12 @@ pub async fn sqlite() -> TestDb {
 pub async fn postgres() -> TestDb {
     let admin = std::env::var("THAIID_TEST_POSTGRES")
         .expect("THAIID_TEST_POSTGRES is not set: run scripts/test.sh, which starts PostgreSQL");
-    sqlx::any::install_default_drivers();
     let mut name = [0u8; 8];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut name).unwrap();
     let name = format!("thaiid_test_{}", thaiid_protocol::hex::lower(&name));
-    let pool = sqlx::AnyPool::connect(&admin)
+    let url = db::create_postgres_database(&admin, &name)
         .await
         .expect("PostgreSQL answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
     TestDb {
         pool: db::open(&url).await.unwrap(),
         url,

@@ -1,0 +1,63 @@
+//! The demo's data: a handful of the administration's systems and one synthetic person,
+//! นายสมชาย ทดสอบ, whose card is the virtual card's demo fixture (citizen ID
+//! 1103700123458), with a password and an OTP so both ways of logging in can be tried.
+//! Seeding twice changes nothing.
+
+use crate::db::Pool;
+use crate::{otp, systems, users};
+
+pub const USERNAME: &str = "somchai.t";
+pub const DISPLAY_NAME: &str = "นายสมชาย ทดสอบ";
+pub const PASSWORD: &str = "demo-password-2569";
+/// The demo fixture's citizen ID (synthetic, right check digit).
+pub const CITIZEN_ID: &str = "1103700123458";
+
+/// (code, name, may the demo person use it)
+pub const SYSTEMS: &[(&str, &str, bool)] = &[
+    ("01010101", "ระบบข้อมูลและช่วยงานระบบคอมพิวเตอร์", true),
+    ("01010102", "ระบบสารบรรณอิเล็กทรอนิกส์", true),
+    ("02010101", "ระบบบริหารงานบุคคล", true),
+    ("03010101", "ระบบงบประมาณและการเงิน", false),
+    ("04010101", "ระบบทะเบียนราษฎร (สำหรับเจ้าหน้าที่)", false),
+];
+
+/// The demo account as seeded: its OTP secret (base32) lets the demo print the code.
+pub struct Seeded {
+    pub otp_secret: String,
+}
+
+pub async fn seed(pool: &Pool, now: i64) -> Result<Seeded, String> {
+    for (code, name, _) in SYSTEMS {
+        systems::put(pool, code, name, "").await?;
+    }
+    let existing = users::find(pool, USERNAME)
+        .await
+        .map_err(|error| error.to_string())?;
+    if existing.is_none() {
+        users::add(pool, USERNAME, DISPLAY_NAME, Some(CITIZEN_ID), now).await?;
+        users::set_details(
+            pool,
+            USERNAME,
+            None,
+            Some("กองเทคโนโลยีสารสนเทศ"),
+            Some("somchai.t@example.go.th"),
+        )
+        .await?;
+        users::set_password(pool, USERNAME, PASSWORD).await?;
+    }
+    let otp_secret = match existing.and_then(|account| account.totp_secret) {
+        Some(secret) => secret,
+        None => users::enrol_otp(pool, USERNAME).await?,
+    };
+    for (code, _, granted) in SYSTEMS {
+        if *granted {
+            systems::grant(pool, USERNAME, code).await?;
+        }
+    }
+    Ok(Seeded { otp_secret })
+}
+
+/// The demo account's OTP code now, as its mobile app would show it.
+pub fn otp_now(seeded: &Seeded, now: i64) -> Result<String, String> {
+    otp::code_at(&seeded.otp_secret, now as u64)
+}

@@ -1,0 +1,277 @@
+//! The systems of the administration, who may use which, and the requests people make
+//! to change that.
+
+use crate::db::Pool;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct System {
+    /// Eight digits, e.g. 01010101.
+    pub code: String,
+    pub name: String,
+    /// Where the system lives; empty when unknown.
+    pub url: String,
+}
+
+fn system(row: &sqlx::any::AnyRow) -> Result<System, sqlx::Error> {
+    Ok(System {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        url: row.try_get("url")?,
+    })
+}
+
+/// Adds a system, or renames it when the code exists.
+pub async fn put(pool: &Pool, code: &str, name: &str, url: &str) -> Result<(), String> {
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "{code:?}: a system code is letters and digits, like 01010101"
+        ));
+    }
+    if name.trim().is_empty() {
+        return Err("a system needs a name".into());
+    }
+    sqlx::query(
+        "INSERT INTO systems (code, name, url) VALUES ($1, $2, $3) \
+         ON CONFLICT (code) DO UPDATE SET name = $2, url = $3",
+    )
+    .bind(code)
+    .bind(name.trim())
+    .bind(url)
+    .execute(pool)
+    .await
+    .map_err(|error| error.to_string())?;
+    Ok(())
+}
+
+pub async fn all(pool: &Pool) -> Result<Vec<System>, sqlx::Error> {
+    sqlx::query("SELECT code, name, url FROM systems ORDER BY code")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(system)
+        .collect()
+}
+
+/// The systems `username` may use, by code.
+pub async fn of_user(pool: &Pool, username: &str) -> Result<Vec<System>, sqlx::Error> {
+    sqlx::query(
+        "SELECT s.code, s.name, s.url FROM systems s \
+         JOIN permissions p ON p.system_code = s.code \
+         WHERE p.username = $1 ORDER BY s.code",
+    )
+    .bind(username)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(system)
+    .collect()
+}
+
+/// The systems whose code or name contains every word of `query` (case-insensitive).
+pub fn search<'a>(systems: &'a [System], query: &str) -> Vec<&'a System> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    systems
+        .iter()
+        .filter(|system| {
+            let text = format!("{} {}", system.code, system.name).to_lowercase();
+            words.iter().all(|word| text.contains(word.as_str()))
+        })
+        .collect()
+}
+
+/// Lets `username` use `code`; errors name what does not exist.
+pub async fn grant(pool: &Pool, username: &str, code: &str) -> Result<(), String> {
+    exists(
+        pool,
+        "SELECT 1 AS one FROM users WHERE username = $1",
+        username,
+        "no user",
+    )
+    .await?;
+    exists(
+        pool,
+        "SELECT 1 AS one FROM systems WHERE code = $1",
+        code,
+        "no system",
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO permissions (username, system_code) VALUES ($1, $2) \
+         ON CONFLICT (username, system_code) DO NOTHING",
+    )
+    .bind(username)
+    .bind(code)
+    .execute(pool)
+    .await
+    .map_err(|error| error.to_string())?;
+    Ok(())
+}
+
+pub async fn revoke(pool: &Pool, username: &str, code: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM permissions WHERE username = $1 AND system_code = $2")
+        .bind(username)
+        .bind(code)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn exists(pool: &Pool, sql: &str, key: &str, missing: &str) -> Result<(), String> {
+    let found = sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .map_err(|error| error.to_string())?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| format!("{missing} {key:?}"))
+}
+
+/// What a person asks IT to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Grant,
+    Revoke,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Grant => "grant",
+            Change::Revoke => "revoke",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Change> {
+        match text {
+            "grant" => Some(Change::Grant),
+            "revoke" => Some(Change::Revoke),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: String,
+    pub username: String,
+    pub system_code: String,
+    pub change: Change,
+    pub reason: String,
+    /// pending | approved | rejected
+    pub status: String,
+    pub created_at: i64,
+}
+
+pub const MAX_REASON_CHARS: usize = 500;
+
+pub async fn request(
+    pool: &Pool,
+    username: &str,
+    code: &str,
+    change: Change,
+    reason: &str,
+    now: i64,
+) -> Result<String, String> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Err(format!(
+            "a reason of 1 to {MAX_REASON_CHARS} characters is needed"
+        ));
+    }
+    exists(
+        pool,
+        "SELECT 1 AS one FROM systems WHERE code = $1",
+        code,
+        "no system",
+    )
+    .await?;
+    let id = crate::random_id();
+    sqlx::query(
+        "INSERT INTO permission_requests \
+         (id, username, system_code, action, reason, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
+    )
+    .bind(&id)
+    .bind(username)
+    .bind(code)
+    .bind(change.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(|error| error.to_string())?;
+    Ok(id)
+}
+
+/// Requests, newest first: one person's, or (with `None`) the pending ones of everybody.
+pub async fn requests(pool: &Pool, username: Option<&str>) -> Result<Vec<Request>, sqlx::Error> {
+    let filter = match username {
+        Some(_) => "username = $1",
+        None => "status = 'pending'",
+    };
+    let sql = format!(
+        "SELECT id, username, system_code, action, reason, status, created_at \
+         FROM permission_requests WHERE {filter} ORDER BY created_at DESC"
+    );
+    let mut query = sqlx::query(&sql);
+    if let Some(name) = username {
+        query = query.bind(name);
+    }
+    query
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Request {
+                id: row.try_get("id")?,
+                username: row.try_get("username")?,
+                system_code: row.try_get("system_code")?,
+                change: Change::parse(&row.try_get::<String, _>("action")?)
+                    .unwrap_or(Change::Grant),
+                reason: row.try_get("reason")?,
+                status: row.try_get("status")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Approves (applying the change) or rejects a pending request.
+pub async fn decide(pool: &Pool, id: &str, approve: bool, now: i64) -> Result<Request, String> {
+    let pending = requests(pool, None)
+        .await
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .find(|request| request.id == id)
+        .ok_or_else(|| format!("no pending request {id:?}"))?;
+    let status = if approve { "approved" } else { "rejected" };
+    let decided = sqlx::query(
+        "UPDATE permission_requests SET status = $1, decided_at = $2 \
+         WHERE id = $3 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map_err(|error| error.to_string())?;
+    if decided.rows_affected() != 1 {
+        return Err(format!("request {id:?} was decided meanwhile"));
+    }
+    if approve {
+        match pending.change {
+            Change::Grant => grant(pool, &pending.username, &pending.system_code).await?,
+            Change::Revoke => {
+                revoke(pool, &pending.username, &pending.system_code)
+                    .await
+                    .map_err(|error| error.to_string())?;
+            }
+        }
+    }
+    Ok(Request {
+        status: status.into(),
+        ..pending
+    })
+}

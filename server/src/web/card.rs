@@ -1,0 +1,123 @@
+//! The ID-card button's two calls: a nonce bound to this browser session and the
+//! server's origin (the page hands it to the agent), and the completion URL the page
+//! goes to with the agent's ticket.
+
+use super::html::{self, notice};
+use super::session;
+use super::{Reply, WebResult};
+use crate::api::{remote, ApiError, AppState};
+use crate::audit::{self, Method};
+use crate::card_login::{self, TicketRefusal};
+use crate::challenges;
+use axum::extract::{Query, State};
+use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::Json;
+
+#[derive(serde::Serialize)]
+pub struct Nonce {
+    nonce: String,
+    expires_at: String,
+}
+
+/// `POST /login/card/nonce` with `X-CSRF-Token`: the login page's nonce.
+pub async fn nonce(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Nonce>, ApiError> {
+    let now = crate::now();
+    let session = session::load(&state.pool, &headers, now)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "NO_SESSION",
+                "the session expired: reload the page",
+            )
+        })?;
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if !session.csrf_matches(token) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "BAD_CSRF",
+            "the page is stale: reload it",
+        ));
+    }
+    let nonce = challenges::issue(&state.pool, &state.origin, &session.id_hash, now)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(Nonce {
+        nonce,
+        expires_at: thaiid_protocol::date::rfc3339_utc(now + challenges::NONCE_TTL_SECS),
+    }))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Completion {
+    ticket: String,
+}
+
+fn refused(refusal: Option<TicketRefusal>) -> Reply {
+    let (th, en) = match refusal {
+        Some(TicketRefusal::Used) => (
+            "ตั๋วเข้าสู่ระบบนี้ถูกใช้ไปแล้ว กรุณาเข้าสู่ระบบใหม่",
+            "This login ticket was used already: log in again.",
+        ),
+        Some(TicketRefusal::Expired) => (
+            "ตั๋วเข้าสู่ระบบหมดอายุ กรุณาเข้าสู่ระบบใหม่",
+            "This login ticket expired: log in again.",
+        ),
+        Some(TicketRefusal::OtherSession) => (
+            "ตั๋วเข้าสู่ระบบนี้ออกให้กับหน้าต่างเบราว์เซอร์อื่น กรุณาเข้าสู่ระบบใหม่จากหน้านี้",
+            "This ticket belongs to another browser session: log in again here.",
+        ),
+        Some(TicketRefusal::Unknown) | None => (
+            "ไม่พบตั๋วเข้าสู่ระบบ หรือเซสชันหมดอายุ กรุณาเข้าสู่ระบบใหม่",
+            "Unknown ticket, or the session expired: log in again.",
+        ),
+    };
+    let code = refusal.map_or("NO_SESSION", TicketRefusal::code);
+    let body = format!(
+        "{}<p class=\"code\">{code}</p><p><a href=\"/login\">กลับไปหน้าเข้าสู่ระบบ</a></p>",
+        notice("error", th, en)
+    );
+    Reply::page(
+        StatusCode::BAD_REQUEST,
+        html::page("เข้าสู่ระบบไม่สำเร็จ", None, &body),
+    )
+}
+
+/// `GET /login/card/complete?ticket=T`: logs in the session that asked for the nonce.
+pub async fn complete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Query(query): Query<Completion>,
+) -> WebResult {
+    let now = crate::now();
+    let mut entry = audit::Entry::new(Method::Ticket);
+    entry.remote = remote(&extensions);
+    let Some(session) = session::load(&state.pool, &headers, now).await? else {
+        entry.outcome = "NO_SESSION".into();
+        audit::record(&state.pool, &entry, now).await?;
+        return Ok(refused(None));
+    };
+    match card_login::redeem(&state.pool, &query.ticket, &session.id_hash, now).await? {
+        Ok(username) => {
+            let (_, cookie) = session::log_in(&state.pool, &session, &username, now).await?;
+            entry.outcome = "OK".into();
+            entry.username = Some(username);
+            audit::record(&state.pool, &entry, now).await?;
+            Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
+        }
+        Err(refusal) => {
+            entry.outcome = refusal.code().into();
+            audit::record(&state.pool, &entry, now).await?;
+            Ok(refused(Some(refusal)))
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The SSO's pages, in Thai first: login by password + OTP or by ID card, the systems a
+//! person may use, permission-change requests, personal data, logout. Every page gets
+//! strict security headers; every POST must come from the server's own origin and
+//! carry the session's CSRF token.
+
+mod account;
+mod card;
+mod html;
+mod login;
+pub mod session;
+
+use crate::api::AppState;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use session::Session;
+
+/// Where the agent listens on every workstation (SPEC §5); the pages may call it.
+pub const AGENT_URL: &str = "https://127.0.0.1:47113";
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login::form).post(login::password))
+        .route("/login/otp", get(login::otp_form).post(login::otp))
+        .route("/login/card/nonce", post(card::nonce))
+        .route("/login/card/complete", get(card::complete))
+        .route("/logout", post(login::logout))
+        .route("/systems", get(account::systems))
+        .route(
+            "/permissions",
+            get(account::permissions).post(account::request_change),
+        )
+        .route("/me", get(account::me))
+        .route("/assets/{file}", get(asset))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+}
+
+/// What a page handler answers.
+pub enum Reply {
+    Page {
+        status: StatusCode,
+        cookie: Option<String>,
+        html: String,
+    },
+    SeeOther {
+        to: String,
+        cookie: Option<String>,
+    },
+}
+
+impl Reply {
+    pub fn page(status: StatusCode, html: String) -> Reply {
+        Reply::Page {
+            status,
+            cookie: None,
+            html,
+        }
+    }
+
+    pub fn see_other(to: &str) -> Reply {
+        Reply::SeeOther {
+            to: to.into(),
+            cookie: None,
+        }
+    }
+
+    pub fn with_cookie(mut self, set: Option<String>) -> Reply {
+        match &mut self {
+            Reply::Page { cookie, .. } | Reply::SeeOther { cookie, .. } => *cookie = set,
+        }
+        self
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let (mut response, cookie) = match self {
+            Reply::Page {
+                status,
+                cookie,
+                html,
+            } => ((status, axum::response::Html(html)).into_response(), cookie),
+            Reply::SeeOther { to, cookie } => (Redirect::to(&to).into_response(), cookie),
+        };
+        if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        response
+    }
+}
+
+/// The database failed: a page that says so, the details in the log only.
+pub struct WebError;
+
+impl From<sqlx::Error> for WebError {
+    fn from(error: sqlx::Error) -> WebError {
+        tracing::error!("database: {error}");
+        WebError
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        Reply::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            html::page(
+                "เกิดข้อผิดพลาด",
+                None,
+                &html::notice(
+                    "error",
+                    "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง",
+                    "The server failed; try again.",
+                ),
+            ),
+        )
+        .into_response()
+    }
+}
+
+pub type WebResult = Result<Reply, WebError>;
+
+/// A page refused because the form came without its session or CSRF token.
+fn stale_form() -> Reply {
+    Reply::page(
+        StatusCode::FORBIDDEN,
+        html::page(
+            "แบบฟอร์มหมดอายุ",
+            None,
+            &format!(
+                "{}<p><a href=\"/login\">กลับไปหน้าเข้าสู่ระบบ</a></p>",
+                html::notice(
+                    "error",
+                    "แบบฟอร์มนี้หมดอายุหรือไม่ได้มาจากระบบนี้ กรุณาเปิดหน้าใหม่แล้วลองอีกครั้ง",
+                    "This form expired or did not come from this site: reload the page and try again.",
+                )
+            ),
+        ),
+    )
+}
+
+async fn home(State(state): State<AppState>, headers: axum::http::HeaderMap) -> WebResult {
+    let session = session::load(&state.pool, &headers, crate::now()).await?;
+    let logged_in = session.is_some_and(|s| s.username.is_some());
+    Ok(Reply::see_other(if logged_in {
+        "/systems"
+    } else {
+        "/login"
+    }))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let (kind, body) = match file.as_str() {
+        "thaiid-agent.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../../agent/assets/thaiid-agent.js"),
+        ),
+        "login.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/login.js"),
+        ),
+        "style.css" => (
+            "text/css; charset=utf-8",
+            include_str!("../../assets/style.css"),
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Refuses cross-origin POSTs and puts the security headers on every page.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() == Method::POST {
+        let origin = request.headers().get(header::ORIGIN);
+        if origin.is_some_and(|origin| origin.as_bytes() != state.origin.as_bytes()) {
+            return stale_form().into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self' {AGENT_URL}; form-action 'self'; frame-ancestors 'none'; \
+         base-uri 'none'"
+    );
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, csp.as_str()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_str(value).expect("ASCII"));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The logged-in session, or the redirect to the login page.
+async fn logged_in(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Result<(Session, String), Reply>, WebError> {
+    let session = session::load(&state.pool, headers, crate::now()).await?;
+    Ok(match session {
+        Some(session) => match session.username.clone() {
+            Some(name) => Ok((session, name)),
+            None => Err(Reply::see_other("/login")),
+        },
+        None => Err(Reply::see_other("/login")),
+    })
+}

@@ -1,0 +1,161 @@
+//! Browser sessions: a random id in a `__Host-` cookie (Secure, HttpOnly, SameSite=Lax),
+//! stored hashed; a CSRF token per session; a new id at every login.
+
+use crate::db::Pool;
+use axum::http::{header, HeaderMap};
+use sqlx::Row;
+
+pub const COOKIE: &str = "__Host-thaiid-session";
+pub const TTL_SECS: i64 = 8 * 3600;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// What nonces and tickets are bound to: the SHA-256 of the cookie's value.
+    pub id_hash: String,
+    pub csrf: String,
+    /// Logged in as.
+    pub username: Option<String>,
+    /// Password accepted, OTP not yet.
+    pub pending_username: Option<String>,
+}
+
+impl Session {
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        crate::same_secret(&self.csrf, token)
+    }
+}
+
+fn hash(id: &str) -> String {
+    thaiid_protocol::hex::lower(ring::digest::digest(&ring::digest::SHA256, id.as_bytes()).as_ref())
+}
+
+fn cookie_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+}
+
+/// The `Set-Cookie` value that gives the browser `id`.
+fn set_cookie(id: &str) -> String {
+    format!("{COOKIE}={id}; Path=/; Max-Age={TTL_SECS}; HttpOnly; Secure; SameSite=Lax")
+}
+
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// The session the request's cookie names, if it is known and not expired.
+pub async fn load(
+    pool: &Pool,
+    headers: &HeaderMap,
+    now: i64,
+) -> Result<Option<Session>, sqlx::Error> {
+    let Some(id) = cookie_id(headers) else {
+        return Ok(None);
+    };
+    let row = sqlx::query(
+        "SELECT id_hash, csrf, username, pending_username FROM sessions \
+         WHERE id_hash = $1 AND expires_at > $2",
+    )
+    .bind(hash(id))
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(Session {
+            id_hash: row.try_get("id_hash")?,
+            csrf: row.try_get("csrf")?,
+            username: row.try_get("username")?,
+            pending_username: row.try_get("pending_username")?,
+        })
+    })
+    .transpose()
+}
+
+/// A new session (logged in as `username`, or anonymous) and the `Set-Cookie` for it.
+pub async fn create(
+    pool: &Pool,
+    username: Option<&str>,
+    now: i64,
+) -> Result<(Session, String), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    let id = format!("{}{}", crate::random_id(), crate::random_id());
+    let session = Session {
+        id_hash: hash(&id),
+        csrf: crate::random_id(),
+        username: username.map(str::to_owned),
+        pending_username: None,
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf, username, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&session.id_hash)
+    .bind(&session.csrf)
+    .bind(&session.username)
+    .bind(now)
+    .bind(now + TTL_SECS)
+    .execute(pool)
+    .await?;
+    Ok((session, set_cookie(&id)))
+}
+
+/// Logs the browser in: the old session ends and a new id is issued, so an id planted
+/// or seen before the login is worth nothing after it.
+pub async fn log_in(
+    pool: &Pool,
+    old: &Session,
+    username: &str,
+    now: i64,
+) -> Result<(Session, String), sqlx::Error> {
+    end(pool, old).await?;
+    create(pool, Some(username), now).await
+}
+
+/// Remembers that `username` gave the right password; the OTP comes next.
+pub async fn set_pending(
+    pool: &Pool,
+    session: &Session,
+    username: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET pending_username = $1 WHERE id_hash = $2")
+        .bind(username)
+        .bind(&session.id_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn end(pool: &Pool, session: &Session) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(&session.id_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_is_locked_down() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            format!("a=1; {COOKIE}=abc; b=2").parse().unwrap(),
+        );
+        assert_eq!(cookie_id(&headers), Some("abc"));
+        let cookie = set_cookie("abc");
+        for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain");
+    }
+}
