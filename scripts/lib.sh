@@ -3,8 +3,9 @@
 
 # Debian packages the agent and its tests need.
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
-# What only the tests need: a real browser, openssl as an independent certificate judge.
-TEST_PACKAGES=(chromium openssl postgresql)
+# What only the tests need: a real browser and its WebDriver, openssl as an independent
+# certificate judge, PostgreSQL.
+TEST_PACKAGES=(chromium chromium-driver openssl postgresql)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

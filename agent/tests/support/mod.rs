@@ -4,6 +4,7 @@
 // Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod sso;
 
 use sso::TestSso;

@@ -193,10 +193,12 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
          connect-src 'self' {AGENT_URL}; form-action 'self'; frame-ancestors 'none'; \
          base-uri 'none'"
     );
+    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on
+    // form posts, which the check above would refuse. No other site sees a ticket URL.
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, csp.as_str()),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
     ] {
         headers.insert(name, HeaderValue::from_str(value).expect("ASCII"));

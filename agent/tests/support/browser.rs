@@ -1,0 +1,191 @@
+//! Debian's headless Chromium driven through chromedriver (W3C WebDriver over HTTP):
+//! open a page, click, type, read the DOM, wait for a condition. The browser runs with
+//! the test's home, so it trusts what the agent's setup put in that home's NSS db.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    client: reqwest::blocking::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Chromium with `home` as HOME and a fresh profile.
+    pub fn start(home: &Path) -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver must be installed (scripts/test.sh installs chromium-driver)");
+        let profile = tempfile::tempdir().unwrap();
+        let mut browser = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            _profile: profile,
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < PATIENCE, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", browser._profile.path().display()),
+        ];
+        let session = browser.call(
+            "POST",
+            "/session",
+            json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+            }}}),
+        );
+        let id = session["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_owned();
+        browser.base = format!("{}/session/{id}", browser.base);
+        browser
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "GET" => self.client.get(&url),
+            "DELETE" => self.client.delete(&url),
+            _ => self.client.post(&url).json(&body),
+        };
+        let answer: Value = request.send().unwrap().json().unwrap();
+        if let Some(error) = answer["value"]["error"].as_str() {
+            panic!(
+                "webdriver {method} {path}: {error}: {}",
+                answer["value"]["message"]
+            );
+        }
+        answer["value"].clone()
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.call("POST", "/url", json!({ "url": url }));
+    }
+
+    pub fn url(&self) -> String {
+        self.call("GET", "/url", Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn element(&self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        match found[ELEMENT].as_str() {
+            Some(id) => id.to_owned(),
+            None => panic!(
+                "no {css} at {}: {found}; the page says: {}",
+                self.url(),
+                self.text("body")
+            ),
+        }
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    /// Runs `script` (a function body) in the page and answers what it returns.
+    pub fn run(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+    }
+
+    /// The text of the first element matching `css`, or "" when there is none.
+    pub fn text(&self, css: &str) -> String {
+        let css = serde_json::to_string(css).unwrap();
+        self.run(&format!(
+            "const e = document.querySelector({css}); return e ? e.textContent : '';"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// An attribute of the first element matching `css`, or "".
+    pub fn attribute(&self, css: &str, name: &str) -> String {
+        let (css, name) = (
+            serde_json::to_string(css).unwrap(),
+            serde_json::to_string(name).unwrap(),
+        );
+        self.run(&format!(
+            "const e = document.querySelector({css}); return e ? (e.getAttribute({name}) || '') : '';"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Waits until `done` holds, failing with `what` and the page's text after PATIENCE.
+    pub fn wait_until(&self, what: &str, done: impl Fn(&Browser) -> bool) {
+        let started = Instant::now();
+        while !done(self) {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "waited for {what}; at {} the page says: {}",
+                self.url(),
+                self.text("body")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.client.delete(&self.base).send();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
