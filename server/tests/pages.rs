@@ -1,0 +1,393 @@
+//! The SSO pages through the router, on SQLite and PostgreSQL: sessions, CSRF, origins,
+//! password + OTP (replay refused, guessing rate-limited), tickets bound to the session
+//! that asked, permission requests, and the headers every page carries.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use support::TestDb;
+use thaiid_server::{api, audit, db, demo, systems};
+use tower::ServiceExt;
+
+const SITE: &str = "https://sso.example.go.th";
+
+on_both_databases!(
+    password_then_otp_logs_in_under_a_new_session_id,
+    an_otp_is_accepted_once,
+    guessing_is_rate_limited,
+    forms_need_their_csrf_token_and_origin,
+    a_ticket_logs_in_only_the_session_that_asked_once,
+    permission_requests_reach_it,
+    pages_carry_security_headers,
+);
+
+struct Browser {
+    router: axum::Router,
+    pool: db::Pool,
+    cookie: Option<String>,
+    seeded: demo::Seeded,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    /// The CSRF token the page carries in its meta tag.
+    fn csrf(&self) -> String {
+        let (_, rest) = self
+            .body
+            .split_once(r#"<meta name="csrf-token" content=""#)
+            .unwrap();
+        rest.split_once('"').unwrap().0.to_owned()
+    }
+}
+
+async fn browser(db: &TestDb) -> Browser {
+    let seeded = demo::seed(&db.pool, thaiid_server::now()).await.unwrap();
+    Browser {
+        router: api::router(api::AppState::new(db.pool.clone(), SITE).unwrap()),
+        pool: db.pool.clone(),
+        cookie: None,
+        seeded,
+    }
+}
+
+impl Browser {
+    async fn send(&mut self, request: axum::http::request::Builder, body: String) -> Page {
+        let mut request = request;
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, format!("__Host-thaiid-session={cookie}"));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        if let Some(set) = response.headers().get(header::SET_COOKIE) {
+            let value = set.to_str().unwrap();
+            let id = value
+                .strip_prefix("__Host-thaiid-session=")
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap();
+            self.cookie = (!id.is_empty()).then(|| id.to_owned());
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            location,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path), String::new()).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, SITE);
+        self.send(request, body).await
+    }
+
+    async fn password(&mut self, password: &str) -> Page {
+        let csrf = self.get("/login").await.csrf();
+        self.post(
+            "/login",
+            &[
+                ("username", demo::USERNAME),
+                ("password", password),
+                ("csrf", &csrf),
+            ],
+        )
+        .await
+    }
+
+    async fn otp(&mut self, code: &str) -> Page {
+        let csrf = self.get("/login/otp").await.csrf();
+        self.post("/login/otp", &[("code", code), ("csrf", &csrf)])
+            .await
+    }
+
+    async fn outcomes(&self, method: audit::Method) -> Vec<String> {
+        let mut rows = audit::recent(&self.pool, 100).await.unwrap();
+        rows.retain(|row| row.entry.method == method);
+        rows.into_iter().map(|row| row.entry.outcome).collect()
+    }
+
+    fn session_hash(&self) -> String {
+        let digest = ring::digest::digest(
+            &ring::digest::SHA256,
+            self.cookie.as_deref().unwrap().as_bytes(),
+        );
+        thaiid_protocol::hex::lower(digest.as_ref())
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn code_now(b: &Browser) -> String {
+    demo::otp_now(&b.seeded, thaiid_server::now()).unwrap()
+}
+
+async fn password_then_otp_logs_in_under_a_new_session_id(db: TestDb) {
+    let mut b = browser(&db).await;
+    let login = b.get("/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    let anonymous = b.cookie.clone().unwrap();
+    let step = b.password(demo::PASSWORD).await;
+    assert_eq!(
+        (step.status, step.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login/otp")
+    );
+    assert_eq!(
+        b.cookie.as_deref(),
+        Some(anonymous.as_str()),
+        "no login yet"
+    );
+    assert_eq!(b.get("/systems").await.location, "/login");
+    let done = b.otp(&code_now(&b)).await;
+    assert_eq!(done.location, "/systems");
+    let logged_in = b.cookie.clone().unwrap();
+    assert_ne!(logged_in, anonymous, "the session id changes at login");
+    let systems = b.get("/systems").await;
+    assert!(systems.body.contains("01010101"), "{}", systems.body);
+    assert!(!systems.body.contains("03010101"));
+    // The id from before the login is worth nothing now.
+    b.cookie = Some(anonymous);
+    assert_eq!(b.get("/systems").await.location, "/login");
+    assert_eq!(b.outcomes(audit::Method::Otp).await, ["OK"]);
+}
+
+async fn an_otp_is_accepted_once(db: TestDb) {
+    let mut b = browser(&db).await;
+    let code = code_now(&b);
+    b.password(demo::PASSWORD).await;
+    assert_eq!(b.otp(&code).await.location, "/systems");
+    let csrf = b.get("/systems").await.csrf();
+    assert_eq!(
+        b.post("/logout", &[("csrf", &csrf)]).await.location,
+        "/login?bye=1"
+    );
+    assert_eq!(b.cookie, None, "logout clears the cookie");
+    b.password(demo::PASSWORD).await;
+    let again = b.otp(&code).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    assert!(again.body.contains("ถูกใช้ไปแล้ว"), "{}", again.body);
+    let wrong = b.otp("000000").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let mut outcomes = b.outcomes(audit::Method::Otp).await;
+    outcomes.sort();
+    assert_eq!(outcomes, ["BAD_OTP", "OK", "REPLAYED_OTP"]);
+    assert_eq!(b.outcomes(audit::Method::Logout).await, ["OK"]);
+}
+
+async fn guessing_is_rate_limited(db: TestDb) {
+    let mut b = browser(&db).await;
+    for _ in 0..thaiid_server::throttle::PER_ACCOUNT {
+        let wrong = b.password("not-the-password").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"));
+    }
+    let right = b.password(demo::PASSWORD).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(right.body.contains("15 นาที"));
+    let outcomes = b.outcomes(audit::Method::Password).await;
+    assert_eq!(outcomes.iter().filter(|o| *o == "BAD_PASSWORD").count(), 5);
+    assert_eq!(outcomes.iter().filter(|o| *o == "THROTTLED").count(), 1);
+}
+
+async fn forms_need_their_csrf_token_and_origin(db: TestDb) {
+    let mut b = browser(&db).await;
+    let csrf = b.get("/login").await.csrf();
+    let form = |csrf: &str| {
+        format!(
+            "username={}&password={}&csrf={csrf}",
+            demo::USERNAME,
+            demo::PASSWORD
+        )
+    };
+    let post = |origin: &str| {
+        Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, origin.to_owned())
+    };
+    let wrong = b.send(post(SITE), form("not-the-token")).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // The right token, from another site's page.
+    let (cross, body) = (post("https://evil.example"), form(&csrf));
+    assert_eq!(b.send(cross, body).await.status, StatusCode::FORBIDDEN);
+    assert!(b.outcomes(audit::Method::Password).await.is_empty());
+    // The card button's nonce wants the token in its header, and a session.
+    let nonce = |token: &str| {
+        Request::post("/login/card/nonce")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, SITE)
+            .header("x-csrf-token", token.to_owned())
+    };
+    let refused = b.send(nonce("wrong"), "{}".into()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("BAD_CSRF"));
+    let issued = b.send(nonce(&csrf), "{}".into()).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    assert!(issued.body.contains("\"nonce\""));
+    b.cookie = None;
+    let stranger = b.send(nonce(&csrf), "{}".into()).await;
+    assert_eq!(stranger.status, StatusCode::UNAUTHORIZED);
+    assert!(stranger.body.contains("NO_SESSION"));
+}
+
+async fn a_ticket_logs_in_only_the_session_that_asked_once(db: TestDb) {
+    let mut asker = browser(&db).await;
+    asker.get("/login").await;
+    let mut other = browser(&db).await;
+    other.get("/login").await;
+    let now = thaiid_server::now();
+    for (ticket, expires_at) in [("fresh", now + 60), ("stale", now - 1)] {
+        sqlx::query(
+            "INSERT INTO tickets (ticket, session, username, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ticket)
+        .bind(asker.session_hash())
+        .bind(demo::USERNAME)
+        .bind(expires_at)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let code_of = |page: &Page| {
+        page.body
+            .split_once("<p class=\"code\">")
+            .map(|(_, rest)| rest.split_once('<').unwrap().0.to_owned())
+            .unwrap_or_default()
+    };
+    let page = other.get("/login/card/complete?ticket=fresh").await;
+    assert_eq!(code_of(&page), "TICKET_SESSION_MISMATCH");
+    let page = asker.get("/login/card/complete?ticket=stale").await;
+    assert_eq!(code_of(&page), "EXPIRED_TICKET");
+    let page = asker.get("/login/card/complete?ticket=never-issued").await;
+    assert_eq!(code_of(&page), "UNKNOWN_TICKET");
+    let before = asker.cookie.clone();
+    let page = asker.get("/login/card/complete?ticket=fresh").await;
+    assert_eq!(page.location, "/systems");
+    assert_ne!(asker.cookie, before, "the session id changes at login");
+    assert_eq!(asker.get("/systems").await.status, StatusCode::OK);
+    let page = asker.get("/login/card/complete?ticket=fresh").await;
+    assert_eq!(code_of(&page), "USED_TICKET");
+    let mut outcomes = asker.outcomes(audit::Method::Ticket).await;
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            "EXPIRED_TICKET",
+            "OK",
+            "TICKET_SESSION_MISMATCH",
+            "UNKNOWN_TICKET",
+            "USED_TICKET"
+        ]
+    );
+}
+
+async fn permission_requests_reach_it(db: TestDb) {
+    let mut b = browser(&db).await;
+    b.password(demo::PASSWORD).await;
+    b.otp(&code_now(&b)).await;
+    let csrf = b.get("/permissions").await.csrf();
+    let empty = b
+        .post(
+            "/permissions",
+            &[
+                ("system", "03010101"),
+                ("change", "grant"),
+                ("reason", " "),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let sent = b
+        .post(
+            "/permissions",
+            &[
+                ("system", "03010101"),
+                ("change", "grant"),
+                ("reason", "ย้ายไปกองคลัง <b>"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(sent.location, "/permissions?sent=1");
+    let page = b.get("/permissions?sent=1").await;
+    assert!(page.body.contains("รอพิจารณา"), "{}", page.body);
+    assert!(page.body.contains("ย้ายไปกองคลัง &lt;b&gt;"), "escaped");
+    let pending = systems::requests(&db.pool, None).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    systems::decide(&db.pool, &pending[0].id, true, thaiid_server::now())
+        .await
+        .unwrap();
+    assert!(b.get("/systems").await.body.contains("03010101"));
+    assert!(b.get("/permissions").await.body.contains("อนุมัติแล้ว"));
+    assert!(systems::decide(&db.pool, &pending[0].id, false, 0)
+        .await
+        .is_err());
+}
+
+async fn pages_carry_security_headers(db: TestDb) {
+    let mut b = browser(&db).await;
+    let page = b.get("/login").await;
+    let cookie = page.headers[header::SET_COOKIE].to_str().unwrap();
+    for part in ["HttpOnly", "Secure", "SameSite=Lax"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("connect-src 'self' https://127.0.0.1:47113"),
+        "{csp}"
+    );
+    assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    for path in ["/systems", "/me", "/permissions", "/"] {
+        assert_eq!(b.get(path).await.location, "/login", "{path}");
+    }
+    let script = b.get("/assets/login.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert_eq!(
+        b.get("/assets/../Cargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
