@@ -1,21 +1,55 @@
 #!/usr/bin/env bash
-# Installs what the agent needs, starts pcscd with the virtual readers and the virtual
-# card of the demo person (synthetic) in "Virtual PCD 00 00", and reads it as a user would.
-# A real reader with a real card works the same: the agent reads the first card it finds.
+# The whole product on this machine, on its embedded defaults: pcscd with the virtual
+# readers and the virtual card of the demo person (synthetic) in "Virtual PCD 00 00",
+# the server on http://127.0.0.1:8080 with a SQLite file in target/demo (demo systems,
+# and the demo account linked to the card), and the agent on https://127.0.0.1:47113,
+# enrolled with that server and allowing its login page. Prints the URL to open, then
+# runs until Ctrl-C and stops what it started.
+# A real reader with a real card works the same, once its citizen ID is linked to an
+# account: thaiid-server user link NAME --citizen-id ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-install_packages
-cargo build --release --locked -p thaiid-agent -p thaiid-tests
+install_packages curl iproute2
+cargo build --release --locked -p thaiid-agent -p thaiid-server -p thaiid-tests
 start_pcscd
-./target/release/thaiid-vcard --slot 0 --fixture "${DEMO_FIXTURE:-demo}" &
-vcard=$!
-trap 'kill $vcard 2>/dev/null; stop_pcscd' EXIT
 
-agent=./target/release/thaiid-agent
-echo; echo "== thaiid-agent readers"; $agent readers
-echo; echo "== thaiid-agent read"; $agent read --wait 10
-echo; echo "== thaiid-agent read --json --photo target/demo-photo.jpg"
-$agent read --json --photo target/demo-photo.jpg
-echo; echo "The photo is in target/demo-photo.jpg. Try: $agent read --help"
+demo=$PWD/target/demo
+mkdir -p "$demo/agent"
+bin=$PWD/target/release
+site=http://127.0.0.1:8080
+export DATABASE_URL="sqlite:$demo/server.db" THAIID_SERVER_LISTEN=127.0.0.1:8080
+# The agent keeps its key and config in target/demo; HOME stays the user's, so the
+# browsers of this user trust the agent's local certificate.
+agent() { XDG_DATA_HOME="$demo/agent" XDG_CONFIG_HOME="$demo/agent" "$bin/thaiid-agent" "$@"; }
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; stop_pcscd' EXIT
+"$bin/thaiid-vcard" --slot 0 --fixture "${DEMO_FIXTURE:-demo}" &
+pids+=($!)
+
+"$bin/thaiid-server" demo seed
+"$bin/thaiid-server" serve 2>"$demo/server.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -fso /dev/null "$site/login" && break; sleep 0.1; done
+
+if ! agent enroll --server "$site" --token "$("$bin/thaiid-server" token create --ttl 1h)" \
+    >"$demo/enroll.log" 2>&1; then
+  cat "$demo/enroll.log"; exit 1
+fi
+agent serve --allowed-origin "$site" 2>"$demo/agent.log" &
+pids+=($!)
+for _ in $(seq 50); do ss -ltn | grep -q ':47113 ' && break; sleep 0.1; done
+
+cat <<TEXT
+
+== ThaiID login demo is running
+Open  $site/login  and press "เข้าสู่ระบบด้วยการเสียบบัตรประชาชน" (the virtual card is inserted).
+Or log in as somchai.t with the password printed above, then the OTP of
+"$bin/thaiid-server demo otp" (run with DATABASE_URL=$DATABASE_URL).
+Card reading alone: $bin/thaiid-agent read
+Logs: $demo/*.log   Audit: DATABASE_URL=$DATABASE_URL $bin/thaiid-server audit
+Ctrl-C stops the demo.
+TEXT
+wait "${pids[1]}"

@@ -3,7 +3,8 @@
 //! with the virtual demo card, and Debian's Chromium driven through chromedriver.
 //! Log in with the ID-card button and land on the systems page; replaying the agent's
 //! assertion and reusing its ticket are refused; search, personal data, logout; login by
-//! password + OTP; and a page at an origin the agent does not allow cannot use it.
+//! password + OTP; an expired card and a card linked to no account are refused with
+//! their Thai messages; and a page at an origin the agent does not allow cannot use it.
 
 mod support;
 
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use support::browser::Browser;
 use support::{demo_card, Home, RunningAgent};
 use thaiid_server::{api, db, demo, tokens};
-use thaiid_tests::{Faults, ReaderLock};
+use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 const AGENT_PORT: u16 = 47113;
 
@@ -123,6 +124,16 @@ impl Server {
     }
 }
 
+/// Takes `out` out of the reader and puts a card of `fixture` in, once the agent saw both.
+fn swap(agent: &RunningAgent, out: VirtualCard, fixture: CardFixture) -> VirtualCard {
+    out.remove().unwrap();
+    agent.wait_for_no_card();
+    let card = VirtualCard::new(out.slot(), fixture, Faults::default());
+    card.insert().unwrap();
+    agent.wait_for_card();
+    card
+}
+
 fn logins_in_chromium(database_url: &str) {
     let _locks = [
         ReaderLock::acquire(0).unwrap(),
@@ -211,6 +222,27 @@ fn logins_in_chromium(database_url: &str) {
     browser.click("#otp-login button");
     browser.wait_until("the systems page", on("/systems"));
     assert!(browser.text("#systems").contains("01010101"));
+
+    // Cards the server refuses, each with its message for the person at the reader.
+    browser.click("#logout");
+    browser.wait_until("the logged-out login page", on("/login?bye=1"));
+    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
+    let expired = CardFixture::from_toml(
+        &thaiid_tests::cards_dir().join("expired.toml"),
+        &demo_toml.replace("expiry_date = \"25730814\"", "expiry_date = \"25600101\""),
+    )
+    .unwrap();
+    let stranger = CardFixture::named("lifelong-unknown-month").unwrap();
+    let mut inserted = card;
+    for (fixture, code, says) in [
+        (expired, "CARD_EXPIRED", "หมดอายุ"),
+        (stranger, "NOT_LINKED", "ยังไม่ได้ผูกกับบัญชี"),
+    ] {
+        inserted = swap(&agent, inserted, fixture);
+        browser.click("#card-login");
+        browser.wait_until(code, |b| b.attribute("#card-status", "data-code") == code);
+        assert!(browser.text("#card-status").contains(says));
+    }
 
     // The same pages at an origin the agent does not allow: the agent refuses the page.
     let cards_before = server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'");

@@ -182,6 +182,15 @@ impl RunningAgent {
 
     /// Waits until the watcher has read a card (status shows it present).
     pub fn wait_for_card(&self) {
+        self.wait_for_card_present(true);
+    }
+
+    /// Waits until the watcher has seen every card go.
+    pub fn wait_for_no_card(&self) {
+        self.wait_for_card_present(false);
+    }
+
+    fn wait_for_card_present(&self, wanted: bool) {
         let started = Instant::now();
         loop {
             let status: serde_json::Value = self
@@ -197,12 +206,12 @@ impl RunningAgent {
                 .unwrap()
                 .iter()
                 .any(|r| r["card_present"] == true);
-            if present {
+            if present == wanted {
                 return;
             }
             assert!(
                 started.elapsed() < Duration::from_secs(10),
-                "no card seen: {status}"
+                "card present is not {wanted}: {status}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
