@@ -2,7 +2,7 @@
 //! the migrations applied at open.
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Executor};
 
 pub type Pool = AnyPool;
 
@@ -23,8 +23,27 @@ pub async fn open(url: &str) -> Result<Pool, DbError> {
         }
         _ => url.to_owned(),
     };
+    let sqlite = url.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()
         .max_connections(8)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    // WAL: readers do not block the writer, and a commit is one append to
+                    // the log; NORMAL syncs at checkpoints, not at each commit (a power cut
+                    // may lose the last commits, never corrupt the file). Writers queue on
+                    // the busy timeout instead of failing with "database is locked".
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA busy_timeout = 10000",
+                    ] {
+                        conn.execute(pragma).await?;
+                    }
+                }
+                Ok(())
+            })
+        })
         .connect(&url)
         .await
         .map_err(|source| DbError::Open {

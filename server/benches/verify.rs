@@ -1,0 +1,479 @@
+//! Card-login verifications per second through the real server binary: 200 concurrent
+//! clients (one enrolled agent each, counters rising within each client's sequence) post
+//! pre-signed assertions to `POST /api/v1/card-logins`; throughput, p50/p99/max latency,
+//! non-200 answers, audit rows written, and the server's peak RSS.
+//!
+//! `cargo bench -p thaiid-server --bench verify` runs it on a SQLite file, and also on a
+//! fresh PostgreSQL database when `THAIID_TEST_POSTGRES` names an admin URL whose role may
+//! create databases (scripts/bench.sh starts one). `THAIID_BENCH_REQUESTS` (default 20000)
+//! and `THAIID_BENCH_CLIENTS` (default 200) change the load. Exits non-zero if any answer
+//! was not 200 or an audit row is missing.
+
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thaiid_protocol::api::EnrollRequest;
+use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
+use thaiid_protocol::decode::Name;
+use thaiid_protocol::layout::Field;
+use thaiid_protocol::BuddhistDate;
+use thaiid_server::{agents, challenges, db, users};
+
+/// The assertions' `aud`, given to the server as its public URL.
+const AUD: &str = "https://sso.example.go.th";
+const ORIGIN: &str = "https://sso.example.go.th";
+/// Synthetic, with a right check digit (as in tests/card_login.rs).
+const CITIZEN_ID: &str = "1103700123458";
+
+struct Load {
+    clients: usize,
+    per_client: usize,
+}
+
+impl Load {
+    fn total(&self) -> usize {
+        self.clients * self.per_client
+    }
+}
+
+struct Figures {
+    database: &'static str,
+    sent: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    failed: usize,
+    first_failure: Option<String>,
+    audit_rows: i64,
+    peak_rss_kib: u64,
+    /// CPU seconds (user + system) during the run: the server's, and the load generator's.
+    server_cpu: f64,
+    bench_cpu: f64,
+}
+
+fn env_count(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a positive number, not {value:?}")),
+        Err(_) => default,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let clients = env_count("THAIID_BENCH_CLIENTS", 200).max(1);
+    let requests = env_count("THAIID_BENCH_REQUESTS", 20_000);
+    // reqwest is built without a default TLS provider (ring only: aws-lc breaks Windows);
+    // the clients speak plain http:// but reqwest wants one at build time.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let load = Load {
+        clients,
+        per_client: requests.div_ceil(clients).max(1),
+    };
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let mut all = vec![run("SQLite", &sqlite, &load, dir.path()).await];
+    if let Ok(admin) = std::env::var("THAIID_TEST_POSTGRES") {
+        let (url, name) = fresh_postgres(&admin).await;
+        all.push(run("PostgreSQL", &url, &load, dir.path()).await);
+        drop_postgres(&admin, &name).await;
+    } else {
+        eprintln!("THAIID_TEST_POSTGRES is not set: PostgreSQL skipped");
+    }
+
+    report(&all, &load);
+    let ok = all
+        .iter()
+        .all(|f| f.failed == 0 && f.audit_rows == f.sent as i64);
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        for f in all.iter().filter(|f| f.failed > 0) {
+            eprintln!(
+                "{}: {} requests failed; first: {}",
+                f.database,
+                f.failed,
+                f.first_failure.as_deref().unwrap_or("?")
+            );
+        }
+        for f in all.iter().filter(|f| f.audit_rows != f.sent as i64) {
+            eprintln!(
+                "{}: {} requests sent but {} card audit rows",
+                f.database, f.sent, f.audit_rows
+            );
+        }
+        ExitCode::FAILURE
+    }
+}
+
+/// Sets up `url` through the library, starts the server on it, and runs the load.
+async fn run(database: &'static str, url: &str, load: &Load, scratch: &std::path::Path) -> Figures {
+    let pool = db::open(url).await.expect("the database opens");
+    let now = thaiid_server::now();
+    users::add(&pool, "somchai.t", "สมชาย ทดสอบ", Some(CITIZEN_ID), now)
+        .await
+        .expect("the user is added");
+    let rng = SystemRandom::new();
+    let mut keys = Vec::with_capacity(load.clients);
+    for client in 0..load.clients {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let request = EnrollRequest {
+            token: String::new(),
+            public_key_jwk: PublicJwk::from_key_pair(&key),
+            hostname: format!("ws-{client}"),
+            agent_version: "bench".into(),
+        };
+        let agent = agents::insert(&pool, &request, now)
+            .await
+            .expect("the agent is enrolled");
+        keys.push((agent, key));
+    }
+    // Issued from a few tasks at once, as pages would; the nonces live 120 s, long enough
+    // for setup and the run.
+    let nonces = issue_nonces(&pool, load).await;
+
+    let started_signing = Instant::now();
+    let now = thaiid_server::now();
+    let assertions: Vec<Vec<String>> = keys
+        .iter()
+        .zip(nonces)
+        .map(|((agent, key), nonces)| {
+            nonces
+                .iter()
+                .enumerate()
+                .map(|(i, nonce)| {
+                    let claims = claims(agent, nonce, i as u64 + 1, now);
+                    assertion::sign(&claims, key, &rng).expect("signing works")
+                })
+                .collect()
+        })
+        .collect();
+    eprintln!(
+        "{database}: {} assertions signed in {:.1} s (not measured)",
+        load.total(),
+        started_signing.elapsed().as_secs_f64()
+    );
+
+    let port = free_port();
+    let log = scratch.join(format!("server-{database}.log"));
+    let mut server = Server::start(url, port, &log);
+    server.wait_ready(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(load.clients + 1));
+    let mut tasks = Vec::with_capacity(load.clients);
+    for sequence in assertions {
+        // Built here, so that a failure ends the run instead of leaving the barrier waiting.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
+        let barrier = barrier.clone();
+        let base = base.clone();
+        tasks.push(tokio::spawn(client(http, base, sequence, barrier)));
+    }
+    barrier.wait().await;
+    let started = Instant::now();
+    let cpu_before = (cpu_secs("self"), cpu_secs(&server.0.id().to_string()));
+    let mut latencies = Vec::with_capacity(load.total());
+    let mut failed = 0;
+    let mut first_failure = None;
+    for task in tasks {
+        let outcome = task.await.expect("a client task");
+        latencies.extend(outcome.latencies);
+        failed += outcome.failed;
+        first_failure = first_failure.or(outcome.first_failure);
+    }
+    let elapsed = started.elapsed();
+    let server_cpu = cpu_secs(&server.0.id().to_string()) - cpu_before.1;
+    let bench_cpu = cpu_secs("self") - cpu_before.0;
+    let peak_rss_kib = server.peak_rss_kib();
+    server.stop();
+
+    let audit_rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE method = 'card'")
+            .fetch_one(&pool)
+            .await
+            .expect("the audit log counts");
+    pool.close().await;
+    if failed > 0 {
+        eprintln!("{database}: server log in {}", log.display());
+        if let Ok(text) = std::fs::read_to_string(&log) {
+            for line in text
+                .lines()
+                .filter(|l| !l.contains("ticket issued"))
+                .take(20)
+            {
+                eprintln!("  {line}");
+            }
+        }
+    }
+    latencies.sort();
+    Figures {
+        database,
+        sent: load.total(),
+        elapsed,
+        latencies,
+        failed,
+        first_failure,
+        audit_rows,
+        peak_rss_kib,
+        server_cpu,
+        bench_cpu,
+    }
+}
+
+async fn issue_nonces(pool: &db::Pool, load: &Load) -> Vec<Vec<String>> {
+    let now = thaiid_server::now();
+    let mut tasks = Vec::new();
+    for client in 0..load.clients {
+        let pool = pool.clone();
+        let per_client = load.per_client;
+        tasks.push(tokio::spawn(async move {
+            let mut nonces = Vec::with_capacity(per_client);
+            for _ in 0..per_client {
+                let session = format!("bench-session-{client}");
+                nonces.push(
+                    challenges::issue(&pool, ORIGIN, &session, now)
+                        .await
+                        .expect("a nonce is issued"),
+                );
+            }
+            nonces
+        }));
+    }
+    let mut all = Vec::with_capacity(load.clients);
+    for task in tasks {
+        all.push(task.await.expect("a nonce task"));
+    }
+    all
+}
+
+fn claims(agent: &str, nonce: &str, ctr: u64, now: i64) -> Claims {
+    let name = |prefix: &str, first: &str, last: &str| Name {
+        prefix: prefix.into(),
+        first: first.into(),
+        middle: String::new(),
+        last: last.into(),
+    };
+    Claims {
+        iss: agent.into(),
+        aud: AUD.into(),
+        iat: now as u64,
+        exp: now as u64 + 60,
+        jti: assertion::new_jti(&SystemRandom::new()).unwrap(),
+        nonce: nonce.into(),
+        origin: ORIGIN.into(),
+        ctr,
+        card: CardClaim {
+            citizen_id: CITIZEN_ID.into(),
+            name_th: name("นาย", "สมชาย", "ทดสอบ"),
+            name_en: name("Mr.", "Somchai", "Thotsop"),
+            expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
+            card_serial: "13020112345678".into(),
+            atr: "3B68".into(),
+            data_sha256: "00".repeat(32),
+        },
+    }
+}
+
+struct ClientOutcome {
+    latencies: Vec<Duration>,
+    failed: usize,
+    first_failure: Option<String>,
+}
+
+/// One agent: its own keep-alive connection, opened before the clock starts, then its
+/// assertions one after another.
+async fn client(
+    http: reqwest::Client,
+    base: String,
+    sequence: Vec<String>,
+    barrier: Arc<tokio::sync::Barrier>,
+) -> ClientOutcome {
+    // Any answer opens the connection; this path touches no table.
+    let _ = http.get(format!("{base}/")).send().await;
+    barrier.wait().await;
+    let url = format!("{base}/api/v1/card-logins");
+    let mut outcome = ClientOutcome {
+        latencies: Vec::with_capacity(sequence.len()),
+        failed: 0,
+        first_failure: None,
+    };
+    for token in sequence {
+        let started = Instant::now();
+        let answer = http
+            .post(&url)
+            .header("content-type", "application/jose")
+            .body(token)
+            .send()
+            .await;
+        let problem = match answer {
+            Ok(response) => {
+                let status = response.status();
+                let body = response.bytes().await;
+                match body {
+                    Ok(_) if status == 200 => None,
+                    Ok(body) => Some(format!("{status}: {}", String::from_utf8_lossy(&body))),
+                    Err(error) => Some(error.to_string()),
+                }
+            }
+            Err(error) => Some(error.to_string()),
+        };
+        outcome.latencies.push(started.elapsed());
+        if let Some(problem) = problem {
+            outcome.failed += 1;
+            outcome.first_failure.get_or_insert(problem);
+        }
+    }
+    outcome
+}
+
+struct Server(Child);
+
+impl Server {
+    fn start(url: &str, port: u16, log: &std::path::Path) -> Server {
+        let log = std::fs::File::create(log).expect("the server's log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("THAIID_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("THAIID_SERVER_PUBLIC_URL", AUD)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        Server(child)
+    }
+
+    async fn wait_ready(&mut self, port: u16) {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.0.try_wait() {
+                panic!("the server exited at start: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not listen on port {port} within 10 s");
+    }
+
+    /// VmHWM: the resident set's high-water mark.
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
+            .expect("/proc/PID/status (Linux)");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a VmHWM line")
+    }
+
+    fn stop(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// User + system CPU seconds of `/proc/<pid>` so far.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are the 14th and 15th fields, the 12th and 13th after the name.
+    (ticks(11) + ticks(12)) as f64 / clock_ticks_per_sec()
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    // SAFETY: sysconf reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 {
+        ticks as f64
+    } else {
+        100.0
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port on loopback")
+        .port()
+}
+
+async fn fresh_postgres(admin: &str) -> (String, String) {
+    sqlx::any::install_default_drivers();
+    let mut suffix = [0u8; 8];
+    ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut suffix).unwrap();
+    let name = format!("thaiid_bench_{}", thaiid_protocol::hex::lower(&suffix));
+    let pool = sqlx::AnyPool::connect(admin)
+        .await
+        .expect("PostgreSQL answers at THAIID_TEST_POSTGRES");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("CREATE DATABASE");
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
+    (format!("{base}/{name}"), name)
+}
+
+async fn drop_postgres(admin: &str, name: &str) {
+    if let Ok(pool) = sqlx::AnyPool::connect(admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&pool)
+            .await;
+        pool.close().await;
+    }
+}
+
+fn report(all: &[Figures], load: &Load) {
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    println!();
+    println!(
+        "card-login verifications: {} clients x {} assertions each, {} cores",
+        load.clients,
+        load.per_client,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!("| database | verifications/s | p50 | p99 | max | non-200 | requests sent | card audit rows | server peak RSS | server CPU | load generator CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for f in all {
+        let at = |p: usize| f.latencies[(f.latencies.len() - 1) * p / 100];
+        println!(
+            "| {} | {:.0} | {} | {} | {} | {} | {} | {} | {:.1} MiB | {:.0} µs/verification | {:.0} µs/request |",
+            f.database,
+            f.sent as f64 / f.elapsed.as_secs_f64(),
+            ms(at(50)),
+            ms(at(99)),
+            ms(*f.latencies.last().unwrap()),
+            f.failed,
+            f.sent,
+            f.audit_rows,
+            f.peak_rss_kib as f64 / 1024.0,
+            f.server_cpu * 1e6 / f.sent as f64,
+            f.bench_cpu * 1e6 / f.sent as f64,
+        );
+    }
+}
