@@ -53,7 +53,12 @@ impl Entry {
     }
 }
 
-pub async fn record(pool: &Pool, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
+/// Writes one row, through the pool or inside a transaction.
+pub async fn record<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    entry: &Entry,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (id, at, method, outcome, username, citizen_id, agent_id, remote) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -66,7 +71,7 @@ pub async fn record(pool: &Pool, entry: &Entry, now: i64) -> Result<(), sqlx::Er
     .bind(&entry.citizen_id)
     .bind(&entry.agent_id)
     .bind(&entry.remote)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }

@@ -46,31 +46,31 @@ impl NonceRefusal {
 /// Spends `nonce` for `origin` in one UPDATE (so no two servers spend it twice) and
 /// gives back the session it is bound to; on refusal, says why.
 pub async fn spend(
-    pool: &Pool,
+    db: &mut sqlx::AnyConnection,
     nonce: &str,
     origin: &str,
     now: i64,
 ) -> Result<Result<String, NonceRefusal>, sqlx::Error> {
-    let spent = sqlx::query(
+    let spent: Option<String> = sqlx::query_scalar(
         "UPDATE nonces SET used_at = $1 \
-         WHERE nonce = $2 AND origin = $3 AND used_at IS NULL AND expires_at > $1",
+         WHERE nonce = $2 AND origin = $3 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING session",
     )
     .bind(now)
     .bind(nonce)
     .bind(origin)
-    .execute(pool)
+    .fetch_optional(&mut *db)
     .await?;
-    let row =
-        sqlx::query("SELECT origin, session, expires_at, used_at FROM nonces WHERE nonce = $1")
-            .bind(nonce)
-            .fetch_optional(pool)
-            .await?;
+    if let Some(session) = spent {
+        return Ok(Ok(session));
+    }
+    let row = sqlx::query("SELECT origin, expires_at, used_at FROM nonces WHERE nonce = $1")
+        .bind(nonce)
+        .fetch_optional(&mut *db)
+        .await?;
     let Some(row) = row else {
         return Ok(Err(NonceRefusal::Unknown));
     };
-    if spent.rows_affected() == 1 {
-        return Ok(Ok(row.try_get("session")?));
-    }
     let used: Option<i64> = row.try_get("used_at")?;
     let expires_at: i64 = row.try_get("expires_at")?;
     let bound_origin: String = row.try_get("origin")?;

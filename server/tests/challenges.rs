@@ -63,8 +63,9 @@ async fn challenges_need_a_key_and_a_proper_origin(db: TestDb) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
     let nonce = body["nonce"].as_str().unwrap();
+    let mut connection = db.pool.acquire().await.unwrap();
     let spent = challenges::spend(
-        &db.pool,
+        &mut connection,
         nonce,
         "https://hr.example.go.th",
         thaiid_server::now(),

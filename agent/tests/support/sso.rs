@@ -1,6 +1,8 @@
-//! A stand-in for the central server's card-login API (SPEC §7), until the real server
-//! lands: it enrolls agents, issues nonces bound to an origin, verifies assertions with
-//! the protocol crate and answers one-time tickets. In-process, plain HTTP on loopback.
+//! A controllable login server for the agent's own tests: it enrolls agents, issues
+//! nonces bound to an origin, verifies assertions with the protocol crate, answers
+//! one-time tickets, keeps the claims it accepted and can be told to fail, which the
+//! agent's error paths need. In-process, plain HTTP on loopback. The real server is
+//! tested with the agent end to end in `sso_e2e.rs`.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
