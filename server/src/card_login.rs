@@ -142,7 +142,7 @@ async fn spend(
             "this assertion was used already",
         )));
     }
-    let session = match challenges::spend(&mut **tx, &claims.nonce, &claims.origin, now)
+    let session = match challenges::spend(tx, &claims.nonce, &claims.origin, now)
         .await
         .map_err(ApiError::internal)?
     {
