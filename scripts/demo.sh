@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-install_packages curl iproute2
+install_packages curl iproute2 fonts-thai-tlwg
 cargo build --release --locked -p thaiid-agent -p thaiid-server -p thaiid-tests
 start_pcscd
 
