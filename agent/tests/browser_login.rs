@@ -17,18 +17,8 @@ fn chromium_dom(home: &Path, url: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let output = Command::new("chromium")
         .env("HOME", home)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-        ])
+        .args(support::CHROMIUM_FLAGS)
+        .args(["--virtual-time-budget=20000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(url)
         .output()

@@ -144,17 +144,8 @@ fn chromium(home: &Path, url: &str) -> Visit {
     let mut command = Command::new("chromium");
     command
         .env("HOME", home)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--dump-dom",
-        ])
+        .args(support::CHROMIUM_FLAGS)
+        .args(["--dump-dom"])
         .arg(format!(
             "--user-data-dir={}",
             scratch.path().join("profile").display()

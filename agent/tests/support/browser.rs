@@ -47,18 +47,12 @@ impl Browser {
             assert!(started.elapsed() < PATIENCE, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let args = [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", browser._profile.path().display()),
-        ];
+        let mut args: Vec<String> = super::CHROMIUM_FLAGS.map(str::to_owned).to_vec();
+        args.push("--disable-dev-shm-usage".into());
+        args.push(format!(
+            "--user-data-dir={}",
+            browser._profile.path().display()
+        ));
         let session = browser.call(
             "POST",
             "/session",

@@ -15,6 +15,19 @@ use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 pub const ORIGIN: &str = "https://sso.example.go.th";
 
+/// Headless Chromium as the tests run it: no sandbox (root in CI), nothing fetched from
+/// the network on its own.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// Both virtual readers locked, a login server, and an agent home enrolled with it.
 pub struct Station {
     pub sso: TestSso,

@@ -74,7 +74,6 @@ pub async fn systems(
         q = escape(&search.q),
         count = found.len(),
     );
-    let _ = &session;
     Ok(Reply::page(
         StatusCode::OK,
         html::page("ระบบงานที่ท่านมีสิทธิ์ใช้งาน", Some(&session), &body),
