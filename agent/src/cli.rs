@@ -33,9 +33,10 @@ pub enum Command {
         /// The login server's base URL (https; http only on this machine).
         #[arg(long, value_name = "URL")]
         server: Option<String>,
-        /// The enrollment token IT created (`thaiid-server token create`).
+        /// The enrollment token IT created (`thaiid-server token create`); by default
+        /// `enroll_token` of the configuration.
         #[arg(long, value_name = "TOKEN")]
-        token: String,
+        token: Option<String>,
     },
     /// Create the localhost certificate and make the browsers trust it.
     Setup {

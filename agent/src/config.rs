@@ -1,5 +1,6 @@
-//! The agent's configuration: `config.toml`, then environment variables, then flags
-//! (SPEC §3). Every bad value is refused with where it came from and what to write.
+//! The agent's configuration: the machine's (written by the installer), then the user's
+//! `config.toml`, then environment variables, then flags (SPEC §3); later wins per key.
+//! Every bad value is refused with where it came from and what to write.
 
 use serde::Deserialize;
 use std::path::Path;
@@ -17,6 +18,18 @@ pub struct Config {
     pub port: u16,
     /// Read only this reader.
     pub reader: Option<String>,
+    /// The token the agent enrolls itself with at first start, when not yet enrolled.
+    pub enroll_token: Option<EnrollToken>,
+}
+
+/// An enrollment token: a secret, so `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnrollToken(pub String);
+
+impl std::fmt::Debug for EnrollToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnrollToken(…)")
+    }
 }
 
 /// Values given on the command line; they win over the file and the environment.
@@ -36,13 +49,25 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The values of one file (or, on Windows, of the machine's registry key).
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
-    server_url: Option<String>,
-    allowed_origins: Option<Vec<String>>,
-    port: Option<u16>,
-    reader: Option<String>,
+pub struct FileConfig {
+    pub server_url: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub port: Option<u16>,
+    pub reader: Option<String>,
+    pub enroll_token: Option<String>,
+}
+
+/// Where the configuration comes from, below the environment and the flags.
+pub struct Sources<'a> {
+    /// The machine's file, written by the installer; absent is fine.
+    pub machine: &'a Path,
+    /// Windows: the machine's registry key, which GPO can also set; over the file.
+    pub registry: Option<FileConfig>,
+    /// The user's file; it must exist when `THAIID_CONFIG` names it.
+    pub user: &'a Path,
 }
 
 /// Where each raw value came from, for error messages.
@@ -51,24 +76,31 @@ struct Raw {
     allowed_origins: Option<(String, Vec<String>)>,
     port: u16,
     reader: Option<String>,
+    enroll_token: Option<String>,
 }
 
 impl Config {
-    /// Loads `path` if it exists (it must, when `THAIID_CONFIG` names it), then the
-    /// `THAIID_*` variables of `env`, then `flags`.
+    /// Loads the machine's values, then the user's file, then the `THAIID_*` variables
+    /// of `env`, then `flags`.
     pub fn load(
-        path: &Path,
+        sources: &Sources,
         env: impl Fn(&str) -> Option<String>,
         flags: &Overrides,
     ) -> Result<Config, ConfigError> {
-        let file = read_file(path, env("THAIID_CONFIG").is_some())?;
-        let file_origin = path.display().to_string();
         let mut raw = Raw {
-            server_url: file.server_url.map(|url| (file_origin.clone(), url)),
-            allowed_origins: file.allowed_origins.map(|list| (file_origin.clone(), list)),
-            port: file.port.unwrap_or(DEFAULT_PORT),
-            reader: file.reader,
+            server_url: None,
+            allowed_origins: None,
+            port: DEFAULT_PORT,
+            reader: None,
+            enroll_token: None,
         };
+        let machine = read_file(sources.machine, env("THAIID_MACHINE_CONFIG").is_some())?;
+        raw.set_from(&sources.machine.display().to_string(), machine);
+        if let Some(registry) = sources.registry.clone() {
+            raw.set_from(REGISTRY_KEY, registry);
+        }
+        let user = read_file(sources.user, env("THAIID_CONFIG").is_some())?;
+        raw.set_from(&sources.user.display().to_string(), user);
         if let Some(url) = env("THAIID_SERVER_URL") {
             raw.server_url = Some(("THAIID_SERVER_URL".into(), url));
         }
@@ -101,7 +133,11 @@ impl Config {
     /// The configuration from the usual places.
     pub fn from_environment(flags: &Overrides) -> Result<Config, ConfigError> {
         Config::load(
-            &crate::paths::config_file(),
+            &Sources {
+                machine: &crate::paths::machine_config_file(),
+                registry: machine_registry()?,
+                user: &crate::paths::config_file(),
+            },
             |key| std::env::var(key).ok(),
             flags,
         )
@@ -123,6 +159,19 @@ fn read_file(path: &Path, must_exist: bool) -> Result<FileConfig, ConfigError> {
 }
 
 impl Raw {
+    /// Takes the values `file` has, saying they came from `origin`.
+    fn set_from(&mut self, origin: &str, file: FileConfig) {
+        if let Some(url) = file.server_url {
+            self.server_url = Some((origin.to_owned(), url));
+        }
+        if let Some(list) = file.allowed_origins {
+            self.allowed_origins = Some((origin.to_owned(), list));
+        }
+        self.port = file.port.unwrap_or(self.port);
+        self.reader = file.reader.or(self.reader.take());
+        self.enroll_token = file.enroll_token.or(self.enroll_token.take());
+    }
+
     fn validate(self) -> Result<Config, ConfigError> {
         let server_url = match self.server_url {
             Some((origin, url)) => {
@@ -152,9 +201,30 @@ impl Raw {
             allowed_origins,
             port: self.port,
             reader: self.reader,
+            enroll_token: (self.enroll_token.map(|token| token.trim().to_owned()))
+                .filter(|token| !token.is_empty())
+                .map(EnrollToken),
         })
     }
 }
 
+/// The machine's registry key on Windows, named in error messages.
+const REGISTRY_KEY: &str = r"HKLM\SOFTWARE\ThaiID Login Agent";
+
+/// The machine's registry values (Windows only; `None` elsewhere or when the file named
+/// by `THAIID_MACHINE_CONFIG` replaces them).
+fn machine_registry() -> Result<Option<FileConfig>, ConfigError> {
+    #[cfg(windows)]
+    if std::env::var_os("THAIID_MACHINE_CONFIG").is_none() {
+        return registry::machine_values().map_err(|problem| ConfigError {
+            origin: REGISTRY_KEY.into(),
+            problem,
+        });
+    }
+    Ok(None)
+}
+
+#[cfg(windows)]
+mod registry;
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         None => commands::serve::run(&Default::default()),
         Some(Command::Serve(args)) => commands::serve::run(args),
-        Some(Command::Enroll { server, token }) => commands::enroll::run(server.as_deref(), token),
+        Some(Command::Enroll { server, token }) => {
+            commands::enroll::run(server.as_deref(), token.as_deref())
+        }
         Some(Command::Read(args)) => commands::read::run(args),
         Some(Command::Readers { json }) => commands::readers::run(*json),
         Some(Command::Setup { uninstall }) => commands::setup::run(*uninstall),

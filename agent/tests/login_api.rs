@@ -4,8 +4,9 @@
 mod support;
 
 use std::time::Duration;
+use support::sso::{self, TestSso};
 use support::{assert_refused, demo_card, error_code, Home, RunningAgent, Station, ORIGIN};
-use thaiid_tests::Faults;
+use thaiid_tests::{Faults, ReaderLock};
 
 #[test]
 fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
@@ -37,6 +38,50 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     agent.wait_for_card();
     assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
     assert_eq!(station.sso.accepted()[1].ctr, 2);
+}
+
+#[test]
+fn an_agent_deployed_with_a_token_enrolls_itself_at_first_start() {
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    let sso = TestSso::start();
+    let home = Home::new();
+    // What the installer writes: the machine's server, origins and token.
+    let machine = format!(
+        "server_url = \"{}\"\nallowed_origins = [\"{ORIGIN}\"]\nenroll_token = \"{}\"\n",
+        sso.url,
+        sso::ENROLL_TOKEN
+    );
+    std::fs::write(home.machine_config(), machine).unwrap();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+
+    let agent = RunningAgent::start_on(&home, support::free_port(), &[]);
+    let enrollment = home.data_dir().join("enrollment.json");
+    let started = std::time::Instant::now();
+    while !enrollment.exists() {
+        assert!(started.elapsed() < Duration::from_secs(10), "not enrolled");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    agent.wait_for_card();
+    assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(sso.accepted()[0].iss, "agent-1");
+
+    // A refused token leaves the agent serving, not enrolled, and says so.
+    let stranger = Home::new();
+    std::fs::write(
+        stranger.machine_config(),
+        format!(
+            "server_url = \"{}\"\nallowed_origins = [\"{ORIGIN}\"]\nenroll_token = \"spent\"\n",
+            sso.url
+        ),
+    )
+    .unwrap();
+    let agent = RunningAgent::start_on(&stranger, support::free_port(), &[]);
+    assert_refused(agent.login(&sso.nonce(ORIGIN)), 503, "NOT_ENROLLED");
+    assert_eq!(sso.ledger.lock().unwrap().agents.len(), 1);
 }
 
 #[test]

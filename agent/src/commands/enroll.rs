@@ -1,10 +1,10 @@
-//! `thaiid-agent enroll --server URL --token T`.
+//! `thaiid-agent enroll [--server URL] [--token T]`, each by default from the configuration.
 
 use crate::config::{Config, Overrides};
 use crate::enrollment::{self, EnrollError};
 use crate::error::AgentError;
 
-pub fn run(server: Option<&str>, token: &str) -> Result<(), AgentError> {
+pub fn run(server: Option<&str>, token: Option<&str>) -> Result<(), AgentError> {
     let config = Config::from_environment(&Overrides {
         server_url: server.map(str::to_owned),
         ..Overrides::default()
@@ -14,11 +14,18 @@ pub fn run(server: Option<&str>, token: &str) -> Result<(), AgentError> {
         .ok_or(AgentError::Enroll(EnrollError::BadServerUrl(
             "no server: give --server URL or set server_url in config.toml".into(),
         )))?;
+    let token = match (token, &config.enroll_token) {
+        (Some(token), _) => token.to_owned(),
+        (None, Some(token)) => token.0.clone(),
+        (None, None) => {
+            return Err(AgentError::Enroll(EnrollError::NoToken));
+        }
+    };
     let runtime = crate::commands::runtime()?;
     let enrolled = runtime.block_on(enrollment::enroll(
         &crate::paths::data_dir(),
         &server,
-        token,
+        &token,
     ))?;
     println!(
         "enrolled at {} as {}",

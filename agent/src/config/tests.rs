@@ -2,16 +2,34 @@ use super::*;
 use std::collections::HashMap;
 
 fn load(file: Option<&str>, env: &[(&str, &str)], flags: Overrides) -> Result<Config, ConfigError> {
+    load_on_machine(None, file, env, flags)
+}
+
+/// With the machine's file `machine` (written by the installer) under the user's `file`.
+fn load_on_machine(
+    machine: Option<&str>,
+    file: Option<&str>,
+    env: &[(&str, &str)],
+    flags: Overrides,
+) -> Result<Config, ConfigError> {
     let dir = tempfile::tempdir().unwrap();
+    let machine_path = dir.path().join("machine.toml");
     let path = dir.path().join("config.toml");
-    if let Some(text) = file {
-        std::fs::write(&path, text).unwrap();
+    for (path, text) in [(&machine_path, machine), (&path, file)] {
+        if let Some(text) = text {
+            std::fs::write(path, text).unwrap();
+        }
     }
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Config::load(&path, |key| env.get(key).cloned(), &flags)
+    let sources = Sources {
+        machine: &machine_path,
+        registry: None,
+        user: &path,
+    };
+    Config::load(&sources, |key| env.get(key).cloned(), &flags)
 }
 
 #[test]
@@ -23,9 +41,64 @@ fn defaults_without_a_file() {
             server_url: None,
             allowed_origins: vec![],
             port: 47113,
-            reader: None
+            reader: None,
+            enroll_token: None,
         }
     );
+}
+
+#[test]
+fn the_machine_file_is_under_the_users() {
+    let machine = r#"
+        server_url = "https://sso.example.go.th"
+        allowed_origins = ["https://sso.example.go.th"]
+        enroll_token = " deployment-token "
+    "#;
+    let config = load_on_machine(Some(machine), None, &[], Overrides::default()).unwrap();
+    assert_eq!(
+        config.server_url.as_deref(),
+        Some("https://sso.example.go.th")
+    );
+    assert_eq!(config.allowed_origins, ["https://sso.example.go.th"]);
+    assert_eq!(
+        config.enroll_token,
+        Some(EnrollToken("deployment-token".into()))
+    );
+    assert_eq!(format!("{:?}", config.enroll_token), "Some(EnrollToken(…))");
+
+    let user = r#"allowed_origins = ["https://test.sso.example.go.th"]"#;
+    let config = load_on_machine(Some(machine), Some(user), &[], Overrides::default()).unwrap();
+    assert_eq!(
+        config.server_url.as_deref(),
+        Some("https://sso.example.go.th")
+    );
+    assert_eq!(config.allowed_origins, ["https://test.sso.example.go.th"]);
+
+    let empty_token = "enroll_token = \"\"";
+    let config = load_on_machine(Some(empty_token), None, &[], Overrides::default()).unwrap();
+    assert_eq!(config.enroll_token, None);
+}
+
+#[test]
+fn a_bad_machine_value_names_the_machine_file() {
+    let err = load_on_machine(
+        Some("server_url = \"http://sso.example\""),
+        Some("port = 47200"),
+        &[],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(err.origin.ends_with("machine.toml"), "{err}");
+    assert!(err.problem.contains("must use https"), "{err}");
+    let err = load_on_machine(
+        None,
+        None,
+        &[("THAIID_MACHINE_CONFIG", "x")],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(err.origin.ends_with("machine.toml"), "{err}");
+    assert!(err.problem.contains("cannot read it"), "{err}");
 }
 
 #[test]

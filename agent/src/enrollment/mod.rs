@@ -3,9 +3,11 @@
 //! user only.
 
 mod counter;
+mod deployment;
 mod key_store;
 
 pub use counter::Counter;
+pub use deployment::enroll_with_token;
 
 use crate::config::server_url;
 use ring::rand::SystemRandom;
@@ -37,6 +39,8 @@ pub struct Identity {
 pub enum EnrollError {
     #[error("bad server URL: {0}")]
     BadServerUrl(String),
+    #[error("no enrollment token: give --token T or set enroll_token in the configuration")]
+    NoToken,
     #[error("cannot reach the server {url}: {source}")]
     Unreachable { url: String, source: reqwest::Error },
     #[error("the server refused the enrollment: {code}: {message}")]

@@ -84,9 +84,22 @@ pub struct Home {
 
 impl Home {
     pub fn new() -> Home {
-        Home {
+        let home = Home {
             dir: tempfile::tempdir().unwrap(),
-        }
+        };
+        // Not the machine's /etc/thaiid-agent/config.toml: the tests' own, empty.
+        std::fs::write(home.machine_config(), "").unwrap();
+        home
+    }
+
+    /// What the installer would write to /etc/thaiid-agent/config.toml.
+    pub fn machine_config(&self) -> PathBuf {
+        self.path().join("machine-config.toml")
+    }
+
+    /// Where the agent's rotating logs go.
+    pub fn log_dir(&self) -> PathBuf {
+        self.path().join("state/thaiid-agent/logs")
     }
 
     pub fn path(&self) -> &Path {
@@ -103,6 +116,8 @@ impl Home {
             .env("HOME", self.path())
             .env("XDG_DATA_HOME", self.path().join("data"))
             .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("XDG_STATE_HOME", self.path().join("state"))
+            .env("THAIID_MACHINE_CONFIG", self.machine_config())
             .env_remove("THAIID_CONFIG")
             .env_remove("THAIID_SERVER_URL")
             .env_remove("THAIID_ALLOWED_ORIGINS")
@@ -238,7 +253,7 @@ impl Drop for RunningAgent {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
