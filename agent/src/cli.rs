@@ -14,6 +14,9 @@ pub struct Cli {
     /// Without a command the agent serves (`serve`).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Also log every APDU: the commands in full, the card's answers masked.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand)]

@@ -1,12 +1,78 @@
-//! Logs to stderr, filtered by `THAIID_LOG` (default `info`). Nothing personal is
-//! ever logged: citizen IDs are masked where they appear, names never do.
+//! Logs to stderr and, for the agent that serves, to daily files in the platform's log
+//! dir ([`crate::paths::log_dir`]), the last two weeks kept. Filtered by `THAIID_LOG`
+//! (default `info`); `--verbose` adds the APDU trace. Nothing personal is ever logged:
+//! citizen IDs are masked where they appear, names never do, and the APDU trace
+//! withholds what the card answers.
 
-pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("THAIID_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer};
+
+/// The target of the APDU trace lines.
+pub const APDU_TARGET: &str = "apdu";
+
+const KEPT_FILES: usize = 14;
+
+/// Where logs go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// A command someone runs: stderr only.
+    Stderr,
+    /// The agent: stderr and the rotating files.
+    StderrAndFiles,
+}
+
+pub fn init(sink: Sink, verbose: bool) {
+    let filter = || {
+        let filter =
+            EnvFilter::try_from_env("THAIID_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+        match verbose {
+            true => filter.add_directive(
+                format!("{APDU_TARGET}=trace")
+                    .parse()
+                    .expect("a valid directive"),
+            ),
+            false => filter,
+        }
+    };
+    let stderr = fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_filter(filter());
+    let (files, unwritable) = match sink {
+        Sink::Stderr => (None, None),
+        Sink::StderrAndFiles => match rotating_files() {
+            Ok(appender) => (
+                Some(
+                    fmt::layer()
+                        .with_writer(appender)
+                        .with_ansi(false)
+                        .with_target(false)
+                        .with_filter(filter()),
+                ),
+                None,
+            ),
+            Err(error) => (None, Some(error)),
+        },
+    };
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(files)
         .try_init();
+    if let Some(error) = unwritable {
+        tracing::warn!(
+            "no log files: cannot write in {}: {error}",
+            crate::paths::log_dir().display()
+        );
+    }
+}
+
+fn rotating_files(
+) -> Result<tracing_appender::rolling::RollingFileAppender, tracing_appender::rolling::InitError> {
+    tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("thaiid-agent")
+        .filename_suffix("log")
+        .max_log_files(KEPT_FILES)
+        .build(crate::paths::log_dir())
 }

@@ -3,10 +3,18 @@
 use clap::Parser;
 use std::process::ExitCode;
 use thaiid_agent::cli::{Cli, Command};
-use thaiid_agent::{commands, error};
+use thaiid_agent::{commands, error, logging};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let serves = matches!(cli.command, None | Some(Command::Serve(_)));
+    logging::init(
+        match serves {
+            true => logging::Sink::StderrAndFiles,
+            false => logging::Sink::Stderr,
+        },
+        cli.verbose,
+    );
     let result = match &cli.command {
         None => commands::serve::run(&Default::default()),
         Some(Command::Serve(args)) => commands::serve::run(args),

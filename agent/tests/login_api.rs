@@ -68,6 +68,16 @@ fn an_agent_deployed_with_a_token_enrolls_itself_at_first_start() {
     agent.wait_for_card();
     assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
     assert_eq!(sso.accepted()[0].iss, "agent-1");
+    // The log file tells what happened, and nothing of the person.
+    let logs = std::fs::read_dir(home.log_dir()).unwrap();
+    let log: String = logs
+        .map(|file| std::fs::read_to_string(file.unwrap().path()).unwrap())
+        .collect();
+    assert!(log.contains("enrolled at"), "{log}");
+    assert!(log.contains("listening on https://127.0.0.1:"), "{log}");
+    for personal in ["1103700123458", "Somchai", "สมชาย"] {
+        assert!(!log.contains(personal), "{personal} in {log}");
+    }
 
     // A refused token leaves the agent serving, not enrolled, and says so.
     let stranger = Home::new();

@@ -141,6 +141,36 @@ fn the_summary_masks_the_citizen_id() {
 }
 
 #[test]
+fn verbose_traces_every_apdu_and_masks_the_answers() {
+    let fixture = fixture("demo");
+    let expected = fixture.expected_json().unwrap();
+    let slot = insert(fixture, Faults::default());
+    let output = agent(&["read", "--verbose", "--photo", "/dev/null"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let trace = stderr(&output);
+    let lines: Vec<&str> = trace.lines().filter(|line| line.contains("> ")).collect();
+    assert_eq!(
+        lines.len() as u64,
+        slot.card.apdu_count(),
+        "one line an APDU:\n{trace}"
+    );
+    assert!(
+        lines[0].contains("> 00 A4 04 00 08 A0 00 00 00 54 48 00 01"),
+        "{trace}"
+    );
+    assert!(trace.contains("data bytes (masked), 90 00"), "{trace}");
+    let citizen_id = expected["citizen_id"].as_str().unwrap();
+    let spaced_digits: Vec<String> = citizen_id.bytes().map(|b| format!("{b:02X}")).collect();
+    for secret in [
+        citizen_id.to_owned(),
+        spaced_digits[..6].join(" "),
+        expected["name_en"]["last"].as_str().unwrap().to_owned(),
+    ] {
+        assert!(!trace.contains(&secret), "{secret} in:\n{trace}");
+    }
+}
+
+#[test]
 fn a_card_that_wants_shorter_reads_is_read_all_the_same() {
     let fixture = fixture("demo");
     let expected = fixture.expected_json().unwrap();

@@ -6,7 +6,6 @@ use crate::error::AgentError;
 use crate::serve;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
-    crate::logging::init();
     let config = Config::from_environment(&Overrides {
         port: args.port,
         allowed_origins: (!args.allowed_origins.is_empty()).then(|| args.allowed_origins.clone()),

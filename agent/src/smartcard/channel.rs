@@ -13,6 +13,12 @@ impl CardChannel for TransactionChannel<'_, '_> {
         command: &[u8],
         answer: &'a mut [u8],
     ) -> Result<&'a [u8], pcsc::Error> {
-        self.0.transmit(command, answer)
+        let answer = self.0.transmit(command, answer);
+        tracing::trace!(
+            target: crate::logging::APDU_TARGET,
+            "{}",
+            super::trace::exchange(command, answer.as_deref())
+        );
+        answer
     }
 }

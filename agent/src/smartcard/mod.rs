@@ -4,6 +4,7 @@
 mod channel;
 mod read;
 mod readers;
+mod trace;
 
 pub use read::{read_card, CardRead};
 pub use readers::{list_readers, wait_for_card, ReaderStatus};

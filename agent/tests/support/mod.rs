@@ -154,7 +154,7 @@ impl RunningAgent {
             .command()
             .args(["serve", "--port", &port.to_string()])
             .args(args)
-            .env("THAIID_LOG", "warn")
+            .env("THAIID_LOG", "info")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
