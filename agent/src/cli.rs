@@ -41,6 +41,8 @@ pub enum Command {
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
     },
+    /// Check everything a login needs; each line ok, or the fix (exit 6 when one fails).
+    Doctor,
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
         /// Remove the certificate from the browsers' trust stores and delete it.

@@ -50,6 +50,8 @@ pub enum AgentError {
     Runtime(std::io::Error),
     #[error("{0}")]
     Setup(#[from] crate::setup::SetupError),
+    #[error("{0} checks failed: the lines above say how to fix each")]
+    Unhealthy(usize),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -71,6 +73,7 @@ impl AgentError {
             AgentError::NoService(_)
             | AgentError::Pcsc(_)
             | AgentError::Write { .. }
+            | AgentError::Unhealthy(_)
             | AgentError::Config(_)
             | AgentError::Enroll(_)
             | AgentError::Serve(_)

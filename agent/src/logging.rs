@@ -67,12 +67,14 @@ pub fn init(sink: Sink, verbose: bool) {
     }
 }
 
-fn rotating_files(
-) -> Result<tracing_appender::rolling::RollingFileAppender, tracing_appender::rolling::InitError> {
+fn rotating_files() -> Result<tracing_appender::rolling::RollingFileAppender, String> {
+    let dir = crate::paths::log_dir();
+    std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
     tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("thaiid-agent")
         .filename_suffix("log")
         .max_log_files(KEPT_FILES)
-        .build(crate::paths::log_dir())
+        .build(dir)
+        .map_err(|error| error.to_string())
 }

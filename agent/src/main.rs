@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Some(Command::Read(args)) => commands::read::run(args),
         Some(Command::Readers { json }) => commands::readers::run(*json),
         Some(Command::Setup { uninstall }) => commands::setup::run(*uninstall),
+        Some(Command::Doctor) => commands::doctor::run(),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),

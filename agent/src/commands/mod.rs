@@ -1,3 +1,4 @@
+pub mod doctor;
 pub mod enroll;
 pub mod read;
 pub mod readers;

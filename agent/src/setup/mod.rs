@@ -142,6 +142,11 @@ fn uninstall_in(data_dir: &Path, stores: Vec<TrustStore>) -> Result<Vec<TrustOut
     Ok(outcomes)
 }
 
+/// For `doctor`: the CA's name if the certificate on disk is usable, else why not.
+pub fn certificate_status(data_dir: &Path) -> Result<String, Stale> {
+    files::load(data_dir, OffsetDateTime::now_utc()).map(|tls| tls.ca_name)
+}
+
 /// For `doctor`: each store, and whether it trusts the CA on disk (false when there is
 /// none, or the store cannot be read).
 pub fn trust_status(data_dir: &Path) -> Vec<(String, bool)> {

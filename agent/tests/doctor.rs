@@ -1,0 +1,217 @@
+//! `thaiid-agent doctor` against the real thing: pcscd and the virtual card, the
+//! agent's certificate in a real NSS db, the agent on its port, and login servers that
+//! answer, refuse, lie about the time or present a certificate no one trusts.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Output;
+use support::{demo_card, Home, RunningAgent, Station, ORIGIN};
+use thaiid_tests::{Faults, ReaderLock};
+
+/// `doctor` in `home` with the login server `server` and extra variables.
+fn doctor(home: &Home, server: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = home.command();
+    command.arg("doctor").env("THAIID_SERVER_URL", server);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// The output's lines for `check`, asserting it is there once.
+fn line(output: &Output, check: &str) -> String {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let found: Vec<&str> = text
+        .lines()
+        .filter(|line| line[6.min(line.len())..].starts_with(check))
+        .collect();
+    assert_eq!(found.len(), 1, "{check} once in:\n{text}");
+    found[0].to_owned()
+}
+
+fn assert_fails(output: &Output, check: &str, says: &str) {
+    let found = line(output, check);
+    assert!(
+        found.starts_with("fail  ") && found.contains(says),
+        "{check}: {says}: {found}"
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("วิธีแก้: ") && text.contains("fix: "), "{text}");
+    assert_eq!(output.status.code(), Some(6), "{text}");
+}
+
+/// A server whose clock says 1 January 2024.
+fn server_with_a_stopped_clock() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
+    let station = Station::enrolled();
+    let server = station.sso.url.clone();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&station.home, &[]);
+    agent.wait_for_card();
+    let port = agent.port.to_string();
+    let on_agent_port = [("THAIID_PORT", port.as_str())];
+
+    let healthy = doctor(&station.home, &server, &on_agent_port);
+    let text = String::from_utf8_lossy(&healthy.stdout);
+    assert_eq!(healthy.status.code(), Some(0), "{text}");
+    assert!(!text.contains("fail"), "{text}");
+    for check in [
+        "smart card service (pcscd)",
+        "card readers",
+        "ID card",
+        "localhost certificate",
+        "trusted by NSS db",
+        &format!("port {port}"),
+        "login server",
+        "clock",
+        "enrollment",
+    ] {
+        assert!(line(&healthy, check).starts_with("ok    "), "{text}");
+    }
+    assert!(line(&healthy, "ID card").contains("a Thai national ID card answers"));
+    assert!(line(&healthy, &format!("port {port}")).contains("thaiid-agent 0.1.0 serves here"));
+    assert!(
+        !text.contains("1103700123458") && !text.contains("Somchai"),
+        "{text}"
+    );
+
+    // The card side.
+    let no_service = doctor(
+        &station.home,
+        &server,
+        &[("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm")],
+    );
+    assert_fails(&no_service, "smart card service (pcscd)", "not reachable");
+    std::fs::create_dir_all(station.home.path().join("config/thaiid-agent")).unwrap();
+    let user_config = station.home.path().join("config/thaiid-agent/config.toml");
+    std::fs::write(&user_config, "reader = \"ACS ACR39U 00 00\"\n").unwrap();
+    assert_fails(
+        &doctor(&station.home, &server, &on_agent_port),
+        "card readers",
+        "\"ACS ACR39U 00 00\" is not there",
+    );
+    std::fs::remove_file(&user_config).unwrap();
+    card.remove().unwrap();
+    agent.wait_for_no_card();
+    assert_fails(
+        &doctor(&station.home, &server, &on_agent_port),
+        "ID card",
+        "no card in the reader",
+    );
+    drop(card);
+    // The agent stopped, so that the doctor's SELECT is the card's first APDU.
+    drop(agent);
+    let other_card = demo_card(Faults {
+        status_at: Some((0, 0x6A82)),
+        ..Faults::default()
+    });
+    other_card.insert().unwrap();
+    assert_fails(
+        &doctor(&station.home, &server, &on_agent_port),
+        "ID card",
+        "not a Thai national ID card",
+    );
+
+    drop(other_card);
+    let _agent = RunningAgent::start_on(
+        &station.home,
+        port.parse().unwrap(),
+        &["--allowed-origin", ORIGIN],
+    );
+
+    // The port, held by another program.
+    let squatter = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = squatter.local_addr().unwrap().port().to_string();
+    assert_fails(
+        &doctor(&station.home, &server, &[("THAIID_PORT", &taken)]),
+        &format!("port {taken}"),
+        "taken by another program",
+    );
+
+    // The server: gone, with a certificate this machine does not trust, with a wrong clock.
+    assert_fails(
+        &doctor(&station.home, "http://127.0.0.1:9", &on_agent_port),
+        "login server",
+        "cannot connect",
+    );
+    let untrusted = format!("https://127.0.0.1:{port}");
+    assert_fails(
+        &doctor(&station.home, &untrusted, &on_agent_port),
+        "login server",
+        "certificate is not valid",
+    );
+    let stopped_clock = server_with_a_stopped_clock();
+    let skewed = doctor(&station.home, &stopped_clock, &on_agent_port);
+    assert_fails(
+        &skewed,
+        "clock",
+        "s ahead of the server's: logins will be refused",
+    );
+    assert!(
+        line(&skewed, "enrollment").contains(&format!(
+            "enrolled at {server}, but the configured server is {stopped_clock}"
+        )),
+        "{}",
+        line(&skewed, "enrollment")
+    );
+}
+
+#[test]
+fn a_new_user_is_told_to_set_up_trust_and_enroll() {
+    // The doctor reads any card it finds: no other test's card may be in a reader.
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    let home = Home::new();
+    let fresh = doctor(&home, "http://127.0.0.1:9", &[]);
+    assert_fails(&fresh, "localhost certificate", "not made yet");
+    assert_fails(&fresh, "enrollment", "not enrolled");
+
+    // Certificate made, but certutil missing: made, not trusted.
+    let untrusted = home
+        .command()
+        .arg("setup")
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(untrusted.status.code(), Some(6));
+    let made = doctor(&home, "http://127.0.0.1:9", &[]);
+    assert!(line(&made, "localhost certificate").starts_with("ok    "));
+    assert_fails(&made, "trusted by NSS db", "not trusted there");
+
+    let configured = Home::new();
+    std::fs::write(
+        configured.machine_config(),
+        "server_url = \"http://127.0.0.1:9\"\nenroll_token = \"t\"\n",
+    )
+    .unwrap();
+    let waiting = configured.command().arg("doctor").output().unwrap();
+    assert_fails(
+        &waiting,
+        "enrollment",
+        "enrolls itself with the configured token",
+    );
+    std::fs::write(configured.machine_config(), "server_url = \"http://x\"\n").unwrap();
+    let broken = configured.command().arg("doctor").output().unwrap();
+    assert_fails(&broken, "configuration", "must use https");
+}
