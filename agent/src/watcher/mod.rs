@@ -120,8 +120,10 @@ impl Tracked {
         }
     }
 
+    /// The readers: every state but the last, the PnP notification; none before the
+    /// service was first reached.
     fn reader_count(&self) -> usize {
-        self.states.len() - 1
+        self.states.len().saturating_sub(1)
     }
 
     fn name(&self, index: usize) -> String {
@@ -264,4 +266,18 @@ fn masked(citizen_id: &str) -> String {
     thaiid_protocol::CitizenId::parse(citizen_id)
         .map(|id| id.masked())
         .unwrap_or_else(|_| "x".repeat(13))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_never_reached_is_published_as_down_with_no_readers() {
+        let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
+        let mut tracked = Tracked::new(None, snapshot_tx, broadcast::channel(4).0);
+        tracked.forget_all();
+        assert!(!snapshot.borrow().service_up);
+        assert!(snapshot.borrow().readers.is_empty());
+    }
 }
