@@ -7,7 +7,8 @@
 # x86_64-pc-windows-gnu (added with rustup when missing).
 # Env: MSI_PROFILE (cargo profile, default release), MSI_FEATURES (cargo features of the
 # agent; default: `tray` when the agent has that feature), CARGO_TARGET_DIR, MSI_EXE (an
-# already built thaiid-agent.exe to package instead of building one).
+# already built thaiid-agent.exe to package instead of building one), MSI_VERSION (another
+# ProductVersion than Cargo.toml's, to try upgrades).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -24,7 +25,7 @@ for tool in wixl msibuild; do
 done
 
 # The version of the workspace ([workspace.package] in Cargo.toml): the MSI's ProductVersion.
-version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
+version=${MSI_VERSION:-$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)}
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
   die "workspace version '$version' is not major.minor.patch, which Windows Installer needs"
 target_dir=${CARGO_TARGET_DIR:-$root/target}

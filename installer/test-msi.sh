@@ -103,7 +103,7 @@ has_bits "RunSetup: the installing user, not waited for (Windows asks to confirm
 has_bits "RunEnroll: immediate, as the installing user" "$(cell CustomAction RunEnroll 2)" 0x40 0xc80
 has_bits "RunSetupUninstall: deferred, impersonating the user" "$(cell CustomAction RunSetupUninstall 2)" 0x440 0x880
 has_bits "StopAgents: deferred, as LocalSystem (every user's agent)" "$(cell CustomAction StopAgents 2)" 0xc40
-check "StopAgents: taskkill" "$(cell CustomAction StopAgents 3)|$(cell CustomAction StopAgents 4)" "TASKKILL|/F /T /IM thaiid-agent.exe"
+check "StopAgents: taskkill" "$(cell CustomAction StopAgents 3)|$(cell CustomAction StopAgents 4)" "TASKKILL|/F /IM thaiid-agent.exe"
 check "  taskkill from System64Folder" "$(cell CustomAction SetTaskkill 4)" "[System64Folder]taskkill.exe"
 
 for name in RunSetup RunEnroll; do
