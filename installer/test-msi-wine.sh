@@ -13,6 +13,8 @@
 # LocalSystem installs (Intune/SCCM), and UPGRADINGPRODUCTCODE (Wine's
 # RemoveExistingProducts does not set it, so `setup --uninstall` also runs during this upgrade;
 # Windows sets it and skips that).
+# Variables used only inside the expect strings (eval) look unused to shellcheck.
+# shellcheck disable=SC2034
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
