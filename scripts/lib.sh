@@ -6,6 +6,8 @@ PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
 # What only the tests need: a real browser and its WebDriver, openssl as an independent
 # certificate judge, PostgreSQL.
 TEST_PACKAGES=(chromium chromium-driver openssl postgresql)
+# The .msi: wixl and msitools (msiinfo) build and check it, mingw links the Windows exe.
+TEST_PACKAGES+=(wixl msitools gcc-mingw-w64-x86-64)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

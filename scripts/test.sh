@@ -20,3 +20,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+# The .msi: its tables checked with msiinfo; its exe cross-built unoptimised (MSI_PROFILE).
+MSI_PROFILE=${MSI_PROFILE:-dev} installer/test-msi.sh

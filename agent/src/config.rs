@@ -224,7 +224,8 @@ fn machine_registry() -> Result<Option<FileConfig>, ConfigError> {
     Ok(None)
 }
 
-#[cfg(windows)]
+// Tests on every platform: the values' parsing is platform-free.
+#[cfg(any(windows, test))]
 mod registry;
 #[cfg(test)]
 mod tests;

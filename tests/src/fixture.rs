@@ -65,7 +65,8 @@ pub enum FixtureError {
     #[error("{path} is not a valid card fixture: {source}")]
     Toml {
         path: PathBuf,
-        source: toml::de::Error,
+        // Boxed: toml's error is large enough (on Windows) for clippy's result_large_err.
+        source: Box<toml::de::Error>,
     },
     #[error("{path}: `{key}` is not hex bytes (pairs of hex digits, spaces allowed)")]
     Hex { path: PathBuf, key: String },
@@ -179,7 +180,7 @@ impl CardFixture {
     pub fn from_toml(path: &Path, text: &str) -> Result<CardFixture, FixtureError> {
         let file: FixtureFile = toml::from_str(text).map_err(|source| FixtureError::Toml {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         let name = path
             .file_stem()
