@@ -37,5 +37,7 @@ fi
 
 out=target/installer/thaiid-agent_${version}_amd64.deb
 mkdir -p target/installer
+# -n: no name or time stamp inside, so the same sources give the same package.
+gzip -9nc installer/deb/changelog >target/installer/changelog.gz
 cargo deb -p thaiid-agent --locked "${variant[@]}" --output "$out"
 echo "$out"

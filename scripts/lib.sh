@@ -6,6 +6,9 @@ PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
 # What only the tests need: a real browser and its WebDriver, openssl as an independent
 # certificate judge, PostgreSQL.
 TEST_PACKAGES=(chromium chromium-driver openssl postgresql)
+# The .deb's test (installer/test-deb.sh): dpkg-shlibdeps for its Depends, lintian, the
+# debconf and desktop-entry tools, ucf, which its maintainer scripts use.
+TEST_PACKAGES+=(dpkg-dev lintian debconf-utils desktop-file-utils ucf)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -20,3 +20,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+# The .deb: build (release), lintian, silent install, checks, purge (installer/test-deb.sh).
+bash installer/test-deb.sh
