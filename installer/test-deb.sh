@@ -43,6 +43,7 @@ cleanup() {
     id "$user" >/dev/null 2>&1 && userdel -r "$user" >/dev/null 2>&1 || true
   done
   rm -f "$ENV_FILE"
+  if [ -n "${made_etc_opt:-}" ]; then rmdir /etc/opt 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -75,10 +76,15 @@ check "no systemd unit in the package (one autostart only)" bash -c "! dpkg-deb 
 
 # --- a clean start ----------------------------------------------------------------------
 cleanup
+# /etc/opt as an admin's (empty, no package's) directory: purge must keep it.
+made_etc_opt=""
+if [ ! -d /etc/opt ]; then mkdir /etc/opt; made_etc_opt=1; fi
+made_chromium_policies=""
+[ -d /etc/chromium/policies ] || made_chromium_policies=1
 
 # --- silent install: preseed + env file (the env file wins) -------------------------------
 debconf-set-selections <<EOF2
-$PKG $PKG/server_url string https://SSO.example.go.th/
+$PKG $PKG/server_url string https://LocalHost:9/ThaiID/
 $PKG $PKG/allowed_origins string https://preseeded.example.go.th
 $PKG $PKG/enroll_token password tok_ABCdef-123_xyz
 EOF2
@@ -100,7 +106,7 @@ fi
 
 check "thaiid-agent --version runs" /usr/bin/thaiid-agent --version
 conf=/etc/thaiid-agent/config.toml
-check "config: server_url from preseed, normalised" grep -qx 'server_url = "https://sso.example.go.th"' $conf
+check "config: server_url from preseed, normalised" grep -qx 'server_url = "https://localhost:9/ThaiID"' $conf
 check "config: allowed_origins from the env file, normalised" \
   grep -qx 'allowed_origins = \["https://sso.example.go.th", "https://sso2.example.go.th:8443"\]' $conf
 check "config: enroll_token from preseed" grep -qx 'enroll_token = "tok_ABCdef-123_xyz"' $conf
@@ -133,11 +139,11 @@ fi
 
 # --- an admin's edit survives a reinstall, also with new answers -------------------------
 echo 'reader = "Admin Reader 00"' >>$conf
-echo "$PKG $PKG/server_url string https://other.example.go.th" | debconf-set-selections
+echo "$PKG $PKG/server_url string https://127.0.0.1:9" | debconf-set-selections
 if "${APT[@]}" install --reinstall "./$deb" >/tmp/thaiid-deb-reinstall.log 2>&1; then
   check "admin's edit kept across reinstall" grep -qx 'reader = "Admin Reader 00"' $conf
   check "admin's file not replaced by new answers (noninteractive keeps it)" \
-    grep -qx 'server_url = "https://sso.example.go.th"' $conf
+    grep -qx 'server_url = "https://localhost:9/ThaiID"' $conf
 else
   cat /tmp/thaiid-deb-reinstall.log >&2
   fail "reinstall"
@@ -169,12 +175,13 @@ as "$USER_PLANTED" certutil -A -d "sql:$home2/.pki/nssdb" -n "$PLANTED_CA" -t C,
 rm -f /tmp/thaiid-deb-planted.pem
 check "$USER_PLANTED's db holds a planted agent CA" trusts "$USER_PLANTED" "$home2/.pki/nssdb" "$PLANTED_CA"
 
-# A running agent, which removing the package must stop.
+# A running agent on the machine's configuration (its self-enrollment meets a closed
+# loopback port: this test sends nothing off the machine), which removing must stop.
 runuser -u "$USER_SETUP" -- env -i HOME="$home1" PATH=/usr/bin:/bin \
-  setsid thaiid-agent serve --port $AGENT_PORT --allowed-origin https://sso.example.go.th \
-  >/tmp/thaiid-deb-serve.log 2>&1 </dev/null &
-for _ in $(seq 50); do pgrep -u "$USER_SETUP" -x thaiid-agent >/dev/null && break; sleep 0.1; done
-check "an agent runs as $USER_SETUP" pgrep -u "$USER_SETUP" -x thaiid-agent
+  setsid thaiid-agent serve --port $AGENT_PORT >/tmp/thaiid-deb-serve.log 2>&1 </dev/null &
+for _ in $(seq 50); do ss -ltn | grep -q ":$AGENT_PORT " && break; sleep 0.1; done
+check "an agent serves as $USER_SETUP with the machine's configuration" \
+  bash -c "pgrep -u $USER_SETUP -x thaiid-agent && ss -ltn | grep -q ':$AGENT_PORT '"
 
 # --- purge --------------------------------------------------------------------------------
 start=$(date +%s)
@@ -190,13 +197,16 @@ check "package gone" bash -c "! dpkg-query -W -f='\${Status}' $PKG 2>/dev/null |
 for path in /usr/bin/thaiid-agent /etc/thaiid-agent /etc/xdg/autostart/thaiid-agent.desktop \
   /usr/share/thaiid-agent /usr/share/doc/thaiid-agent /var/lib/thaiid-agent \
   /etc/chromium/policies/managed/thaiid-agent.json /etc/opt/chrome/policies/managed/thaiid-agent.json \
-  /etc/opt/edge/policies/managed/thaiid-agent.json "$home1/.local/share/thaiid-agent"; do
+  /etc/opt/edge/policies/managed/thaiid-agent.json "$home1/.local/share/thaiid-agent" \
+  "$home1/.local/state/thaiid-agent"; do
   check "$path removed" test ! -e "$path"
 done
 if [ -e "$ff" ]; then check "$ff is not ours any more" bash -c "! grep -q sso.example.go.th $ff"; fi
 check "no agent CA in $USER_SETUP's ~/.pki/nssdb" test "$(agent_cas "$USER_SETUP" "$home1/.pki/nssdb")" = 0
 check "no agent CA in $USER_SETUP's Firefox profile" test "$(agent_cas "$USER_SETUP" "$profile")" = 0
 check "planted CA swept from $USER_PLANTED's db" test "$(agent_cas "$USER_PLANTED" "$home2/.pki/nssdb")" = 0
+check "/etc/opt kept (the package did not make it)" test -d /etc/opt
+if [ -n "$made_chromium_policies" ]; then check "/etc/chromium/policies removed (the package made it)" test ! -e /etc/chromium/policies; fi
 check "debconf answers gone" bash -c "! debconf-get-selections | grep -q '^$PKG[[:space:]]'"
 check "ucf forgot the config" bash -c "! ucfq -w /etc/thaiid-agent/config.toml | grep -q ':$PKG:'"
 
