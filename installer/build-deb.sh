@@ -6,6 +6,10 @@
 # The tray icon: the package is built with the agent's `tray` feature (and Depends on
 # libayatana-appindicator3-1, the cargo-deb variant "tray") as soon as agent/Cargo.toml
 # has that feature. THAIID_DEB_TRAY=1 or 0 forces it on or off.
+#
+# THAIID_DEB_BINARY=path packages that binary instead of building the release one (CI can
+# give the debug binary its tests already built, and skip a release build of minutes);
+# it must have been built with the same features.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +43,16 @@ out=target/installer/thaiid-agent_${version}_amd64.deb
 mkdir -p target/installer
 # -n: no name or time stamp inside, so the same sources give the same package.
 gzip -9nc installer/deb/changelog >target/installer/changelog.gz
-cargo deb -p thaiid-agent --locked "${variant[@]}" --output "$out"
+if [ -n "${THAIID_DEB_BINARY:-}" ]; then
+  # cargo-deb takes the binary from <target dir>/release: a throwaway one, so that no
+  # foreign binary ever sits in the real target/release.
+  prebuilt=$(mktemp -d)
+  trap 'rm -rf "$prebuilt"' EXIT
+  mkdir -p "$prebuilt/release"
+  cp "$THAIID_DEB_BINARY" "$prebuilt/release/thaiid-agent"
+  echo "packaging the prebuilt $THAIID_DEB_BINARY"
+  CARGO_TARGET_DIR=$prebuilt cargo deb -p thaiid-agent --locked --no-build --strip "${variant[@]}" --output "$out"
+else
+  cargo deb -p thaiid-agent --locked "${variant[@]}" --output "$out"
+fi
 echo "$out"
