@@ -40,7 +40,7 @@ cleanup() {
   purge_package || true
   for user in "$USER_SETUP" "$USER_PLANTED"; do
     pkill -u "$user" 2>/dev/null || true
-    id "$user" >/dev/null 2>&1 && userdel -r "$user" >/dev/null 2>&1 || true
+    if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1 || true; fi
   done
   rm -f "$ENV_FILE"
   if [ -n "${made_etc_opt:-}" ]; then rmdir /etc/opt 2>/dev/null || true; fi
@@ -207,7 +207,7 @@ check "no agent CA in $USER_SETUP's Firefox profile" test "$(agent_cas "$USER_SE
 check "planted CA swept from $USER_PLANTED's db" test "$(agent_cas "$USER_PLANTED" "$home2/.pki/nssdb")" = 0
 check "/etc/opt kept (the package did not make it)" test -d /etc/opt
 if [ -n "$made_chromium_policies" ]; then check "/etc/chromium/policies removed (the package made it)" test ! -e /etc/chromium/policies; fi
-check "debconf answers gone" bash -c "! debconf-get-selections | grep -q '^$PKG[[:space:]]'"
+check "debconf answers gone" bash -c "! debconf-get-selections | grep -q '^${PKG}[[:space:]]'"
 check "ucf forgot the config" bash -c "! ucfq -w /etc/thaiid-agent/config.toml | grep -q ':$PKG:'"
 
 # --- a bad value fails the install with a clear message ------------------------------------
