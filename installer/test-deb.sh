@@ -117,6 +117,19 @@ check "config managed by ucf (admin edits kept), not a dpkg conffile" \
 desktop=/etc/xdg/autostart/thaiid-agent.desktop
 check "autostart entry is valid (desktop-file-validate)" desktop-file-validate $desktop
 check "autostart runs 'thaiid-agent serve'" grep -qx 'Exec=thaiid-agent serve' $desktop
+# What starts it in a session: systemd's XDG autostart generator (GNOME, KDE on systemd).
+GENERATOR=/usr/lib/systemd/user-generators/systemd-xdg-autostart-generator
+autostart_unit() { # prints the generated unit for our entry, if any
+  local out
+  out=$(mktemp -d)
+  "$GENERATOR" "$out" "$out" "$out" 2>/dev/null
+  cat "$out/app-thaiid\x2dagent@autostart.service" 2>/dev/null || true
+  rm -rf "$out"
+}
+if [ -x "$GENERATOR" ]; then
+  check "a session's XDG autostart starts 'thaiid-agent serve'" \
+    grep -qx 'ExecStart=:/usr/bin/thaiid-agent serve' <<<"$(autostart_unit)"
+fi
 check "autostart entry is a conffile" bash -c "dpkg-query -W -f='\${Conffiles}' $PKG | grep -q $desktop"
 
 json_ok() { python3 -m json.tool "$1" >/dev/null 2>&1 || node -e "JSON.parse(require('fs').readFileSync('$1'))"; }
@@ -183,6 +196,25 @@ for _ in $(seq 50); do ss -ltn | grep -q ":$AGENT_PORT " && break; sleep 0.1; do
 check "an agent serves as $USER_SETUP with the machine's configuration" \
   bash -c "pgrep -u $USER_SETUP -x thaiid-agent && ss -ltn | grep -q ':$AGENT_PORT '"
 
+# --- remove (not purge) ---------------------------------------------------------------------
+start=$(date +%s)
+if "${APT[@]}" remove "$PKG" >/tmp/thaiid-deb-remove.log 2>&1; then
+  ok "apt-get remove $PKG ($(($(date +%s) - start)) s)"
+else
+  cat /tmp/thaiid-deb-remove.log >&2
+  fail "remove"
+fi
+grep 'thaiid-agent:' /tmp/thaiid-deb-remove.log | sed 's/^/      remove: /' || true
+check "remove stopped the running agent" bash -c "! pgrep -x thaiid-agent -u $USER_SETUP"
+check "remove took the CA out of $USER_SETUP's ~/.pki/nssdb (setup --uninstall)" \
+  test "$(agent_cas "$USER_SETUP" "$home1/.pki/nssdb")" = 0
+check "remove took the CA out of $USER_SETUP's Firefox profile" test "$(agent_cas "$USER_SETUP" "$profile")" = 0
+check "remove deleted $USER_SETUP's CA files" test ! -e "$home1/.local/share/thaiid-agent/ca.pem"
+check "remove keeps the configuration" test -f $conf
+if [ -x "$GENERATOR" ]; then
+  check "the autostart entry left by remove starts nothing (TryExec)" test -z "$(autostart_unit)"
+fi
+
 # --- purge --------------------------------------------------------------------------------
 start=$(date +%s)
 if "${APT[@]}" purge "$PKG" >/tmp/thaiid-deb-purge.log 2>&1; then
@@ -192,7 +224,6 @@ else
   fail "purge"
 fi
 sed 's/^/      purge: /' /tmp/thaiid-deb-purge.log | grep 'thaiid-agent:' || true
-check "no agent left running" bash -c "! pgrep -x thaiid-agent -u $USER_SETUP"
 check "package gone" bash -c "! dpkg-query -W -f='\${Status}' $PKG 2>/dev/null | grep -q installed"
 for path in /usr/bin/thaiid-agent /etc/thaiid-agent /etc/xdg/autostart/thaiid-agent.desktop \
   /usr/share/thaiid-agent /usr/share/doc/thaiid-agent /var/lib/thaiid-agent \
