@@ -45,7 +45,16 @@ cleanup() {
   rm -f "$ENV_FILE"
   if [ -n "${made_etc_opt:-}" ]; then rmdir /etc/opt 2>/dev/null || true; fi
 }
-trap cleanup EXIT
+# A package this test did not install is somebody's agent: never purge it. The marker
+# says a run of this test (maybe killed) installed it.
+MARKER=/var/tmp/thaiid-deb-test.installed
+status=$(dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null || true)
+if [ -n "$status" ] && [[ $status != *not-installed* ]] && [ ! -e "$MARKER" ]; then
+  echo "thaiid-agent is installed on this machine and this test would purge it: purge it first" >&2
+  exit 1
+fi
+touch "$MARKER"
+trap 'cleanup; rm -f "$MARKER"' EXIT
 
 as() { local user=$1; shift; runuser -u "$user" -- env -i HOME="/home/$user" PATH=/usr/bin:/bin "$@"; }
 trusts() { # user, db dir, nickname
