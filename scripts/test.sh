@@ -22,3 +22,5 @@ else
 fi
 # The .msi: its tables checked with msiinfo; its exe cross-built unoptimised (MSI_PROFILE).
 MSI_PROFILE=${MSI_PROFILE:-dev} installer/test-msi.sh
+# The .deb: build (release), lintian, silent install, checks, purge (installer/test-deb.sh).
+bash installer/test-deb.sh
