@@ -14,4 +14,6 @@ pub mod serve;
 pub mod setup;
 pub mod smartcard;
 pub mod summary;
+#[cfg(any(feature = "tray", feature = "tray-ksni"))]
+pub mod tray;
 pub mod watcher;

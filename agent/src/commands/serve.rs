@@ -15,6 +15,15 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     if config.allowed_origins.is_empty() {
         tracing::warn!("no allowed origins configured: every browser call will be refused");
     }
+    // The tray's event loop takes the main thread (GTK wants it); the server gets another.
+    #[cfg(any(feature = "tray", feature = "tray-ksni"))]
+    if let Some(tray) = crate::tray::open() {
+        return tray.run(move |on_start| serve_with(config, Some(on_start)));
+    }
+    serve_with(config, None)
+}
+
+fn serve_with(config: Config, on_start: Option<serve::OnStart>) -> Result<(), AgentError> {
     let data_dir = crate::paths::data_dir();
     // At first start the certificate is made and trusted; later starts only load it.
     let (tls, outcomes) = crate::setup::ensure(&data_dir)?;
@@ -26,6 +35,6 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
             );
         }
     }
-    crate::commands::runtime()?.block_on(serve::run(config, data_dir, &tls))?;
+    crate::commands::runtime()?.block_on(serve::run(config, data_dir, &tls, on_start))?;
     Ok(())
 }
