@@ -64,11 +64,7 @@ fn draw(color: [u8; 3], mark: Mark) -> Rgba {
             let distance = ((fx - center).powi(2) + (fy - center).powi(2)).sqrt();
             // One pixel of soft edge.
             let alpha = (radius - distance + 0.5).clamp(0.0, 1.0);
-            let rgb = if marked(mark, x, y) {
-                [0xff; 3]
-            } else {
-                color
-            };
+            let rgb = if marked(mark, x, y) { [0xff; 3] } else { color };
             pixels.extend_from_slice(&rgb);
             pixels.push((alpha * 255.0).round() as u8);
         }
@@ -106,8 +102,14 @@ mod tests {
         assert_eq!(icon.pixels.len(), (SIZE * SIZE * 4) as usize);
         assert_eq!(icon.pixels[3], 0, "corner");
         let middle = ((SIZE / 2 * SIZE + 4) * 4) as usize;
-        assert_eq!(&icon.pixels[middle..middle + 4], &[GREEN[0], GREEN[1], GREEN[2], 255]);
+        assert_eq!(
+            &icon.pixels[middle..middle + 4],
+            &[GREEN[0], GREEN[1], GREEN[2], 255]
+        );
         let argb = icon.argb();
-        assert_eq!(&argb[middle..middle + 4], &[255, GREEN[0], GREEN[1], GREEN[2]]);
+        assert_eq!(
+            &argb[middle..middle + 4],
+            &[255, GREEN[0], GREEN[1], GREEN[2]]
+        );
     }
 }

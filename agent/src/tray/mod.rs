@@ -59,6 +59,8 @@ impl Tray {
     {
         let (out, states) = watch::channel(Model::default().state());
         let out = Arc::new(out);
+        // Held while the tray runs: a receiver whose senders are all gone sees no change.
+        let _open = out.clone();
         let follower = out.clone();
         let on_start: OnStart = Box::new(move |app: &Arc<AppState>| {
             tokio::spawn(follow::follow(

@@ -30,8 +30,13 @@ impl Native {
         let diagnostics = MenuItem::new(OPEN_DIAGNOSTICS, true, None);
         let quit = MenuItem::new(QUIT, true, None);
         let menu = Menu::new();
-        menu.append_items(&[&status, &PredefinedMenuItem::separator(), &diagnostics, &quit])
-            .map_err(|e| e.to_string())?;
+        menu.append_items(&[
+            &status,
+            &PredefinedMenuItem::separator(),
+            &diagnostics,
+            &quit,
+        ])
+        .map_err(|e| e.to_string())?;
         let tray = TrayIconBuilder::new()
             .with_id("thaiid-agent")
             .with_menu(Box::new(menu))

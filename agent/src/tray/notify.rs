@@ -8,7 +8,9 @@ pub async fn show(summary: &str, body: &str) {
     match tokio::time::timeout(Duration::from_secs(5), send(summary, body)).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => tracing::info!("no desktop notification: {error}"),
-        Err(_) => tracing::info!("no desktop notification: the notification service did not answer"),
+        Err(_) => {
+            tracing::info!("no desktop notification: the notification service did not answer")
+        }
     }
 }
 

@@ -53,12 +53,7 @@ impl Sni {
         runtime.block_on(async move {
             loop {
                 tokio::select! {
-                    changed = states.changed() => {
-                        if changed.is_err() {
-                            // Nothing will change any more: wait for the menu alone.
-                            states = watch::channel(states.borrow().clone()).1;
-                            continue;
-                        }
+                    Ok(()) = states.changed() => {
                         let state = states.borrow_and_update().clone();
                         if handle.update(|tray| tray.state = state).await.is_none() {
                             return Err("the tray service stopped".to_owned());

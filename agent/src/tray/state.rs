@@ -12,7 +12,9 @@ pub enum TrayState {
     NoReader,
     Ready,
     CardInserted,
-    LoggingIn { origin: String },
+    LoggingIn {
+        origin: String,
+    },
     Error(Problem),
 }
 
@@ -60,9 +62,22 @@ impl TrayState {
         format!("{PRODUCT}\n{}\n{}", self.thai(), self.english())
     }
 
-    /// The menu's first, inert line.
+    /// The menu's first, inert line: short, the sentences are in the tooltip.
     pub fn status_line(&self) -> String {
-        format!("{} / {}", self.thai(), self.english())
+        let (thai, english) = match self {
+            TrayState::Starting => ("กำลังเริ่มทำงาน", "Starting"),
+            TrayState::NoReader => ("ไม่พบเครื่องอ่านบัตร", "No card reader"),
+            TrayState::Ready => ("พร้อมใช้งาน", "Ready"),
+            TrayState::CardInserted => ("เสียบบัตรแล้ว", "Card inserted"),
+            TrayState::LoggingIn { origin } => {
+                return format!("กำลังเข้าสู่ระบบ / Logging in: {origin}")
+            }
+            TrayState::Error(Problem::NoCardService) => {
+                ("ผิดพลาด: pcscd ไม่ทำงาน", "Error: pcscd is not running")
+            }
+            TrayState::Error(Problem::NotServing(_)) => ("ผิดพลาด", "Error: not serving"),
+        };
+        format!("{thai} / {english}")
     }
 
     pub fn icon(&self) -> super::icons::Rgba {
@@ -80,7 +95,9 @@ pub const QUIT: &str = "ออก / Quit";
 pub fn insert_card_notice(origin: &str) -> (String, String) {
     (
         "เสียบบัตรประชาชน / Insert your ID card".to_owned(),
-        format!("{origin} ขอเข้าสู่ระบบด้วยบัตรประชาชน\n{origin} asks you to log in with your Thai ID card"),
+        format!(
+            "{origin} ขอเข้าสู่ระบบด้วยบัตรประชาชน\n{origin} asks you to log in with your Thai ID card"
+        ),
     )
 }
 
@@ -236,6 +253,8 @@ mod tests {
             );
             assert!(state.english().is_ascii(), "{}", state.english());
             assert!(state.tooltip().contains(&state.english()));
+            let line = state.status_line();
+            assert!(line.contains(" / ") && line.chars().count() < 60, "{line}");
         }
         let logging_in = &states[4];
         assert!(logging_in.thai().contains("https://sso.example.go.th"));

@@ -1,0 +1,349 @@
+//! The tray icon on a real X display: Xvfb, a session bus, trayer as the XEmbed tray
+//! (libayatana-appindicator falls back to an XEmbed icon without a
+//! StatusNotifierWatcher), the agent. The screenshot must show the icon in the tray,
+//! and "quit" in its menu must end the agent with exit code 0.
+//!
+//! Needs xvfb, trayer, xdotool, x11-apps (xwd) and dbus (scripts/lib.sh installs them).
+#![cfg(feature = "tray")]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::Home;
+use thaiid_agent::tray::icons;
+
+/// trayer's height: the icon is in the band `0..TRAY_HEIGHT` at the top of the screen.
+const TRAY_HEIGHT: usize = 32;
+
+/// A child process killed on drop.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command`, which prints one line (a display number, a bus address) first.
+fn start_and_read_line(command: &mut Command) -> (Killed, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e} (scripts/lib.sh installs it)"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(!line.trim().is_empty(), "{command:?} printed nothing");
+    (Killed(child), line.trim().to_owned())
+}
+
+/// The screen as RGB rows, from `xwd` (ZPixmap, 24 or 32 bits a pixel).
+struct Screenshot {
+    width: usize,
+    height: usize,
+    rgb: Vec<[u8; 3]>,
+}
+
+impl Screenshot {
+    fn take(display: &str) -> Screenshot {
+        let output = Command::new("xwd")
+            .args(["-root", "-silent", "-display", display])
+            .output()
+            .expect("xwd (x11-apps)");
+        assert!(output.status.success(), "xwd: {output:?}");
+        Screenshot::from_xwd(&output.stdout)
+    }
+
+    fn from_xwd(data: &[u8]) -> Screenshot {
+        let field = |i: usize| u32::from_be_bytes(data[i * 4..i * 4 + 4].try_into().unwrap());
+        let (header_size, format) = (field(0) as usize, field(2));
+        let (width, height) = (field(4) as usize, field(5) as usize);
+        let (byte_order, bits_per_pixel, bytes_per_line) =
+            (field(7), field(11) as usize, field(12) as usize);
+        let masks = [field(14), field(15), field(16)];
+        let colors = field(19) as usize;
+        assert_eq!(format, 2, "ZPixmap");
+        assert!(
+            bits_per_pixel == 32 || bits_per_pixel == 24,
+            "{bits_per_pixel}"
+        );
+        let image = &data[header_size + colors * 12..];
+        let bytes = bits_per_pixel / 8;
+        let mut rgb = Vec::with_capacity(width * height);
+        for y in 0..height {
+            for x in 0..width {
+                let at = y * bytes_per_line + x * bytes;
+                let mut raw = [0u8; 4];
+                raw[..bytes].copy_from_slice(&image[at..at + bytes]);
+                let value = if byte_order == 0 {
+                    u32::from_le_bytes(raw)
+                } else {
+                    u32::from_be_bytes(raw) >> (32 - bits_per_pixel)
+                };
+                rgb.push(masks.map(|mask| ((value & mask) >> mask.trailing_zeros()) as u8));
+            }
+        }
+        Screenshot { width, height, rgb }
+    }
+
+    fn at(&self, x: usize, y: usize) -> [u8; 3] {
+        self.rgb[y * self.width + x]
+    }
+
+    /// The pixels of `rows` in one of `colors` (a little scaling blur allowed).
+    fn icon_pixels(&self, rows: std::ops::Range<usize>, colors: &[[u8; 3]]) -> Vec<(usize, usize)> {
+        let near = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(a, b)| a.abs_diff(b) <= 6);
+        rows.flat_map(|y| (0..self.width).map(move |x| (x, y)))
+            .filter(|&(x, y)| colors.iter().any(|&color| near(self.at(x, y), color)))
+            .collect()
+    }
+}
+
+fn center(points: &[(usize, usize)]) -> (usize, usize) {
+    let n = points.len();
+    (
+        points.iter().map(|p| p.0).sum::<usize>() / n,
+        points.iter().map(|p| p.1).sum::<usize>() / n,
+    )
+}
+
+fn xdotool(display: &str, args: &[&str]) {
+    let status = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .expect("xdotool");
+    assert!(status.success(), "xdotool {args:?}");
+}
+
+/// The menu that popped up: the box of what changed between two screenshots, below the
+/// tray. Its last line of text is "quit"; gives that line's middle.
+fn last_menu_line(before: &Screenshot, after: &Screenshot) -> Option<(usize, usize)> {
+    let changed: Vec<(usize, usize)> = (TRAY_HEIGHT..after.height)
+        .flat_map(|y| (0..after.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| before.at(x, y) != after.at(x, y))
+        .collect();
+    let top = changed.iter().map(|p| p.1).min()?;
+    let bottom = changed.iter().map(|p| p.1).max()?;
+    let left = changed.iter().map(|p| p.0).min()?;
+    let right = changed.iter().map(|p| p.0).max()?;
+    // Text: dark pixels on the menu's light background; lines: runs of rows that have some.
+    let dark = |x: usize, y: usize| after.at(x, y).iter().map(|&c| c as u32).sum::<u32>() < 300;
+    let rows: Vec<usize> = (top..=bottom)
+        .filter(|&y| (left..=right).any(|x| dark(x, y)))
+        .collect();
+    let last_row = *rows.last()?;
+    let mut first_row = last_row;
+    while rows.contains(&(first_row - 1)) {
+        first_row -= 1;
+    }
+    let text: Vec<(usize, usize)> = (first_row..=last_row)
+        .flat_map(|y| (left..=right).map(move |x| (x, y)))
+        .filter(|&(x, y)| dark(x, y))
+        .collect();
+    Some(center(&text))
+}
+
+fn wait_for<T>(what: &str, limit: Duration, probe: impl FnMut() -> Option<T>) -> T {
+    wait_or(what, limit, String::new, probe)
+}
+
+/// Waits; on time-out, fails with `why()` (the agent's log).
+fn wait_or<T>(
+    what: &str,
+    limit: Duration,
+    why: impl Fn() -> String,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{what}: not within {limit:?}\n{}",
+            why()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Xvfb, a session bus and trayer at the top of the screen; stopped on drop.
+struct Desktop {
+    display: String,
+    bus: String,
+    // Dropped in this order: the tray, then the bus, then the display.
+    _trayer: Killed,
+    _bus: Killed,
+    _xvfb: Killed,
+}
+
+impl Desktop {
+    fn start() -> Desktop {
+        let (xvfb, number) = start_and_read_line(Command::new("Xvfb").args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+        ]));
+        let display = format!(":{number}");
+        let (bus_daemon, bus) = start_and_read_line(Command::new("dbus-daemon").args([
+            "--session",
+            "--nofork",
+            "--print-address=1",
+        ]));
+        let trayer = Killed(
+            Command::new("trayer")
+                .args(["--edge", "top", "--align", "left"])
+                .args(["--widthtype", "pixel", "--width", "160"])
+                .args([
+                    "--height",
+                    &TRAY_HEIGHT.to_string(),
+                    "--SetDockType",
+                    "false",
+                ])
+                .env("DISPLAY", &display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("trayer"),
+        );
+        // trayer is up when its panel is drawn; nothing in it is an icon colour yet.
+        let empty = wait_for("trayer's panel", Duration::from_secs(10), || {
+            let shot = Screenshot::take(&display);
+            (shot.at(80, TRAY_HEIGHT / 2) != [0, 0, 0]).then_some(shot)
+        });
+        assert!(
+            empty.icon_pixels(0..TRAY_HEIGHT, &icons::ALL).is_empty(),
+            "icon colours before the agent started"
+        );
+        Desktop {
+            display,
+            bus,
+            _trayer: trayer,
+            _bus: bus_daemon,
+            _xvfb: xvfb,
+        }
+    }
+
+    fn screenshot(&self) -> Screenshot {
+        Screenshot::take(&self.display)
+    }
+
+    /// `thaiid-agent serve` on `port` in this desktop's session; its log in the home.
+    fn agent(&self, home: &Home, port: u16) -> Killed {
+        let runtime_dir = home.path().join("runtime");
+        std::fs::create_dir_all(&runtime_dir).unwrap();
+        Killed(
+            home.command()
+                .args(["serve", "--port", &port.to_string()])
+                .env("DISPLAY", &self.display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+                .env("XDG_RUNTIME_DIR", &runtime_dir)
+                .env("XDG_CACHE_HOME", home.path().join("cache"))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(log_path(home)).unwrap())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    /// Waits for at least 100 pixels of `colors` in the tray, none elsewhere; gives the
+    /// screenshot and the icon's middle.
+    fn wait_for_icon(&self, colors: &[[u8; 3]], home: &Home) -> (Screenshot, (usize, usize)) {
+        let log = || agent_log(home);
+        let (shot, icon) = wait_or("the icon in the tray", Duration::from_secs(60), log, || {
+            let shot = self.screenshot();
+            let icon = shot.icon_pixels(0..TRAY_HEIGHT, colors);
+            (icon.len() >= 100).then_some((shot, icon))
+        });
+        assert!(
+            shot.icon_pixels(TRAY_HEIGHT..shot.height, &icons::ALL)
+                .is_empty(),
+            "icon colours outside the tray"
+        );
+        (shot, center(&icon))
+    }
+}
+
+fn log_path(home: &Home) -> std::path::PathBuf {
+    home.path().join("agent.log")
+}
+
+fn agent_log(home: &Home) -> String {
+    std::fs::read_to_string(log_path(home)).unwrap_or_default()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_icon_shows_in_the_tray_and_quit_ends_the_agent_with_0() {
+    let started = Instant::now();
+    let desktop = Desktop::start();
+    let home = Home::new();
+    let mut agent = desktop.agent(&home, free_port());
+    let log = || agent_log(&home);
+
+    // Whatever the state (with or without pcscd), its icon is in trayer's band.
+    let (shot, (x, y)) = desktop.wait_for_icon(&icons::ALL, &home);
+    xdotool(
+        &desktop.display,
+        &["mousemove", &x.to_string(), &y.to_string(), "click", "1"],
+    );
+    // The menu, once it has stopped changing (drawn whole).
+    let (quit_x, quit_y) = wait_or("the menu", Duration::from_secs(10), log, || {
+        let first = desktop.screenshot();
+        std::thread::sleep(Duration::from_millis(300));
+        let second = desktop.screenshot();
+        (first.rgb == second.rgb)
+            .then(|| last_menu_line(&shot, &second))
+            .flatten()
+    });
+    xdotool(
+        &desktop.display,
+        &[
+            "mousemove",
+            &quit_x.to_string(),
+            &quit_y.to_string(),
+            "click",
+            "1",
+        ],
+    );
+    let status = wait_or("the agent's exit", Duration::from_secs(10), log, || {
+        agent.0.try_wait().unwrap()
+    });
+    assert_eq!(status.code(), Some(0), "{status}\n{}", log());
+    assert!(log().contains("quit from the tray menu"), "{}", log());
+    eprintln!("tray test: {:?}", started.elapsed());
+}
+
+#[test]
+fn a_server_that_cannot_listen_shows_the_error_icon_and_stays_for_the_user() {
+    let desktop = Desktop::start();
+    let home = Home::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut agent = desktop.agent(&home, port);
+    desktop.wait_for_icon(&[icons::RED], &home);
+    assert!(agent.0.try_wait().unwrap().is_none(), "the agent left");
+    assert!(
+        agent_log(&home).contains("cannot listen"),
+        "{}",
+        agent_log(&home)
+    );
+}
