@@ -11,6 +11,11 @@ TEST_PACKAGES+=(wixl msitools gcc-mingw-w64-x86-64)
 # The .deb's test (installer/test-deb.sh): dpkg-shlibdeps for its Depends, lintian, the
 # debconf and desktop-entry tools, ucf, which its maintainer scripts use.
 TEST_PACKAGES+=(dpkg-dev lintian debconf-utils desktop-file-utils ucf)
+# The tray icon (feature `tray`): GTK 3 and libayatana-appindicator to build it; Xvfb, a
+# session bus, trayer (an XEmbed tray), xdotool and xwd (x11-apps) to see and click it;
+# dbus-send and dbus-monitor (dbus-bin) for the ksni test.
+TEST_PACKAGES+=(libgtk-3-dev libayatana-appindicator3-dev xvfb dbus-daemon dbus-bin trayer
+  xdotool x11-apps)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

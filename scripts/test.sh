@@ -14,11 +14,15 @@ trap 'stop_pcscd; stop_postgres' EXIT
 
 node --test agent/assets/
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# The agent with both tray backends (agent/tests/tray.rs runs with `tray`), and once
+# without them, so that neither build rots.
+TRAY=(--features thaiid-agent/tray,thaiid-agent/tray-ksni)
+cargo clippy --workspace --all-targets --locked "${TRAY[@]}" -- -D warnings
+cargo clippy -p thaiid-agent --all-targets --locked -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  cargo nextest run --workspace --locked --no-fail-fast "${TRAY[@]}"
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --locked --no-fail-fast "${TRAY[@]}"
 fi
 # The .msi: its tables checked with msiinfo; its exe cross-built unoptimised (MSI_PROFILE).
 MSI_PROFILE=${MSI_PROFILE:-dev} installer/test-msi.sh
