@@ -1,6 +1,9 @@
 //! The ksni backend on a session bus of its own, no display: the agent registers a
-//! StatusNotifierItem whose tooltip and menu are ours, and "quit" clicked over
-//! D-Bus (as a panel would) ends it with exit code 0. Needs dbus-daemon and dbus-send.
+//! StatusNotifierItem whose tooltip and menu are ours; a login that waits for a card
+//! shows in the tooltip and sends the desktop notification (no notification daemon on
+//! this bus: the agent must not mind); "quit" clicked over D-Bus (as a panel would)
+//! ends it with exit code 0. Needs pcscd with the vpcd readers, dbus-daemon, dbus-send
+//! and dbus-monitor.
 #![cfg(all(feature = "tray-ksni", target_os = "linux"))]
 
 mod support;
@@ -8,8 +11,9 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::Home;
+use support::{sso, Home, ORIGIN};
 use thaiid_agent::tray::state::{PRODUCT, QUIT};
+use thaiid_tests::{reader_name, ReaderLock};
 
 struct Killed(Child);
 
@@ -48,7 +52,7 @@ fn wait_for<T>(what: &str, why: impl Fn() -> String, mut probe: impl FnMut() -> 
 }
 
 #[test]
-fn the_item_registers_on_the_session_bus_and_quit_from_its_menu_exits_0() {
+fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     let mut daemon = Command::new("dbus-daemon")
         .args(["--session", "--nofork", "--print-address=1"])
         .stdout(Stdio::piped())
@@ -62,7 +66,11 @@ fn the_item_registers_on_the_session_bus_and_quit_from_its_menu_exits_0() {
     let _daemon = Killed(daemon);
     let bus = bus.trim().to_owned();
 
+    let _lock = ReaderLock::acquire(1).unwrap();
+    let sso = sso::TestSso::start();
     let home = Home::new();
+    let enrolled = home.enroll(&sso.url);
+    assert!(enrolled.status.success(), "{enrolled:?}");
     let log = home.path().join("agent.log");
     let agent_log = || std::fs::read_to_string(&log).unwrap_or_default();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -73,6 +81,9 @@ fn the_item_registers_on_the_session_bus_and_quit_from_its_menu_exits_0() {
     let mut agent = Killed(
         home.command()
             .args(["serve", "--port", &port.to_string()])
+            .args(["--allowed-origin", ORIGIN])
+            // The login waits for a card in this (locked, so empty) virtual reader.
+            .args(["--reader", &reader_name(1)])
             // No display: GTK cannot start, so the `tray` backend (if built too) stands aside.
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
@@ -107,6 +118,64 @@ fn the_item_registers_on_the_session_bus_and_quit_from_its_menu_exits_0() {
         ],
     );
     assert!(tooltip.contains(PRODUCT), "{tooltip}");
+
+    let monitor_log = home.path().join("notifications.log");
+    let _monitor = Killed(
+        Command::new("dbus-monitor")
+            .args([
+                "--address",
+                &bus,
+                "interface='org.freedesktop.Notifications'",
+            ])
+            .stdout(std::fs::File::create(&monitor_log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (dbus-bin)"),
+    );
+    let notifications = || std::fs::read_to_string(&monitor_log).unwrap_or_default();
+    // dbus-monitor is listening once it has printed its own name's arrival.
+    wait_for("dbus-monitor", notifications, || {
+        (!notifications().is_empty()).then_some(())
+    });
+    let login = {
+        let client = https_client(&home);
+        let url = format!("https://127.0.0.1:{port}/v1/login");
+        let nonce = sso.nonce(ORIGIN);
+        // Waits for a card that never comes; the agent quits before it answers.
+        std::thread::spawn(move || {
+            let _ = client
+                .post(url)
+                .header("origin", ORIGIN)
+                .header("x-thaiid-agent", "1")
+                .json(&serde_json::json!({ "nonce": nonce }))
+                .send();
+        })
+    };
+    wait_for("the login in the tooltip", agent_log, || {
+        let tooltip = dbus_send(
+            &bus,
+            &[
+                &dest,
+                "/StatusNotifierItem",
+                "org.freedesktop.DBus.Properties.Get",
+                "string:org.kde.StatusNotifierItem",
+                "string:ToolTip",
+            ],
+        );
+        tooltip
+            .contains(&format!("Logging in to {ORIGIN}"))
+            .then_some(())
+    });
+    wait_for("the notification", notifications, || {
+        let seen = notifications();
+        (seen.contains("member=Notify") && seen.contains("Insert your ID card")).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        agent.0.try_wait().unwrap().is_none(),
+        "the agent left without a notification daemon\n{}",
+        agent_log()
+    );
 
     // The menu as a panel reads it; "quit" is the item whose label is ours.
     let layout = dbus_send(
@@ -150,4 +219,18 @@ fn the_item_registers_on_the_session_bus_and_quit_from_its_menu_exits_0() {
         "{}",
         agent_log()
     );
+    login.join().unwrap();
+}
+
+/// A client that trusts the agent's local CA (made at its start).
+fn https_client(home: &Home) -> reqwest::blocking::Client {
+    thaiid_agent::http::install_crypto_provider();
+    let ca = std::fs::read(home.data_dir().join("ca.pem")).unwrap();
+    reqwest::blocking::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
 }
