@@ -81,7 +81,7 @@ impl Tray {
                 result
             })
             .map_err(AgentError::Runtime)?;
-        let shown = match self.0 {
+        let shown: Result<(), String> = match self.0 {
             #[cfg(feature = "tray")]
             Backend::Native(native) => native.run(states),
             #[cfg(all(feature = "tray-ksni", target_os = "linux"))]
