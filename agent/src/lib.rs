@@ -14,6 +14,6 @@ pub mod serve;
 pub mod setup;
 pub mod smartcard;
 pub mod summary;
-#[cfg(any(feature = "tray", feature = "tray-ksni"))]
+#[cfg(any(feature = "tray", all(feature = "tray-ksni", target_os = "linux")))]
 pub mod tray;
 pub mod watcher;

@@ -16,7 +16,7 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
         tracing::warn!("no allowed origins configured: every browser call will be refused");
     }
     // The tray's event loop takes the main thread (GTK wants it); the server gets another.
-    #[cfg(any(feature = "tray", feature = "tray-ksni"))]
+    #[cfg(any(feature = "tray", all(feature = "tray-ksni", target_os = "linux")))]
     if let Some(tray) = crate::tray::open() {
         return tray.run(move |on_start| serve_with(config, Some(on_start)));
     }
