@@ -1,7 +1,8 @@
 //! The tray icon on a real X display: Xvfb, a session bus, trayer as the XEmbed tray
 //! (libayatana-appindicator falls back to an XEmbed icon without a
 //! StatusNotifierWatcher), the agent. The screenshot must show the icon in the tray,
-//! and "quit" in its menu must end the agent with exit code 0.
+//! "open diagnostics" in its menu must hand doctor's report to the viewer, and "quit"
+//! must end the agent with exit code 0.
 //!
 //! Needs xvfb, trayer, xdotool, x11-apps (xwd) and dbus (scripts/lib.sh installs them).
 #![cfg(feature = "tray")]
@@ -122,31 +123,47 @@ fn xdotool(display: &str, args: &[&str]) {
 }
 
 /// The menu that popped up: the box of what changed between two screenshots, below the
-/// tray. Its last line of text is "quit"; gives that line's middle.
-fn last_menu_line(before: &Screenshot, after: &Screenshot) -> Option<(usize, usize)> {
+/// tray. Gives the middle of each line of text in it, top to bottom (the last is "quit").
+fn menu_lines(before: &Screenshot, after: &Screenshot) -> Vec<(usize, usize)> {
     let changed: Vec<(usize, usize)> = (TRAY_HEIGHT..after.height)
         .flat_map(|y| (0..after.width).map(move |x| (x, y)))
         .filter(|&(x, y)| before.at(x, y) != after.at(x, y))
         .collect();
-    let top = changed.iter().map(|p| p.1).min()?;
-    let bottom = changed.iter().map(|p| p.1).max()?;
-    let left = changed.iter().map(|p| p.0).min()?;
-    let right = changed.iter().map(|p| p.0).max()?;
-    // Text: dark pixels on the menu's light background; lines: runs of rows that have some.
-    let dark = |x: usize, y: usize| after.at(x, y).iter().map(|&c| c as u32).sum::<u32>() < 300;
-    let rows: Vec<usize> = (top..=bottom)
-        .filter(|&y| (left..=right).any(|x| dark(x, y)))
-        .collect();
-    let last_row = *rows.last()?;
-    let mut first_row = last_row;
-    while rows.contains(&(first_row - 1)) {
-        first_row -= 1;
+    let (Some(top), Some(bottom), Some(left), Some(right)) = (
+        changed.iter().map(|p| p.1).min(),
+        changed.iter().map(|p| p.1).max(),
+        changed.iter().map(|p| p.0).min(),
+        changed.iter().map(|p| p.0).max(),
+    ) else {
+        return Vec::new();
+    };
+    // Inside the menu's border.
+    let (top, bottom, left, right) = (
+        top + 3,
+        bottom.saturating_sub(3),
+        left + 3,
+        right.saturating_sub(3),
+    );
+    // Text (greyed too): darker pixels on the menu's light background; lines: runs of rows
+    // that have some.
+    let dark = |x: usize, y: usize| after.at(x, y).iter().map(|&c| c as u32).sum::<u32>() < 600;
+    let mut lines = Vec::new();
+    let mut y = top;
+    while y <= bottom {
+        let first = y;
+        while y <= bottom && (left..=right).any(|x| dark(x, y)) {
+            y += 1;
+        }
+        if y > first {
+            let text: Vec<(usize, usize)> = (first..y)
+                .flat_map(|y| (left..=right).map(move |x| (x, y)))
+                .filter(|&(x, y)| dark(x, y))
+                .collect();
+            lines.push(center(&text));
+        }
+        y += 1;
     }
-    let text: Vec<(usize, usize)> = (first_row..=last_row)
-        .flat_map(|y| (left..=right).map(move |x| (x, y)))
-        .filter(|&(x, y)| dark(x, y))
-        .collect();
-    Some(center(&text))
+    lines
 }
 
 fn wait_for<T>(what: &str, limit: Duration, probe: impl FnMut() -> Option<T>) -> T {
@@ -243,12 +260,30 @@ impl Desktop {
     fn agent(&self, home: &Home, port: u16) -> Killed {
         let runtime_dir = home.path().join("runtime");
         std::fs::create_dir_all(&runtime_dir).unwrap();
+        // The viewer "Open diagnostics" calls: notes which file it was given.
+        let bin = home.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let viewer = bin.join("xdg-open");
+        let opened = home.path().join("opened");
+        std::fs::write(
+            &viewer,
+            format!("#!/bin/sh\necho \"$1\" > '{}'\n", opened.display()),
+        )
+        .unwrap();
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&viewer, executable).unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         Killed(
             home.command()
                 .args(["serve", "--port", &port.to_string()])
                 .env("DISPLAY", &self.display)
                 .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
                 .env("XDG_RUNTIME_DIR", &runtime_dir)
+                .env("PATH", path)
                 .env("XDG_CACHE_HOME", home.path().join("cache"))
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(log_path(home)).unwrap())
@@ -292,7 +327,7 @@ fn free_port() -> u16 {
 }
 
 #[test]
-fn the_icon_shows_in_the_tray_and_quit_ends_the_agent_with_0() {
+fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
     let started = Instant::now();
     let desktop = Desktop::start();
     let home = Home::new();
@@ -300,30 +335,46 @@ fn the_icon_shows_in_the_tray_and_quit_ends_the_agent_with_0() {
     let log = || agent_log(&home);
 
     // Whatever the state (with or without pcscd), its icon is in trayer's band.
-    let (shot, (x, y)) = desktop.wait_for_icon(&icons::ALL, &home);
-    xdotool(
-        &desktop.display,
-        &["mousemove", &x.to_string(), &y.to_string(), "click", "1"],
-    );
-    // The menu, once it has stopped changing (drawn whole).
-    let (quit_x, quit_y) = wait_or("the menu", Duration::from_secs(10), log, || {
-        let first = desktop.screenshot();
-        std::thread::sleep(Duration::from_millis(300));
-        let second = desktop.screenshot();
-        (first.rgb == second.rgb)
-            .then(|| last_menu_line(&shot, &second))
-            .flatten()
+    let (shot, icon) = desktop.wait_for_icon(&icons::ALL, &home);
+    let click = |(x, y): (usize, usize)| {
+        xdotool(
+            &desktop.display,
+            &["mousemove", &x.to_string(), &y.to_string(), "click", "1"],
+        )
+    };
+    // The menu's lines, once it has stopped changing (drawn whole): status, diagnostics, quit.
+    let open_menu = || {
+        click(icon);
+        wait_or("the menu", Duration::from_secs(10), log, || {
+            let first = desktop.screenshot();
+            std::thread::sleep(Duration::from_millis(300));
+            let second = desktop.screenshot();
+            let lines = menu_lines(&shot, &second);
+            (first.rgb == second.rgb && lines.len() >= 3).then_some(lines)
+        })
+    };
+
+    // "Open diagnostics": doctor's report, handed to the viewer (a stand-in xdg-open).
+    let lines = open_menu();
+    click(lines[lines.len() - 2]);
+    let report = wait_or("the diagnostics", Duration::from_secs(60), log, || {
+        let path = std::fs::read_to_string(home.path().join("opened")).ok()?;
+        std::fs::read_to_string(path.trim()).ok()
     });
-    xdotool(
-        &desktop.display,
-        &[
-            "mousemove",
-            &quit_x.to_string(),
-            &quit_y.to_string(),
-            "click",
-            "1",
-        ],
+    assert!(
+        report.contains("thaiid-agent doctor: exit status"),
+        "{report}"
     );
+    assert!(report.contains("pcscd"), "{report}");
+    // The menu closed with the click.
+    wait_for("the menu to close", Duration::from_secs(10), || {
+        menu_lines(&shot, &desktop.screenshot())
+            .is_empty()
+            .then_some(())
+    });
+
+    let lines = open_menu();
+    click(lines[lines.len() - 1]);
     let status = wait_or("the agent's exit", Duration::from_secs(10), log, || {
         agent.0.try_wait().unwrap()
     });
