@@ -6,6 +6,8 @@ use crate::error::AgentError;
 use crate::serve;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
+    #[cfg(windows)]
+    leave_own_console();
     let config = Config::from_environment(&Overrides {
         port: args.port,
         allowed_origins: (!args.allowed_origins.is_empty()).then(|| args.allowed_origins.clone()),
@@ -37,4 +39,19 @@ fn serve_with(config: Config, on_start: Option<serve::OnStart>) -> Result<(), Ag
     }
     crate::commands::runtime()?.block_on(serve::run(config, data_dir, &tls, on_start))?;
     Ok(())
+}
+
+/// Started at logon (the Run key), the console-subsystem exe gets a console window of its
+/// own: it is let go, so that only the tray icon stays. A console the agent shares with
+/// the shell it was started from is kept.
+#[cfg(windows)]
+fn leave_own_console() {
+    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
+    let mut processes = [0u32; 2];
+    // SAFETY: the buffer holds `processes.len()` entries, as the call is told.
+    let attached = unsafe { GetConsoleProcessList(processes.as_mut_ptr(), processes.len() as u32) };
+    if attached == 1 {
+        // SAFETY: no handle of the console is held past this point.
+        unsafe { FreeConsole() };
+    }
 }
