@@ -205,14 +205,20 @@ for _ in $(seq 50); do ss -ltn | grep -q ":$AGENT_PORT " && break; sleep 0.1; do
 check "an agent serves as $USER_SETUP with the machine's configuration" \
   bash -c "pgrep -u $USER_SETUP -x thaiid-agent && ss -ltn | grep -q ':$AGENT_PORT '"
 
+# `apt-get remove` or `purge`, timed, its output in /tmp/thaiid-deb-<step>.log.
+apt_step() {
+  local start
+  start=$(date +%s)
+  if "${APT[@]}" "$1" "$PKG" >"/tmp/thaiid-deb-$1.log" 2>&1; then
+    ok "apt-get $1 $PKG ($(($(date +%s) - start)) s)"
+  else
+    cat "/tmp/thaiid-deb-$1.log" >&2
+    fail "$1"
+  fi
+}
+
 # --- remove (not purge) ---------------------------------------------------------------------
-start=$(date +%s)
-if "${APT[@]}" remove "$PKG" >/tmp/thaiid-deb-remove.log 2>&1; then
-  ok "apt-get remove $PKG ($(($(date +%s) - start)) s)"
-else
-  cat /tmp/thaiid-deb-remove.log >&2
-  fail "remove"
-fi
+apt_step remove
 grep 'thaiid-agent:' /tmp/thaiid-deb-remove.log | sed 's/^/      remove: /' || true
 check "remove stopped the running agent" bash -c "! pgrep -x thaiid-agent -u $USER_SETUP"
 check "remove took the CA out of $USER_SETUP's ~/.pki/nssdb (setup --uninstall)" \
@@ -225,13 +231,7 @@ if [ -x "$GENERATOR" ]; then
 fi
 
 # --- purge --------------------------------------------------------------------------------
-start=$(date +%s)
-if "${APT[@]}" purge "$PKG" >/tmp/thaiid-deb-purge.log 2>&1; then
-  ok "apt-get purge $PKG ($(($(date +%s) - start)) s)"
-else
-  cat /tmp/thaiid-deb-purge.log >&2
-  fail "purge"
-fi
+apt_step purge
 sed 's/^/      purge: /' /tmp/thaiid-deb-purge.log | grep 'thaiid-agent:' || true
 check "package gone" bash -c "! dpkg-query -W -f='\${Status}' $PKG 2>/dev/null | grep -q installed"
 for path in /usr/bin/thaiid-agent /etc/thaiid-agent /etc/xdg/autostart/thaiid-agent.desktop \

@@ -107,17 +107,20 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
         names.contains(&format!("\"{name}\"")).then_some(())
     });
     let dest = format!("--dest={name}");
-    let tooltip = dbus_send(
-        &bus,
-        &[
-            &dest,
-            "/StatusNotifierItem",
-            "org.freedesktop.DBus.Properties.Get",
-            "string:org.kde.StatusNotifierItem",
-            "string:ToolTip",
-        ],
-    );
-    assert!(tooltip.contains(PRODUCT), "{tooltip}");
+    let tooltip = || {
+        dbus_send(
+            &bus,
+            &[
+                &dest,
+                "/StatusNotifierItem",
+                "org.freedesktop.DBus.Properties.Get",
+                "string:org.kde.StatusNotifierItem",
+                "string:ToolTip",
+            ],
+        )
+    };
+    let shown = tooltip();
+    assert!(shown.contains(PRODUCT), "{shown}");
 
     let monitor_log = home.path().join("notifications.log");
     let _monitor = Killed(
@@ -152,16 +155,7 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
         })
     };
     wait_for("the login in the tooltip", agent_log, || {
-        let tooltip = dbus_send(
-            &bus,
-            &[
-                &dest,
-                "/StatusNotifierItem",
-                "org.freedesktop.DBus.Properties.Get",
-                "string:org.kde.StatusNotifierItem",
-                "string:ToolTip",
-            ],
-        );
+        let tooltip = tooltip();
         tooltip
             .contains(&format!("Logging in to {ORIGIN}"))
             .then_some(())
