@@ -37,8 +37,9 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         server: Option<String>,
         /// The enrollment token IT created (`thaiid-server token create`); by default
-        /// `enroll_token` of the configuration.
-        #[arg(long, value_name = "TOKEN")]
+        /// `enroll_token` of the configuration. Tokens are base64url, so one may begin
+        /// with `-`.
+        #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         token: Option<String>,
     },
     /// Check everything a login needs; each line ok, or the fix (exit 6 when one fails).
@@ -86,4 +87,20 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .ok()
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .ok_or_else(|| format!("{text:?} is not a number of seconds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enrollment_token_may_begin_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["thaiid-agent", "enroll", "--token", "-yQ3k_9", "-v"])
+            .expect("a base64url token beginning with '-' is a value");
+        match cli.command {
+            Some(Command::Enroll { token, .. }) => assert_eq!(token.as_deref(), Some("-yQ3k_9")),
+            _ => panic!("not enroll"),
+        }
+        assert!(cli.verbose);
+    }
 }
