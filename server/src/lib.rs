@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod otp;
 pub mod passwords;
+pub mod sweep;
 pub mod systems;
 pub mod throttle;
 pub mod tokens;

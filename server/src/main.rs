@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use thaiid_server::{agents, api, api_keys, audit, db, demo, otp, systems, tokens, users};
+use thaiid_server::{agents, api, api_keys, audit, db, demo, otp, sweep, systems, tokens, users};
 
 #[derive(Parser)]
 #[command(
@@ -421,6 +421,7 @@ async fn serve(pool: db::Pool, tls: Option<(PathBuf, PathBuf)>) -> Outcome {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
         .unwrap_or_else(|_| format!("{scheme}://{listen}"));
+    tokio::spawn(sweep::every_few_minutes(pool.clone()));
     let state = api::AppState::new(pool, &public_url)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?;
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();

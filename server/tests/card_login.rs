@@ -8,7 +8,7 @@ use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::BuddhistDate;
-use thaiid_server::{agents, card_login, challenges, db, users};
+use thaiid_server::{agents, card_login, challenges, db, sweep, users};
 
 const AUD: &str = "https://sso.example.go.th";
 const ORIGIN: &str = "https://sso.example.go.th";
@@ -19,6 +19,7 @@ use support::TestDb;
 
 on_both_databases!(
     a_good_assertion_gets_a_ticket_once,
+    a_swept_assertion_is_still_refused_when_replayed,
     every_refusal_has_its_own_reason
 );
 
@@ -122,7 +123,11 @@ impl World {
     }
 
     async fn login(&self, token: &str) -> Result<String, &'static str> {
-        card_login::verify(&self.pool, token, AUD, self.now, None)
+        self.login_at(token, self.now).await
+    }
+
+    async fn login_at(&self, token: &str, now: i64) -> Result<String, &'static str> {
+        card_login::verify(&self.pool, token, AUD, now, None)
             .await
             .map(|ticket| ticket.ticket)
             .map_err(|error| error.code)
@@ -134,6 +139,19 @@ async fn a_good_assertion_gets_a_ticket_once(db: TestDb) {
     let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, 1));
     assert!(w.login(&token).await.is_ok());
     assert_eq!(w.login(&token).await, Err("REPLAYED_JTI"));
+}
+
+async fn a_swept_assertion_is_still_refused_when_replayed(db: TestDb) {
+    let w = world(db).await;
+    let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, 1));
+    assert!(w.login(&token).await.is_ok());
+    let later = w.now + 2 * sweep::KEEP_EXPIRED_SECS;
+    let swept = sweep::expired(&w.pool, later).await.unwrap();
+    assert_eq!(
+        (swept.assertion_ids, swept.nonces, swept.tickets),
+        (1, 1, 1)
+    );
+    assert_eq!(w.login_at(&token, later).await, Err("ASSERTION_EXPIRED"));
 }
 
 async fn every_refusal_has_its_own_reason(db: TestDb) {

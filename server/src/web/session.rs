@@ -81,10 +81,6 @@ pub async fn create(
     username: Option<&str>,
     now: i64,
 ) -> Result<(Session, String), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(pool)
-        .await?;
     let id = format!("{}{}", crate::random_id(), crate::random_id());
     let session = Session {
         id_hash: hash(&id),

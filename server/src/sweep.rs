@@ -1,0 +1,71 @@
+//! Deletes what has expired: browser sessions, nonces, tickets, seen assertion ids and
+//! rate-limit windows, so that the tables hold hours of logins, not years. Nonces,
+//! tickets and assertion ids are kept for [`KEEP_EXPIRED_SECS`] after they expire, so
+//! that a late attempt is still told "expired" or "used" rather than "unknown"; a
+//! replayed assertion whose id is gone is refused anyway, as expired.
+
+use crate::db::Pool;
+use crate::throttle::WINDOW_SECS;
+use std::time::Duration;
+
+/// How long expired one-time values are kept to name the refusal precisely.
+pub const KEEP_EXPIRED_SECS: i64 = 60 * 60;
+/// How often `serve` sweeps.
+pub const EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// The rows one sweep deleted, per table.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub nonces: u64,
+    pub tickets: u64,
+    pub assertion_ids: u64,
+    pub throttle_windows: u64,
+}
+
+impl Swept {
+    pub fn total(&self) -> u64 {
+        self.sessions + self.nonces + self.tickets + self.assertion_ids + self.throttle_windows
+    }
+}
+
+/// One sweep at `now`.
+pub async fn expired(pool: &Pool, now: i64) -> Result<Swept, sqlx::Error> {
+    let delete = |sql: &'static str, before: i64| async move {
+        sqlx::query(sql)
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+    };
+    let kept_since = now - KEEP_EXPIRED_SECS;
+    Ok(Swept {
+        sessions: delete("DELETE FROM sessions WHERE expires_at <= $1", now).await?,
+        nonces: delete("DELETE FROM nonces WHERE expires_at <= $1", kept_since).await?,
+        tickets: delete("DELETE FROM tickets WHERE expires_at <= $1", kept_since).await?,
+        assertion_ids: delete(
+            "DELETE FROM assertion_ids WHERE expires_at <= $1",
+            kept_since,
+        )
+        .await?,
+        throttle_windows: delete(
+            "DELETE FROM login_throttle WHERE window_start <= $1",
+            now - WINDOW_SECS,
+        )
+        .await?,
+    })
+}
+
+/// Sweeps every [`EVERY`] until the process ends; a failed sweep is logged and retried
+/// at the next turn.
+pub async fn every_few_minutes(pool: Pool) {
+    let mut turns = tokio::time::interval(EVERY);
+    loop {
+        turns.tick().await;
+        match expired(&pool, crate::now()).await {
+            Ok(swept) if swept.total() > 0 => tracing::info!(?swept, "expired rows deleted"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!("cannot delete expired rows: {error}"),
+        }
+    }
+}

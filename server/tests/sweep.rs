@@ -1,0 +1,102 @@
+//! The sweep deletes what has expired, keeps one-time values an hour past their expiry
+//! so that late attempts are still told why, and leaves everything alive alone.
+
+use thaiid_server::sweep::{self, Swept, KEEP_EXPIRED_SECS};
+use thaiid_server::throttle::{self, Key, WINDOW_SECS};
+use thaiid_server::web::session;
+use thaiid_server::{challenges, db};
+
+mod support;
+use support::TestDb;
+
+on_both_databases!(only_what_expired_is_deleted);
+
+async fn count(pool: &db::Pool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn only_what_expired_is_deleted(db: TestDb) {
+    let pool = &db.pool;
+    let now = thaiid_server::now();
+    let long_ago = now - KEEP_EXPIRED_SECS - challenges::NONCE_TTL_SECS - 1;
+
+    session::create(pool, None, now - session::TTL_SECS)
+        .await
+        .unwrap();
+    session::create(pool, None, now - 60).await.unwrap();
+    challenges::issue(pool, "https://sso.example", "s1", long_ago)
+        .await
+        .unwrap();
+    let late = challenges::issue(pool, "https://sso.example", "s2", now - 600)
+        .await
+        .unwrap();
+    challenges::issue(pool, "https://sso.example", "s3", now)
+        .await
+        .unwrap();
+    for (jti, expires_at) in [("old", long_ago), ("recent", now - 1), ("live", now + 60)] {
+        sqlx::query("INSERT INTO assertion_ids (jti, agent_id, expires_at) VALUES ($1, 'a', $2)")
+            .bind(jti)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO tickets (ticket, session, username, expires_at) VALUES ($1, 's', 'u', $2)",
+        )
+        .bind(jti)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    throttle::failed(pool, &[Key::Address("192.0.2.1")], now - WINDOW_SECS - 1)
+        .await
+        .unwrap();
+    throttle::failed(pool, &[Key::Address("192.0.2.2")], now - 60)
+        .await
+        .unwrap();
+
+    let swept = sweep::expired(pool, now).await.unwrap();
+    assert_eq!(
+        swept,
+        Swept {
+            sessions: 1,
+            nonces: 1,
+            tickets: 1,
+            assertion_ids: 1,
+            throttle_windows: 1,
+        }
+    );
+    for (table, left) in [
+        ("sessions", 1),
+        ("nonces", 2),
+        ("tickets", 2),
+        ("assertion_ids", 2),
+        ("login_throttle", 1),
+    ] {
+        assert_eq!(count(pool, table).await, left, "{table}");
+    }
+
+    // A nonce kept past its expiry still names the refusal.
+    let mut conn = pool.acquire().await.unwrap();
+    let refusal = challenges::spend(&mut conn, &late, "https://sso.example", now)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refusal.code(), "EXPIRED_NONCE");
+    drop(conn);
+
+    // The live address is still counted, and a second sweep finds nothing.
+    assert_eq!(sweep::expired(pool, now).await.unwrap().total(), 0);
+    for _ in 1..throttle::PER_ADDRESS {
+        throttle::failed(pool, &[Key::Address("192.0.2.2")], now)
+            .await
+            .unwrap();
+    }
+    assert!(!throttle::allowed(pool, &[Key::Address("192.0.2.2")], now)
+        .await
+        .unwrap());
+}
