@@ -3,16 +3,10 @@
 use crate::db::Pool;
 use sqlx::Row;
 
-fn hash(key: &str) -> String {
-    thaiid_protocol::hex::lower(
-        ring::digest::digest(&ring::digest::SHA256, key.as_bytes()).as_ref(),
-    )
-}
-
 pub async fn create(pool: &Pool, name: &str, now: i64) -> Result<String, sqlx::Error> {
     let key = format!("{}{}", crate::random_id(), crate::random_id());
     sqlx::query("INSERT INTO api_keys (hash, name, created_at) VALUES ($1, $2, $3)")
-        .bind(hash(&key))
+        .bind(crate::sha256_hex(&key))
         .bind(name)
         .bind(now)
         .execute(pool)
@@ -23,7 +17,7 @@ pub async fn create(pool: &Pool, name: &str, now: i64) -> Result<String, sqlx::E
 /// The name of the front end `key` belongs to, if any.
 pub async fn owner(pool: &Pool, key: &str) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query("SELECT name FROM api_keys WHERE hash = $1")
-        .bind(hash(key))
+        .bind(crate::sha256_hex(key))
         .fetch_optional(pool)
         .await?;
     row.map(|row| row.try_get("name")).transpose()

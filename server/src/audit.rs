@@ -63,7 +63,7 @@ pub async fn record<'e>(
         "INSERT INTO audit_log (id, at, method, outcome, username, citizen_id, agent_id, remote) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(crate::random_id())
+    .bind(ordered_id())
     .bind(now)
     .bind(entry.method.as_str())
     .bind(&entry.outcome)
@@ -74,6 +74,15 @@ pub async fn record<'e>(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The microseconds of the wall clock, then random bits: ids sort in the order rows were
+/// written, so rows of the same second list in order.
+fn ordered_id() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_micros());
+    format!("{micros:016x}{}", crate::random_id())
 }
 
 /// A row as `audit list` prints it.
@@ -87,7 +96,7 @@ pub struct Logged {
 pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT at, method, outcome, username, citizen_id, agent_id, remote FROM audit_log \
-         ORDER BY at DESC LIMIT $1",
+         ORDER BY at DESC, id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
@@ -99,7 +108,7 @@ pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Logged>, sqlx::Error>
 pub async fn of_user(pool: &Pool, username: &str, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT at, method, outcome, username, citizen_id, agent_id, remote FROM audit_log \
-         WHERE username = $1 AND method <> 'password' ORDER BY at DESC LIMIT $2",
+         WHERE username = $1 AND method <> 'password' ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(username)
     .bind(limit)

@@ -36,6 +36,14 @@ pub fn random_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// SHA-256 of a secret, hex: how tokens, keys and session ids are stored, so that
+/// reading the database does not give them away.
+pub fn sha256_hex(secret: &str) -> String {
+    thaiid_protocol::hex::lower(
+        ring::digest::digest(&ring::digest::SHA256, secret.as_bytes()).as_ref(),
+    )
+}
+
 /// Compares two secrets (OTP codes, CSRF tokens) in time that does not depend on where
 /// they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {

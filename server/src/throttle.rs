@@ -21,7 +21,8 @@ pub enum Key<'a> {
 impl Key<'_> {
     fn text(&self) -> String {
         match self {
-            Key::Account(name) => format!("user:{}", name.to_lowercase()),
+            // Hashed: what was typed as a name may be someone's password.
+            Key::Account(name) => format!("user:{}", crate::sha256_hex(&name.to_lowercase())),
             Key::Address(addr) => format!("addr:{addr}"),
         }
     }

@@ -3,11 +3,6 @@
 //! never spend the same use twice.
 
 use crate::db::Pool;
-use ring::digest::{digest, SHA256};
-
-fn hash(token: &str) -> String {
-    thaiid_protocol::hex::lower(digest(&SHA256, token.as_bytes()).as_ref())
-}
 
 /// A new token for `uses` enrollments within `ttl_secs`; printed once, stored hashed.
 pub async fn create(
@@ -18,7 +13,7 @@ pub async fn create(
 ) -> Result<String, sqlx::Error> {
     let token = crate::random_id();
     sqlx::query("INSERT INTO enrollment_tokens (hash, uses_left, expires_at, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(hash(&token))
+        .bind(crate::sha256_hex(&token))
         .bind(uses)
         .bind(now + ttl_secs)
         .bind(now)
@@ -33,7 +28,7 @@ pub async fn consume(pool: &Pool, token: &str, now: i64) -> Result<bool, sqlx::E
         "UPDATE enrollment_tokens SET uses_left = uses_left - 1 \
          WHERE hash = $1 AND uses_left > 0 AND expires_at > $2",
     )
-    .bind(hash(token))
+    .bind(crate::sha256_hex(token))
     .bind(now)
     .execute(pool)
     .await?;

@@ -17,6 +17,7 @@ on_both_databases!(
     password_then_otp_logs_in_under_a_new_session_id,
     an_otp_is_accepted_once,
     guessing_is_rate_limited,
+    a_name_that_is_no_account_is_never_stored,
     forms_need_their_csrf_token_and_origin,
     a_ticket_logs_in_only_the_session_that_asked_once,
     permission_requests_reach_it,
@@ -112,11 +113,15 @@ impl Browser {
     }
 
     async fn password(&mut self, password: &str) -> Page {
+        self.password_as(demo::USERNAME, password).await
+    }
+
+    async fn password_as(&mut self, username: &str, password: &str) -> Page {
         let csrf = self.get("/login").await.csrf();
         self.post(
             "/login",
             &[
-                ("username", demo::USERNAME),
+                ("username", username),
                 ("password", password),
                 ("csrf", &csrf),
             ],
@@ -137,11 +142,7 @@ impl Browser {
     }
 
     fn session_hash(&self) -> String {
-        let digest = ring::digest::digest(
-            &ring::digest::SHA256,
-            self.cookie.as_deref().unwrap().as_bytes(),
-        );
-        thaiid_protocol::hex::lower(digest.as_ref())
+        thaiid_server::sha256_hex(self.cookie.as_deref().unwrap())
     }
 }
 
@@ -223,6 +224,30 @@ async fn guessing_is_rate_limited(db: TestDb) {
     let outcomes = b.outcomes(audit::Method::Password).await;
     assert_eq!(outcomes.iter().filter(|o| *o == "BAD_PASSWORD").count(), 5);
     assert_eq!(outcomes.iter().filter(|o| *o == "THROTTLED").count(), 1);
+}
+
+async fn a_name_that_is_no_account_is_never_stored(db: TestDb) {
+    let mut b = browser(&db).await;
+    // Someone typed their password into the name field.
+    let typed = "Secret-Passw0rd";
+    let wrong = b.password_as(typed, "x").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    b.password("not-the-password").await;
+    let rows = audit::recent(&b.pool, 10).await.unwrap();
+    let names: Vec<_> = rows
+        .iter()
+        .map(|row| row.entry.username.as_deref())
+        .collect();
+    assert_eq!(names, [Some(demo::USERNAME), None]);
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM login_throttle")
+        .fetch_all(&b.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    for key in keys {
+        assert!(!key.to_lowercase().contains(&typed.to_lowercase()), "{key}");
+        assert!(!key.contains(demo::USERNAME), "{key}");
+    }
 }
 
 async fn forms_need_their_csrf_token_and_origin(db: TestDb) {

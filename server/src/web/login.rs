@@ -91,16 +91,18 @@ async fn form_session(
     Ok(session.filter(|session| session.csrf_matches(csrf)))
 }
 
+/// Audits an attempt under `account`: a name only once it is an account's, never as typed
+/// (people type their password into the name field).
 async fn audit(
     state: &AppState,
     method: Method,
     outcome: &str,
-    username: &str,
+    account: Option<&str>,
     extensions: &Extensions,
 ) -> Result<(), sqlx::Error> {
     let mut entry = audit::Entry::new(method);
     entry.outcome = outcome.into();
-    entry.username = Some(username.into());
+    entry.username = account.map(str::to_owned);
     entry.remote = remote(extensions);
     audit::record(&state.pool, &entry, crate::now()).await
 }
@@ -152,11 +154,12 @@ pub async fn password(
     let address = remote(&extensions).unwrap_or_default();
     let username = form.username.trim();
     let keys = [Key::Account(username), Key::Address(&address)];
+    let account = users::find(&state.pool, username).await?;
+    let known = account.as_ref().map(|account| account.username.as_str());
     if !throttle::allowed(&state.pool, &keys, now).await? {
-        audit(&state, Method::Password, "THROTTLED", username, &extensions).await?;
+        audit(&state, Method::Password, "THROTTLED", known, &extensions).await?;
         return Ok(too_many(&session, username));
     }
-    let account = users::find(&state.pool, username).await?;
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let password = form.password;
     let right =
@@ -167,14 +170,7 @@ pub async fn password(
         Some(account) if right => account,
         _ => {
             throttle::failed(&state.pool, &keys, now).await?;
-            audit(
-                &state,
-                Method::Password,
-                "BAD_PASSWORD",
-                username,
-                &extensions,
-            )
-            .await?;
+            audit(&state, Method::Password, "BAD_PASSWORD", known, &extensions).await?;
             let message = notice(
                 "error",
                 "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง",
@@ -187,7 +183,14 @@ pub async fn password(
         }
     };
     if account.totp_secret.is_none() {
-        audit(&state, Method::Password, "NO_OTP", username, &extensions).await?;
+        audit(
+            &state,
+            Method::Password,
+            "NO_OTP",
+            Some(&account.username),
+            &extensions,
+        )
+        .await?;
         let message = notice(
             "error",
             "บัญชีนี้ยังไม่ได้ลงทะเบียน OTP กรุณาติดต่อผู้ดูแลระบบ หรือเข้าสู่ระบบด้วยบัตรประชาชน",
@@ -203,7 +206,7 @@ pub async fn password(
         &state,
         Method::Password,
         "OK",
-        &account.username,
+        Some(&account.username),
         &extensions,
     )
     .await?;
@@ -235,7 +238,14 @@ pub async fn otp(
     let address = remote(&extensions).unwrap_or_default();
     let keys = [Key::Account(&username), Key::Address(&address)];
     if !throttle::allowed(&state.pool, &keys, now).await? {
-        audit(&state, Method::Otp, "THROTTLED", &username, &extensions).await?;
+        audit(
+            &state,
+            Method::Otp,
+            "THROTTLED",
+            Some(&username),
+            &extensions,
+        )
+        .await?;
         return Ok(too_many(&session, &username));
     }
     let secret = users::find(&state.pool, &username)
@@ -253,7 +263,7 @@ pub async fn otp(
     };
     if let Some((code, th, en)) = refusal {
         throttle::failed(&state.pool, &keys, now).await?;
-        audit(&state, Method::Otp, code, &username, &extensions).await?;
+        audit(&state, Method::Otp, code, Some(&username), &extensions).await?;
         return Ok(Reply::page(
             StatusCode::UNAUTHORIZED,
             otp_page(&session, &notice("error", th, en)),
@@ -261,7 +271,7 @@ pub async fn otp(
     }
     throttle::succeeded(&state.pool, &username).await?;
     let (_, cookie) = session::log_in(&state.pool, &session, &username, now).await?;
-    audit(&state, Method::Otp, "OK", &username, &extensions).await?;
+    audit(&state, Method::Otp, "OK", Some(&username), &extensions).await?;
     Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
 }
 
@@ -276,7 +286,7 @@ pub async fn logout(
     };
     session::end(&state.pool, &session).await?;
     if let Some(username) = &session.username {
-        audit(&state, Method::Logout, "OK", username, &extensions).await?;
+        audit(&state, Method::Logout, "OK", Some(username), &extensions).await?;
     }
     Ok(Reply::see_other("/login?bye=1").with_cookie(Some(session::clear_cookie())))
 }

@@ -25,10 +25,6 @@ impl Session {
     }
 }
 
-fn hash(id: &str) -> String {
-    thaiid_protocol::hex::lower(ring::digest::digest(&ring::digest::SHA256, id.as_bytes()).as_ref())
-}
-
 fn cookie_id(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
@@ -60,7 +56,7 @@ pub async fn load(
         "SELECT id_hash, csrf, username, pending_username FROM sessions \
          WHERE id_hash = $1 AND expires_at > $2",
     )
-    .bind(hash(id))
+    .bind(crate::sha256_hex(id))
     .bind(now)
     .fetch_optional(pool)
     .await?;
@@ -83,7 +79,7 @@ pub async fn create(
 ) -> Result<(Session, String), sqlx::Error> {
     let id = format!("{}{}", crate::random_id(), crate::random_id());
     let session = Session {
-        id_hash: hash(&id),
+        id_hash: crate::sha256_hex(&id),
         csrf: crate::random_id(),
         username: username.map(str::to_owned),
         pending_username: None,
