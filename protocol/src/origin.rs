@@ -38,6 +38,19 @@ pub fn web_origin(text: &str) -> Result<String, String> {
     Ok(origin)
 }
 
+/// Where the pages find the agent: `https://` to this machine (127.0.0.1, [::1] or
+/// localhost) with a port, nothing else.
+pub fn agent_url(text: &str) -> Result<String, String> {
+    let origin = web_origin(text)?;
+    let url = Url::parse(&origin).map_err(|error| format!("{text:?}: {error}"))?;
+    if url.scheme() != "https" || !is_loopback(&url) {
+        return Err(format!(
+            "{text:?}: the agent listens on this machine, like https://127.0.0.1:47113"
+        ));
+    }
+    Ok(origin)
+}
+
 fn check_scheme(url: &Url, text: &str) -> Result<(), String> {
     match url.scheme() {
         "https" if url.host().is_some() => Ok(()),
@@ -55,5 +68,31 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_agent_is_on_this_machine_over_https() {
+        for (text, want) in [
+            ("https://127.0.0.1:47113", "https://127.0.0.1:47113"),
+            ("https://127.0.0.1:47999/", "https://127.0.0.1:47999"),
+            ("https://[::1]:47113", "https://[::1]:47113"),
+            ("https://localhost:47113", "https://localhost:47113"),
+        ] {
+            assert_eq!(agent_url(text).as_deref(), Ok(want));
+        }
+        for text in [
+            "http://127.0.0.1:47113",
+            "https://agent.example:47113",
+            "https://10.0.0.5:47113",
+            "https://127.0.0.1:47113/v1",
+            "127.0.0.1:47113",
+        ] {
+            assert!(agent_url(text).is_err(), "{text}");
+        }
     }
 }

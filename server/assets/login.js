@@ -51,7 +51,7 @@ async function logIn() {
   button.disabled = true;
   show("info", "กำลังเชื่อมต่อโปรแกรมอ่านบัตร…");
   try {
-    const agent = new ThaiIdAgent();
+    const agent = new ThaiIdAgent({ url: button.dataset.agentUrl });
     const { readers } = await agent.status();
     if (readers.length === 0) {
       throw new AgentError("NO_READER", MESSAGES.NO_READER, "No card reader.");

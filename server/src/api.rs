@@ -17,6 +17,8 @@ pub struct AppState {
     pub public_url: String,
     /// Where its own pages run: the origin their nonces are bound to.
     pub origin: String,
+    /// Where the pages call the agent on each workstation (its `port` setting).
+    pub agent_url: String,
 }
 
 impl AppState {
@@ -26,6 +28,15 @@ impl AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url)?,
             pool,
             public_url,
+            agent_url: crate::web::DEFAULT_AGENT_URL.into(),
+        })
+    }
+
+    /// The pages call the agent at `url` instead of the default.
+    pub fn with_agent_url(self, url: &str) -> Result<AppState, String> {
+        Ok(AppState {
+            agent_url: thaiid_protocol::origin::agent_url(url)?,
+            ..self
         })
     }
 }

@@ -20,7 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL).
+    /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL,
+    /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113).
     Serve {
         /// PEM certificate chain: serve HTTPS (otherwise plain HTTP, for a TLS proxy in front).
         #[arg(long, requires = "tls_key")]
@@ -422,8 +423,13 @@ async fn serve(pool: db::Pool, tls: Option<(PathBuf, PathBuf)>) -> Outcome {
     let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
         .unwrap_or_else(|_| format!("{scheme}://{listen}"));
     tokio::spawn(sweep::every_few_minutes(pool.clone()));
-    let state = api::AppState::new(pool, &public_url)
+    let mut state = api::AppState::new(pool, &public_url)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?;
+    if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
+        state = state
+            .with_agent_url(&agent_url)
+            .map_err(|problem| format!("THAIID_SERVER_AGENT_URL: {problem}"))?;
+    }
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let stopping = handle.clone();

@@ -415,4 +415,23 @@ async fn pages_carry_security_headers(db: TestDb) {
         b.get("/assets/../Cargo.toml").await.status,
         StatusCode::NOT_FOUND
     );
+    assert!(page
+        .body
+        .contains(r#"data-agent-url="https://127.0.0.1:47113""#));
+
+    // IT moved the agents to another port: the pages call and allow only that one.
+    let state = api::AppState::new(db.pool.clone(), SITE).unwrap();
+    b.router = api::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
+    b.cookie = None;
+    let moved = b.get("/login").await;
+    let csp = moved.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("connect-src 'self' https://127.0.0.1:47999;"),
+        "{csp}"
+    );
+    assert!(moved
+        .body
+        .contains(r#"data-agent-url="https://127.0.0.1:47999""#));
 }

@@ -40,13 +40,13 @@ pub struct LoginQuery {
     bye: Option<String>,
 }
 
-fn login_page(session: &Session, message: &str, username: &str) -> String {
+fn login_page(state: &AppState, session: &Session, message: &str, username: &str) -> String {
     let body = format!(
         r#"{message}
 <section class="card-login">
 <h2>เข้าสู่ระบบด้วยบัตรประชาชน</h2>
 <p>เสียบบัตรประชาชนในเครื่องอ่านบัตร แล้วกดปุ่มด้านล่าง</p>
-<button type="button" id="card-login">เข้าสู่ระบบด้วยการเสียบบัตรประชาชน</button>
+<button type="button" id="card-login" data-agent-url="{agent_url}">เข้าสู่ระบบด้วยการเสียบบัตรประชาชน</button>
 <div id="card-status" role="status" aria-live="polite"></div>
 </section>
 <section>
@@ -61,6 +61,7 @@ fn login_page(session: &Session, message: &str, username: &str) -> String {
 <script type="module" src="/assets/login.js"></script>"#,
         csrf = csrf_field(session),
         username = escape(username),
+        agent_url = escape(&state.agent_url),
     );
     html::page("เข้าสู่ระบบ", Some(session), &body)
 }
@@ -126,10 +127,10 @@ pub async fn form(
     } else {
         String::new()
     };
-    Ok(Reply::page(StatusCode::OK, login_page(&session, &message, "")).with_cookie(cookie))
+    Ok(Reply::page(StatusCode::OK, login_page(&state, &session, &message, "")).with_cookie(cookie))
 }
 
-fn too_many(session: &Session, username: &str) -> Reply {
+fn too_many(state: &AppState, session: &Session, username: &str) -> Reply {
     let message = notice(
         "error",
         "ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่ หรือเข้าสู่ระบบด้วยบัตรประชาชน",
@@ -137,7 +138,7 @@ fn too_many(session: &Session, username: &str) -> Reply {
     );
     Reply::page(
         StatusCode::TOO_MANY_REQUESTS,
-        login_page(session, &message, username),
+        login_page(state, session, &message, username),
     )
 }
 
@@ -158,7 +159,7 @@ pub async fn password(
     let known = account.as_ref().map(|account| account.username.as_str());
     if !throttle::allowed(&state.pool, &keys, now).await? {
         audit(&state, Method::Password, "THROTTLED", known, &extensions).await?;
-        return Ok(too_many(&session, username));
+        return Ok(too_many(&state, &session, username));
     }
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let password = form.password;
@@ -178,7 +179,7 @@ pub async fn password(
             );
             return Ok(Reply::page(
                 StatusCode::UNAUTHORIZED,
-                login_page(&session, &message, username),
+                login_page(&state, &session, &message, username),
             ));
         }
     };
@@ -198,7 +199,7 @@ pub async fn password(
         );
         return Ok(Reply::page(
             StatusCode::FORBIDDEN,
-            login_page(&session, &message, username),
+            login_page(&state, &session, &message, username),
         ));
     }
     session::set_pending(&state.pool, &session, &account.username).await?;
@@ -246,7 +247,7 @@ pub async fn otp(
             &extensions,
         )
         .await?;
-        return Ok(too_many(&session, &username));
+        return Ok(too_many(&state, &session, &username));
     }
     let secret = users::find(&state.pool, &username)
         .await?

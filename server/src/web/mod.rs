@@ -18,8 +18,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use session::Session;
 
-/// Where the agent listens on every workstation (SPEC §5); the pages may call it.
-pub const AGENT_URL: &str = "https://127.0.0.1:47113";
+/// Where the agent listens on every workstation unless IT set its port (SPEC §5).
+pub const DEFAULT_AGENT_URL: &str = "https://127.0.0.1:47113";
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -190,8 +190,9 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     let headers = response.headers_mut();
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         connect-src 'self' {AGENT_URL}; form-action 'self'; frame-ancestors 'none'; \
-         base-uri 'none'"
+         connect-src 'self' {}; form-action 'self'; frame-ancestors 'none'; \
+         base-uri 'none'",
+        state.agent_url
     );
     // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on
     // form posts, which the check above would refuse. No other site sees a ticket URL.
