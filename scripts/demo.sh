@@ -19,7 +19,8 @@ demo=$PWD/target/demo
 mkdir -p "$demo/agent"
 bin=$PWD/target/release
 site=http://127.0.0.1:8080
-export DATABASE_URL="sqlite:$demo/server.db" THAIID_SERVER_LISTEN=127.0.0.1:8080
+export DATABASE_URL="sqlite:$demo/server.db" THAIID_SERVER_LISTEN=127.0.0.1:8080 \
+  THAIID_SERVER_OTP_KEY_FILE="$demo/otp.key"
 # The agent keeps its key and config in target/demo; HOME stays the user's, so the
 # browsers of this user trust the agent's local certificate.
 agent() { XDG_DATA_HOME="$demo/agent" XDG_CONFIG_HOME="$demo/agent" "$bin/thaiid-agent" "$@"; }
@@ -47,7 +48,8 @@ cat <<TEXT
 == ThaiID login demo is running
 Open  $site/login  and press "เข้าสู่ระบบด้วยการเสียบบัตรประชาชน" (the virtual card is inserted).
 Or log in as somchai.t with the password printed above, then the OTP of
-"$bin/thaiid-server demo otp" (run with DATABASE_URL=$DATABASE_URL).
+"$bin/thaiid-server demo otp" (run with DATABASE_URL=$DATABASE_URL
+THAIID_SERVER_OTP_KEY_FILE=$THAIID_SERVER_OTP_KEY_FILE).
 Card reading alone: $bin/thaiid-agent read
 Logs: $demo/*.log   Audit: DATABASE_URL=$DATABASE_URL $bin/thaiid-server audit
 Ctrl-C stops the demo.

@@ -339,12 +339,14 @@ struct Server(Child);
 
 impl Server {
     fn start(url: &str, port: u16, log: &std::path::Path) -> Server {
+        let otp_key = log.with_file_name("otp.key");
         let log = std::fs::File::create(log).expect("the server's log file");
         let child = Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
             .arg("serve")
             .env("DATABASE_URL", url)
             .env("THAIID_SERVER_LISTEN", format!("127.0.0.1:{port}"))
             .env("THAIID_SERVER_PUBLIC_URL", AUD)
+            .env("THAIID_SERVER_OTP_KEY_FILE", otp_key)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -1,6 +1,7 @@
 //! The server's HTTP API (SPEC §7). Errors: `{"error": {"code", "message"}}` with 4xx.
 
 use crate::db::Pool;
+use crate::otp_key::OtpKey;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,16 +20,19 @@ pub struct AppState {
     pub origin: String,
     /// Where the pages call the agent on each workstation (its `port` setting).
     pub agent_url: String,
+    /// Opens the accounts' OTP secrets.
+    pub otp_key: OtpKey,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, public_url: &str) -> Result<AppState, String> {
+    pub fn new(pool: Pool, public_url: &str, otp_key: OtpKey) -> Result<AppState, String> {
         let public_url = thaiid_protocol::origin::server_url(public_url)?;
         Ok(AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url)?,
             pool,
             public_url,
             agent_url: crate::web::DEFAULT_AGENT_URL.into(),
+            otp_key,
         })
     }
 

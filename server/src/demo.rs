@@ -4,6 +4,7 @@
 //! Seeding twice changes nothing.
 
 use crate::db::Pool;
+use crate::otp_key::OtpKey;
 use crate::{otp, systems, users};
 
 pub const USERNAME: &str = "somchai.t";
@@ -26,7 +27,7 @@ pub struct Seeded {
     pub otp_secret: String,
 }
 
-pub async fn seed(pool: &Pool, now: i64) -> Result<Seeded, String> {
+pub async fn seed(pool: &Pool, key: &OtpKey, now: i64) -> Result<Seeded, String> {
     for (code, name, _) in SYSTEMS {
         systems::put(pool, code, name, "").await?;
     }
@@ -46,8 +47,8 @@ pub async fn seed(pool: &Pool, now: i64) -> Result<Seeded, String> {
         users::set_password(pool, USERNAME, PASSWORD).await?;
     }
     let otp_secret = match existing.and_then(|account| account.totp_secret) {
-        Some(secret) => secret,
-        None => users::enrol_otp(pool, USERNAME).await?,
+        Some(stored) => key.open(&stored, USERNAME)?,
+        None => users::enrol_otp(pool, key, USERNAME).await?,
     };
     for (code, _, granted) in SYSTEMS {
         if *granted {

@@ -10,6 +10,7 @@ pub mod challenges;
 pub mod db;
 pub mod demo;
 pub mod otp;
+pub mod otp_key;
 pub mod passwords;
 pub mod sweep;
 pub mod systems;

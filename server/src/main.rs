@@ -5,6 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, api_keys, audit, db, demo, otp, sweep, systems, tokens, users};
 
 #[derive(Parser)]
@@ -21,7 +22,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL,
-    /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113).
+    /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113;
+    /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir).
     Serve {
         /// PEM certificate chain: serve HTTPS (otherwise plain HTTP, for a TLS proxy in front).
         #[arg(long, requires = "tls_key")]
@@ -183,14 +185,26 @@ enum AgentCommand {
     Revoke { id: String },
 }
 
+fn data_dir() -> PathBuf {
+    let dir = directories::ProjectDirs::from("", "", "thaiid-server")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .unwrap_or_else(|| ".".into());
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
 fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
-        let dir = directories::ProjectDirs::from("", "", "thaiid-server")
-            .map(|dirs| dirs.data_dir().to_path_buf())
-            .unwrap_or_else(|| ".".into());
-        let _ = std::fs::create_dir_all(&dir);
-        format!("sqlite:{}", dir.join("thaiid-server.db").display())
-    })
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite:{}", data_dir().join("thaiid-server.db").display()))
+}
+
+/// The key OTP secrets are sealed with: `THAIID_SERVER_OTP_KEY_FILE`, by default `otp.key`
+/// in the data dir, made at first use.
+fn otp_key() -> Result<OtpKey, String> {
+    let path = std::env::var_os("THAIID_SERVER_OTP_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir().join("otp.key"));
+    OtpKey::load_or_create(&path)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -272,7 +286,7 @@ async fn run(cli: Cli) -> Outcome {
             println!("revoked {id}");
         }
         Command::Demo { command } => {
-            let seeded = demo::seed(&pool, now).await?;
+            let seeded = demo::seed(&pool, &otp_key()?, now).await?;
             match command {
                 DemoCommand::Seed => println!(
                     "demo account: {} / {} (OTP: thaiid-server demo otp), card {}",
@@ -332,7 +346,7 @@ async fn user(pool: &db::Pool, command: UserCommand, now: i64) -> Outcome {
             println!("password of {name} set");
         }
         UserCommand::Otp { name } => {
-            let secret = users::enrol_otp(pool, &name).await?;
+            let secret = users::enrol_otp(pool, &otp_key()?, &name).await?;
             println!("{}", otp::provisioning_uri(&secret, &name)?);
         }
         UserCommand::Link {
@@ -423,7 +437,12 @@ async fn serve(pool: db::Pool, tls: Option<(PathBuf, PathBuf)>) -> Outcome {
     let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
         .unwrap_or_else(|_| format!("{scheme}://{listen}"));
     tokio::spawn(sweep::every_few_minutes(pool.clone()));
-    let mut state = api::AppState::new(pool, &public_url)
+    let otp_key = otp_key()?;
+    let sealed = users::seal_otp_secrets(&pool, &otp_key).await?;
+    if sealed > 0 {
+        tracing::info!("sealed the OTP secrets of {sealed} account(s) stored before sealing");
+    }
+    let mut state = api::AppState::new(pool, &public_url, otp_key)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?;
     if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
         state = state

@@ -1,7 +1,8 @@
 //! Accounts: the name the pages show, the citizen ID linked for card login, the password
-//! hash and the OTP secret.
+//! hash and the OTP secret (sealed with the server's [`OtpKey`]).
 
 use crate::db::Pool;
+use crate::otp_key::OtpKey;
 use sqlx::Row;
 use thaiid_protocol::CitizenId;
 
@@ -91,12 +92,13 @@ pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result
     changed(done, username)
 }
 
-/// Gives the account a new OTP secret and answers it (base32); the old one stops working.
-pub async fn enrol_otp(pool: &Pool, username: &str) -> Result<String, String> {
+/// Gives the account a new OTP secret, stored sealed with `key`, and answers it (base32);
+/// the old one stops working.
+pub async fn enrol_otp(pool: &Pool, key: &OtpKey, username: &str) -> Result<String, String> {
     let secret = crate::otp::new_secret();
     let done =
         sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE username = $2")
-            .bind(&secret)
+            .bind(key.seal(&secret, username))
             .bind(username)
             .execute(pool)
             .await
@@ -140,6 +142,7 @@ pub struct Account {
     pub department: String,
     pub email: String,
     pub password_hash: Option<String>,
+    /// As stored: sealed (open it with the server's [`OtpKey`]).
     pub totp_secret: Option<String>,
 }
 
@@ -185,6 +188,43 @@ pub async fn list(pool: &Pool) -> Result<Vec<Account>, sqlx::Error> {
         .iter()
         .map(account)
         .collect()
+}
+
+/// Seals the OTP secrets stored before sealing, and checks that `key` opens every sealed
+/// one, so that a server given the wrong key file says so at start instead of refusing
+/// every OTP. Answers how many it sealed.
+pub async fn seal_otp_secrets(pool: &Pool, key: &OtpKey) -> Result<usize, String> {
+    let rows = sqlx::query("SELECT username, totp_secret FROM users WHERE totp_secret IS NOT NULL")
+        .fetch_all(pool)
+        .await
+        .map_err(|error| error.to_string())?;
+    let (mut sealed, mut unopened) = (0, 0);
+    for row in rows {
+        let username: String = row.try_get("username").map_err(|error| error.to_string())?;
+        let stored: String = row
+            .try_get("totp_secret")
+            .map_err(|error| error.to_string())?;
+        if OtpKey::is_sealed(&stored) {
+            unopened += usize::from(key.open(&stored, &username).is_err());
+            continue;
+        }
+        // Only if nobody re-enrolled it meanwhile.
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE username = $2 AND totp_secret = $3")
+            .bind(key.seal(&stored, &username))
+            .bind(&username)
+            .bind(&stored)
+            .execute(pool)
+            .await
+            .map_err(|error| error.to_string())?;
+        sealed += 1;
+    }
+    if unopened > 0 {
+        return Err(format!(
+            "the OTP key does not open the OTP secrets of {unopened} account(s): give this \
+             server the key file they were sealed with (THAIID_SERVER_OTP_KEY_FILE)"
+        ));
+    }
+    Ok(sealed)
 }
 
 /// Spends OTP step `step` for `username`: true once per step, and only for a step later

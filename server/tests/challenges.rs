@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{api, api_keys, challenges};
 use tower::ServiceExt;
 
@@ -19,7 +20,8 @@ async fn ask(db: &TestDb, key: Option<&str>, body: Value) -> (StatusCode, Value)
     if let Some(key) = key {
         request = request.header("authorization", format!("Bearer {key}"));
     }
-    let state = api::AppState::new(db.pool.clone(), "https://sso.example").unwrap();
+    let state =
+        api::AppState::new(db.pool.clone(), "https://sso.example", OtpKey::generate()).unwrap();
     let response = api::router(state)
         .oneshot(request.body(Body::from(body.to_string())).unwrap())
         .await

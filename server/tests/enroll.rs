@@ -8,6 +8,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use thaiid_protocol::assertion::PublicJwk;
+use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, tokens};
 use tower::ServiceExt;
 
@@ -32,10 +33,12 @@ async fn enroll(pool: &db::Pool, body: Value) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    let response = api::router(api::AppState::new(pool.clone(), "https://sso.example").unwrap())
-        .oneshot(request)
-        .await
-        .unwrap();
+    let response = api::router(
+        api::AppState::new(pool.clone(), "https://sso.example", OtpKey::generate()).unwrap(),
+    )
+    .oneshot(request)
+    .await
+    .unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (

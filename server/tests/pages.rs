@@ -8,7 +8,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use support::TestDb;
-use thaiid_server::{api, audit, db, demo, systems};
+use thaiid_server::otp_key::OtpKey;
+use thaiid_server::{api, audit, db, demo, systems, users};
 use tower::ServiceExt;
 
 const SITE: &str = "https://sso.example.go.th";
@@ -16,6 +17,7 @@ const SITE: &str = "https://sso.example.go.th";
 on_both_databases!(
     password_then_otp_logs_in_under_a_new_session_id,
     an_otp_is_accepted_once,
+    otp_secrets_are_sealed_at_rest,
     guessing_is_rate_limited,
     a_name_that_is_no_account_is_never_stored,
     forms_need_their_csrf_token_and_origin,
@@ -29,6 +31,7 @@ struct Browser {
     pool: db::Pool,
     cookie: Option<String>,
     seeded: demo::Seeded,
+    otp_key: OtpKey,
 }
 
 struct Page {
@@ -50,12 +53,20 @@ impl Page {
 }
 
 async fn browser(db: &TestDb) -> Browser {
-    let seeded = demo::seed(&db.pool, thaiid_server::now()).await.unwrap();
+    browser_with_key(db, OtpKey::generate()).await
+}
+
+/// A browser on the server that sealed another's OTP secrets with `otp_key`.
+async fn browser_with_key(db: &TestDb, otp_key: OtpKey) -> Browser {
+    let seeded = demo::seed(&db.pool, &otp_key, thaiid_server::now())
+        .await
+        .unwrap();
     Browser {
-        router: api::router(api::AppState::new(db.pool.clone(), SITE).unwrap()),
+        router: api::router(api::AppState::new(db.pool.clone(), SITE, otp_key.clone()).unwrap()),
         pool: db.pool.clone(),
         cookie: None,
         seeded,
+        otp_key,
     }
 }
 
@@ -211,6 +222,46 @@ async fn an_otp_is_accepted_once(db: TestDb) {
     assert_eq!(b.outcomes(audit::Method::Logout).await, ["OK"]);
 }
 
+async fn otp_secrets_are_sealed_at_rest(db: TestDb) {
+    let mut b = browser(&db).await;
+    let stored = || async {
+        users::find(&db.pool, demo::USERNAME)
+            .await
+            .unwrap()
+            .unwrap()
+            .totp_secret
+            .unwrap()
+    };
+    assert!(OtpKey::is_sealed(&stored().await));
+    assert!(!stored().await.contains(&b.seeded.otp_secret));
+
+    // A secret stored before sealing still logs in, and the server seals it at start.
+    sqlx::query("UPDATE users SET totp_secret = $1 WHERE username = $2")
+        .bind(&b.seeded.otp_secret)
+        .bind(demo::USERNAME)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    b.password(demo::PASSWORD).await;
+    assert_eq!(b.otp(&code_now(&b)).await.location, "/systems");
+    assert_eq!(users::seal_otp_secrets(&db.pool, &b.otp_key).await, Ok(1));
+    assert_eq!(users::seal_otp_secrets(&db.pool, &b.otp_key).await, Ok(0));
+    let sealed = stored().await;
+    assert_eq!(
+        b.otp_key.open(&sealed, demo::USERNAME).unwrap(),
+        b.seeded.otp_secret
+    );
+
+    // A server given another key file refuses to start rather than refuse every code.
+    let error = users::seal_otp_secrets(&db.pool, &OtpKey::generate())
+        .await
+        .unwrap_err();
+    assert!(
+        error.contains("does not open the OTP secrets of 1 account"),
+        "{error}"
+    );
+}
+
 async fn guessing_is_rate_limited(db: TestDb) {
     let mut b = browser(&db).await;
     for _ in 0..thaiid_server::throttle::PER_ACCOUNT {
@@ -293,7 +344,7 @@ async fn forms_need_their_csrf_token_and_origin(db: TestDb) {
 async fn a_ticket_logs_in_only_the_session_that_asked_once(db: TestDb) {
     let mut asker = browser(&db).await;
     asker.get("/login").await;
-    let mut other = browser(&db).await;
+    let mut other = browser_with_key(&db, asker.otp_key.clone()).await;
     other.get("/login").await;
     let now = thaiid_server::now();
     for (ticket, expires_at) in [("fresh", now + 60), ("stale", now - 1)] {
@@ -420,7 +471,7 @@ async fn pages_carry_security_headers(db: TestDb) {
         .contains(r#"data-agent-url="https://127.0.0.1:47113""#));
 
     // IT moved the agents to another port: the pages call and allow only that one.
-    let state = api::AppState::new(db.pool.clone(), SITE).unwrap();
+    let state = api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone()).unwrap();
     b.router = api::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
     b.cookie = None;
     let moved = b.get("/login").await;

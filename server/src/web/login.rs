@@ -251,7 +251,14 @@ pub async fn otp(
     }
     let secret = users::find(&state.pool, &username)
         .await?
-        .and_then(|account| account.totp_secret);
+        .and_then(|account| account.totp_secret)
+        .and_then(|stored| match state.otp_key.open(&stored, &username) {
+            Ok(secret) => Some(secret),
+            Err(problem) => {
+                tracing::error!("{problem}");
+                None
+            }
+        });
     let step = secret.and_then(|secret| otp::matching_step(&secret, &form.code, now as u64));
     let refusal = match step {
         None => Some(("BAD_OTP", "รหัส OTP ไม่ถูกต้อง", "Wrong code.")),
