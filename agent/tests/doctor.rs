@@ -93,6 +93,39 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
         !text.contains("1103700123458") && !text.contains("Somchai"),
         "{text}"
     );
+    assert!(line(&healthy, "enrollment").contains("which takes its assertions"));
+    assert!(
+        station.sso.accepted().is_empty(),
+        "the doctor's question logs nobody in"
+    );
+
+    // The server's side of the enrollment: revoked, then forgotten.
+    let agent_id = {
+        let ledger = station.sso.ledger.lock().unwrap();
+        ledger.agents.keys().next().unwrap().clone()
+    };
+    station
+        .sso
+        .ledger
+        .lock()
+        .unwrap()
+        .revoked
+        .insert(agent_id.clone());
+    assert_fails(
+        &doctor(&station.home, &server, &on_agent_port),
+        "enrollment",
+        &format!("revoked this workstation (agent {agent_id})"),
+    );
+    let key = station.sso.ledger.lock().unwrap().agents.remove(&agent_id);
+    assert_fails(
+        &doctor(&station.home, &server, &on_agent_port),
+        "enrollment",
+        "does not know this workstation's key",
+    );
+    let mut ledger = station.sso.ledger.lock().unwrap();
+    ledger.agents.insert(agent_id.clone(), key.unwrap());
+    ledger.revoked.clear();
+    drop(ledger);
 
     // The card side.
     let no_service = doctor(

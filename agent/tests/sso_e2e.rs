@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use support::browser::Browser;
 use support::{demo_card, Home, RunningAgent};
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{api, db, demo, tokens};
+use thaiid_server::{agents, api, db, demo, tokens};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 const AGENT_PORT: u16 = 47113;
@@ -267,4 +267,30 @@ fn logins_in_chromium(database_url: &str) {
         cards_before
     );
     drop(agent);
+
+    // `doctor` asks this server whether it takes the agent's assertions: yes, and once
+    // IT revoked the workstation, no. Its question leaves an audit row without a card.
+    let enrollment_line = || {
+        let output = home.command().arg("doctor").output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.lines()
+            .find(|line| line.contains("enrollment: "))
+            .unwrap_or_else(|| panic!("no enrollment line in:\n{text}"))
+            .to_owned()
+    };
+    let line = enrollment_line();
+    assert!(line.contains("which takes its assertions"), "{line}");
+    let probes = "SELECT COUNT(*) FROM audit_log WHERE method = 'card' \
+                  AND outcome = 'UNKNOWN_NONCE' AND citizen_id IS NULL";
+    assert_eq!(server.count(probes), 1);
+    let agent_id = server.runtime.block_on(agents::list(&server.pool)).unwrap()[0]
+        .id
+        .clone();
+    let revoked = agents::revoke(&server.pool, &agent_id, thaiid_server::now());
+    assert!(server.runtime.block_on(revoked).unwrap());
+    let line = enrollment_line();
+    assert!(
+        line.starts_with("fail  ") && line.contains("revoked this workstation"),
+        "{line}"
+    );
 }

@@ -2,6 +2,7 @@
 //! server's clock; each says ok, or what is wrong and how to fix it, in Thai and English.
 
 mod card;
+mod enrollment;
 mod network;
 mod trust;
 

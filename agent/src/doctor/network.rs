@@ -1,9 +1,8 @@
-//! The agent's port, the login server (reachable, valid TLS, its clock), and this
+//! The agent's port and the login server (reachable, valid TLS, its clock); then this
 //! agent's enrollment there.
 
 use super::Finding;
 use crate::config::Config;
-use crate::enrollment;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 use time::format_description::well_known::Rfc2822;
@@ -11,7 +10,6 @@ use time::OffsetDateTime;
 
 const SERVER: &str = "login server";
 const CLOCK: &str = "clock";
-const ENROLLMENT: &str = "enrollment";
 
 /// More than this apart from the server's clock, assertions are refused (the server's
 /// tolerance).
@@ -31,7 +29,7 @@ pub fn examine(config: &Config, data_dir: &Path) -> Vec<Finding> {
     };
     let mut findings = vec![runtime.block_on(port(config.port, data_dir))];
     findings.extend(runtime.block_on(server(config.server_url.as_deref())));
-    findings.push(enrolled(config, data_dir));
+    findings.push(runtime.block_on(super::enrollment::examine(config, data_dir)));
     findings
 }
 
@@ -149,51 +147,6 @@ fn unreachable(url: &str, error: &reqwest::Error) -> Finding {
             format!("{url}: cannot connect ({chain})"),
             "ตรวจสายแลนหรือ Wi-Fi และพร็อกซี แล้วลองอีกครั้ง",
             "check the network (cable or Wi-Fi) and the proxy, then retry",
-        ),
-    }
-}
-
-fn enrolled(config: &Config, data_dir: &Path) -> Finding {
-    let enrollment = match enrollment::load(data_dir) {
-        Ok(Some(identity)) => identity.enrollment,
-        Ok(None) if config.enroll_token.is_some() => {
-            return Finding::fail(
-                ENROLLMENT,
-                "not enrolled yet (the agent enrolls itself with the configured token when it starts)",
-                "เปิดโปรแกรม agent ใหม่เมื่อเชื่อมต่อเซิร์ฟเวอร์ได้ ถ้ายังไม่ได้ ขอ token ใหม่จาก IT",
-                "start the agent again once the server is reachable; if it still fails, ask IT for a new token",
-            )
-        }
-        Ok(None) => {
-            return Finding::fail(
-                ENROLLMENT,
-                "not enrolled",
-                "ขอ token จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN",
-                "ask IT for a token, then run `thaiid-agent enroll --token TOKEN`",
-            )
-        }
-        Err(error) => {
-            return Finding::fail(
-                ENROLLMENT,
-                error.to_string(),
-                "ขอ token ใหม่จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN",
-                "ask IT for a new token, then run `thaiid-agent enroll --token TOKEN`",
-            )
-        }
-    };
-    match &config.server_url {
-        Some(server) if *server != enrollment.server_url => Finding::fail(
-            ENROLLMENT,
-            format!(
-                "enrolled at {}, but the configured server is {server}",
-                enrollment.server_url
-            ),
-            "ขอ token ของเซิร์ฟเวอร์ใหม่จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN",
-            "ask IT for a token of the configured server, then run `thaiid-agent enroll --token TOKEN`",
-        ),
-        _ => Finding::ok(
-            ENROLLMENT,
-            format!("agent {} at {}", enrollment.agent_id, enrollment.server_url),
         ),
     }
 }

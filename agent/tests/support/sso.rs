@@ -23,6 +23,7 @@ pub const ENROLL_TOKEN: &str = "test-enrollment-token";
 #[derive(Default)]
 pub struct Ledger {
     pub agents: HashMap<String, PublicJwk>,
+    pub revoked: HashSet<String>,
     /// nonce → (origin, used)
     pub nonces: HashMap<String, (String, bool)>,
     pub jtis: HashSet<String>,
@@ -143,6 +144,9 @@ async fn card_login(State((ledger, url)): State<Shared>, token: String) -> Respo
     let Some(key) = ledger.agents.get(unverified.kid()).cloned() else {
         return refuse(StatusCode::UNAUTHORIZED, "UNKNOWN_AGENT");
     };
+    if ledger.revoked.contains(unverified.kid()) {
+        return refuse(StatusCode::UNAUTHORIZED, "REVOKED_AGENT");
+    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

@@ -1,0 +1,179 @@
+//! This agent's enrollment: here (a key, enrolled at the configured server), and there:
+//! the server is asked whether it still takes this agent's assertions.
+
+use super::Finding;
+use crate::config::Config;
+use crate::enrollment::{self, Identity};
+use ring::rand::SystemRandom;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+use thaiid_protocol::api::ServerErrorBody;
+use thaiid_protocol::assertion::{self, CardClaim, Claims, MAX_LIFETIME_SECS};
+use thaiid_protocol::decode::Name;
+use thaiid_protocol::layout::Field;
+use thaiid_protocol::BuddhistDate;
+
+const ENROLLMENT: &str = "enrollment";
+const NEW_TOKEN_TH: &str = "ขอ token ใหม่จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN";
+const NEW_TOKEN_EN: &str = "ask IT for a new token, then run `thaiid-agent enroll --token TOKEN`";
+
+pub async fn examine(config: &Config, data_dir: &Path) -> Finding {
+    let identity = match enrollment::load(data_dir) {
+        Ok(Some(identity)) => identity,
+        Ok(None) if config.enroll_token.is_some() => {
+            return Finding::fail(
+                ENROLLMENT,
+                "not enrolled yet (the agent enrolls itself with the configured token when it starts)",
+                "เปิดโปรแกรม agent ใหม่เมื่อเชื่อมต่อเซิร์ฟเวอร์ได้ ถ้ายังไม่ได้ ขอ token ใหม่จาก IT",
+                "start the agent again once the server is reachable; if it still fails, ask IT for a new token",
+            )
+        }
+        Ok(None) => {
+            return Finding::fail(
+                ENROLLMENT,
+                "not enrolled",
+                "ขอ token จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN",
+                "ask IT for a token, then run `thaiid-agent enroll --token TOKEN`",
+            )
+        }
+        Err(error) => {
+            return Finding::fail(ENROLLMENT, error.to_string(), NEW_TOKEN_TH, NEW_TOKEN_EN)
+        }
+    };
+    let enrolled = &identity.enrollment;
+    match &config.server_url {
+        Some(server) if *server != enrolled.server_url => Finding::fail(
+            ENROLLMENT,
+            format!(
+                "enrolled at {}, but the configured server is {server}",
+                enrolled.server_url
+            ),
+            "ขอ token ของเซิร์ฟเวอร์ใหม่จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN",
+            "ask IT for a token of the configured server, then run `thaiid-agent enroll --token TOKEN`",
+        ),
+        _ => match ask_server(&identity).await {
+            Answer::Takes => Finding::ok(
+                ENROLLMENT,
+                format!(
+                    "agent {} at {}, which takes its assertions",
+                    enrolled.agent_id, enrolled.server_url
+                ),
+            ),
+            Answer::Unreachable => Finding::ok(
+                ENROLLMENT,
+                format!(
+                    "agent {} at {} (the server could not confirm it now)",
+                    enrolled.agent_id, enrolled.server_url
+                ),
+            ),
+            Answer::Refuses(code) => refused(&identity, &code),
+        },
+    }
+}
+
+enum Answer {
+    /// Agent, key, audience and times are right.
+    Takes,
+    Refuses(String),
+    Unreachable,
+}
+
+/// Posts an assertion for a nonce nobody issued. The server checks the agent, its
+/// signature, the audience and the times before it looks at the nonce, and spends
+/// nothing on a nonce it does not know: `UNKNOWN_NONCE` says all of those passed. The
+/// card claim is empty, so the server's audit row of the attempt holds no one's data;
+/// the agent's counter is not used.
+async fn ask_server(identity: &Identity) -> Answer {
+    let rng = SystemRandom::new();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let nobody = || Name {
+        prefix: String::new(),
+        first: String::new(),
+        middle: String::new(),
+        last: String::new(),
+    };
+    let (Ok(jti), Ok(lifelong)) = (
+        assertion::new_jti(&rng),
+        BuddhistDate::parse(Field::ExpiryDate, "99999999"),
+    ) else {
+        return Answer::Unreachable;
+    };
+    let claims = Claims {
+        iss: identity.enrollment.agent_id.clone(),
+        aud: identity.enrollment.server_url.clone(),
+        iat: now,
+        exp: now + MAX_LIFETIME_SECS,
+        jti,
+        nonce: format!("doctor-{}", assertion::new_jti(&rng).unwrap_or_default()),
+        origin: identity.enrollment.server_url.clone(),
+        ctr: 0,
+        card: CardClaim {
+            citizen_id: String::new(),
+            name_th: nobody(),
+            name_en: nobody(),
+            expiry_date: lifelong,
+            card_serial: String::new(),
+            atr: String::new(),
+            data_sha256: "00".repeat(32),
+        },
+    };
+    let Ok(token) = assertion::sign(&claims, &identity.key, &rng) else {
+        return Answer::Unreachable;
+    };
+    let sent = crate::http::client()
+        .post(format!(
+            "{}/api/v1/card-logins",
+            identity.enrollment.server_url
+        ))
+        .header("content-type", "application/jose")
+        .body(token)
+        .send()
+        .await;
+    let Ok(response) = sent else {
+        return Answer::Unreachable;
+    };
+    let status = response.status();
+    if status.is_server_error() {
+        return Answer::Unreachable;
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ServerErrorBody>(&body) {
+        Ok(refusal) if refusal.error.code == "UNKNOWN_NONCE" => Answer::Takes,
+        Ok(refusal) => Answer::Refuses(refusal.error.code),
+        Err(_) => Answer::Refuses(format!("HTTP_{}", status.as_u16())),
+    }
+}
+
+fn refused(identity: &Identity, code: &str) -> Finding {
+    let agent = &identity.enrollment.agent_id;
+    let server = &identity.enrollment.server_url;
+    match code {
+        "REVOKED_AGENT" => Finding::fail(
+            ENROLLMENT,
+            format!("{server} revoked this workstation (agent {agent})"),
+            NEW_TOKEN_TH,
+            NEW_TOKEN_EN,
+        ),
+        "UNKNOWN_AGENT" | "BAD_SIGNATURE" | "BAD_AGENT_KEY" => Finding::fail(
+            ENROLLMENT,
+            format!("{server} does not know this workstation's key (agent {agent}, {code})"),
+            NEW_TOKEN_TH,
+            NEW_TOKEN_EN,
+        ),
+        "ASSERTION_EXPIRED" | "ISSUED_IN_FUTURE" => Finding::fail(
+            ENROLLMENT,
+            format!("{server} refuses this computer's time ({code})"),
+            "ตั้งนาฬิกาเครื่องให้ตรง (เปิดการตั้งเวลาอัตโนมัติ)",
+            "set the computer's clock right (turn on automatic time)",
+        ),
+        _ => Finding::fail(
+            ENROLLMENT,
+            format!("{server} refuses this agent's assertions ({code})"),
+            "แจ้ง IT พร้อมรหัสนี้",
+            "tell IT, with this code",
+        ),
+    }
+}
