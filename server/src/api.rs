@@ -45,15 +45,59 @@ impl AppState {
     }
 }
 
+/// The largest body the API and the pages read.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
 /// The API and the pages.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(crate::web::routes(&state))
+    let api = Router::new()
         .route("/api/v1/agents/enroll", post(enroll))
         .route("/api/v1/card-logins", post(card_login))
         .route("/api/v1/challenges", post(challenge))
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
+        .layer(axum::middleware::from_fn(in_the_error_shape));
+    Router::new()
+        .merge(crate::web::routes(&state))
+        .merge(api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// axum's own refusals (a body too large, JSON that does not parse or has unknown fields,
+/// the wrong content type) in the API's error shape, `{"error": {"code", "message"}}`.
+async fn in_the_error_shape(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() || json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "BODY_TOO_LARGE",
+            format!("the body is over {} KiB", MAX_BODY_BYTES / 1024),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the body as application/json".to_owned(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "use POST".to_owned()),
+        _ => {
+            let said = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .unwrap_or_default();
+            (
+                "MALFORMED_REQUEST",
+                String::from_utf8_lossy(&said).into_owned(),
+            )
+        }
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 #[derive(serde::Deserialize)]
