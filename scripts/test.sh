@@ -26,6 +26,12 @@ else
 fi
 # The .msi: its tables checked with msiinfo; its exe cross-built unoptimised (MSI_PROFILE).
 MSI_PROFILE=${MSI_PROFILE:-dev} installer/test-msi.sh
+# The Windows-only code (registry, DPAPI, Root store, console) under clippy too, where the
+# Windows target is there (test-msi adds it when rustup can reach static.rust-lang.org).
+if rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+  cargo clippy --workspace --lib --bins --locked --target x86_64-pc-windows-gnu \
+    --features thaiid-agent/tray -- -D warnings
+fi
 # The .deb: lintian, silent install, checks, remove, purge (installer/test-deb.sh). It
 # packages the agent the tests just built (with the tray) rather than building a release
 # one: the package is what is tested here, and a release build would add minutes.
