@@ -11,10 +11,9 @@ pub const ISSUER: &str = "ThaiID SSO";
 
 /// A new 160-bit secret, base32 (what the database and the provisioning URI carry).
 pub fn new_secret() -> String {
-    let mut bytes = [0u8; 20];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        .expect("the system's random source works");
-    Secret::Raw(bytes.to_vec()).to_encoded().to_string()
+    Secret::Raw(crate::random_bytes::<20>().to_vec())
+        .to_encoded()
+        .to_string()
 }
 
 fn totp(secret: &str, account: &str) -> Result<TOTP, String> {

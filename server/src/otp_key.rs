@@ -3,8 +3,8 @@
 //! nobody's codes away. It is 32 random bytes in a file readable by the server alone,
 //! created at first use; every server on one database needs the same file.
 
+use crate::random_bytes;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ impl OtpKey {
 
     /// A key that lives as long as the process (tests).
     pub fn generate() -> OtpKey {
-        OtpKey::from_bytes(&random::<KEY_LEN>()).expect("32 bytes are a key")
+        OtpKey::from_bytes(&random_bytes::<KEY_LEN>()).expect("32 bytes are a key")
     }
 
     /// The key in `path`, made there (mode 0600) if there is none yet.
@@ -46,7 +46,7 @@ impl OtpKey {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(path) {
                 Ok(mut file) => file
-                    .write_all(&random::<KEY_LEN>())
+                    .write_all(&random_bytes::<KEY_LEN>())
                     .and_then(|()| file.sync_all())
                     .map_err(|error| format!("cannot write the OTP key {shown}: {error}"))?,
                 // Another server made it first: use theirs.
@@ -64,7 +64,7 @@ impl OtpKey {
     /// `secret` sealed for `account`, as the database stores it.
     pub fn seal(&self, secret: &str, account: &str) -> String {
         use base64::Engine;
-        let nonce = random::<NONCE_LEN>();
+        let nonce = random_bytes::<NONCE_LEN>();
         let mut sealed = secret.as_bytes().to_vec();
         self.0
             .seal_in_place_append_tag(
@@ -111,14 +111,6 @@ impl OtpKey {
     pub fn is_sealed(stored: &str) -> bool {
         stored.starts_with(SEALED)
     }
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the system's random source works");
-    bytes
 }
 
 #[cfg(test)]

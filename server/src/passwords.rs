@@ -9,10 +9,8 @@ pub fn hash(password: &str) -> Result<String, String> {
     if password.chars().count() < MIN_LENGTH {
         return Err(format!("a password needs at least {MIN_LENGTH} characters"));
     }
-    let mut salt = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-        .map_err(|_| "the system's random source failed".to_owned())?;
-    let salt = SaltString::encode_b64(&salt).map_err(|error| error.to_string())?;
+    let salt =
+        SaltString::encode_b64(&crate::random_bytes::<16>()).map_err(|error| error.to_string())?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())

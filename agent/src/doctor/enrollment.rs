@@ -4,11 +4,9 @@
 use super::Finding;
 use crate::config::Config;
 use crate::enrollment::{self, Identity};
-use ring::rand::SystemRandom;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 use thaiid_protocol::api::ServerErrorBody;
-use thaiid_protocol::assertion::{self, CardClaim, Claims, MAX_LIFETIME_SECS};
+use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::BuddhistDate;
@@ -79,48 +77,32 @@ enum Answer {
 }
 
 /// Posts an assertion for a nonce nobody issued. The server checks the agent, its
-/// signature, the audience and the times before it looks at the nonce, and spends
-/// nothing on a nonce it does not know: `UNKNOWN_NONCE` says all of those passed. The
+/// signature, the audience and the times before it looks at the nonce, and a nonce it
+/// does not know spends no nonce and no counter (the assertion's id is kept, as for any
+/// attempt): `UNKNOWN_NONCE` says all of those checks passed. The
 /// card claim is empty, so the server's audit row of the attempt holds no one's data;
 /// the agent's counter is not used.
 async fn ask_server(identity: &Identity) -> Answer {
-    let rng = SystemRandom::new();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
     let nobody = || Name {
         prefix: String::new(),
         first: String::new(),
         middle: String::new(),
         last: String::new(),
     };
-    let (Ok(jti), Ok(lifelong)) = (
-        assertion::new_jti(&rng),
-        BuddhistDate::parse(Field::ExpiryDate, "99999999"),
-    ) else {
+    let Ok(lifelong) = BuddhistDate::parse(Field::ExpiryDate, "99999999") else {
         return Answer::Unreachable;
     };
-    let claims = Claims {
-        iss: identity.enrollment.agent_id.clone(),
-        aud: identity.enrollment.server_url.clone(),
-        iat: now,
-        exp: now + MAX_LIFETIME_SECS,
-        jti,
-        nonce: format!("doctor-{}", assertion::new_jti(&rng).unwrap_or_default()),
-        origin: identity.enrollment.server_url.clone(),
-        ctr: 0,
-        card: CardClaim {
-            citizen_id: String::new(),
-            name_th: nobody(),
-            name_en: nobody(),
-            expiry_date: lifelong,
-            card_serial: String::new(),
-            atr: String::new(),
-            data_sha256: "00".repeat(32),
-        },
+    let no_card = CardClaim {
+        citizen_id: String::new(),
+        name_th: nobody(),
+        name_en: nobody(),
+        expiry_date: lifelong,
+        card_serial: String::new(),
+        atr: String::new(),
+        data_sha256: "00".repeat(32),
     };
-    let Ok(token) = assertion::sign(&claims, &identity.key, &rng) else {
+    let server = &identity.enrollment.server_url;
+    let Ok(token) = identity.assert("doctor-unissued-nonce", server, 0, no_card) else {
         return Answer::Unreachable;
     };
     let sent = crate::http::client()

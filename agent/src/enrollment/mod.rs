@@ -15,7 +15,7 @@ use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody};
-use thaiid_protocol::assertion::PublicJwk;
+use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk, MAX_LIFETIME_SECS};
 
 const ENROLLMENT_FILE: &str = "enrollment.json";
 
@@ -32,6 +32,36 @@ pub struct Identity {
     pub enrollment: Enrollment,
     pub key: EcdsaKeyPair,
     pub counter: Counter,
+}
+
+impl Identity {
+    /// The assertion (SPEC §6) that `card` is at this workstation, for `nonce` of the page
+    /// at `origin`, numbered `ctr`, valid for [`MAX_LIFETIME_SECS`] from now.
+    pub fn assert(
+        &self,
+        nonce: &str,
+        origin: &str,
+        ctr: u64,
+        card: CardClaim,
+    ) -> Result<String, ring::error::Unspecified> {
+        let rng = SystemRandom::new();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let claims = Claims {
+            iss: self.enrollment.agent_id.clone(),
+            aud: self.enrollment.server_url.clone(),
+            iat: now,
+            exp: now + MAX_LIFETIME_SECS,
+            jti: assertion::new_jti(&rng)?,
+            nonce: nonce.to_owned(),
+            origin: origin.to_owned(),
+            ctr,
+            card,
+        };
+        assertion::sign(&claims, &self.key, &rng)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

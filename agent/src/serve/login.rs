@@ -8,11 +8,10 @@ use crate::enrollment::{self, Identity};
 use crate::watcher::{CardState, Snapshot};
 use axum::extract::State;
 use axum::{Extension, Json};
-use ring::rand::SystemRandom;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thaiid_protocol::api::{AgentErrorCode, LoginRequest, ServerErrorBody, Ticket};
-use thaiid_protocol::assertion::{self, CardClaim, Claims, MAX_LIFETIME_SECS};
+use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::date::thai_date;
 
 /// How long a login waits for a card to be inserted and read.
@@ -65,24 +64,13 @@ async fn sign_in(
     if card.expiry_date.is_past(thai_date(now as i64)) {
         return Err(AgentErrorCode::CardExpired.into());
     }
-    let rng = SystemRandom::new();
     let ctr = identity.counter.advance().map_err(|error| {
         tracing::error!("assertion counter: {error}");
         ApiError::new(AgentErrorCode::NotEnrolled)
     })?;
-    let claims = Claims {
-        iss: identity.enrollment.agent_id.clone(),
-        aud: identity.enrollment.server_url.clone(),
-        iat: now,
-        exp: now + MAX_LIFETIME_SECS,
-        jti: assertion::new_jti(&rng).map_err(|_| AgentErrorCode::NotEnrolled)?,
-        nonce: nonce.to_owned(),
-        origin: origin.to_owned(),
-        ctr,
-        card: (*card).clone(),
-    };
-    let token =
-        assertion::sign(&claims, &identity.key, &rng).map_err(|_| AgentErrorCode::NotEnrolled)?;
+    let token = identity
+        .assert(nonce, origin, ctr, (*card).clone())
+        .map_err(|_| AgentErrorCode::NotEnrolled)?;
     post(app, &identity.enrollment.server_url, token).await
 }
 
