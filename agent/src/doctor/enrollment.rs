@@ -3,9 +3,8 @@
 
 use super::Finding;
 use crate::config::Config;
-use crate::enrollment::{self, Identity};
+use crate::enrollment::{self, Identity, Refusal};
 use std::path::Path;
-use thaiid_protocol::api::ServerErrorBody;
 use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
@@ -79,9 +78,9 @@ enum Answer {
 /// Posts an assertion for a nonce nobody issued. The server checks the agent, its
 /// signature, the audience and the times before it looks at the nonce, and a nonce it
 /// does not know spends no nonce and no counter (the assertion's id is kept, as for any
-/// attempt): `UNKNOWN_NONCE` says all of those checks passed. The
-/// card claim is empty, so the server's audit row of the attempt holds no one's data;
-/// the agent's counter is not used.
+/// attempt): `UNKNOWN_NONCE` says all of those checks passed. The card claim is empty,
+/// so the server's audit row of the attempt holds no one's data; the agent's counter is
+/// not used.
 async fn ask_server(identity: &Identity) -> Answer {
     let nobody = || Name {
         prefix: String::new(),
@@ -89,9 +88,8 @@ async fn ask_server(identity: &Identity) -> Answer {
         middle: String::new(),
         last: String::new(),
     };
-    let Ok(lifelong) = BuddhistDate::parse(Field::ExpiryDate, "99999999") else {
-        return Answer::Unreachable;
-    };
+    let lifelong =
+        BuddhistDate::parse(Field::ExpiryDate, "99999999").expect("the lifelong date parses");
     let no_card = CardClaim {
         citizen_id: String::new(),
         name_th: nobody(),
@@ -103,29 +101,13 @@ async fn ask_server(identity: &Identity) -> Answer {
     };
     let server = &identity.enrollment.server_url;
     let Ok(token) = identity.assert("doctor-unissued-nonce", server, 0, no_card) else {
-        return Answer::Unreachable;
+        return Answer::Refuses("CANNOT_SIGN".into());
     };
-    let sent = crate::http::client()
-        .post(format!(
-            "{}/api/v1/card-logins",
-            identity.enrollment.server_url
-        ))
-        .header("content-type", "application/jose")
-        .body(token)
-        .send()
-        .await;
-    let Ok(response) = sent else {
-        return Answer::Unreachable;
-    };
-    let status = response.status();
-    if status.is_server_error() {
-        return Answer::Unreachable;
-    }
-    let body = response.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<ServerErrorBody>(&body) {
-        Ok(refusal) if refusal.error.code == "UNKNOWN_NONCE" => Answer::Takes,
-        Ok(refusal) => Answer::Refuses(refusal.error.code),
-        Err(_) => Answer::Refuses(format!("HTTP_{}", status.as_u16())),
+    match identity.post(&crate::http::client(), token).await {
+        Ok(_) => Answer::Takes,
+        Err(Refusal::Rejected(code)) if code == "UNKNOWN_NONCE" => Answer::Takes,
+        Err(Refusal::Rejected(code)) => Answer::Refuses(code),
+        Err(Refusal::Unreachable) => Answer::Unreachable,
     }
 }
 

@@ -14,7 +14,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody};
+use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody, Ticket};
 use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk, MAX_LIFETIME_SECS};
 
 const ENROLLMENT_FILE: &str = "enrollment.json";
@@ -62,6 +62,43 @@ impl Identity {
         };
         assertion::sign(&claims, &self.key, &rng)
     }
+
+    /// Posts `assertion` to the server this agent is enrolled at (SPEC §7): the ticket, or
+    /// why there is none.
+    pub async fn post(&self, http: &reqwest::Client, assertion: String) -> Result<Ticket, Refusal> {
+        let url = format!("{}/api/v1/card-logins", self.enrollment.server_url);
+        let response = http
+            .post(&url)
+            .header("content-type", "application/jose")
+            .body(assertion)
+            .send()
+            .await
+            .map_err(|error| {
+                tracing::warn!("server unreachable: {error}");
+                Refusal::Unreachable
+            })?;
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|_| Refusal::Unreachable);
+        }
+        if status.is_server_error() {
+            return Err(Refusal::Unreachable);
+        }
+        let reason = serde_json::from_slice::<ServerErrorBody>(&body)
+            .map(|body| body.error.code)
+            .unwrap_or_else(|_| format!("HTTP_{}", status.as_u16()));
+        Err(Refusal::Rejected(reason))
+    }
+}
+
+/// Why the server gave no ticket for an assertion.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No answer, a server error, or an answer that is not one.
+    Unreachable,
+    /// The server's reason code, or `HTTP_<status>` without one.
+    Rejected(String),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,13 +4,13 @@
 use super::error::ApiError;
 use super::guard::CallerOrigin;
 use super::{AppState, LoginEvent};
-use crate::enrollment::{self, Identity};
+use crate::enrollment::{self, Identity, Refusal};
 use crate::watcher::{CardState, Snapshot};
 use axum::extract::State;
 use axum::{Extension, Json};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use thaiid_protocol::api::{AgentErrorCode, LoginRequest, ServerErrorBody, Ticket};
+use thaiid_protocol::api::{AgentErrorCode, LoginRequest, Ticket};
 use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::date::thai_date;
 
@@ -71,7 +71,13 @@ async fn sign_in(
     let token = identity
         .assert(nonce, origin, ctr, (*card).clone())
         .map_err(|_| AgentErrorCode::NotEnrolled)?;
-    post(app, &identity.enrollment.server_url, token).await
+    identity
+        .post(&app.http, token)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Unreachable => AgentErrorCode::ServerUnreachable.into(),
+            Refusal::Rejected(reason) => ApiError::rejected(reason),
+        })
 }
 
 /// The first card read, waiting up to [`CARD_WAIT`] for one to be inserted and read.
@@ -119,34 +125,6 @@ fn pick(snapshot: &Snapshot, pulled_before: u64) -> Option<Result<Arc<CardClaim>
         CardState::Unreadable => Some(Err(AgentErrorCode::CardUnreadable.into())),
         _ => None,
     })
-}
-
-async fn post(app: &AppState, server_url: &str, token: String) -> Result<Ticket, ApiError> {
-    let url = format!("{server_url}/api/v1/card-logins");
-    let response = app
-        .http
-        .post(&url)
-        .header("content-type", "application/jose")
-        .body(token)
-        .send()
-        .await
-        .map_err(|error| {
-            tracing::warn!("server unreachable: {error}");
-            ApiError::new(AgentErrorCode::ServerUnreachable)
-        })?;
-    let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
-    if status.is_success() {
-        return serde_json::from_slice(&body)
-            .map_err(|_| ApiError::new(AgentErrorCode::ServerUnreachable));
-    }
-    if status.is_server_error() {
-        return Err(AgentErrorCode::ServerUnreachable.into());
-    }
-    let reason = serde_json::from_slice::<ServerErrorBody>(&body)
-        .map(|body| body.error.code)
-        .unwrap_or_else(|_| format!("HTTP_{}", status.as_u16()));
-    Err(ApiError::rejected(reason))
 }
 
 /// Nonces are the server's business; the agent only refuses what cannot be one.
