@@ -51,6 +51,7 @@ fn claims() -> Claims {
             },
             expiry_date: BuddhistDate::parse(Field::ExpiryDate, "25730814").unwrap(),
             card_serial: "13020112345678".into(),
+            laser_id: None,
             atr: "3B6800000073C84012009000".into(),
             data_sha256: "00".repeat(32),
         },
