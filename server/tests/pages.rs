@@ -24,6 +24,7 @@ on_both_databases!(
     a_ticket_logs_in_only_the_session_that_asked_once,
     permission_requests_reach_it,
     pages_carry_security_headers,
+    times_are_shown_on_thailands_clock,
 );
 
 struct Browser {
@@ -434,6 +435,47 @@ async fn permission_requests_reach_it(db: TestDb) {
     assert!(systems::decide(&db.pool, &pending[0].id, false, 0)
         .await
         .is_err());
+}
+
+/// 2026-11-28T17:20:05Z: already the 29th in Bangkok (UTC+7).
+const LATE_EVENING_UTC: i64 = 1_795_886_405;
+
+async fn times_are_shown_on_thailands_clock(db: TestDb) {
+    let mut b = browser(&db).await;
+    b.password(demo::PASSWORD).await;
+    b.otp(&code_now(&b)).await;
+    let csrf = b.get("/permissions").await.csrf();
+    let form = [
+        ("system", "03010101"),
+        ("change", "grant"),
+        ("reason", "ย้ายไปกองคลัง"),
+        ("csrf", csrf.as_str()),
+    ];
+    assert_eq!(
+        b.post("/permissions", &form).await.location,
+        "/permissions?sent=1"
+    );
+    for sql in [
+        "UPDATE permission_requests SET created_at = $1",
+        "UPDATE audit_log SET at = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(LATE_EVENING_UTC)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    for path in ["/permissions", "/me"] {
+        let page = b.get(path).await;
+        assert!(
+            page.body.contains("<td>2026-11-29 00:20:05</td>"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains("เวลาประเทศไทย"), "{path}");
+        assert!(!page.body.contains("2026-11-28"), "{path}: a UTC time");
+        assert!(!page.body.contains("UTC"), "{path}");
+    }
 }
 
 async fn pages_carry_security_headers(db: TestDb) {

@@ -126,7 +126,7 @@ async fn permissions_page(
         .map(|r| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                thaiid_protocol::date::rfc3339_utc(r.created_at),
+                html::thai_time(r.created_at),
                 escape(&r.system_code),
                 if r.change == Change::Grant {
                     "ขอเพิ่มสิทธิ์"
@@ -151,7 +151,7 @@ async fn permissions_page(
 <button type="submit">ส่งคำขอ</button>
 </form>
 <h2>คำขอของท่าน</h2>
-<table id="requests"><thead><tr><th>เวลา</th><th>ระบบ</th><th>คำขอ</th><th>เหตุผล</th><th>สถานะ</th></tr></thead>
+<table id="requests"><thead><tr><th>เวลา (เวลาประเทศไทย)</th><th>ระบบ</th><th>คำขอ</th><th>เหตุผล</th><th>สถานะ</th></tr></thead>
 <tbody>
 {requests}</tbody></table>"#,
         csrf = csrf_field(session),
@@ -236,7 +236,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> WebResult 
         .map(|row| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                thaiid_protocol::date::rfc3339_utc(row.at),
+                html::thai_time(row.at),
                 row.entry.method.as_str(),
                 escape(&row.entry.outcome)
             )
@@ -253,7 +253,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> WebResult 
 <tr><th>OTP</th><td>{otp}</td></tr>
 </table>
 <h2>การเข้าสู่ระบบล่าสุด</h2>
-<table id="recent-logins"><thead><tr><th>เวลา (UTC)</th><th>วิธี</th><th>ผล</th></tr></thead>
+<table id="recent-logins"><thead><tr><th>เวลา (เวลาประเทศไทย)</th><th>วิธี</th><th>ผล</th></tr></thead>
 <tbody>
 {logins}</tbody></table>
 <p>หากข้อมูลไม่ถูกต้อง กรุณาติดต่อผู้ดูแลระบบ</p>"#,

@@ -18,6 +18,21 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A moment as people in Thailand read it: their clock (UTC+7, no daylight saving),
+/// `2026-12-02 19:26:05`. Pages say so in their column heads.
+pub fn thai_time(unix_secs: i64) -> String {
+    use thaiid_protocol::date::{civil_date, THAI_UTC_OFFSET_SECS};
+    let local = unix_secs + THAI_UTC_OFFSET_SECS;
+    let (year, month, day) = civil_date(local);
+    let seconds = local.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
 /// A message box: `kind` is info, ok or error.
 pub fn notice(kind: &str, th: &str, en: &str) -> String {
     let role = if kind == "error" { "alert" } else { "status" };
@@ -80,6 +95,13 @@ pub fn page(title: &str, session: Option<&Session>, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_thai_clock_times() {
+        // 2026-11-28T17:20:05Z is past midnight in Bangkok.
+        assert_eq!(thai_time(1_795_886_405), "2026-11-29 00:20:05");
+        assert_eq!(thai_time(0), "1970-01-01 07:00:00");
+    }
 
     #[test]
     fn markup_in_text_stays_text() {
