@@ -3,13 +3,60 @@
 import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { ThaiIdAgent, AgentError, describeError, DEFAULT_AGENT_URL, EVENT_TYPES } from "./thaiid-agent.js";
+import {
+  ThaiIdAgent, AgentError, describeError, localNetworkAccess, DEFAULT_AGENT_URL, EVENT_TYPES,
+} from "./thaiid-agent.js";
 
 const realFetch = globalThis.fetch;
+const realNavigator = Object.getOwnPropertyDescriptor(globalThis, "navigator");
 afterEach(() => {
   globalThis.fetch = realFetch;
-  delete globalThis.EventSource;
+  if (realNavigator) Object.defineProperty(globalThis, "navigator", realNavigator);
+  else delete globalThis.navigator;
 });
+
+/** A browser whose Local Network Access permissions are `states` (name → state; others throw). */
+function permissions(states) {
+  const asked = [];
+  Object.defineProperty(globalThis, "navigator", {
+    configurable: true,
+    value: {
+      permissions: {
+        query: async ({ name }) => {
+          asked.push(name);
+          if (!(name in states)) throw new TypeError(`'${name}' is not a valid PermissionName`);
+          return { state: states[name] };
+        },
+      },
+    },
+  });
+  return asked;
+}
+
+/** A streamed body that hands out `chunks` one by one, then waits (or ends, with `end`). */
+function stream(chunks, { end = false } = {}) {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    pull(controller) {
+      if (chunks.length > 0) controller.enqueue(encoder.encode(chunks.shift()));
+      else if (end) controller.close();
+      else return new Promise(() => {});
+    },
+  });
+}
+
+const eventStream = (chunks, options) => new Response(stream(chunks, options), {
+  status: 200, headers: { "content-type": "text/event-stream" },
+});
+
+/** Resolves once `condition()` holds (polls; fails after 2 s). */
+async function until(condition) {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 2000) throw new Error("condition not met in 2 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 /** Replaces fetch with `respond`; returns the calls it gets. */
 function stub(respond) {
@@ -89,8 +136,9 @@ test("no agent at all is AGENT_NOT_RUNNING, for status and login", async () => {
       assert.ok(error instanceof AgentError);
       assert.equal(error.code, "AGENT_NOT_RUNNING");
       assert.equal(error.status, 0);
-      assert.equal(describeError(error), "ไม่พบโปรแกรมอ่านบัตรบนเครื่องนี้ กรุณาติดตั้งหรือเปิดโปรแกรม ThaiID Login Agent");
-      assert.match(describeError(error, "en"), /^The ThaiID Login Agent is not running on this computer: install or start it/);
+      assert.match(describeError(error), /^เชื่อมต่อโปรแกรมอ่านบัตร ThaiID Login Agent บนเครื่องนี้ไม่ได้/);
+      assert.match(describeError(error), /ใบรับรอง/);
+      assert.match(describeError(error, "en"), /^Cannot reach the ThaiID Login Agent on this computer: it is not installed or not running, or the browser does not trust its certificate/);
       return true;
     });
   }
@@ -135,26 +183,140 @@ test("describeError has a generic message for other errors", () => {
   assert.match(describeError(undefined, "en"), /went wrong/);
 });
 
-test("events follows every event type and close() stops it", () => {
-  const sources = [];
-  globalThis.EventSource = class {
-    constructor(url) { this.url = url; this.listeners = {}; this.closed = false; sources.push(this); }
-    addEventListener(type, listener) { this.listeners[type] = listener; }
-    close() { this.closed = true; }
-  };
+test("a failed call the browser's Local Network Access blocked is LOCAL_NETWORK_BLOCKED", async () => {
+  stub(() => { throw new TypeError("Failed to fetch"); });
+  const asked = permissions({ "loopback-network": "denied" });
+  await assert.rejects(new ThaiIdAgent().login("n"), (error) => {
+    assert.equal(error.code, "LOCAL_NETWORK_BLOCKED");
+    assert.equal(error.status, 0);
+    assert.match(describeError(error), /เบราว์เซอร์ไม่อนุญาต/);
+    assert.match(describeError(error), /LocalNetworkAccessAllowedForUrls/);
+    assert.match(describeError(error, "en"), /Local Network Access/);
+    assert.match(describeError(error, "en"), /Site settings/);
+    assert.doesNotMatch(describeError(error, "en"), /not installed/);
+    return true;
+  });
+  assert.deepEqual(asked, ["loopback-network"]);
+});
+
+test("granted or undecided, a failed call is AGENT_NOT_RUNNING", async () => {
+  stub(() => { throw new TypeError("Failed to fetch"); });
+  for (const state of ["granted", "prompt"]) {
+    permissions({ "loopback-network": state });
+    await assert.rejects(new ThaiIdAgent().status(), { code: "AGENT_NOT_RUNNING" });
+  }
+});
+
+test("localNetworkAccess asks the older name where the newer one is unknown, and never throws", async () => {
+  const asked = permissions({ "local-network-access": "denied" });
+  assert.equal(await localNetworkAccess(), "denied");
+  assert.deepEqual(asked, ["loopback-network", "local-network-access"]);
+  permissions({});
+  assert.equal(await localNetworkAccess(), "unknown");
+  Object.defineProperty(globalThis, "navigator", { configurable: true, value: {} });
+  assert.equal(await localNetworkAccess(), "unknown");
+});
+
+test("REINSERT_CARD without messages gets this client's Thai and English", async () => {
+  stub(() => json(409, { error: { code: "REINSERT_CARD" } }));
+  await assert.rejects(new ThaiIdAgent().login("n"), (error) => {
+    assert.equal(error.code, "REINSERT_CARD");
+    assert.equal(error.status, 409);
+    assert.match(describeError(error), /ถอดบัตรออกแล้วเสียบใหม่/);
+    assert.match(describeError(error, "en"), /take it out and insert it again/);
+    return true;
+  });
+});
+
+test("events reads the stream with fetch on loopback, chunks split anywhere, keep-alives skipped", async () => {
+  const calls = stub(() => eventStream([
+    ": keep-alive\n\nevent: reader-added\ndata: {\"reader\":\"R\"}\n\nevent: card-ins",
+    "erted\r\ndata: {\"reader\":",
+    "\"R\"}\r\n\r\n:\n\nevent: login-finished\ndata: {\"origin\":\"https://sso\",\"ok\":false,\"code\":\"NO_CARD\"}\n\n",
+    "event: card-removed\ndata: not json\n\n",
+  ]));
   const seen = [];
-  const close = new ThaiIdAgent().events((event) => seen.push(event));
-  const [source] = sources;
-  assert.equal(source.url, "https://127.0.0.1:47113/v1/events");
-  assert.deepEqual(Object.keys(source.listeners).sort(), [...EVENT_TYPES].sort());
-  source.listeners["card-inserted"]({ data: JSON.stringify({ reader: "R" }) });
-  source.listeners["login-finished"]({ data: JSON.stringify({ origin: "https://sso", ok: false, code: "NO_CARD" }) });
+  let opened = 0;
+  const stop = new ThaiIdAgent().events((event) => seen.push(event), { onOpen: () => { opened += 1; } });
+  await until(() => seen.length === 4);
+  assert.equal(opened, 1);
   assert.deepEqual(seen, [
+    { type: "reader-added", data: { reader: "R" } },
     { type: "card-inserted", data: { reader: "R" } },
     { type: "login-finished", data: { origin: "https://sso", ok: false, code: "NO_CARD" } },
+    { type: "card-removed", data: {} },
   ]);
-  close();
-  assert.ok(source.closed);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, "https://127.0.0.1:47113/v1/events");
+  assert.equal(calls[0].init.targetAddressSpace, "loopback");
+  assert.equal(calls[0].init.method, undefined);
+  // Accept is CORS-safelisted: no preflight for the GET.
+  assert.deepEqual(calls[0].init.headers, { Accept: "text/event-stream" });
+  stop();
+  assert.ok(calls[0].init.signal.aborted);
+});
+
+test("events tells why it cannot follow and tries again: the agent may start later", async () => {
+  let answers = 0;
+  const calls = stub(() => {
+    answers += 1;
+    if (answers === 1) throw new TypeError("Failed to fetch");
+    if (answers === 2) return agentError(403, "NOT_LOCAL_SESSION");
+    return eventStream(["event: card-inserted\ndata: {\"reader\":\"R\"}\n\n"]);
+  });
+  const errors = [];
+  const inserted = [];
+  let opened = 0;
+  const stop = new ThaiIdAgent().onCardInserted((data) => inserted.push(data), {
+    onError: (error) => errors.push(error), onOpen: () => { opened += 1; }, retryMs: [1],
+  });
+  await until(() => inserted.length === 1);
+  stop();
+  assert.deepEqual(errors.map((e) => [e.code, e.status]), [["AGENT_NOT_RUNNING", 0], ["NOT_LOCAL_SESSION", 403]]);
+  assert.ok(errors.every((e) => e instanceof AgentError));
+  assert.equal(opened, 1);
+  assert.equal(calls.length, 3);
+  assert.deepEqual(inserted, [{ reader: "R" }]);
+});
+
+test("events blocked by Local Network Access says so", async () => {
+  stub(() => { throw new TypeError("Failed to fetch"); });
+  permissions({ "loopback-network": "denied" });
+  const errors = [];
+  const stop = new ThaiIdAgent().events(() => {}, { onError: (error) => errors.push(error.code), retryMs: [1000] });
+  await until(() => errors.length === 1);
+  stop();
+  assert.deepEqual(errors, ["LOCAL_NETWORK_BLOCKED"]);
+});
+
+test("a silent stream is given up after idleMs and followed again; an ended one too", async () => {
+  let answers = 0;
+  const calls = stub(() => {
+    answers += 1;
+    if (answers === 1) return eventStream([]);
+    if (answers === 2) return eventStream([], { end: true });
+    return eventStream(["event: card-inserted\ndata: {\"reader\":\"R\"}\n\n"]);
+  });
+  const errors = [];
+  const seen = [];
+  const stop = new ThaiIdAgent().events((event) => seen.push(event.type), {
+    onError: (error) => errors.push(error.code), retryMs: [1], idleMs: 30,
+  });
+  await until(() => seen.length === 1);
+  stop();
+  assert.deepEqual(errors, ["AGENT_TIMEOUT", "AGENT_NOT_RUNNING"]);
+  assert.ok(calls[0].init.signal.aborted);
+});
+
+test("stopping while waiting to try again ends the following", async () => {
+  const calls = stub(() => { throw new TypeError("Failed to fetch"); });
+  const errors = [];
+  const stop = new ThaiIdAgent().events(() => {}, { onError: (error) => errors.push(error), retryMs: [20] });
+  await until(() => errors.length === 1);
+  stop();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(calls.length, 1);
+  assert.equal(errors.length, 1);
 });
 
 test("openapi.json documents the API of SPEC §5", () => {
