@@ -1,10 +1,16 @@
-//! The whole product in a real browser: the real server (in this process, on SQLite or
-//! on the PostgreSQL scripts/test.sh starts), the agent on https://127.0.0.1:47113, pcscd
-//! with the virtual demo card, and Debian's Chromium driven through chromedriver.
-//! Log in with the ID-card button and land on the systems page; replaying the agent's
-//! assertion and reusing its ticket are refused; search, personal data, logout; login by
-//! password + OTP; an expired card and a card linked to no account are refused with
-//! their Thai messages; and a page at an origin the agent does not allow cannot use it.
+//! The whole product in a real browser, deployed as in a city administration: the real
+//! server (in this process, on SQLite or on the PostgreSQL scripts/test.sh starts) at an
+//! address Chromium takes for a public one, so Local Network Access applies to the login
+//! page's calls to the agent on https://127.0.0.1:47113; the browser policy the installer
+//! writes (installer/policies/chromium.json.in) for the SSO's origin; pcscd with the virtual
+//! demo card; and Debian's Chromium driven through chromedriver.
+//! The ID-card button logs in with a card that was in already; then, on the open login
+//! page, putting the card in logs in with no click (insertion → systems page measured and
+//! printed); replaying the agent's assertion and reusing its ticket are refused; search,
+//! personal data, logout; login by password + OTP; an expired card and a card linked to no
+//! account, put in, are refused with their messages; a page at an origin the agent does
+//! not allow cannot use it; and without the policy Chromium blocks the page, which says so
+//! and how to allow it (not "agent not installed").
 
 mod support;
 
@@ -13,7 +19,8 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use support::browser::Browser;
+use std::time::{Duration, Instant};
+use support::browser::{Browser, Deployment};
 use support::{demo_card, Home, RunningAgent};
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, demo, tokens};
@@ -138,6 +145,23 @@ fn swap(agent: &RunningAgent, out: VirtualCard, fixture: CardFixture) -> Virtual
     card
 }
 
+/// The installer's Chromium policy (LocalNetworkAccessAllowedForUrls and
+/// LoopbackNetworkAllowedForUrls) for `origins`.
+fn installer_policy(origins: &[&str]) -> serde_json::Value {
+    let template = include_str!("../../installer/policies/chromium.json.in");
+    let origins = serde_json::to_string(origins).unwrap();
+    serde_json::from_str(&template.replace("@ORIGINS@", &origins)).unwrap()
+}
+
+/// The code the login page shows in its card status, "" before it shows one.
+fn card_status(browser: &Browser) -> String {
+    browser.attribute("#card-status", "data-code")
+}
+
+fn wait_for_status(browser: &Browser, code: &str) {
+    browser.wait_until(code, |b| card_status(b) == code);
+}
+
 fn logins_in_chromium(database_url: &str) {
     let _locks = [
         ReaderLock::acquire(0).unwrap(),
@@ -165,27 +189,52 @@ fn logins_in_chromium(database_url: &str) {
     card.insert().unwrap();
     let agent = RunningAgent::start_on(&home, AGENT_PORT, &["--allowed-origin", &server.url]);
     agent.wait_for_card();
-    let browser = Browser::start(home.path());
+    // The server's address is a public one to Chromium; `localhost` reaches the same address
+    // as another origin, which the agent does not allow (the policy does: see the end).
+    let endpoint = server.url.trim_start_matches("http://").to_owned();
+    let foreign = server.url.replace("127.0.0.1", "localhost");
+    let deployed = Deployment {
+        public: vec![endpoint.clone()],
+        policy: Some(installer_policy(&[&server.url, &foreign])),
+    };
+    let browser = Browser::deployed(home.path(), &deployed);
     let at = |path: &str| format!("{}{path}", server.url);
     let on = |path: &'static str| move |b: &Browser| b.url().ends_with(path);
+    let card_logins =
+        || server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card' AND outcome = 'OK'");
 
-    // The ID-card button: nonce, agent, ticket, completion, systems page.
+    // A card in already: the page says so, and the ID-card button logs in with it.
     browser.goto(&at("/login"));
+    wait_for_status(&browser, "CARD_IN");
     browser.click("#card-login");
     browser.wait_until("the systems page", on("/systems"));
+    assert_eq!(card_logins(), 1);
+    browser.click("#logout");
+    browser.wait_until("the logged-out login page", on("/login?bye=1"));
+
+    // Login by inserting the card: the login page open, the card out, then in; no click.
+    card.remove().unwrap();
+    agent.wait_for_no_card();
+    wait_for_status(&browser, "INSERT_CARD");
+    let card = demo_card(Faults::default());
+    let inserted = Instant::now();
+    card.insert().unwrap();
+    browser.wait_every(Duration::from_millis(5), "the systems page", on("/systems"));
+    let took = inserted.elapsed();
+    println!(
+        "insertion -> systems page (public address, installer policy): {} ms",
+        took.as_millis()
+    );
     let systems = browser.text("#systems");
     for (code, name, granted) in demo::SYSTEMS {
         assert_eq!(systems.contains(code), *granted, "{code} in {systems}");
         assert_eq!(systems.contains(name), *granted, "{name} in {systems}");
     }
     assert_eq!(browser.text("#display-name"), demo::DISPLAY_NAME);
-    assert_eq!(
-        server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card' AND outcome = 'OK'"),
-        1
-    );
+    assert_eq!(card_logins(), 2);
 
     // The agent's assertion, posted again, and the ticket, used again.
-    let assertion = server.assertions.lock().unwrap()[0].clone();
+    let assertion = server.assertions.lock().unwrap()[1].clone();
     let replay = reqwest::blocking::Client::new()
         .post(at("/api/v1/card-logins"))
         .header("content-type", "application/jose")
@@ -227,9 +276,10 @@ fn logins_in_chromium(database_url: &str) {
     browser.wait_until("the systems page", on("/systems"));
     assert!(browser.text("#systems").contains("01010101"));
 
-    // Cards the server refuses, each with its message for the person at the reader.
+    // Cards the server refuses, put in on the open login page: each with its message.
     browser.click("#logout");
     browser.wait_until("the logged-out login page", on("/login?bye=1"));
+    wait_for_status(&browser, "CARD_IN");
     let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
     let expired = CardFixture::from_toml(
         &thaiid_tests::cards_dir().join("expired.toml"),
@@ -243,29 +293,66 @@ fn logins_in_chromium(database_url: &str) {
         (stranger, "NOT_LINKED", "ยังไม่ได้ผูกกับบัญชี"),
     ] {
         inserted = swap(&agent, inserted, fixture);
-        browser.click("#card-login");
-        browser.wait_until(code, |b| b.attribute("#card-status", "data-code") == code);
-        assert!(browser.text("#card-status").contains(says));
+        wait_for_status(&browser, code);
+        let text = browser.text("#card-status");
+        assert!(text.contains(says), "{text}");
     }
 
-    // The same pages at an origin the agent does not allow: the agent refuses the page.
+    // The same pages at an origin the agent does not allow: the browser lets the page call
+    // (the policy names it), the agent refuses it, and the page cannot tell that from an
+    // agent that is not there.
     let cards_before = server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'");
-    let foreign = server.url.replace("127.0.0.1", "localhost");
     browser.goto(&format!("{foreign}/login"));
+    wait_for_status(&browser, "AGENT_NOT_RUNNING");
     browser.click("#card-login");
     browser.wait_until("the card button's error", |b| {
-        !b.attribute("#card-status", "data-code").is_empty()
+        card_status(b) == "AGENT_NOT_RUNNING" && !b.text("#card-status").contains("กำลัง")
     });
     assert_eq!(
-        browser.attribute("#card-status", "data-code"),
-        "AGENT_NOT_RUNNING",
-        "{}",
-        browser.text("#card-status")
+        browser.attribute("#agent-check", "href"),
+        format!("https://127.0.0.1:{AGENT_PORT}/openapi.json")
     );
     assert_eq!(
         server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'"),
         cards_before
     );
+    drop(browser);
+
+    // Without the policy, Chromium's Local Network Access blocks the public page's calls to
+    // the agent (headless, nobody can answer its prompt): the page says so and how to allow
+    // it, while the agent runs.
+    let unmanaged = Deployment {
+        public: vec![endpoint],
+        policy: None,
+    };
+    let browser = Browser::deployed(home.path(), &unmanaged);
+    browser.goto(&at("/login"));
+    wait_for_status(&browser, "LOCAL_NETWORK_BLOCKED");
+    browser.click("#card-login");
+    browser.wait_until("the card button's error", |b| {
+        card_status(b) == "LOCAL_NETWORK_BLOCKED" && !b.text("#card-status").contains("กำลัง")
+    });
+    let text = browser.text("#card-status");
+    for says in [
+        "เบราว์เซอร์ไม่อนุญาต",
+        "Local Network Access",
+        "Site settings",
+        "LocalNetworkAccessAllowedForUrls",
+        &server.url,
+    ] {
+        assert!(text.contains(says), "{says} in {text}");
+    }
+    for never in ["ติดตั้ง", "not installed"] {
+        assert!(!text.contains(never), "{never} in {text}");
+    }
+    inserted = swap(&agent, inserted, CardFixture::named("demo").unwrap());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(card_status(&browser), "LOCAL_NETWORK_BLOCKED");
+    assert_eq!(
+        server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'"),
+        cards_before
+    );
+    drop((browser, inserted));
     drop(agent);
 
     // `doctor` asks this server whether it takes the agent's assertions: yes, and once

@@ -1,6 +1,14 @@
 //! Debian's headless Chromium driven through chromedriver (W3C WebDriver over HTTP):
 //! open a page, click, type, read the DOM, wait for a condition. The browser runs with
 //! the test's home, so it trusts what the agent's setup put in that home's NSS db.
+//!
+//! A `Deployment` runs it as the SSO is deployed: pages at given loopback addresses count
+//! as public Internet addresses (`--ip-address-space-overrides`), so Chromium's Local
+//! Network Access applies to their calls to the agent; and it sees a managed policy of the
+//! test's own, not the machine's: chromedriver and its Chromium run in a mount namespace of
+//! their own where a directory of the test is mounted over /etc/chromium, the directory
+//! Debian's Chromium reads `policies/managed/*.json` from. Other browsers on the machine,
+//! other tests' included, never see it, and nothing is left behind.
 
 use serde_json::{json, Value};
 use std::path::Path;
@@ -10,22 +18,66 @@ use std::time::{Duration, Instant};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Where the browser's pages live, as seen by Local Network Access, and the managed policy
+/// it runs under.
+pub struct Deployment {
+    /// `ip:port` endpoints taken for public Internet addresses.
+    pub public: Vec<String>,
+    /// The managed policy file's JSON; `None` runs with no managed policy at all.
+    pub policy: Option<Value>,
+}
+
 pub struct Browser {
     driver: Child,
     base: String,
     client: reqwest::blocking::Client,
     _profile: tempfile::TempDir,
+    _etc: Option<tempfile::TempDir>,
 }
 
 impl Browser {
     /// Chromium with `home` as HOME and a fresh profile.
     pub fn start(home: &Path) -> Browser {
+        Browser::launch(home, None)
+    }
+
+    /// Chromium as `deployment` says (see the module's doc).
+    pub fn deployed(home: &Path, deployment: &Deployment) -> Browser {
+        Browser::launch(home, Some(deployment))
+    }
+
+    fn launch(home: &Path, deployment: Option<&Deployment>) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new("chromedriver")
+        let etc = deployment.map(|deployment| {
+            let etc = tempfile::tempdir().unwrap();
+            let managed = etc.path().join("policies/managed");
+            std::fs::create_dir_all(&managed).unwrap();
+            // Debian's own file in /etc/chromium, kept for the browser's first run.
+            let _ = std::fs::copy(
+                "/etc/chromium/master_preferences",
+                etc.path().join("master_preferences"),
+            );
+            if let Some(policy) = &deployment.policy {
+                std::fs::write(managed.join("thaiid-agent.json"), policy.to_string()).unwrap();
+            }
+            etc
+        });
+        let mut command = match &etc {
+            None => Command::new("chromedriver"),
+            Some(etc) => {
+                let mut command = Command::new("unshare");
+                command
+                    .args(["--mount", "--propagation", "private", "sh", "-c"])
+                    .arg("mount --bind \"$0\" /etc/chromium && exec chromedriver \"$@\"")
+                    .arg(etc.path());
+                command
+            }
+        };
+        let driver = command
             .arg(format!("--port={port}"))
             .env("HOME", home)
             .stdout(Stdio::null())
@@ -41,13 +93,30 @@ impl Browser {
                 .build()
                 .unwrap(),
             _profile: profile,
+            _etc: etc,
         };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(exit)) = browser.driver.try_wait() {
+                panic!(
+                    "chromedriver ended ({exit}): a deployed browser needs root (mount namespace)"
+                );
+            }
             assert!(started.elapsed() < PATIENCE, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
         let mut args: Vec<String> = super::CHROMIUM_FLAGS.map(str::to_owned).to_vec();
+        if let Some(deployment) = deployment.filter(|d| !d.public.is_empty()) {
+            let overrides: Vec<String> = deployment
+                .public
+                .iter()
+                .map(|endpoint| format!("{endpoint}=public"))
+                .collect();
+            args.push(format!(
+                "--ip-address-space-overrides={}",
+                overrides.join(",")
+            ));
+        }
         args.push("--disable-dev-shm-usage".into());
         args.push(format!(
             "--user-data-dir={}",
@@ -163,6 +232,17 @@ impl Browser {
 
     /// Waits until `done` holds, failing with `what` and the page's text after PATIENCE.
     pub fn wait_until(&self, what: &str, done: impl Fn(&Browser) -> bool) {
+        self.wait_every(Duration::from_millis(100), what, done);
+    }
+
+    /// `wait_until`, asking every `interval`: how long it took, to within that interval
+    /// plus one WebDriver call.
+    pub fn wait_every(
+        &self,
+        interval: Duration,
+        what: &str,
+        done: impl Fn(&Browser) -> bool,
+    ) -> Duration {
         let started = Instant::now();
         while !done(self) {
             assert!(
@@ -171,8 +251,9 @@ impl Browser {
                 self.url(),
                 self.text("body")
             );
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(interval);
         }
+        started.elapsed()
     }
 }
 

@@ -45,7 +45,8 @@ fn login_page(state: &AppState, session: &Session, message: &str, username: &str
         r#"{message}
 <section class="card-login">
 <h2>เข้าสู่ระบบด้วยบัตรประชาชน</h2>
-<p>เสียบบัตรประชาชนในเครื่องอ่านบัตร แล้วกดปุ่มด้านล่าง</p>
+<p>เสียบบัตรประชาชนในเครื่องอ่านบัตร ระบบจะเข้าสู่ระบบให้ทันที หากบัตรเสียบอยู่แล้ว กดปุ่มด้านล่าง</p>
+<p lang="en">Insert your ID card into the reader to log in; if it is in already, press the button.</p>
 <button type="button" id="card-login" data-agent-url="{agent_url}">เข้าสู่ระบบด้วยการเสียบบัตรประชาชน</button>
 <div id="card-status" role="status" aria-live="polite"></div>
 </section>
