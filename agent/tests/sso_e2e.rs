@@ -218,11 +218,27 @@ fn logins_in_chromium(database_url: &str) {
     wait_for_status(&browser, "INSERT_CARD");
     let card = demo_card(Faults::default());
     let inserted = Instant::now();
+    let inserted_at = std::time::SystemTime::now();
     card.insert().unwrap();
-    browser.wait_every(Duration::from_millis(5), "the systems page", on("/systems"));
+    browser.wait_every(Duration::from_millis(5), "the systems page", |b| {
+        b.run("return location.pathname === '/systems' && document.getElementById('systems') !== null;")
+            == serde_json::Value::Bool(true)
+    });
     let took = inserted.elapsed();
+    // The systems page's navigation began when the login page had the agent's ticket.
+    let navigation_start = browser
+        .run("return performance.timeOrigin;")
+        .as_f64()
+        .unwrap();
+    let ticket_after = navigation_start
+        - inserted_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            * 1000.0;
     println!(
-        "insertion -> systems page (public address, installer policy): {} ms",
+        "insertion -> systems page (public address, installer policy): {} ms \
+         (the ticket in the login page after {ticket_after:.0} ms)",
         took.as_millis()
     );
     let systems = browser.text("#systems");
@@ -275,6 +291,20 @@ fn logins_in_chromium(database_url: &str) {
     browser.click("#otp-login button");
     browser.wait_until("the systems page", on("/systems"));
     assert!(browser.text("#systems").contains("01010101"));
+
+    // The button with no card in: the agent waits for one, and putting the card in
+    // completes that login; the page starts no second one for the insertion.
+    browser.click("#logout");
+    browser.wait_until("the logged-out login page", on("/login?bye=1"));
+    card.remove().unwrap();
+    agent.wait_for_no_card();
+    wait_for_status(&browser, "INSERT_CARD");
+    browser.click("#card-login");
+    wait_for_status(&browser, "WAITING");
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    browser.wait_until("the systems page", on("/systems"));
+    assert_eq!(card_logins(), 3);
 
     // Cards the server refuses, put in on the open login page: each with its message.
     browser.click("#logout");
