@@ -15,7 +15,11 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     card.insert().unwrap();
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    assert_eq!(card.apdu_count(), 7, "the login read at insertion");
+    assert_eq!(
+        card.apdu_count(),
+        10,
+        "the login read and the laser ID at insertion"
+    );
 
     let nonce = station.sso.nonce(ORIGIN);
     let response = agent.login(&nonce);
@@ -23,7 +27,7 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
     let ticket: serde_json::Value = response.json().unwrap();
     assert_eq!(ticket["ticket"], "ticket-1");
-    assert_eq!(card.apdu_count(), 7, "a login needs no card I/O");
+    assert_eq!(card.apdu_count(), 10, "a login needs no card I/O");
 
     let claims = &station.sso.accepted()[0];
     assert_eq!(claims.origin, ORIGIN);
@@ -31,6 +35,11 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     assert_eq!(claims.ctr, 1);
     assert_eq!(claims.card.citizen_id, "1103700123458");
     assert_eq!(claims.card.name_en.first, "Somchai");
+    assert_eq!(
+        claims.card.laser_id.as_ref().map(|id| id.as_str()),
+        Some("JT0-1234567-89"),
+        "the laser ID read from the card's laser applet"
+    );
 
     // The counter survives a restart of the agent.
     drop(agent);

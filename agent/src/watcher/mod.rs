@@ -11,7 +11,6 @@ use crate::smartcard::CardError;
 use std::ffi::CString;
 use std::sync::Arc;
 use std::time::Duration;
-use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::ReadPlan;
 use tokio::sync::{broadcast, watch};
@@ -252,7 +251,7 @@ impl Tracked {
 /// The 7-APDU login read.
 fn read_login_card(context: &pcsc::Context, reader: &CString) -> CardState {
     let read = read_card(context, reader, &ReadPlan::new(&Field::LOGIN));
-    match read.and_then(|read| Ok(CardClaim::decode(&read.atr, &read.image)?)) {
+    match read.and_then(|read| read.claim()) {
         Ok(claim) => CardState::Ready(Arc::new(claim)),
         Err(CardError::CardRemoved) => CardState::Removed,
         Err(error) => {
