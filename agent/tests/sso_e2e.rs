@@ -6,7 +6,8 @@
 //! demo card; and Debian's Chromium driven through chromedriver.
 //! The ID-card button logs in with a card that was in already; then, on the open login
 //! page, putting the card in logs in with no click (insertion → systems page measured and
-//! printed); replaying the agent's assertion and reusing its ticket are refused; search,
+//! printed); the button with no card waits and the insertion completes that login; a card
+//! left in after its login gets "take it out and put it back" (REINSERT_CARD); replaying the agent's assertion and reusing its ticket are refused; search,
 //! personal data, logout; login by password + OTP; an expired card and a card linked to no
 //! account, put in, are refused with their messages; a page at an origin the agent does
 //! not allow cannot use it; and without the policy Chromium blocks the page, which says so
@@ -306,10 +307,24 @@ fn logins_in_chromium(database_url: &str) {
     browser.wait_until("the systems page", on("/systems"));
     assert_eq!(card_logins(), 3);
 
-    // Cards the server refuses, put in on the open login page: each with its message.
+    // That insertion gave its login: the button, with the card left in, gets the agent's
+    // REINSERT_CARD, and the page tells the person to take the card out and put it back.
     browser.click("#logout");
     browser.wait_until("the logged-out login page", on("/login?bye=1"));
     wait_for_status(&browser, "CARD_IN");
+    browser.click("#card-login");
+    wait_for_status(&browser, "REINSERT_CARD");
+    let text = browser.text("#card-status");
+    for says in [
+        "ถอดบัตรออก",
+        "เสียบใหม่",
+        "take it out of the reader and put it back in",
+    ] {
+        assert!(text.contains(says), "{says} in {text}");
+    }
+    assert_eq!(card_logins(), 3);
+
+    // Cards the server refuses, put in on the open login page: each with its message.
     let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
     let expired = CardFixture::from_toml(
         &thaiid_tests::cards_dir().join("expired.toml"),
