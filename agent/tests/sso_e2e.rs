@@ -7,11 +7,13 @@
 //! The ID-card button logs in with a card that was in already; then, on the open login
 //! page, putting the card in logs in with no click (insertion → systems page measured and
 //! printed); the button with no card waits and the insertion completes that login; a card
-//! left in after its login gets "take it out and put it back" (REINSERT_CARD); replaying the agent's assertion and reusing its ticket are refused; search,
-//! personal data, logout; login by password + OTP; an expired card and a card linked to no
-//! account, put in, are refused with their messages; a page at an origin the agent does
-//! not allow cannot use it; and without the policy Chromium blocks the page, which says so
-//! and how to allow it (not "agent not installed").
+//! left in after its login gets "take it out and put it back" (REINSERT_CARD); replaying
+//! the agent's assertion and reusing its ticket are refused; search, personal data, logout;
+//! login by password + OTP; an expired card and a card linked to no account, put in, are
+//! refused with their messages; a page at an origin the agent does not allow, and a browser
+//! that does not trust the agent's certificate, cannot use it (the page names both
+//! reasons); and without the policy Chromium blocks the page, which says so and how to
+//! allow it (not "agent not installed").
 
 mod support;
 
@@ -361,6 +363,19 @@ fn logins_in_chromium(database_url: &str) {
         server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'"),
         cards_before
     );
+    drop(browser);
+
+    // A browser that does not trust the agent's certificate (a home without its CA), under
+    // the policy: not blocked, so the page says the agent cannot be reached and names the
+    // certificate among the reasons.
+    let stranger = Home::new();
+    let browser = Browser::deployed(stranger.path(), &deployed);
+    browser.goto(&at("/login"));
+    wait_for_status(&browser, "AGENT_NOT_RUNNING");
+    let text = browser.text("#card-status");
+    for says in ["ใบรับรอง", "certificate", "Check the agent"] {
+        assert!(text.contains(says), "{says} in {text}");
+    }
     drop(browser);
 
     // Without the policy, Chromium's Local Network Access blocks the public page's calls to
