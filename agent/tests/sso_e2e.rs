@@ -7,7 +7,8 @@
 //! The ID-card button logs in with a card that was in already; then, on the open login
 //! page, putting the card in logs in with no click (insertion → systems page measured and
 //! printed); the button with no card waits and the insertion completes that login; a card
-//! left in after its login gets "take it out and put it back" (REINSERT_CARD); replaying
+//! left in after its login gets "take it out and put it back" (REINSERT_CARD); a login page
+//! behind another tab does not take an insertion; replaying
 //! the agent's assertion and reusing its ticket are refused; search, personal data, logout;
 //! login by password + OTP; an expired card and a card linked to no account, put in, are
 //! refused with their messages; a page at an origin the agent does not allow, and a browser
@@ -324,6 +325,24 @@ fn logins_in_chromium(database_url: &str) {
     ] {
         assert!(text.contains(says), "{says} in {text}");
     }
+    assert_eq!(card_logins(), 3);
+
+    // A login page behind another tab does not take an insertion: brought to the front, it
+    // offers the button for the card that is in.
+    let login_tab = browser.tab();
+    card.remove().unwrap();
+    agent.wait_for_no_card();
+    wait_for_status(&browser, "INSERT_CARD");
+    browser.new_tab();
+    assert_eq!(
+        browser.run("return document.visibilityState;"),
+        serde_json::Value::from("visible")
+    );
+    card.insert().unwrap();
+    agent.wait_for_card();
+    browser.switch_to(&login_tab);
+    wait_for_status(&browser, "CARD_IN");
+    assert!(browser.url().ends_with("/login?bye=1"), "{}", browser.url());
     assert_eq!(card_logins(), 3);
 
     // Cards the server refuses, put in on the open login page: each with its message.

@@ -189,10 +189,20 @@ async function ready() {
 }
 
 button.addEventListener("click", () => logIn());
+// A login page left in a background tab does not take the insertion another tab (e.g. the
+// card registration on /me) is waiting for: only the page in front logs in by itself.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") ready();
+});
 agent.events((event) => {
   if (event.type === "card-inserted") {
-    logIn({ inserted: true });
-  } else if (!busy && status.dataset.source !== "login" && event.type !== "login-started" && event.type !== "login-finished") {
+    if (document.visibilityState === "visible") logIn({ inserted: true });
+    else ready();
+  } else if (event.type === "card-removed" && !busy) {
+    // What a login said was about the card that just went: say what to do now.
+    status.dataset.source = "stream";
+    ready();
+  } else if (!busy && status.dataset.source !== "login" && event.type.startsWith("reader-")) {
     ready();
   }
 }, {
