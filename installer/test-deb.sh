@@ -252,7 +252,7 @@ fi
 # --- the service, run as systemd would (no systemd here): ExecStart as the service user -------
 start_service() {
   # shellcheck disable=SC2086 # ExecStart is words
-  setsid setpriv --reuid=$SVC_USER --regid=$SVC_USER --init-groups -- \
+  setsid setpriv --reuid=$SVC_USER --regid=$SVC_USER --init-groups --no-new-privs -- \
     env -i HOME=$STATE PATH=/usr/bin:/bin LANG=C.UTF-8 $exec_start >>"$work/service.log" 2>&1 </dev/null &
   service_pid=$!
   pids+=("$service_pid")
@@ -316,6 +316,8 @@ sleep 0.5
 check "an old-style per-user 'thaiid-agent serve' runs as $OTHER_USER" running "$old_agent"
 
 echo 'reader = "Admin Reader 00"' >>$conf
+# What the per-user agent's package wrote, kept by ucf in an edited file: must go.
+echo 'enroll_token = "tok_OLD-per-user-token"' >>$conf
 echo "$PKG $PKG/server_url string https://127.0.0.1:9" | debconf-set-selections
 # The env file now carries the same token (0600): no second enrollment for it.
 { cat "$ENV_FILE"; printf 'ENROLL_TOKEN=%s\n' "$token"; } >"$ENV_FILE.new"
@@ -328,6 +330,7 @@ if THAIID_INSTALL_ENV=$ENV_FILE "${APT[@]}" install --reinstall "./$deb" >/tmp/t
   check "reinstall left another 'thaiid-agent serve --port 47914' alone" running "$other_agent"
   check "admin's edit kept across reinstall" grep -qx 'reader = "Admin Reader 00"' $conf
   check "admin's file not replaced by new answers (noninteractive keeps it)" grep -qx "server_url = \"$server_url\"" $conf
+  check "an old enroll_token line is taken out of the kept file" not grep -q enroll_token $conf
   check "reinstall with the same token keeps the enrollment (same agent id)" \
     test "$(json "$STATE/enrollment.json" 'print(d["agent_id"])' 2>/dev/null)" = "$agent_id"
   check "the server lists one agent still" test "$(agents_listed | grep -cF -- "$agent_id")" = 1
