@@ -180,6 +180,10 @@ check "$STATE is 0700 and owned by $SVC_USER" test "$(stat -c '%a %U' $STATE)" =
 for file in agent.key enrollment.json localhost.key; do
   check "$STATE/$file is 0600 and owned by $SVC_USER" test "$(stat -c '%a %U' "$STATE/$file" 2>/dev/null)" = "600 $SVC_USER"
 done
+check "root's notes (/var/lib/thaiid-agent-install) are 0700 root, out of the service's reach" \
+  test "$(stat -c '%a %U' /var/lib/thaiid-agent-install 2>/dev/null)" = "700 root"
+check "$STATE holds no file of root's (the service could swap it for a symlink)" \
+  test -z "$(find $STATE -user root -print -quit)"
 agent_id=$(json "$STATE/enrollment.json" 'print(d["agent_id"])' 2>/dev/null || true)
 check "enrolled at install: enrollment.json names an agent id" test -n "$agent_id"
 check "the server lists the agent ($agent_id)" test -n "$agent_id" -a "$(agents_listed | grep -cF -- "${agent_id:-none}")" = 1
@@ -389,7 +393,7 @@ check "package gone" bash -c "! dpkg-query -W -f='\${Status}' $PKG 2>/dev/null |
 check "service user gone" bash -c "! getent passwd $SVC_USER"
 check "service group gone" bash -c "! getent group $SVC_USER"
 for path in /usr/bin/thaiid-agent /etc/thaiid-agent $UNIT /etc/systemd/system/multi-user.target.wants/thaiid-agent.service \
-  /etc/xdg/autostart/thaiid-agent.desktop /usr/share/thaiid-agent /usr/share/doc/thaiid-agent $STATE \
+  /etc/xdg/autostart/thaiid-agent.desktop /usr/share/thaiid-agent /usr/share/doc/thaiid-agent $STATE /var/lib/thaiid-agent-install \
   /etc/chromium/policies/managed/thaiid-agent.json /etc/chromium/policies/managed/thaiid-agent-ca.json \
   /etc/opt/chrome/policies/managed/thaiid-agent-ca.json /etc/opt/edge/policies/managed/thaiid-agent-ca.json; do
   check "$path removed" test ! -e "$path"
