@@ -441,5 +441,60 @@ fi
 rm -f "$ENV_FILE"
 purge_package
 
+# --- upgrade from the per-user agent's package (THAIID_DEB_OLD=its .deb) ------------------
+if [ -n "${THAIID_DEB_OLD:-}" ]; then
+  old_token=$(cd "$work" && "$SERVER_BIN" token create --uses 2 --ttl 1h)
+  debconf-set-selections <<EOF2
+$PKG $PKG/server_url string $server_url
+$PKG $PKG/allowed_origins string $ORIGIN
+$PKG $PKG/enroll_token password $old_token
+EOF2
+  if "${APT[@]}" install "$(realpath "$THAIID_DEB_OLD")" >/tmp/thaiid-deb-old.log 2>&1; then
+    ok "the per-user agent's package $(dpkg-query -W -f='${Version}' $PKG) installed"
+  else
+    cat /tmp/thaiid-deb-old.log >&2
+    fail "installing $THAIID_DEB_OLD"
+  fi
+  # Its autostart's `thaiid-agent serve` in a session of $OTHER_USER: enrolls itself.
+  as_other_bg thaiid-agent serve
+  old_agent=$!
+  pids+=("$old_agent")
+  wait_listening $AGENT_PORT "$old_agent" || true
+  for _ in $(seq 50); do [ -f "/home/$OTHER_USER/.local/share/thaiid-agent/enrollment.json" ] && break; sleep 0.2; done
+  check "the old per-user agent serves and enrolled itself as $OTHER_USER" \
+    test -f "/home/$OTHER_USER/.local/share/thaiid-agent/enrollment.json"
+  user_files_before=$(find "/home/$OTHER_USER" -printf '%p %s %T@\n' | sort)
+  echo "$PKG $PKG/enroll_token password $token" | debconf-set-selections
+  if "${APT[@]}" install "./$deb" >/tmp/thaiid-deb-upgrade.log 2>&1; then
+    ok "upgrade to $(dpkg-query -W -f='${Version}' $PKG), the machine service"
+    grep 'thaiid-agent:' /tmp/thaiid-deb-upgrade.log | sed 's/^/      upgrade: /' || true
+  else
+    cat /tmp/thaiid-deb-upgrade.log >&2
+    fail "upgrade from $THAIID_DEB_OLD"
+  fi
+  check "upgrade stopped the per-user 'thaiid-agent serve'" not running "$old_agent"
+  check "upgrade: config.toml holds no enroll_token any more" not grep -q enroll_token $conf
+  check "upgrade: the service enrolled with the new token" test -f "$STATE/enrollment.json"
+  check "upgrade: $STATE is 0700 $SVC_USER" test "$(stat -c '%a %U' $STATE)" = "700 $SVC_USER"
+  check "upgrade: nothing in $OTHER_USER's home changed (the tray client cleans it, not root)" \
+    test "$(find "/home/$OTHER_USER" -printf '%p %s %T@\n' | sort)" = "$user_files_before"
+  if start_service; then
+    check "upgrade: the service serves, enrolled" service_enrolled
+    stop_pid "$service_pid"
+  else
+    cat "$work/service.log" >&2
+    fail "upgrade: the service does not start"
+  fi
+  printf '%s\n%s\n' "$token" "$old_token" >"$work/token"
+  if grep -rIlsF -f "$work/token" /etc /var /run --exclude-dir="$(basename "$work")" >"$work/token-files"; then
+    fail "upgrade: a token is in: $(tr '\n' ' ' <"$work/token-files")"
+  else
+    ok "upgrade: neither token is in a file under /etc /var /run"
+  fi
+  purge_package
+else
+  echo "skip  upgrade from the per-user agent's package: set THAIID_DEB_OLD to its .deb"
+fi
+
 echo "deb: $passes checks passed, $failures failed"
 [ "$failures" -eq 0 ]
