@@ -225,6 +225,12 @@ check "the unit runs as $SVC_USER, state dir 0700, restarts on failure" \
 for setting in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes; do
   check "the unit hardens: $setting" grep -qx "$setting" "$UNIT"
 done
+rules=/usr/share/polkit-1/rules.d/thaiid-agent.rules
+check "a polkit rule lets $SVC_USER use pcscd where pcscd asks polkit" grep -q "subject.user == \"$SVC_USER\"" $rules
+if command -v node >/dev/null; then
+  check "the polkit rule is JavaScript that parses" \
+    node -e "new Function(require('fs').readFileSync(process.argv[1], 'utf8'))" $rules
+fi
 check "the unit is enabled (multi-user.target.wants)" test -L /etc/systemd/system/multi-user.target.wants/thaiid-agent.service
 
 desktop=/etc/xdg/autostart/thaiid-agent.desktop
@@ -393,7 +399,7 @@ check "package gone" bash -c "! dpkg-query -W -f='\${Status}' $PKG 2>/dev/null |
 check "service user gone" bash -c "! getent passwd $SVC_USER"
 check "service group gone" bash -c "! getent group $SVC_USER"
 for path in /usr/bin/thaiid-agent /etc/thaiid-agent $UNIT /etc/systemd/system/multi-user.target.wants/thaiid-agent.service \
-  /etc/xdg/autostart/thaiid-agent.desktop /usr/share/thaiid-agent /usr/share/doc/thaiid-agent $STATE /var/lib/thaiid-agent-install \
+  /etc/xdg/autostart/thaiid-agent.desktop /usr/share/polkit-1/rules.d/thaiid-agent.rules /usr/share/thaiid-agent /usr/share/doc/thaiid-agent $STATE /var/lib/thaiid-agent-install \
   /etc/chromium/policies/managed/thaiid-agent.json /etc/chromium/policies/managed/thaiid-agent-ca.json \
   /etc/opt/chrome/policies/managed/thaiid-agent-ca.json /etc/opt/edge/policies/managed/thaiid-agent-ca.json; do
   check "$path removed" test ! -e "$path"
