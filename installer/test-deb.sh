@@ -447,6 +447,35 @@ fi
 rm -f "$ENV_FILE"
 purge_package
 
+# --- a server that cannot be reached: installed anyway, enrolled later by IT as root ---------
+closed_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+debconf-set-selections <<EOF2
+$PKG $PKG/server_url string http://127.0.0.1:$closed_port
+$PKG $PKG/allowed_origins string $ORIGIN
+$PKG $PKG/enroll_token password $token
+EOF2
+if "${APT[@]}" install "./$deb" >/tmp/thaiid-deb-unreachable.log 2>&1; then
+  ok "install with the server unreachable succeeds"
+  check "it says the enrollment failed and how to enroll" \
+    bash -c "grep -q 'ENROLLMENT FAILED' /tmp/thaiid-deb-unreachable.log && grep -q 'dpkg-reconfigure thaiid-agent' /tmp/thaiid-deb-unreachable.log"
+  check "not enrolled, and the token is not kept in debconf" test ! -e "$STATE/enrollment.json" -a -z "$(stored_token)"
+  # IT enrolls by hand as root, the token in the environment (not on the command line).
+  if THAIID_ENROLL_TOKEN=$token thaiid-agent enroll --state-dir "$STATE" --server "$server_url" >/tmp/thaiid-deb-root-enroll.log 2>&1; then
+    ok "IT enrolls as root: thaiid-agent enroll --state-dir $STATE"
+  else
+    cat /tmp/thaiid-deb-root-enroll.log >&2
+    fail "thaiid-agent enroll --state-dir $STATE as root"
+  fi
+  for file in agent.key enrollment.json; do
+    check "after root's enroll $STATE/$file is 0600 $SVC_USER" test "$(stat -c '%a %U' "$STATE/$file" 2>/dev/null)" = "600 $SVC_USER"
+  done
+  check "$STATE holds no file of root's after root's enroll" test -z "$(find $STATE -user root -print -quit)"
+else
+  cat /tmp/thaiid-deb-unreachable.log >&2
+  fail "install with the server unreachable failed"
+fi
+purge_package
+
 # --- upgrade from the per-user agent's package (THAIID_DEB_OLD=its .deb) ------------------
 if [ -n "${THAIID_DEB_OLD:-}" ]; then
   old_token=$(cd "$work" && "$SERVER_BIN" token create --uses 2 --ttl 1h)
