@@ -409,7 +409,15 @@ check "/etc/opt kept (the package did not make it)" test -d /etc/opt
 if [ -n "$made_chromium_policies" ]; then check "/etc/chromium/policies removed (the package made it)" test ! -e /etc/chromium/policies; fi
 check "debconf answers gone" bash -c "! debconf-get-selections | grep -q '^${PKG}[[:space:]]'"
 check "ucf forgot the config" bash -c "! ucfq -w /etc/thaiid-agent/config.toml | grep -q ':$PKG:'"
-check "no agent process left" bash -c "! pgrep -x thaiid-agent"
+installed_agent_pids() { # processes of the package's binary (other tests' agents run from target/)
+  local proc
+  for proc in /proc/[0-9]*; do
+    case "$(readlink "$proc/exe" 2>/dev/null)" in
+      /usr/bin/thaiid-agent | "/usr/bin/thaiid-agent (deleted)") echo "${proc#/proc/}" ;;
+    esac
+  done
+}
+check "no process of the package's agent left" test -z "$(installed_agent_pids)"
 
 if serve_leaf; then
   chromium_dump "https://127.0.0.1:$AGENT_PORT/" "$work/chromium-purged.html"
