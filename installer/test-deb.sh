@@ -484,7 +484,25 @@ else
 fi
 purge_package
 
-# --- upgrade from the per-user agent's package (THAIID_DEB_OLD=its .deb) ------------------
+# --- upgrade from the per-user agent's package ---------------------------------------------
+# THAIID_DEB_OLD names its .deb; else it is built here from the last commit that had it: its
+# maintainer scripts, templates and autostart (what an upgrade meets) around today's binary,
+# whose `serve` without --state-dir is still the per-user agent.
+PER_USER_COMMIT=9964fe0
+if [ -z "${THAIID_DEB_OLD:-}" ] && git cat-file -e "$PER_USER_COMMIT^{commit}" 2>/dev/null; then
+  old_bin=$(realpath "${THAIID_DEB_BINARY:-${CARGO_TARGET_DIR:-target}/release/thaiid-agent}")
+  mkdir "$work/old"
+  git archive "$PER_USER_COMMIT" | tar -x -C "$work/old"
+  sed -i 's/^version = "[^"]*"/version = "0.0.1"/' "$work/old/Cargo.toml"
+  sed -i '1s/([^)]*)/(0.0.1)/' "$work/old/installer/deb/changelog"
+  if (cd "$work/old" && CARGO_TARGET_DIR=$work/old/target THAIID_DEB_TRAY=0 \
+    THAIID_DEB_BINARY=$old_bin bash installer/build-deb.sh) >"$work/old-build.log" 2>&1; then
+    THAIID_DEB_OLD=$(ls "$work"/old/target/installer/thaiid-agent_0.0.1_amd64.deb)
+  else
+    cat "$work/old-build.log" >&2
+    fail "building the per-user agent's package from $PER_USER_COMMIT"
+  fi
+fi
 if [ -n "${THAIID_DEB_OLD:-}" ]; then
   old_token=$(cd "$work" && "$SERVER_BIN" token create --uses 2 --ttl 1h)
   debconf-set-selections <<EOF2
@@ -536,7 +554,7 @@ EOF2
   fi
   purge_package
 else
-  echo "skip  upgrade from the per-user agent's package: set THAIID_DEB_OLD to its .deb"
+  fail "no per-user agent's package to upgrade from: commit $PER_USER_COMMIT is not in this clone (fetch the history, or set THAIID_DEB_OLD to that .deb)"
 fi
 
 echo "deb: $passes checks passed, $failures failed"
