@@ -25,6 +25,7 @@ AGENT_PORT=47113
 SERVER_BIN=${THAIID_SERVER_BIN:-${CARGO_TARGET_DIR:-target}/debug/thaiid-server}
 passes=0
 failures=0
+exec 3>&2
 
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600)
 
@@ -276,9 +277,19 @@ else
 fi
 check "the serving process runs as $SVC_USER" test "$(ps -o user= -p "$service_pid" 2>/dev/null)" = "$SVC_USER"
 service_enrolled() { # /v1/status, the certificate checked against the CA copy only
-  curl -sS --max-time 10 --cacert "$CA_COPY" -H "Origin: $ORIGIN" \
-    "https://127.0.0.1:$AGENT_PORT/v1/status" >"$work/status.json" &&
-    json "$work/status.json" 'assert d["enrolled"] is True'
+  local attempt
+  for attempt in 1 2 3; do
+    if curl -sS --max-time 10 --cacert "$CA_COPY" -H "Origin: $ORIGIN" \
+      "https://127.0.0.1:$AGENT_PORT/v1/status" >"$work/status.json" 2>"$work/curl.log" &&
+      json "$work/status.json" 'assert d["enrolled"] is True'; then
+      return 0
+    fi
+    # On the test's own stderr (check() silences the command's).
+    { echo "status, attempt $attempt: $(cat "$work/status.json" "$work/curl.log")"; tail -5 "$work/service.log"; } |
+      sed 's/^/      /' >&3
+    sleep 1
+  done
+  return 1
 }
 check "/v1/status over HTTPS trusted by $CA_COPY answers enrolled:true" service_enrolled
 
