@@ -535,7 +535,13 @@ EOF2
   for _ in $(seq 50); do [ -f "/home/$OTHER_USER/.local/share/thaiid-agent/enrollment.json" ] && break; sleep 0.2; done
   check "the old per-user agent serves and enrolled itself as $OTHER_USER" \
     test -f "/home/$OTHER_USER/.local/share/thaiid-agent/enrollment.json"
-  user_files_before=$(find "/home/$OTHER_USER" -printf '%p %s %T@\n' | sort)
+  # Paths and owners of everything, and the old agent's state byte for byte (its logs grow
+  # by themselves until it stops).
+  home_files() {
+    find "/home/$OTHER_USER" -printf '%p %u %m\n' | sort
+    find "/home/$OTHER_USER/.local/share/thaiid-agent" -type f -exec sha256sum {} + | sort
+  }
+  user_files_before=$(home_files)
   echo "$PKG $PKG/enroll_token password $token" | debconf-set-selections
   if "${APT[@]}" install "./$deb" >/tmp/thaiid-deb-upgrade.log 2>&1; then
     ok "upgrade to $(dpkg-query -W -f='${Version}' $PKG), the machine service"
@@ -549,7 +555,7 @@ EOF2
   check "upgrade: the service enrolled with the new token" test -f "$STATE/enrollment.json"
   check "upgrade: $STATE is 0700 $SVC_USER" test "$(stat -c '%a %U' $STATE)" = "700 $SVC_USER"
   check "upgrade: nothing in $OTHER_USER's home changed (the tray client cleans it, not root)" \
-    test "$(find "/home/$OTHER_USER" -printf '%p %s %T@\n' | sort)" = "$user_files_before"
+    test "$(home_files)" = "$user_files_before"
   if start_service; then
     check "upgrade: the service serves, enrolled" service_enrolled
     stop_pid "$service_pid"
