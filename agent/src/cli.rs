@@ -59,6 +59,20 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The machine service's state dir this command works in, if it was named.
+    pub fn state_dir(&self) -> Option<crate::paths::StateDir> {
+        let state = match self {
+            Command::Serve(args) => &args.state,
+            Command::Enroll { state, .. }
+            | Command::Doctor { state }
+            | Command::Setup { state, .. } => state,
+            Command::Read(_) | Command::Readers { .. } => return None,
+        };
+        Some(state.resolve()).filter(|state| state.machine)
+    }
+}
+
 /// Where the state is (SPEC §10).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct StateArgs {

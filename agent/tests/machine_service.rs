@@ -342,6 +342,14 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     );
 
     // IT enrolls the machine again as root: the running service signs with the new key.
+    // A link the service's user left in the dir (a compromised service) is not written
+    // through with root's rights.
+    let victim = root.path().join("victim");
+    std::fs::write(&victim, "root's own").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = state.join("agent.tmp");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(service.uid), Some(service.gid())).unwrap();
     let again = agent(
         &binary,
         None,
@@ -359,6 +367,8 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         std::fs::metadata(state.join("agent.key")).unwrap().uid(),
         service.uid
     );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "root's own");
+    assert_eq!(std::fs::metadata(&victim).unwrap().uid(), 0);
     // The person now at the console puts the card in again for a login of their own.
     card.remove().unwrap();
     card.insert().unwrap();
