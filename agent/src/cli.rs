@@ -43,7 +43,16 @@ pub enum Command {
         token: Option<String>,
     },
     /// Check everything a login needs; each line ok, or the fix (exit 6 when one fails).
-    Doctor,
+    /// Run by a desktop user: the machine service as its API shows it; with a state dir
+    /// it can read (root, the service's user): the service's key and enrollment too.
+    Doctor {
+        /// The service's state directory (default `THAIID_STATE_DIR`).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Show the machine service's state in the tray (each user's login starts it); first
+    /// removes the per-user agent of earlier versions from this user's files.
+    Tray,
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
         /// Remove the certificate from the browsers' trust stores and delete it.

@@ -7,7 +7,10 @@ use thaiid_agent::{commands, error, logging};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let serves = matches!(cli.command, None | Some(Command::Serve(_)));
+    let serves = matches!(
+        cli.command,
+        None | Some(Command::Serve(_)) | Some(Command::Tray)
+    );
     logging::init(
         match serves {
             true => logging::Sink::StderrAndFiles,
@@ -24,7 +27,8 @@ fn main() -> ExitCode {
         Some(Command::Read(args)) => commands::read::run(args),
         Some(Command::Readers { json }) => commands::readers::run(*json),
         Some(Command::Setup { uninstall }) => commands::setup::run(*uninstall),
-        Some(Command::Doctor) => commands::doctor::run(),
+        Some(Command::Doctor { state_dir }) => commands::doctor::run(state_dir.as_deref()),
+        Some(Command::Tray) => commands::tray::run(),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),

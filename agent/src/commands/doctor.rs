@@ -1,15 +1,29 @@
 //! `thaiid-agent doctor`: one line per check, ok or what failed with the fix in Thai
-//! and English; exit 6 when anything failed.
+//! and English; exit 6 when anything failed. With a state dir this process can read,
+//! the service's own checks; otherwise (a desktop user) the service through its API.
 
 use crate::config::{Config, Overrides};
 use crate::doctor;
 use crate::error::AgentError;
+use std::path::{Path, PathBuf};
 
-pub fn run() -> Result<(), AgentError> {
+pub fn run(state_dir: Option<&Path>) -> Result<(), AgentError> {
     println!("thaiid-agent {}", env!("CARGO_PKG_VERSION"));
+    let state_dir = (state_dir.map(Path::to_owned))
+        .or_else(|| std::env::var_os("THAIID_STATE_DIR").map(PathBuf::from));
     let findings = match Config::from_environment(&Overrides::default()) {
-        Ok(config) => doctor::examine(&config, &crate::paths::data_dir()),
         Err(error) => vec![doctor::Finding::unconfigured(error)],
+        Ok(config) => match state_dir {
+            Some(dir) if readable(&dir) => doctor::examine(&config, &dir),
+            Some(dir) => {
+                println!(
+                    "(cannot read {}: the service as this user sees it; root sees its key and enrollment)",
+                    dir.display()
+                );
+                doctor::examine_as_user(&config)
+            }
+            None => doctor::examine_as_user(&config),
+        },
     };
     for finding in &findings {
         println!("{finding}");
@@ -17,5 +31,13 @@ pub fn run() -> Result<(), AgentError> {
     match findings.iter().filter(|finding| finding.failed()).count() {
         0 => Ok(()),
         failed => Err(AgentError::Unhealthy(failed)),
+    }
+}
+
+/// Readable, or not made yet (the checks then say what is missing).
+fn readable(dir: &Path) -> bool {
+    match std::fs::read_dir(dir) {
+        Ok(_) => true,
+        Err(error) => error.kind() == std::io::ErrorKind::NotFound,
     }
 }

@@ -1,0 +1,180 @@
+//! The machine service as a desktop user sees it through its API: who answers at its
+//! port on 127.0.0.1 and on ::1 (a squatter on either is named), the service's version,
+//! its enrollment and its readers.
+
+use super::Finding;
+use crate::config::Config;
+use crate::service_client::{ClientError, ServiceClient};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use thaiid_protocol::api::AgentStatus;
+
+/// The service's system account (the .deb's unit runs it as this user).
+#[cfg(target_os = "linux")]
+const SERVICE_USER: &str = "thaiid-agent";
+const START_TH: &str =
+    "ให้ IT เปิดบริการ: sudo systemctl enable --now thaiid-agent (Windows: เปิดบริการ ThaiID Login Agent)";
+const START_EN: &str =
+    "have IT start the service: sudo systemctl enable --now thaiid-agent (Windows: start the ThaiID Login Agent service)";
+
+pub async fn examine(config: &Config) -> Vec<Finding> {
+    // Until the service takes Origin-less GETs of its status, an allowed origin's is sent.
+    let origin = config.allowed_origins.first().cloned();
+    let mut findings = Vec::new();
+    let mut answered = None;
+    for ip in [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ] {
+        let address = SocketAddr::new(ip, config.port);
+        let (finding, status) = at(address, origin.clone()).await;
+        findings.push(finding);
+        if answered.is_none() {
+            answered = status;
+        }
+    }
+    if let Some(status) = answered {
+        findings.push(enrollment(&status));
+        findings.push(readers(&status));
+    }
+    findings
+}
+
+/// The finding for one address, and the service's status if it is the service.
+async fn at(address: SocketAddr, origin: Option<String>) -> (Finding, Option<AgentStatus>) {
+    let check = format!("service on {address}");
+    let answer = match ServiceClient::new(address, origin) {
+        Ok(client) => client.status().await,
+        Err(error) => Err(error),
+    };
+    let holder = Holder::of(address);
+    match answer {
+        Ok(status) => match holder.filter(|holder| holder.suspect()) {
+            Some(holder) => (
+                squatter(
+                    check,
+                    &holder,
+                    "it answers as the agent, but is not the service",
+                ),
+                None,
+            ),
+            None => {
+                let by = holder.map(|h| format!(", {h}")).unwrap_or_default();
+                let found = Finding::ok(
+                    check,
+                    format!("thaiid-agent {} (the service{by})", status.version),
+                );
+                (found, Some(status))
+            }
+        },
+        Err(ClientError::NotListening { .. }) if address.is_ipv6() && !ipv6_loopback() => (
+            Finding::ok(
+                check,
+                "this machine has no IPv6 loopback: 127.0.0.1 alone serves",
+            ),
+            None,
+        ),
+        Err(ClientError::NotListening { source, .. }) => {
+            let problem = match address.is_ipv4() {
+                true => format!("nothing answers: the service is not running ({source})"),
+                false => format!(
+                    "the service does not listen here ({source}): another program may have held the port when it started"
+                ),
+            };
+            (Finding::fail(check, problem, START_TH, START_EN), None)
+        }
+        Err(ClientError::NotTheService { detail, .. }) => {
+            let holder = holder.map(|h| format!(", {h}")).unwrap_or_default();
+            (squatter(check, &holder, &detail), None)
+        }
+        Err(error) => (
+            Finding::fail(check, error.to_string(), START_TH, START_EN),
+            None,
+        ),
+    }
+}
+
+fn squatter(check: String, holder: &dyn std::fmt::Display, detail: &str) -> Finding {
+    Finding::fail(
+        check,
+        format!("taken by another program{holder}: {detail}"),
+        "ปิดโปรแกรมที่ใช้พอร์ตนี้ (หรือให้ผู้ใช้ที่เปิดไว้ออกจากระบบ) แล้วให้ IT เริ่มบริการใหม่",
+        "close the program that holds the port (or log out the user who runs it), then have IT restart the service",
+    )
+}
+
+/// Who holds a listening socket (Linux: its uid in /proc/net/tcp{,6}).
+#[derive(Clone, Copy, Debug)]
+struct Holder {
+    uid: u32,
+}
+
+impl Holder {
+    #[cfg(target_os = "linux")]
+    fn of(address: SocketAddr) -> Option<Holder> {
+        crate::procnet::listener_uid(address.ip(), address.port()).map(|uid| Holder { uid })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn of(_address: SocketAddr) -> Option<Holder> {
+        None
+    }
+
+    /// Not the service's account. Where there is no such account (a development or test
+    /// machine), only a program of the user running doctor is named.
+    #[cfg(target_os = "linux")]
+    fn suspect(&self) -> bool {
+        match crate::os_user::uid_of(SERVICE_USER) {
+            Some(service) => self.uid != service,
+            None => self.uid == crate::os_user::current_uid() && self.uid != 0,
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn suspect(&self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        #[cfg(unix)]
+        if let Some(name) = crate::os_user::name_of(self.uid) {
+            return write!(f, "held by uid {} ({name})", self.uid);
+        }
+        write!(f, "held by uid {}", self.uid)
+    }
+}
+
+fn ipv6_loopback() -> bool {
+    std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
+fn enrollment(status: &AgentStatus) -> Finding {
+    match status.enrolled {
+        true => Finding::ok("service enrollment", "enrolled at the login server"),
+        false => Finding::fail(
+            "service enrollment",
+            "the service is not enrolled: logins answer NOT_ENROLLED",
+            "ให้ IT สั่ง sudo thaiid-agent enroll --state-dir /var/lib/thaiid-agent --token TOKEN (Windows: ในฐานะผู้ดูแลระบบ)",
+            "have IT run `sudo thaiid-agent enroll --state-dir /var/lib/thaiid-agent --token TOKEN` (Windows: as administrator)",
+        ),
+    }
+}
+
+fn readers(status: &AgentStatus) -> Finding {
+    if status.readers.is_empty() {
+        return Finding::fail(
+            "service readers",
+            "the service sees no card reader",
+            "เสียบเครื่องอ่านบัตร (USB) ถ้าเสียบอยู่แล้ว ให้ IT เริ่มบริการใหม่",
+            "plug in a card reader (USB); if one is plugged in, have IT restart the service",
+        );
+    }
+    let names: Vec<String> = (status.readers.iter())
+        .map(|reader| match reader.card_present {
+            true => format!("{} (card inserted)", reader.name),
+            false => reader.name.clone(),
+        })
+        .collect();
+    Finding::ok("service readers", names.join(", "))
+}
