@@ -1,17 +1,34 @@
 //! `thaiid-agent doctor` against the real thing: pcscd and the virtual card, the
 //! agent's certificate in a real NSS db, the agent on its port, and login servers that
-//! answer, refuse, lie about the time or present a certificate no one trusts.
+//! answer, refuse, lie about the time or present a certificate no one trusts. With the
+//! state dir (as root or the service's user) and without it (a desktop user, who sees
+//! the service through its API, and whoever else holds its port).
 
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::process::Output;
-use support::{demo_card, Home, RunningAgent, Station, ORIGIN};
-use thaiid_tests::{Faults, ReaderLock};
+use support::{demo_card, free_port, Home, RunningAgent, Station, ORIGIN};
+use thaiid_tests::{reader_name, Faults, ReaderLock};
 
-/// `doctor` in `home` with the login server `server` and extra variables.
+/// `doctor --state-dir` (the service's, here the home's data dir) in `home` with the
+/// login server `server` and extra variables.
 fn doctor(home: &Home, server: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = home.command();
+    command
+        .arg("doctor")
+        .arg("--state-dir")
+        .arg(home.data_dir())
+        .env("THAIID_SERVER_URL", server);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// `doctor` as a desktop user of `home`: no state dir.
+fn user_doctor(home: &Home, server: &str, env: &[(&str, &str)]) -> Output {
     let mut command = home.command();
     command.arg("doctor").env("THAIID_SERVER_URL", server);
     for (key, value) in env {
@@ -238,13 +255,137 @@ fn a_new_user_is_told_to_set_up_trust_and_enroll() {
         "server_url = \"http://127.0.0.1:9\"\nenroll_token = \"t\"\n",
     )
     .unwrap();
-    let waiting = configured.command().arg("doctor").output().unwrap();
+    let waiting = doctor_in(&configured);
     assert_fails(
         &waiting,
         "enrollment",
         "enrolls itself with the configured token",
     );
     std::fs::write(configured.machine_config(), "server_url = \"http://x\"\n").unwrap();
-    let broken = configured.command().arg("doctor").output().unwrap();
+    let broken = doctor_in(&configured);
     assert_fails(&broken, "configuration", "must use https");
+}
+
+/// `doctor --state-dir` with the configuration of `home` alone.
+fn doctor_in(home: &Home) -> Output {
+    (home.command().arg("doctor").arg("--state-dir"))
+        .arg(home.data_dir())
+        .output()
+        .unwrap()
+}
+
+/// A program on `address` that answers plain HTTP, as a user's web server might.
+fn squat(address: SocketAddr) -> TcpListener {
+    let listener = TcpListener::bind(address).unwrap();
+    let serving = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in serving.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+            );
+        }
+    });
+    listener
+}
+
+#[test]
+fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
+    let station = Station::enrolled();
+    let server = station.sso.url.clone();
+    let port = free_port();
+    let (v4, v6) = (
+        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+    );
+    // Another program holds [::1] first: the service then serves on 127.0.0.1 alone.
+    let squatter = squat(v6);
+    let service = RunningAgent::start_on(&station.home, port, &["--allowed-origin", ORIGIN]);
+    let user = Home::new();
+    let port_text = port.to_string();
+    let env = [
+        ("THAIID_PORT", port_text.as_str()),
+        ("THAIID_ALLOWED_ORIGINS", ORIGIN),
+    ];
+
+    let report = user_doctor(&user, &server, &env);
+    let text = String::from_utf8_lossy(&report.stdout);
+    let service_line = line(&report, &format!("service on {v4}"));
+    assert!(
+        service_line.starts_with("ok    ")
+            && service_line.contains("thaiid-agent 0.1.0 (the service"),
+        "{text}"
+    );
+    assert_fails(
+        &report,
+        &format!("service on {v6}"),
+        "taken by another program, held by uid",
+    );
+    assert!(
+        line(&report, "service enrollment").starts_with("ok    "),
+        "{text}"
+    );
+    let readers = line(&report, "service readers");
+    assert!(
+        readers.starts_with("ok    ") && readers.contains(&reader_name(0)),
+        "{text}"
+    );
+    for check in [
+        "smart card service (pcscd)",
+        "card readers",
+        "login server",
+        "clock",
+    ] {
+        assert!(line(&report, check).starts_with("ok    "), "{text}");
+    }
+    // Nothing of a per-user copy: the user has no key, certificate or enrollment to check.
+    for per_user in [
+        "localhost certificate",
+        "trusted by",
+        "ok    enrollment",
+        "fail  enrollment",
+    ] {
+        assert!(!text.contains(per_user), "{per_user}: {text}");
+    }
+    drop(squatter);
+    drop(service);
+
+    // A service that is not enrolled, on both addresses.
+    let unenrolled = Home::new();
+    let other_port = free_port();
+    let _service = RunningAgent::start_on(&unenrolled, other_port, &["--allowed-origin", ORIGIN]);
+    let other_port_text = other_port.to_string();
+    let env = [
+        ("THAIID_PORT", other_port_text.as_str()),
+        ("THAIID_ALLOWED_ORIGINS", ORIGIN),
+    ];
+    let report = user_doctor(&user, &server, &env);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        line(&report, &format!("service on 127.0.0.1:{other_port}")).starts_with("ok    "),
+        "{text}"
+    );
+    assert!(
+        line(&report, &format!("service on [::1]:{other_port}")).starts_with("ok    "),
+        "{text}"
+    );
+    assert_fails(&report, "service enrollment", "the service is not enrolled");
+
+    // No service; then another program on 127.0.0.1.
+    let env = [("THAIID_PORT", port_text.as_str())];
+    let report = user_doctor(&user, &server, &env);
+    assert_fails(
+        &report,
+        &format!("service on {v4}"),
+        "the service is not running",
+    );
+    assert!(!String::from_utf8_lossy(&report.stdout).contains("service enrollment"));
+    let _squatter = squat(v4);
+    let report = user_doctor(&user, &server, &env);
+    assert_fails(
+        &report,
+        &format!("service on {v4}"),
+        "taken by another program",
+    );
 }
