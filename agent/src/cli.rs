@@ -37,18 +37,20 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         server: Option<String>,
         /// The enrollment token IT created (`thaiid-server token create`); by default
-        /// `enroll_token` of the configuration. Tokens are base64url, so one may begin
-        /// with `-`.
+        /// `THAIID_ENROLL_TOKEN`, else `enroll_token` of the configuration. Tokens are
+        /// base64url, so one may begin with `-`.
         #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         token: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
     },
     /// Check everything a login needs; each line ok, or the fix (exit 6 when one fails).
-    /// Run by a desktop user: the machine service as its API shows it; with a state dir
-    /// it can read (root, the service's user): the service's key and enrollment too.
+    /// Run by a desktop user (no state dir, or one it cannot read): the machine service
+    /// as its API shows it; with the service's state dir (root, the service's user): the
+    /// key, enrollment and certificate there too.
     Doctor {
-        /// The service's state directory (default `THAIID_STATE_DIR`).
-        #[arg(long, value_name = "DIR")]
-        state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        state: StateArgs,
     },
     /// Show the machine service's state in the tray (each user's login starts it); first
     /// removes the per-user agent of earlier versions from this user's files.
@@ -58,7 +60,24 @@ pub enum Command {
         /// Remove the certificate from the browsers' trust stores and delete it.
         #[arg(long)]
         uninstall: bool,
+        #[command(flatten)]
+        state: StateArgs,
     },
+}
+
+/// Where the state is (SPEC §10).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct StateArgs {
+    /// The machine service's state directory (key, enrollment, counter, certificate);
+    /// by default `THAIID_STATE_DIR`, else the user's own data dir.
+    #[arg(long = "state-dir", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateArgs {
+    pub fn resolve(&self) -> crate::paths::StateDir {
+        crate::paths::StateDir::resolve(self.state_dir.as_deref())
+    }
 }
 
 #[derive(clap::Args)]
@@ -88,6 +107,8 @@ pub struct ServeArgs {
     /// Read only this reader.
     #[arg(long, value_name = "NAME")]
     pub reader: Option<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 /// A duration in seconds, fractions allowed.

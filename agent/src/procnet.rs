@@ -22,18 +22,30 @@ impl Socket {
     }
 }
 
-/// The uid of the socket listening on `ip`:`port` (or on the unspecified address of its
-/// family, which takes `ip` too); `None` when nothing listens or the table is unreadable.
-pub fn listener_uid(ip: IpAddr, port: u16) -> Option<u32> {
+/// The sockets of `ip`'s family.
+pub fn sockets_of(ip: IpAddr) -> std::io::Result<Vec<Socket>> {
     let table = match ip {
         IpAddr::V4(_) => "/proc/net/tcp",
         IpAddr::V6(_) => "/proc/net/tcp6",
     };
-    let text = std::fs::read_to_string(table).ok()?;
-    parse(&text)
+    Ok(parse(&std::fs::read_to_string(table)?))
+}
+
+/// The uid of the socket listening on `ip`:`port` (or on the unspecified address of its
+/// family, which takes `ip` too); `None` when nothing listens or the table is unreadable.
+pub fn listener_uid(ip: IpAddr, port: u16) -> Option<u32> {
+    sockets_of(ip)
+        .ok()?
         .into_iter()
         .filter(|socket| socket.listening() && socket.local.port() == port)
         .find(|socket| socket.local.ip() == ip || socket.local.ip().is_unspecified())
+        .map(|socket| socket.uid)
+}
+
+/// In `sockets`, the uid of the one bound to `from` and connected to `to`.
+pub fn connection_uid(sockets: &[Socket], from: SocketAddr, to: SocketAddr) -> Option<u32> {
+    (sockets.iter())
+        .find(|socket| socket.local == from && socket.remote == to)
         .map(|socket| socket.uid)
 }
 
@@ -53,8 +65,8 @@ fn row(line: &str) -> Option<Socket> {
     })
 }
 
-/// `0100007F:B869`: the address as the kernel's 32-bit words in host byte order, then
-/// the port in hex.
+/// `0100007F:B869` (IPv4) or 32 hex digits and a port (IPv6): the address as the kernel
+/// prints it, each 32-bit word in the machine's byte order, then the port in hex.
 fn address(field: &str) -> Option<SocketAddr> {
     let (ip, port) = field.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
@@ -76,6 +88,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(target_endian = "little")]
     fn listeners_of_both_families_parse_with_their_uid() {
         let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
            0: 0100007F:B869 00000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 1 1 0 100 0 0 10 0\n\
@@ -95,6 +108,51 @@ mod tests {
         let sockets = parse(v6);
         assert_eq!(sockets[0].local, "[::1]:47209".parse().unwrap());
         assert_eq!(sockets[0].uid, 1000);
+    }
+
+    #[cfg(target_endian = "little")]
+    const TABLE: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:B829 00000000:0000 0A 00000000:00000000 00:00000000 00000000   998        0 1 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:D431 0100007F:B829 01 00000000:00000000 00:00000000 00000000  1001        0 2 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:B829 0100007F:D431 01 00000000:00000000 00:00000000 00000000   998        0 3 1 0000000000000000 20 4 30 10 -1
+";
+
+    #[cfg(target_endian = "little")]
+    const TABLE6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:D432 00000000000000000000000001000000:B829 01 00000000:00000000 00:00000000 00000000  1002        0 4 1 0000000000000000 20 4 30 10 -1
+";
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn the_client_end_of_a_connection_names_its_user() {
+        let (table, table6) = (parse(TABLE), parse(TABLE6));
+        let agent: SocketAddr = "127.0.0.1:47145".parse().unwrap();
+        let client: SocketAddr = "127.0.0.1:54321".parse().unwrap();
+        assert_eq!(connection_uid(&table, client, agent), Some(1001));
+        // The service's own end, and a connection that is not there, name nobody else.
+        assert_eq!(connection_uid(&table, agent, client), Some(998));
+        let absent: SocketAddr = "127.0.0.1:54322".parse().unwrap();
+        assert_eq!(connection_uid(&table, absent, agent), None);
+        let agent6: SocketAddr = "[::1]:47145".parse().unwrap();
+        let client6: SocketAddr = "[::1]:54322".parse().unwrap();
+        assert_eq!(connection_uid(&table6, client6, agent6), Some(1002));
+    }
+
+    #[test]
+    fn malformed_lines_are_no_match() {
+        let agent: SocketAddr = "127.0.0.1:47145".parse().unwrap();
+        for table in [
+            "",
+            "header only",
+            "h\n 0: zz:B829 0100007F:B829 01 x x x 5",
+            "h\n 0: 0100007F",
+        ] {
+            assert_eq!(
+                connection_uid(&parse(table), agent, agent),
+                None,
+                "{table:?}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! (run by each user at login) takes the CA out of the user's trust stores and deletes
 //! those files: the user's own process, on the user's own files.
 
+use crate::paths::StateDir;
 use crate::setup;
 use std::path::{Path, PathBuf};
 
@@ -64,7 +65,11 @@ pub fn remove_per_user_agent(data_dir: &Path) -> Result<Option<Removed>, Upgrade
     }
     if certificates {
         let before = count(data_dir, &CERTIFICATE_FILES);
-        let outcomes = setup::uninstall(data_dir)?;
+        // The user's own data dir: the user's own trust stores.
+        let outcomes = setup::uninstall(&StateDir {
+            path: data_dir.to_owned(),
+            machine: false,
+        })?;
         let mut failed = Vec::new();
         for outcome in outcomes {
             match outcome.result {

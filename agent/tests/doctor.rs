@@ -1,5 +1,5 @@
 //! `thaiid-agent doctor` against the real thing: pcscd and the virtual card, the
-//! agent's certificate in a real NSS db, the agent on its port, and login servers that
+//! agent's certificate in its state dir, the agent on its port, and login servers that
 //! answer, refuse, lie about the time or present a certificate no one trusts. With the
 //! state dir (as root or the service's user) and without it (a desktop user, who sees
 //! the service through its API, and whoever else holds its port).
@@ -89,14 +89,20 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
 
     let healthy = doctor(&station.home, &server, &on_agent_port);
     let text = String::from_utf8_lossy(&healthy.stdout);
-    assert_eq!(healthy.status.code(), Some(0), "{text}");
-    assert!(!text.contains("fail"), "{text}");
+    // Browsers trust the service by the installer's machine policies (SPEC §5), which a
+    // test machine may not have: those lines alone may fail.
+    let failed: Vec<&str> = (text.lines())
+        .filter(|line| line.starts_with("fail  "))
+        .filter(|line| {
+            !line[6..].starts_with("browser trust") && !line[6..].starts_with("trusted by")
+        })
+        .collect();
+    assert!(failed.is_empty(), "{text}");
     for check in [
         "smart card service (pcscd)",
         "card readers",
         "ID card",
         "localhost certificate",
-        "trusted by NSS db",
         &format!("port {port}"),
         "login server",
         "clock",
@@ -237,17 +243,14 @@ fn a_new_user_is_told_to_set_up_trust_and_enroll() {
     assert_fails(&fresh, "localhost certificate", "not made yet");
     assert_fails(&fresh, "enrollment", "not enrolled");
 
-    // Certificate made, but certutil missing: made, not trusted.
-    let untrusted = home
-        .command()
-        .arg("setup")
-        .env("PATH", "/nonexistent")
+    // The certificate made in the state dir (its trust is the installer's policies).
+    let _ = (home.command().arg("setup").arg("--state-dir"))
+        .arg(home.data_dir())
         .output()
         .unwrap();
-    assert_eq!(untrusted.status.code(), Some(6));
     let made = doctor(&home, "http://127.0.0.1:9", &[]);
     assert!(line(&made, "localhost certificate").starts_with("ok    "));
-    assert_fails(&made, "trusted by NSS db", "not trusted there");
+    assert_fails(&made, "enrollment", "not enrolled");
 
     let configured = Home::new();
     std::fs::write(
@@ -304,10 +307,7 @@ fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
     let service = RunningAgent::start_on(&station.home, port, &["--allowed-origin", ORIGIN]);
     let user = Home::new();
     let port_text = port.to_string();
-    let env = [
-        ("THAIID_PORT", port_text.as_str()),
-        ("THAIID_ALLOWED_ORIGINS", ORIGIN),
-    ];
+    let env = [("THAIID_PORT", port_text.as_str())];
 
     let report = user_doctor(&user, &server, &env);
     let text = String::from_utf8_lossy(&report.stdout);
@@ -356,10 +356,7 @@ fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
     let other_port = free_port();
     let _service = RunningAgent::start_on(&unenrolled, other_port, &["--allowed-origin", ORIGIN]);
     let other_port_text = other_port.to_string();
-    let env = [
-        ("THAIID_PORT", other_port_text.as_str()),
-        ("THAIID_ALLOWED_ORIGINS", ORIGIN),
-    ];
+    let env = [("THAIID_PORT", other_port_text.as_str())];
     let report = user_doctor(&user, &server, &env);
     let text = String::from_utf8_lossy(&report.stdout);
     assert!(

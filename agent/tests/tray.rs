@@ -292,7 +292,6 @@ impl Desktop {
             home.command()
                 .arg("tray")
                 .env("THAIID_PORT", port.to_string())
-                .env("THAIID_ALLOWED_ORIGINS", ORIGIN)
                 .env("DISPLAY", &self.display)
                 .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
                 .env("XDG_RUNTIME_DIR", &runtime_dir)

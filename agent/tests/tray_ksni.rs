@@ -86,7 +86,6 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
         user.command()
             .arg("tray")
             .env("THAIID_PORT", port.to_string())
-            .env("THAIID_ALLOWED_ORIGINS", ORIGIN)
             // No display: GTK cannot start, so the `tray` backend (if built too) stands aside.
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")

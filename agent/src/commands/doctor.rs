@@ -1,29 +1,28 @@
 //! `thaiid-agent doctor`: one line per check, ok or what failed with the fix in Thai
-//! and English; exit 6 when anything failed. With a state dir this process can read,
-//! the service's own checks; otherwise (a desktop user) the service through its API.
+//! and English; exit 6 when anything failed. With the service's state dir (`--state-dir`,
+//! `THAIID_STATE_DIR`) that this process can read, the service's own checks; otherwise
+//! (a desktop user) the service through its API.
 
 use crate::config::{Config, Overrides};
 use crate::doctor;
 use crate::error::AgentError;
-use std::path::{Path, PathBuf};
+use crate::paths::StateDir;
+use std::path::Path;
 
-pub fn run(state_dir: Option<&Path>) -> Result<(), AgentError> {
+pub fn run(state: &StateDir) -> Result<(), AgentError> {
     println!("thaiid-agent {}", env!("CARGO_PKG_VERSION"));
-    let state_dir = (state_dir.map(Path::to_owned))
-        .or_else(|| std::env::var_os("THAIID_STATE_DIR").map(PathBuf::from));
     let findings = match Config::from_environment(&Overrides::default()) {
         Err(error) => vec![doctor::Finding::unconfigured(error)],
-        Ok(config) => match state_dir {
-            Some(dir) if readable(&dir) => doctor::examine(&config, &dir),
-            Some(dir) => {
+        Ok(config) if state.machine && readable(&state.path) => doctor::examine(&config, state),
+        Ok(config) => {
+            if state.machine {
                 println!(
                     "(cannot read {}: the service as this user sees it; root sees its key and enrollment)",
-                    dir.display()
+                    state.path.display()
                 );
-                doctor::examine_as_user(&config)
             }
-            None => doctor::examine_as_user(&config),
-        },
+            doctor::examine_as_user(&config)
+        }
     };
     for finding in &findings {
         println!("{finding}");

@@ -7,6 +7,7 @@ use crate::error::AgentError;
 use crate::serve;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
+    let state = args.state.resolve();
     let config = Config::from_environment(&Overrides {
         port: args.port,
         allowed_origins: (!args.allowed_origins.is_empty()).then(|| args.allowed_origins.clone()),
@@ -16,9 +17,8 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     if config.allowed_origins.is_empty() {
         tracing::warn!("no allowed origins configured: every browser call will be refused");
     }
-    let data_dir = crate::paths::data_dir();
     // At first start the certificate is made and trusted; later starts only load it.
-    let (tls, outcomes) = crate::setup::ensure(&data_dir)?;
+    let (tls, outcomes) = crate::setup::ensure(&state)?;
     for outcome in outcomes {
         if let Err(problem) = outcome.result {
             tracing::warn!(
@@ -27,6 +27,6 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
             );
         }
     }
-    crate::commands::runtime()?.block_on(serve::run(config, data_dir, &tls))?;
+    crate::commands::runtime()?.block_on(serve::run(config, state.path, &tls))?;
     Ok(())
 }

@@ -22,11 +22,8 @@ fn show(config: &Config) -> Result<(), AgentError> {
             "no display or session bus: the tray icon has nowhere to show",
         ));
     };
-    // Until the service takes Origin-less GETs of its status and events, an allowed
-    // origin's is sent (it is no secret: it is in the machine's configuration).
-    let origin = config.allowed_origins.first().cloned();
     let address = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), config.port);
-    let client = ServiceClient::new(address, origin).map_err(|e| tray_error(&e.to_string()))?;
+    let client = ServiceClient::new(address).map_err(|e| tray_error(&e.to_string()))?;
     tray.run(client)
         .map_err(|problem| tray_error(&format!("the tray icon failed: {problem}")))
 }

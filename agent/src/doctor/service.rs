@@ -17,8 +17,6 @@ const START_EN: &str =
     "have IT start the service: sudo systemctl enable --now thaiid-agent (Windows: start the ThaiID Login Agent service)";
 
 pub async fn examine(config: &Config) -> Vec<Finding> {
-    // Until the service takes Origin-less GETs of its status, an allowed origin's is sent.
-    let origin = config.allowed_origins.first().cloned();
     let mut findings = Vec::new();
     let mut answered = None;
     for ip in [
@@ -26,7 +24,7 @@ pub async fn examine(config: &Config) -> Vec<Finding> {
         IpAddr::V6(Ipv6Addr::LOCALHOST),
     ] {
         let address = SocketAddr::new(ip, config.port);
-        let (finding, status) = at(address, origin.clone()).await;
+        let (finding, status) = at(address).await;
         findings.push(finding);
         if answered.is_none() {
             answered = status;
@@ -40,9 +38,9 @@ pub async fn examine(config: &Config) -> Vec<Finding> {
 }
 
 /// The finding for one address, and the service's status if it is the service.
-async fn at(address: SocketAddr, origin: Option<String>) -> (Finding, Option<AgentStatus>) {
+async fn at(address: SocketAddr) -> (Finding, Option<AgentStatus>) {
     let check = format!("service on {address}");
-    let answer = match ServiceClient::new(address, origin) {
+    let answer = match ServiceClient::new(address) {
         Ok(client) => client.status().await,
         Err(error) => Err(error),
     };

@@ -38,14 +38,13 @@ pub enum ClientError {
 #[derive(Clone, Debug)]
 pub struct ServiceClient {
     address: SocketAddr,
-    origin: Option<String>,
     http: reqwest::Client,
 }
 
 impl ServiceClient {
-    /// `origin`, when given, is sent as the Origin header: a service whose guard wants one
-    /// on GETs accepts an allowed origin's.
-    pub fn new(address: SocketAddr, origin: Option<String>) -> Result<ServiceClient, ClientError> {
+    /// No Origin is sent: the service serves its status and events to local programs
+    /// without one (browsers always send one).
+    pub fn new(address: SocketAddr) -> Result<ServiceClient, ClientError> {
         crate::http::install_crypto_provider();
         let tls = tls::loopback_config().map_err(|e| ClientError::Client(e.to_string()))?;
         let http = reqwest::Client::builder()
@@ -53,11 +52,7 @@ impl ServiceClient {
             .connect_timeout(CONNECT)
             .build()
             .map_err(|e| ClientError::Client(e.to_string()))?;
-        Ok(ServiceClient {
-            address,
-            origin,
-            http,
-        })
+        Ok(ServiceClient { address, http })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -117,9 +112,6 @@ impl ServiceClient {
                 reqwest::header::ACCEPT,
                 "application/json, text/event-stream",
             );
-        if let Some(origin) = &self.origin {
-            request = request.header(reqwest::header::ORIGIN, origin);
-        }
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
