@@ -111,7 +111,7 @@ pub fn run_for_current_user() {
     match remove_per_user_agent(&data_dir) {
         Ok(None) => {}
         Ok(Some(removed)) => tracing::info!(
-            "removed the earlier per-user agent from {}: its CA from {} trust stores, {} files (key, enrollment, certificate)",
+            "removed the earlier per-user agent from {}: its CA from {} trust store(s), {} file(s) (key, enrollment, certificate)",
             data_dir.display(),
             removed.trust_stores,
             removed.files

@@ -304,7 +304,17 @@ fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
     );
     // Another program holds [::1] first: the service then serves on 127.0.0.1 alone.
     let squatter = squat(v6);
-    let service = RunningAgent::start_on(&station.home, port, &["--allowed-origin", ORIGIN]);
+    let state = station.home.data_dir();
+    let service = RunningAgent::start_on(
+        &station.home,
+        port,
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--allowed-origin",
+            ORIGIN,
+        ],
+    );
     let user = Home::new();
     let port_text = port.to_string();
     let env = [("THAIID_PORT", port_text.as_str())];
@@ -354,7 +364,17 @@ fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
     // A service that is not enrolled, on both addresses.
     let unenrolled = Home::new();
     let other_port = free_port();
-    let _service = RunningAgent::start_on(&unenrolled, other_port, &["--allowed-origin", ORIGIN]);
+    let state = unenrolled.data_dir();
+    let _service = RunningAgent::start_on(
+        &unenrolled,
+        other_port,
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--allowed-origin",
+            ORIGIN,
+        ],
+    );
     let other_port_text = other_port.to_string();
     let env = [("THAIID_PORT", other_port_text.as_str())];
     let report = user_doctor(&user, &server, &env);

@@ -336,7 +336,13 @@ fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
     let desktop = Desktop::start();
     let port = free_port();
     let service_home = Home::new();
-    let _service = RunningAgent::start_on(&service_home, port, &["--allowed-origin", ORIGIN]);
+    let state = service_home.data_dir();
+    let state = state.to_str().unwrap();
+    let _service = RunningAgent::start_on(
+        &service_home,
+        port,
+        &["--state-dir", state, "--allowed-origin", ORIGIN],
+    );
     let home = Home::new();
     let mut tray = desktop.tray(&home, port);
     let log = || agent_log(&home);

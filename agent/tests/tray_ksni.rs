@@ -74,10 +74,19 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     let port = free_port();
     // The login waits for a card in this (locked, so empty) virtual reader.
     let reader = reader_name(1);
+    let state = home.data_dir();
+    let state = state.to_str().unwrap();
     let service = RunningAgent::start_on(
         &home,
         port,
-        &["--allowed-origin", ORIGIN, "--reader", &reader],
+        &[
+            "--state-dir",
+            state,
+            "--allowed-origin",
+            ORIGIN,
+            "--reader",
+            &reader,
+        ],
     );
     let user = Home::new();
     let log = user.path().join("tray.log");
