@@ -417,15 +417,36 @@ fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
 }
 
 #[test]
-fn a_service_not_reachable_shows_the_error_icon_and_the_tray_stays_for_the_user() {
+fn a_service_not_reachable_shows_the_error_icon_until_it_starts_and_again_when_it_stops() {
     let desktop = Desktop::start();
     let home = Home::new();
-    let mut tray = desktop.tray(&home, free_port());
+    let port = free_port();
+    let mut tray = desktop.tray(&home, port);
+    let log = || agent_log(&home);
     desktop.wait_for_icon(&[icons::RED], &home);
     assert!(tray.0.try_wait().unwrap().is_none(), "the tray left");
-    assert!(
-        agent_log(&home).contains("nothing answers on 127.0.0.1"),
-        "{}",
-        agent_log(&home)
+    assert!(log().contains("nothing answers on 127.0.0.1"), "{}", log());
+
+    // The service starts: the tray finds it (it tries again at most 10 s apart).
+    let service_home = Home::new();
+    let state = service_home.data_dir();
+    let service = RunningAgent::start_on(
+        &service_home,
+        port,
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--allowed-origin",
+            ORIGIN,
+        ],
     );
+    let not_red: Vec<[u8; 3]> = (icons::ALL.into_iter())
+        .filter(|&color| color != icons::RED)
+        .collect();
+    desktop.wait_for_icon(&not_red, &home);
+    assert!(log().contains("following thaiid-agent"), "{}", log());
+
+    drop(service);
+    desktop.wait_for_icon(&[icons::RED], &home);
+    assert!(tray.0.try_wait().unwrap().is_none(), "the tray left");
 }
