@@ -476,3 +476,25 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
     }
     drop(stdin);
 }
+
+#[test]
+fn a_program_squatting_on_the_ipv6_loopback_stops_the_start() {
+    // Pages that call `localhost` may reach [::1] first: a squatter there would answer them.
+    let port = support::free_port();
+    let Ok(_squatter) = std::net::TcpListener::bind(("::1", port)) else {
+        panic!("this machine has no IPv6 loopback: the test needs one");
+    };
+    let home = Home::new();
+    let output = home
+        .command()
+        .args(["serve", "--port", &port.to_string()])
+        .args(["--allowed-origin", ORIGIN])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on [::1]:{port}")),
+        "{stderr}"
+    );
+}

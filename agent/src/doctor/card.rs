@@ -1,7 +1,7 @@
 //! The card side: pcscd, the readers, and a card that answers.
 
 use super::Finding;
-use crate::error::AgentError;
+use crate::smartcard::CardError;
 use crate::smartcard::{list_readers, read_card};
 use std::ffi::CString;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -89,7 +89,7 @@ pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
             CARD,
             format!("a Thai national ID card answers in {}", reader.name),
         ),
-        Err(error @ AgentError::NotThaiIdCard(_)) => Finding::fail(
+        Err(error @ CardError::NotThaiIdCard(_)) => Finding::fail(
             CARD,
             format!("{}: {error}", reader.name),
             "ใช้บัตรประชาชนไทย (บัตรอื่นใช้เข้าสู่ระบบไม่ได้)",

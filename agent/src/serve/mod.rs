@@ -109,8 +109,9 @@ pub async fn run(config: Config, data_dir: PathBuf, tls: &LocalTls) -> Result<()
         let address = SocketAddr::new(ip, port);
         let listener = match std::net::TcpListener::bind(address) {
             Ok(listener) => listener,
-            // A machine without IPv6 still serves on IPv4.
-            Err(error) if address.is_ipv6() => {
+            // A machine without IPv6 still serves on IPv4; but a program squatting on
+            // [::1] would answer pages that call `localhost`: that stops the start.
+            Err(error) if address.is_ipv6() && error.kind() != std::io::ErrorKind::AddrInUse => {
                 tracing::warn!("not listening on {address}: {error}");
                 continue;
             }

@@ -1,7 +1,7 @@
 //! One read of a card: connect, one transaction, SELECT, the planned READs, decode.
 
 use super::channel::TransactionChannel;
-use crate::error::AgentError;
+use super::CardError;
 use std::ffi::CStr;
 use std::time::Duration;
 use thaiid_protocol::transport::{CardSession, Malformed, ReadError};
@@ -14,7 +14,7 @@ pub struct CardRead {
 }
 
 impl CardRead {
-    pub fn decode(&self) -> Result<Card, AgentError> {
+    pub fn decode(&self) -> Result<Card, CardError> {
         Ok(Card::decode(&self.atr, &self.image)?)
     }
 }
@@ -24,7 +24,7 @@ pub fn read_card(
     context: &pcsc::Context,
     reader: &CStr,
     plan: &ReadPlan,
-) -> Result<CardRead, AgentError> {
+) -> Result<CardRead, CardError> {
     let mut card = context.connect(reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)?;
     let result = read_connected(&mut card, plan, || card_left(context, reader));
     // Leave the card as it is: a reset would disturb other programs using it.
@@ -36,7 +36,7 @@ fn read_connected(
     card: &mut pcsc::Card,
     plan: &ReadPlan,
     card_left: impl Fn() -> bool,
-) -> Result<CardRead, AgentError> {
+) -> Result<CardRead, CardError> {
     let atr = card.status2_owned()?.atr().to_vec();
     let transaction = card.transaction()?;
     let mut session = CardSession::new(TransactionChannel(&transaction), &atr);
@@ -49,8 +49,8 @@ fn read_connected(
                 ReadError::Malformed {
                     problem: Malformed::NoStatusWord(0),
                     ..
-                } if card_left() => AgentError::CardRemoved,
-                error => AgentError::from(error),
+                } if card_left() => CardError::CardRemoved,
+                error => CardError::from(error),
             })?;
     // The data is in hand: a failure to end the transaction (card just pulled) loses nothing.
     let _ = transaction.end(pcsc::Disposition::LeaveCard);

@@ -6,8 +6,8 @@ mod snapshot;
 
 pub use snapshot::{CardState, ReaderView, Snapshot};
 
-use crate::error::AgentError;
 use crate::smartcard::read_card;
+use crate::smartcard::CardError;
 use std::ffi::CString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -254,7 +254,7 @@ fn read_login_card(context: &pcsc::Context, reader: &CString) -> CardState {
     let read = read_card(context, reader, &ReadPlan::new(&Field::LOGIN));
     match read.and_then(|read| Ok(CardClaim::decode(&read.atr, &read.image)?)) {
         Ok(claim) => CardState::Ready(Arc::new(claim)),
-        Err(AgentError::CardRemoved) => CardState::Removed,
+        Err(CardError::CardRemoved) => CardState::Removed,
         Err(error) => {
             tracing::warn!("card unreadable: {error}");
             CardState::Unreadable
