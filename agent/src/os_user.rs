@@ -1,11 +1,5 @@
 //! Unix accounts by uid and name, for messages that name who holds a port.
 
-/// This process's uid.
-pub fn current_uid() -> u32 {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    unsafe { libc::getuid() }
-}
-
 /// The account name of `uid`, if it has one.
 pub fn name_of(uid: u32) -> Option<String> {
     let mut buffer = vec![0 as libc::c_char; 4096];

@@ -50,7 +50,7 @@ async fn at(address: SocketAddr) -> (Finding, Option<AgentStatus>) {
             Some(holder) => (
                 squatter(
                     check,
-                    &holder,
+                    &format!(", {holder}"),
                     "it answers as the agent, but is not the service",
                 ),
                 None,
@@ -117,14 +117,11 @@ impl Holder {
         None
     }
 
-    /// Not the service's account. Where there is no such account (a development or test
-    /// machine), only a program of the user running doctor is named.
+    /// Neither the service's account nor root (only an administrator runs a program as
+    /// root): a user's program, whatever it answers.
     #[cfg(target_os = "linux")]
     fn suspect(&self) -> bool {
-        match crate::os_user::uid_of(SERVICE_USER) {
-            Some(service) => self.uid != service,
-            None => self.uid == crate::os_user::current_uid() && self.uid != 0,
-        }
+        self.uid != 0 && Some(self.uid) != crate::os_user::uid_of(SERVICE_USER)
     }
 
     #[cfg(not(target_os = "linux"))]
