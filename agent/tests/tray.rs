@@ -6,7 +6,7 @@
 //! "quit" must end the tray with exit code 0.
 //!
 //! Needs xvfb, trayer, xdotool, x11-apps (xwd) and dbus (scripts/lib.sh installs them).
-#![cfg(feature = "tray")]
+#![cfg(all(feature = "tray", target_os = "linux"))]
 
 mod support;
 

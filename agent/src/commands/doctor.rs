@@ -21,7 +21,7 @@ pub fn run(state: &StateDir) -> Result<(), AgentError> {
                     state.path.display()
                 );
             }
-            doctor::examine_as_user(&config)
+            doctor::examine_as_user(&config, state.machine.then_some(state.path.as_path()))
         }
     };
     for finding in &findings {

@@ -12,6 +12,7 @@ mod trust;
 use crate::config::Config;
 use crate::paths::StateDir;
 use std::fmt;
+use std::path::Path;
 
 /// One check's result.
 pub struct Finding {
@@ -89,12 +90,12 @@ pub fn examine(config: &Config, state: &StateDir) -> Vec<Finding> {
 }
 
 /// The checks a desktop user can make: the card side, the service through its API, and
-/// the login server with this machine's clock.
-pub fn examine_as_user(config: &Config) -> Vec<Finding> {
+/// the login server with this machine's clock. `state_dir`: the service's, when named.
+pub fn examine_as_user(config: &Config, state_dir: Option<&Path>) -> Vec<Finding> {
     let mut findings = card::examine(config.reader.as_deref());
     match crate::commands::runtime() {
         Ok(runtime) => {
-            findings.extend(runtime.block_on(service::examine(config)));
+            findings.extend(runtime.block_on(service::examine(config, state_dir)));
             findings.extend(runtime.block_on(network::server(config.server_url.as_deref())));
         }
         Err(error) => findings.push(network::no_runtime(&error)),

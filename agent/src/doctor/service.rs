@@ -6,17 +6,22 @@ use super::Finding;
 use crate::config::Config;
 use crate::service_client::{ClientError, ServiceClient};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
 use thaiid_protocol::api::AgentStatus;
 
-/// The service's system account (the .deb's unit runs it as this user).
+/// The state dir the .deb's unit gives the service (SPEC §10): its owner is the
+/// service's account.
 #[cfg(target_os = "linux")]
-const SERVICE_USER: &str = "thaiid-agent";
+const SERVICE_STATE_DIR: &str = "/var/lib/thaiid-agent";
 const START_TH: &str =
     "ให้ IT เปิดบริการ: sudo systemctl enable --now thaiid-agent (Windows: เปิดบริการ ThaiID Login Agent)";
 const START_EN: &str =
     "have IT start the service: sudo systemctl enable --now thaiid-agent (Windows: start the ThaiID Login Agent service)";
 
-pub async fn examine(config: &Config) -> Vec<Finding> {
+/// `state_dir`: the service's, when named (this process cannot read it, but may see
+/// whose it is).
+pub async fn examine(config: &Config, state_dir: Option<&Path>) -> Vec<Finding> {
+    let service = ServiceAccount::of(state_dir);
     let mut findings = Vec::new();
     let mut answered = None;
     for ip in [
@@ -24,7 +29,7 @@ pub async fn examine(config: &Config) -> Vec<Finding> {
         IpAddr::V6(Ipv6Addr::LOCALHOST),
     ] {
         let address = SocketAddr::new(ip, config.port);
-        let (finding, status) = at(address).await;
+        let (finding, status) = at(address, service).await;
         findings.push(finding);
         if answered.is_none() {
             answered = status;
@@ -38,7 +43,7 @@ pub async fn examine(config: &Config) -> Vec<Finding> {
 }
 
 /// The finding for one address, and the service's status if it is the service.
-async fn at(address: SocketAddr) -> (Finding, Option<AgentStatus>) {
+async fn at(address: SocketAddr, service: ServiceAccount) -> (Finding, Option<AgentStatus>) {
     let check = format!("service on {address}");
     let answer = match ServiceClient::new(address) {
         Ok(client) => client.status().await,
@@ -46,7 +51,7 @@ async fn at(address: SocketAddr) -> (Finding, Option<AgentStatus>) {
     };
     let holder = Holder::of(address);
     match answer {
-        Ok(status) => match holder.filter(|holder| holder.suspect()) {
+        Ok(status) => match holder.filter(|holder| holder.suspect(service)) {
             Some(holder) => (
                 squatter(
                     check,
@@ -119,14 +124,26 @@ impl Holder {
 
     /// Neither the service's account nor root (only an administrator runs a program as
     /// root): a user's program, whatever it answers.
+    fn suspect(&self, service: ServiceAccount) -> bool {
+        self.uid != 0 && Some(self.uid) != service.0
+    }
+}
+
+/// The uid the service runs as: the owner of its state dir, if there is one to see.
+#[derive(Clone, Copy, Debug)]
+struct ServiceAccount(Option<u32>);
+
+impl ServiceAccount {
     #[cfg(target_os = "linux")]
-    fn suspect(&self) -> bool {
-        self.uid != 0 && Some(self.uid) != crate::os_user::uid_of(SERVICE_USER)
+    fn of(state_dir: Option<&Path>) -> ServiceAccount {
+        use std::os::unix::fs::MetadataExt;
+        let dir = state_dir.unwrap_or(Path::new(SERVICE_STATE_DIR));
+        ServiceAccount(std::fs::metadata(dir).ok().map(|meta| meta.uid()))
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn suspect(&self) -> bool {
-        false
+    fn of(_state_dir: Option<&Path>) -> ServiceAccount {
+        ServiceAccount(None)
     }
 }
 
