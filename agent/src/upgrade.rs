@@ -110,9 +110,9 @@ pub fn run_for_current_user() {
     let data_dir = crate::paths::data_dir();
     match remove_per_user_agent(&data_dir) {
         Ok(None) => {}
+        // No path: a home dir's name is often its user's.
         Ok(Some(removed)) => tracing::info!(
-            "removed the earlier per-user agent from {}: its CA from {} trust store(s), {} file(s) (key, enrollment, certificate)",
-            data_dir.display(),
+            "removed the earlier per-user agent: its CA from {} trust store(s), {} file(s) (key, enrollment, certificate)",
             removed.trust_stores,
             removed.files
         ),
