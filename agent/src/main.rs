@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => {
             logging::Sink::StderrAndFiles(paths::log_dir_of(&args.state.resolve()))
         }
+        Some(Command::Tray) => logging::Sink::StderrAndFiles(paths::log_dir()),
         Some(_) => logging::Sink::Stderr,
     };
     logging::init(sink, cli.verbose);
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
             commands::setup::run(*uninstall, &state.resolve())
         }
         Some(Command::Doctor { state }) => commands::doctor::run(&state.resolve()),
+        Some(Command::Tray) => commands::tray::run(),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),
