@@ -73,7 +73,7 @@ impl Command {
             Command::Enroll { state, .. }
             | Command::Doctor { state }
             | Command::Setup { state, .. } => state,
-            Command::Read(_) | Command::Readers { .. } => return None,
+            Command::Read(_) | Command::Readers { .. } | Command::Tray => return None,
         };
         Some(state.resolve()).filter(|state| state.machine)
     }
