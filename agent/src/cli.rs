@@ -45,10 +45,16 @@ pub enum Command {
         state: StateArgs,
     },
     /// Check everything a login needs; each line ok, or the fix (exit 6 when one fails).
+    /// Run by a desktop user (no state dir, or one it cannot read): the machine service
+    /// as its API shows it; with the service's state dir (root, the service's user): the
+    /// key, enrollment and certificate there too.
     Doctor {
         #[command(flatten)]
         state: StateArgs,
     },
+    /// Show the machine service's state in the tray (each user's login starts it); first
+    /// removes the per-user agent of earlier versions from this user's files.
+    Tray,
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
         /// Remove the certificate from the browsers' trust stores and delete it.
@@ -57,6 +63,20 @@ pub enum Command {
         #[command(flatten)]
         state: StateArgs,
     },
+}
+
+impl Command {
+    /// The machine service's state dir this command works in, if it was named.
+    pub fn state_dir(&self) -> Option<crate::paths::StateDir> {
+        let state = match self {
+            Command::Serve(args) => &args.state,
+            Command::Enroll { state, .. }
+            | Command::Doctor { state }
+            | Command::Setup { state, .. } => state,
+            Command::Read(_) | Command::Readers { .. } | Command::Tray => return None,
+        };
+        Some(state.resolve()).filter(|state| state.machine)
+    }
 }
 
 /// Where the state is (SPEC §10).

@@ -9,11 +9,17 @@ pub mod error;
 pub mod fs;
 pub mod http;
 pub mod logging;
+#[cfg(unix)]
+pub mod os_user;
 pub mod paths;
+#[cfg(target_os = "linux")]
+pub mod procnet;
 pub mod serve;
+pub mod service_client;
 pub mod setup;
 pub mod smartcard;
 pub mod summary;
 #[cfg(any(feature = "tray", all(feature = "tray-ksni", target_os = "linux")))]
 pub mod tray;
+pub mod upgrade;
 pub mod watcher;

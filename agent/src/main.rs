@@ -7,11 +7,27 @@ use thaiid_agent::{commands, error, logging, paths};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Root on the machine service's state dir acts as the service's user (before the
+    // log files are made there, so that they are the service's too).
+    let state = match &cli.command {
+        Some(command) => command.state_dir(),
+        None => Some(paths::StateDir::resolve(None)).filter(|state| state.machine),
+    };
+    if let Some(state) = state {
+        if let Err(error) = thaiid_agent::fs::become_owner_of(&state.path) {
+            eprintln!(
+                "thaiid-agent: cannot act as the owner of {}: {error}",
+                state.path.display()
+            );
+            return ExitCode::from(error::exit::OTHER);
+        }
+    }
     let sink = match &cli.command {
         None => logging::Sink::StderrAndFiles(paths::log_dir_of(&paths::StateDir::resolve(None))),
         Some(Command::Serve(args)) => {
             logging::Sink::StderrAndFiles(paths::log_dir_of(&args.state.resolve()))
         }
+        Some(Command::Tray) => logging::Sink::StderrAndFiles(paths::log_dir()),
         Some(_) => logging::Sink::Stderr,
     };
     logging::init(sink, cli.verbose);
@@ -29,6 +45,7 @@ fn main() -> ExitCode {
             commands::setup::run(*uninstall, &state.resolve())
         }
         Some(Command::Doctor { state }) => commands::doctor::run(&state.resolve()),
+        Some(Command::Tray) => commands::tray::run(),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),

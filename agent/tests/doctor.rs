@@ -1,17 +1,34 @@
 //! `thaiid-agent doctor` against the real thing: pcscd and the virtual card, the
-//! agent's certificate in a real NSS db, the agent on its port, and login servers that
-//! answer, refuse, lie about the time or present a certificate no one trusts.
+//! agent's certificate in its state dir, the agent on its port, and login servers that
+//! answer, refuse, lie about the time or present a certificate no one trusts. With the
+//! state dir (as root or the service's user) and without it (a desktop user, who sees
+//! the service through its API, and whoever else holds its port).
 
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::process::Output;
-use support::{demo_card, Home, RunningAgent, Station, ORIGIN};
-use thaiid_tests::{Faults, ReaderLock};
+use support::{demo_card, free_port, Home, RunningAgent, Station, ORIGIN};
+use thaiid_tests::{reader_name, Faults, ReaderLock};
 
-/// `doctor` in `home` with the login server `server` and extra variables.
+/// `doctor --state-dir` (the service's, here the home's data dir) in `home` with the
+/// login server `server` and extra variables.
 fn doctor(home: &Home, server: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = home.command();
+    command
+        .arg("doctor")
+        .arg("--state-dir")
+        .arg(home.data_dir())
+        .env("THAIID_SERVER_URL", server);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// `doctor` as a desktop user of `home`: no state dir.
+fn user_doctor(home: &Home, server: &str, env: &[(&str, &str)]) -> Output {
     let mut command = home.command();
     command.arg("doctor").env("THAIID_SERVER_URL", server);
     for (key, value) in env {
@@ -72,14 +89,20 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
 
     let healthy = doctor(&station.home, &server, &on_agent_port);
     let text = String::from_utf8_lossy(&healthy.stdout);
-    assert_eq!(healthy.status.code(), Some(0), "{text}");
-    assert!(!text.contains("fail"), "{text}");
+    // Browsers trust the service by the installer's machine policies (SPEC §5), which a
+    // test machine may not have: those lines alone may fail.
+    let failed: Vec<&str> = (text.lines())
+        .filter(|line| line.starts_with("fail  "))
+        .filter(|line| {
+            !line[6..].starts_with("browser trust") && !line[6..].starts_with("trusted by")
+        })
+        .collect();
+    assert!(failed.is_empty(), "{text}");
     for check in [
         "smart card service (pcscd)",
         "card readers",
         "ID card",
         "localhost certificate",
-        "trusted by NSS db",
         &format!("port {port}"),
         "login server",
         "clock",
@@ -220,17 +243,14 @@ fn a_new_user_is_told_to_set_up_trust_and_enroll() {
     assert_fails(&fresh, "localhost certificate", "not made yet");
     assert_fails(&fresh, "enrollment", "not enrolled");
 
-    // Certificate made, but certutil missing: made, not trusted.
-    let untrusted = home
-        .command()
-        .arg("setup")
-        .env("PATH", "/nonexistent")
+    // The certificate made in the state dir (its trust is the installer's policies).
+    let _ = (home.command().arg("setup").arg("--state-dir"))
+        .arg(home.data_dir())
         .output()
         .unwrap();
-    assert_eq!(untrusted.status.code(), Some(6));
     let made = doctor(&home, "http://127.0.0.1:9", &[]);
     assert!(line(&made, "localhost certificate").starts_with("ok    "));
-    assert_fails(&made, "trusted by NSS db", "not trusted there");
+    assert_fails(&made, "enrollment", "not enrolled");
 
     let configured = Home::new();
     std::fs::write(
@@ -238,13 +258,147 @@ fn a_new_user_is_told_to_set_up_trust_and_enroll() {
         "server_url = \"http://127.0.0.1:9\"\nenroll_token = \"t\"\n",
     )
     .unwrap();
-    let waiting = configured.command().arg("doctor").output().unwrap();
+    let waiting = doctor_in(&configured);
     assert_fails(
         &waiting,
         "enrollment",
         "enrolls itself with the configured token",
     );
     std::fs::write(configured.machine_config(), "server_url = \"http://x\"\n").unwrap();
-    let broken = configured.command().arg("doctor").output().unwrap();
+    let broken = doctor_in(&configured);
     assert_fails(&broken, "configuration", "must use https");
+}
+
+/// `doctor --state-dir` with the configuration of `home` alone.
+fn doctor_in(home: &Home) -> Output {
+    (home.command().arg("doctor").arg("--state-dir"))
+        .arg(home.data_dir())
+        .output()
+        .unwrap()
+}
+
+/// A program on `address` that answers plain HTTP, as a user's web server might.
+fn squat(address: SocketAddr) -> TcpListener {
+    let listener = TcpListener::bind(address).unwrap();
+    let serving = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in serving.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+            );
+        }
+    });
+    listener
+}
+
+#[test]
+fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
+    let station = Station::enrolled();
+    let server = station.sso.url.clone();
+    let port = free_port();
+    let (v4, v6) = (
+        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+    );
+    let state = station.home.data_dir();
+    let service = RunningAgent::start_on(
+        &station.home,
+        port,
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--allowed-origin",
+            ORIGIN,
+        ],
+    );
+    let user = Home::new();
+    let port_text = port.to_string();
+    let env = [("THAIID_PORT", port_text.as_str())];
+
+    let report = user_doctor(&user, &server, &env);
+    let text = String::from_utf8_lossy(&report.stdout);
+    let service_line = line(&report, &format!("service on {v4}"));
+    assert!(
+        service_line.starts_with("ok    ")
+            && service_line.contains("thaiid-agent 0.1.0 (the service"),
+        "{text}"
+    );
+    assert!(
+        line(&report, &format!("service on {v6}")).starts_with("ok    "),
+        "{text}"
+    );
+    assert!(
+        line(&report, "service enrollment").starts_with("ok    "),
+        "{text}"
+    );
+    let readers = line(&report, "service readers");
+    assert!(
+        readers.starts_with("ok    ") && readers.contains(&reader_name(0)),
+        "{text}"
+    );
+    for check in [
+        "smart card service (pcscd)",
+        "card readers",
+        "login server",
+        "clock",
+    ] {
+        assert!(line(&report, check).starts_with("ok    "), "{text}");
+    }
+    // Nothing of a per-user copy: the user has no key, certificate or enrollment to check.
+    for per_user in [
+        "localhost certificate",
+        "trusted by",
+        "ok    enrollment",
+        "fail  enrollment",
+    ] {
+        assert!(!text.contains(per_user), "{per_user}: {text}");
+    }
+    drop(service);
+
+    // A service that is not enrolled, on both addresses.
+    let unenrolled = Home::new();
+    let other_port = free_port();
+    let state = unenrolled.data_dir();
+    let _service = RunningAgent::start_on(
+        &unenrolled,
+        other_port,
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--allowed-origin",
+            ORIGIN,
+        ],
+    );
+    let other_port_text = other_port.to_string();
+    let env = [("THAIID_PORT", other_port_text.as_str())];
+    let report = user_doctor(&user, &server, &env);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        line(&report, &format!("service on 127.0.0.1:{other_port}")).starts_with("ok    "),
+        "{text}"
+    );
+    assert!(
+        line(&report, &format!("service on [::1]:{other_port}")).starts_with("ok    "),
+        "{text}"
+    );
+    assert_fails(&report, "service enrollment", "the service is not enrolled");
+
+    // No service; then another program on 127.0.0.1.
+    let env = [("THAIID_PORT", port_text.as_str())];
+    let report = user_doctor(&user, &server, &env);
+    assert_fails(
+        &report,
+        &format!("service on {v4}"),
+        "the service is not running",
+    );
+    assert!(!String::from_utf8_lossy(&report.stdout).contains("service enrollment"));
+    let _squatter = squat(v4);
+    let report = user_doctor(&user, &server, &env);
+    assert_fails(
+        &report,
+        &format!("service on {v4}"),
+        "taken by another program",
+    );
 }

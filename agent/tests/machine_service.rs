@@ -342,6 +342,14 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     );
 
     // IT enrolls the machine again as root: the running service signs with the new key.
+    // A link the service's user left in the dir (a compromised service) is not written
+    // through with root's rights.
+    let victim = root.path().join("victim");
+    std::fs::write(&victim, "root's own").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = state.join("agent.tmp");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(service.uid), Some(service.gid())).unwrap();
     let again = agent(
         &binary,
         None,
@@ -359,6 +367,8 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         std::fs::metadata(state.join("agent.key")).unwrap().uid(),
         service.uid
     );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "root's own");
+    assert_eq!(std::fs::metadata(&victim).unwrap().uid(), 0);
     // The person now at the console puts the card in again for a login of their own.
     card.remove().unwrap();
     card.insert().unwrap();
@@ -371,4 +381,91 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         "signed as the new enrollment"
     );
     drop(card);
+}
+
+/// `doctor` run by a desktop user: the service, seen through its API, is told by the
+/// owner of its state dir; a copy of the agent that a user runs on the service's port
+/// answers alike, but is named as that user's program.
+#[test]
+fn a_desktop_users_doctor_tells_the_service_from_a_users_own_agent_on_its_port() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test makes real users: run it as root"
+    );
+    let service = LocalUser::create("dsvc");
+    let desk = LocalUser::create("ddesk");
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = installed_agent(root.path());
+    // No seat0 here: no session manager, every local user counts as local.
+    let logind = tempfile::tempdir().unwrap();
+    // Each state dir as the installer makes it: its owner's, 0700.
+    let state_of = |user: &LocalUser, name: &str| {
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::chown(&dir, Some(user.uid), Some(user.gid())).unwrap();
+        dir
+    };
+    let serve = |user: &LocalUser, state: &Path, port: u16| {
+        let port_arg = port.to_string();
+        let state_arg = state.to_str().unwrap();
+        let args = ["serve", "--state-dir", state_arg, "--port", &port_arg];
+        let child = Killed(
+            agent(&binary, Some(user), &args)
+                .env("THAIID_LOGIND_DIR", logind.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "serve as {}",
+                user.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child
+    };
+    let state = state_of(&service, "service");
+    let (port, copy_port) = (free_port(), free_port());
+    let _service = serve(&service, &state, port);
+    let _copy = serve(&desk, &state_of(&desk, "copy"), copy_port);
+    let doctor = |port: u16| {
+        let output = agent(
+            &binary,
+            Some(&desk),
+            &["doctor", "--state-dir", state.to_str().unwrap()],
+        )
+        .env("THAIID_PORT", port.to_string())
+        .output()
+        .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+
+    let seen = doctor(port);
+    assert!(seen.contains("(cannot read"), "{seen}");
+    for address in [format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
+        let ok = format!(
+            "ok    service on {address}: thaiid-agent 0.1.0 (the service, held by uid {} ({}))",
+            service.uid, service.name
+        );
+        assert!(seen.contains(&ok), "{ok}\n{seen}");
+    }
+    assert!(
+        !seen.contains("enrollment: agent"),
+        "the key is not the user's to check: {seen}"
+    );
+
+    let squatted = doctor(copy_port);
+    let named = format!(
+        "fail  service on 127.0.0.1:{copy_port}: taken by another program, held by uid {} ({}): it answers as the agent, but is not the service",
+        desk.uid, desk.name
+    );
+    assert!(squatted.contains(&named), "{named}\n{squatted}");
 }

@@ -437,7 +437,11 @@ fn logins_in_chromium(database_url: &str) {
     // `doctor` asks this server whether it takes the agent's assertions: yes, and once
     // IT revoked the workstation, no. Its question leaves an audit row without a card.
     let enrollment_line = || {
-        let output = home.command().arg("doctor").output().unwrap();
+        // With the state dir: the service's own checks, the enrollment among them.
+        let output = (home.command().arg("doctor").arg("--state-dir"))
+            .arg(home.data_dir())
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.lines()
             .find(|line| line.contains("enrollment: "))

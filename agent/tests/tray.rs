@@ -1,18 +1,19 @@
 //! The tray icon on a real X display: Xvfb, a session bus, trayer as the XEmbed tray
 //! (libayatana-appindicator falls back to an XEmbed icon without a
-//! StatusNotifierWatcher), the agent. The screenshot must show the icon in the tray,
-//! "open diagnostics" in its menu must hand doctor's report to the viewer, and "quit"
-//! must end the agent with exit code 0.
+//! StatusNotifierWatcher), the service (`serve`) and `thaiid-agent tray` as a desktop
+//! user of it. The screenshot must show the icon in the tray, "open diagnostics" in its
+//! menu must hand doctor's report (the service as the user sees it) to the viewer, and
+//! "quit" must end the tray with exit code 0.
 //!
 //! Needs xvfb, trayer, xdotool, x11-apps (xwd) and dbus (scripts/lib.sh installs them).
-#![cfg(feature = "tray")]
+#![cfg(all(feature = "tray", target_os = "linux"))]
 
 mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::Home;
+use support::{free_port, Home, RunningAgent, ORIGIN};
 use thaiid_agent::tray::icons;
 
 /// trayer's height: the icon is in the band `0..TRAY_HEIGHT` at the top of the screen.
@@ -265,8 +266,9 @@ impl Desktop {
         Screenshot::take(&self.display)
     }
 
-    /// `thaiid-agent serve` on `port` in this desktop's session; its log in the home.
-    fn agent(&self, home: &Home, port: u16) -> Killed {
+    /// `thaiid-agent tray` in this desktop's session, following the service on `port`;
+    /// its log in the home.
+    fn tray(&self, home: &Home, port: u16) -> Killed {
         let runtime_dir = home.path().join("runtime");
         std::fs::create_dir_all(&runtime_dir).unwrap();
         // The viewer "Open diagnostics" calls: notes which file it was given.
@@ -288,7 +290,8 @@ impl Desktop {
         );
         Killed(
             home.command()
-                .args(["serve", "--port", &port.to_string()])
+                .arg("tray")
+                .env("THAIID_PORT", port.to_string())
                 .env("DISPLAY", &self.display)
                 .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
                 .env("XDG_RUNTIME_DIR", &runtime_dir)
@@ -327,24 +330,35 @@ fn agent_log(home: &Home) -> String {
     std::fs::read_to_string(log_path(home)).unwrap_or_default()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
     let started = Instant::now();
     let desktop = Desktop::start();
+    let port = free_port();
+    let service_home = Home::new();
+    let state = service_home.data_dir();
+    let state = state.to_str().unwrap();
+    let _service = RunningAgent::start_on(
+        &service_home,
+        port,
+        &["--state-dir", state, "--allowed-origin", ORIGIN],
+    );
     let home = Home::new();
-    let mut agent = desktop.agent(&home, free_port());
+    let mut tray = desktop.tray(&home, port);
     let log = || agent_log(&home);
 
-    // Whatever the state (with or without pcscd), its icon is in trayer's band.
-    let (shot, icon) = desktop.wait_for_icon(&icons::ALL, &home);
+    // Once it follows the service, whatever the state (with or without pcscd) but an
+    // error, its icon is in trayer's band.
+    wait_or(
+        "the tray to follow the service",
+        Duration::from_secs(30),
+        log,
+        || log().contains("following thaiid-agent").then_some(()),
+    );
+    let not_red: Vec<[u8; 3]> = (icons::ALL.into_iter())
+        .filter(|&color| color != icons::RED)
+        .collect();
+    let (shot, icon) = desktop.wait_for_icon(&not_red, &home);
     let click = |(x, y): (usize, usize)| {
         xdotool(
             &desktop.display,
@@ -381,6 +395,10 @@ fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
         "{report}"
     );
     assert!(report.contains("pcscd"), "{report}");
+    assert!(
+        report.contains(&format!("ok    service on 127.0.0.1:{port}: thaiid-agent")),
+        "{report}"
+    );
     // The menu closed with the click.
     wait_for("the menu to close", Duration::from_secs(30), || {
         menu_lines(&shot, &desktop.screenshot())
@@ -390,8 +408,8 @@ fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
 
     let lines = open_menu();
     click(lines[lines.len() - 1]);
-    let status = wait_or("the agent's exit", Duration::from_secs(30), log, || {
-        agent.0.try_wait().unwrap()
+    let status = wait_or("the tray's exit", Duration::from_secs(30), log, || {
+        tray.0.try_wait().unwrap()
     });
     assert_eq!(status.code(), Some(0), "{status}\n{}", log());
     assert!(log().contains("quit from the tray menu"), "{}", log());
@@ -399,17 +417,36 @@ fn the_icon_shows_in_the_tray_its_menu_opens_diagnostics_and_quit_exits_0() {
 }
 
 #[test]
-fn a_server_that_cannot_listen_shows_the_error_icon_and_stays_for_the_user() {
+fn a_service_not_reachable_shows_the_error_icon_until_it_starts_and_again_when_it_stops() {
     let desktop = Desktop::start();
     let home = Home::new();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port();
-    let mut agent = desktop.agent(&home, port);
+    let port = free_port();
+    let mut tray = desktop.tray(&home, port);
+    let log = || agent_log(&home);
     desktop.wait_for_icon(&[icons::RED], &home);
-    assert!(agent.0.try_wait().unwrap().is_none(), "the agent left");
-    assert!(
-        agent_log(&home).contains("cannot listen"),
-        "{}",
-        agent_log(&home)
+    assert!(tray.0.try_wait().unwrap().is_none(), "the tray left");
+    assert!(log().contains("nothing answers on 127.0.0.1"), "{}", log());
+
+    // The service starts: the tray finds it (it tries again at most 10 s apart).
+    let service_home = Home::new();
+    let state = service_home.data_dir();
+    let service = RunningAgent::start_on(
+        &service_home,
+        port,
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--allowed-origin",
+            ORIGIN,
+        ],
     );
+    let not_red: Vec<[u8; 3]> = (icons::ALL.into_iter())
+        .filter(|&color| color != icons::RED)
+        .collect();
+    desktop.wait_for_icon(&not_red, &home);
+    assert!(log().contains("following thaiid-agent"), "{}", log());
+
+    drop(service);
+    desktop.wait_for_icon(&[icons::RED], &home);
+    assert!(tray.0.try_wait().unwrap().is_none(), "the tray left");
 }

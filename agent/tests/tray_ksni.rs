@@ -1,9 +1,9 @@
-//! The ksni backend on a session bus of its own, no display: the agent registers a
-//! StatusNotifierItem whose tooltip and menu are ours; a login that waits for a card
-//! shows in the tooltip and sends the desktop notification (no notification daemon on
-//! this bus: the agent must not mind); "quit" clicked over D-Bus (as a panel would)
-//! ends it with exit code 0. Needs pcscd with the vpcd readers, dbus-daemon, dbus-send
-//! and dbus-monitor.
+//! The ksni backend on a session bus of its own, no display: `thaiid-agent tray`, a
+//! desktop user's client of the service (`serve`), registers a StatusNotifierItem whose
+//! tooltip and menu are ours; a login that waits for a card at the service shows in the
+//! tooltip and sends the desktop notification (no notification daemon on this bus: the
+//! tray must not mind); "quit" clicked over D-Bus (as a panel would) ends it with exit
+//! code 0. Needs pcscd with the vpcd readers, dbus-daemon, dbus-send and dbus-monitor.
 #![cfg(all(feature = "tray-ksni", target_os = "linux"))]
 
 mod support;
@@ -11,7 +11,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{sso, Home, ORIGIN};
+use support::{free_port, sso, Home, RunningAgent, ORIGIN};
 use thaiid_agent::tray::state::{PRODUCT, QUIT};
 use thaiid_tests::{reader_name, ReaderLock};
 
@@ -71,19 +71,30 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     let home = Home::new();
     let enrolled = home.enroll(&sso.url);
     assert!(enrolled.status.success(), "{enrolled:?}");
-    let log = home.path().join("agent.log");
-    let agent_log = || std::fs::read_to_string(&log).unwrap_or_default();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut agent = Killed(
-        home.command()
-            .args(["serve", "--port", &port.to_string()])
-            .args(["--allowed-origin", ORIGIN])
-            // The login waits for a card in this (locked, so empty) virtual reader.
-            .args(["--reader", &reader_name(1)])
+    let port = free_port();
+    // The login waits for a card in this (locked, so empty) virtual reader.
+    let reader = reader_name(1);
+    let state = home.data_dir();
+    let state = state.to_str().unwrap();
+    let service = RunningAgent::start_on(
+        &home,
+        port,
+        &[
+            "--state-dir",
+            state,
+            "--allowed-origin",
+            ORIGIN,
+            "--reader",
+            &reader,
+        ],
+    );
+    let user = Home::new();
+    let log = user.path().join("tray.log");
+    let tray_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut tray = Killed(
+        user.command()
+            .arg("tray")
+            .env("THAIID_PORT", port.to_string())
             // No display: GTK cannot start, so the `tray` backend (if built too) stands aside.
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
@@ -94,8 +105,8 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
             .unwrap(),
     );
 
-    let name = format!("org.kde.StatusNotifierItem-{}-1", agent.0.id());
-    wait_for("the item on the bus", agent_log, || {
+    let name = format!("org.kde.StatusNotifierItem-{}-1", tray.0.id());
+    wait_for("the item on the bus", tray_log, || {
         let names = dbus_send(
             &bus,
             &[
@@ -140,11 +151,14 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     wait_for("dbus-monitor", notifications, || {
         (!notifications().is_empty()).then_some(())
     });
+    wait_for("the tray to follow the service", tray_log, || {
+        tray_log().contains("following thaiid-agent").then_some(())
+    });
     let login = {
-        let client = https_client(&home);
-        let url = format!("https://127.0.0.1:{port}/v1/login");
+        let client = service.client.clone();
+        let url = service.url("/v1/login");
         let nonce = sso.nonce(ORIGIN);
-        // Waits for a card that never comes; the agent quits before it answers.
+        // Waits for a card that never comes; the test ends before it answers.
         std::thread::spawn(move || {
             let _ = client
                 .post(url)
@@ -154,7 +168,7 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
                 .send();
         })
     };
-    wait_for("the login in the tooltip", agent_log, || {
+    wait_for("the login in the tooltip", tray_log, || {
         let tooltip = tooltip();
         tooltip
             .contains(&format!("Logging in to {ORIGIN}"))
@@ -166,9 +180,9 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     });
     std::thread::sleep(Duration::from_millis(500));
     assert!(
-        agent.0.try_wait().unwrap().is_none(),
-        "the agent left without a notification daemon\n{}",
-        agent_log()
+        tray.0.try_wait().unwrap().is_none(),
+        "the tray left without a notification daemon\n{}",
+        tray_log()
     );
 
     // The menu as a panel reads it; "quit" is the item whose label is ours.
@@ -204,27 +218,13 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
             "uint32:0",
         ],
     );
-    let status = wait_for("the agent's exit", agent_log, || {
-        agent.0.try_wait().unwrap()
-    });
-    assert_eq!(status.code(), Some(0), "{status}\n{}", agent_log());
+    let status = wait_for("the tray's exit", tray_log, || tray.0.try_wait().unwrap());
+    assert_eq!(status.code(), Some(0), "{status}\n{}", tray_log());
     assert!(
-        agent_log().contains("quit from the tray menu"),
+        tray_log().contains("quit from the tray menu"),
         "{}",
-        agent_log()
+        tray_log()
     );
+    drop(service);
     login.join().unwrap();
-}
-
-/// A client that trusts the agent's local CA (made at its start).
-fn https_client(home: &Home) -> reqwest::blocking::Client {
-    thaiid_agent::http::install_crypto_provider();
-    let ca = std::fs::read(home.data_dir().join("ca.pem")).unwrap();
-    reqwest::blocking::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
 }

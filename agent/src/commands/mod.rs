@@ -4,6 +4,7 @@ pub mod read;
 pub mod readers;
 pub mod serve;
 pub mod setup;
+pub mod tray;
 
 /// The async runtime for the commands that talk HTTP.
 pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::AgentError> {

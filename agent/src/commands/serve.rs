@@ -1,14 +1,12 @@
-//! `thaiid-agent serve`: configuration, the localhost certificate, then the API.
+//! `thaiid-agent serve`: configuration, the localhost certificate, then the API. Headless:
+//! the tray is `thaiid-agent tray`, a client of this.
 
 use crate::cli::ServeArgs;
 use crate::config::{Config, Overrides};
 use crate::error::AgentError;
-use crate::paths::StateDir;
 use crate::serve;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
-    #[cfg(windows)]
-    leave_own_console();
     let state = args.state.resolve();
     let config = Config::from_environment(&Overrides {
         port: args.port,
@@ -19,19 +17,6 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     if config.allowed_origins.is_empty() {
         tracing::warn!("no allowed origins configured: every browser call will be refused");
     }
-    // The tray's event loop takes the main thread (GTK wants it); the server gets another.
-    #[cfg(any(feature = "tray", all(feature = "tray-ksni", target_os = "linux")))]
-    if let Some(tray) = crate::tray::open() {
-        return tray.run(move |on_start| serve_with(config, state, Some(on_start)));
-    }
-    serve_with(config, state, None)
-}
-
-fn serve_with(
-    config: Config,
-    state: StateDir,
-    on_start: Option<serve::OnStart>,
-) -> Result<(), AgentError> {
     // At first start the certificate is made and trusted; later starts only load it.
     let (tls, outcomes) = crate::setup::ensure(&state)?;
     for outcome in outcomes {
@@ -42,21 +27,6 @@ fn serve_with(
             );
         }
     }
-    crate::commands::runtime()?.block_on(serve::run(config, state.path, &tls, on_start))?;
+    crate::commands::runtime()?.block_on(serve::run(config, state.path, &tls))?;
     Ok(())
-}
-
-/// Started at logon (the Run key), the console-subsystem exe gets a console window of its
-/// own: it is let go, so that only the tray icon stays. A console the agent shares with
-/// the shell it was started from is kept.
-#[cfg(windows)]
-fn leave_own_console() {
-    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
-    let mut processes = [0u32; 2];
-    // SAFETY: the buffer holds `processes.len()` entries, as the call is told.
-    let attached = unsafe { GetConsoleProcessList(processes.as_mut_ptr(), processes.len() as u32) };
-    if attached == 1 {
-        // SAFETY: no handle of the console is held past this point.
-        unsafe { FreeConsole() };
-    }
 }

@@ -1,14 +1,18 @@
 //! `thaiid-agent doctor`: every check a login needs, from the smart card service to the
 //! server's clock; each says ok, or what is wrong and how to fix it, in Thai and English.
+//! Run with the service's state dir (root, the service's user), it checks the key and
+//! enrollment there; run by a desktop user, it checks the service through its API.
 
 mod card;
 mod enrollment;
 mod network;
+mod service;
 mod trust;
 
 use crate::config::Config;
 use crate::paths::StateDir;
 use std::fmt;
+use std::path::Path;
 
 /// One check's result.
 pub struct Finding {
@@ -76,10 +80,25 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Runs every check, in the order a login needs them.
+/// Runs every check against the state in `state` (root, the service's user), in the
+/// order a login needs them.
 pub fn examine(config: &Config, state: &StateDir) -> Vec<Finding> {
     let mut findings = card::examine(config.reader.as_deref());
     findings.extend(trust::examine(state));
     findings.extend(network::examine(config, &state.path));
+    findings
+}
+
+/// The checks a desktop user can make: the card side, the service through its API, and
+/// the login server with this machine's clock. `state_dir`: the service's, when named.
+pub fn examine_as_user(config: &Config, state_dir: Option<&Path>) -> Vec<Finding> {
+    let mut findings = card::examine(config.reader.as_deref());
+    match crate::commands::runtime() {
+        Ok(runtime) => {
+            findings.extend(runtime.block_on(service::examine(config, state_dir)));
+            findings.extend(runtime.block_on(network::server(config.server_url.as_deref())));
+        }
+        Err(error) => findings.push(network::no_runtime(&error)),
+    }
     findings
 }

@@ -18,19 +18,22 @@ const MAX_SKEW: Duration = Duration::from_secs(30);
 pub fn examine(config: &Config, data_dir: &Path) -> Vec<Finding> {
     let runtime = match crate::commands::runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            return vec![Finding::fail(
-                SERVER,
-                error.to_string(),
-                "เริ่มเครื่องใหม่",
-                "restart the computer",
-            )]
-        }
+        Err(error) => return vec![no_runtime(&error)],
     };
     let mut findings = vec![runtime.block_on(port(config.port, data_dir))];
     findings.extend(runtime.block_on(server(config.server_url.as_deref())));
     findings.push(runtime.block_on(super::enrollment::examine(config, data_dir)));
     findings
+}
+
+/// No async runtime: the network checks cannot run.
+pub fn no_runtime(error: &crate::error::AgentError) -> Finding {
+    Finding::fail(
+        SERVER,
+        error.to_string(),
+        "เริ่มเครื่องใหม่",
+        "restart the computer",
+    )
 }
 
 async fn port(port: u16, data_dir: &Path) -> Finding {
@@ -75,7 +78,7 @@ async fn agent_version(port: u16, data_dir: &Path) -> Option<String> {
 }
 
 /// Reachable with valid TLS, and its clock.
-async fn server(url: Option<&str>) -> Vec<Finding> {
+pub async fn server(url: Option<&str>) -> Vec<Finding> {
     let Some(url) = url else {
         return vec![Finding::fail(
             SERVER,

@@ -22,14 +22,35 @@ pub fn examine(state: &StateDir) -> Vec<Finding> {
         }
     };
     let mut findings = vec![Finding::ok(CERTIFICATE, ca_name)];
+    // The machine service's CA is trusted by the installer's policies, a user's agent's
+    // by `setup` in that user's stores: each fix says who mends it.
+    let (none, fix_none, fix_one) = match state.machine {
+        true => (
+            "no browser policy of the installer found",
+            (
+                "ให้ IT ติดตั้งแพ็กเกจใหม่ (dpkg-reconfigure thaiid-agent หรือติดตั้ง .msi ใหม่)",
+                "have IT reinstall the package (dpkg-reconfigure thaiid-agent, or the .msi)",
+            ),
+            (
+                "ให้ IT ติดตั้งแพ็กเกจใหม่ ซึ่งจะเขียนนโยบายของเบราว์เซอร์ใหม่",
+                "have IT reinstall the package, which writes the browser policies again",
+            ),
+        ),
+        false => (
+            "no browser trust store found",
+            (
+                "เปิดเบราว์เซอร์หนึ่งครั้ง แล้วสั่ง thaiid-agent setup",
+                "open the browser once, then run `thaiid-agent setup`",
+            ),
+            (
+                "ปิดเบราว์เซอร์ แล้วสั่ง thaiid-agent setup",
+                "close the browser and run `thaiid-agent setup`",
+            ),
+        ),
+    };
     let stores = setup::trust_status(state);
     if stores.is_empty() {
-        findings.push(Finding::fail(
-            "browser trust",
-            "no browser trust store found",
-            "เปิดเบราว์เซอร์หนึ่งครั้ง แล้วสั่ง thaiid-agent setup",
-            "open the browser once, then run `thaiid-agent setup`",
-        ));
+        findings.push(Finding::fail("browser trust", none, fix_none.0, fix_none.1));
     }
     for (store, trusted) in stores {
         findings.push(match trusted {
@@ -37,8 +58,8 @@ pub fn examine(state: &StateDir) -> Vec<Finding> {
             false => Finding::fail(
                 format!("trusted by {store}"),
                 "the agent's CA is not trusted there",
-                "ปิดเบราว์เซอร์ แล้วสั่ง thaiid-agent setup",
-                "close the browser and run `thaiid-agent setup`",
+                fix_one.0,
+                fix_one.1,
             ),
         });
     }

@@ -77,16 +77,8 @@ pub fn router(app: Arc<AppState>) -> Router {
         .with_state(app)
 }
 
-/// Called once the state exists, inside the runtime: how the tray follows the agent.
-pub type OnStart = Box<dyn FnOnce(&Arc<AppState>) + Send>;
-
 /// Runs the agent until it is stopped.
-pub async fn run(
-    config: Config,
-    data_dir: PathBuf,
-    tls: &LocalTls,
-    on_start: Option<OnStart>,
-) -> Result<(), ServeError> {
+pub async fn run(config: Config, data_dir: PathBuf, tls: &LocalTls) -> Result<(), ServeError> {
     crate::http::install_crypto_provider();
     let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_tls(tls)?));
     let identity = enrollment::load(&data_dir)?;
@@ -113,9 +105,6 @@ pub async fn run(
         data_dir,
         config,
     });
-    if let Some(on_start) = on_start {
-        on_start(&app);
-    }
     let port = app.config.port;
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let mut servers = Vec::new();

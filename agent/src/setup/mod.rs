@@ -153,7 +153,7 @@ pub fn certificate_status(data_dir: &Path) -> Result<String, Stale> {
 /// For `doctor`: each store, and whether it trusts the CA on disk (false when there is
 /// none, or the store cannot be read).
 pub fn trust_status(state: &StateDir) -> Vec<(String, bool)> {
-    let stores = stores::of(state).unwrap_or_default();
+    let stores = stores::trusting(state);
     status_in(&state.path, &stores, OffsetDateTime::now_utc())
 }
 

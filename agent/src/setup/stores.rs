@@ -88,6 +88,7 @@ impl TrustStore {
         let result = match &self.location {
             #[cfg(not(windows))]
             Location::Nss(db) => db.sync(&tls.ca_pem, &tls.ca_name),
+            // Written by the installer, never by the agent.
             #[cfg(not(windows))]
             Location::Policy(policy) => policy.check(&tls.ca_pem),
             #[cfg(windows)]
@@ -129,19 +130,27 @@ impl TrustStore {
     }
 }
 
-/// The stores `state`'s CA belongs in: the user's own for an agent run by hand; for the
-/// machine service those the installer sets, which this agent only reads.
+/// The stores `setup` puts `state`'s CA into: the user's own for an agent run by hand;
+/// for the machine service, none on Linux, where the installer writes the browsers'
+/// policies after `setup` made the CA.
 pub fn of(state: &crate::paths::StateDir) -> Result<Vec<TrustStore>, super::SetupError> {
     match state.machine {
-        true => Ok(machine()),
+        true => Ok(Vec::new()),
         false => of_current_user().ok_or(super::SetupError::NoHome),
     }
 }
 
-/// The machine-wide stores the installer fills (SPEC §5): the browsers' managed
-/// policies on Linux, read here to tell whether they hold the CA.
+/// The stores whose trust `doctor` reports: for the machine service, the managed
+/// policies the installer wrote (SPEC §5), read only.
+pub fn trusting(state: &crate::paths::StateDir) -> Vec<TrustStore> {
+    match state.machine {
+        true => policies(),
+        false => of_current_user().unwrap_or_default(),
+    }
+}
+
 #[cfg(not(windows))]
-pub fn machine() -> Vec<TrustStore> {
+fn policies() -> Vec<TrustStore> {
     super::policy::installed()
         .into_iter()
         .map(|policy| TrustStore {
@@ -152,7 +161,7 @@ pub fn machine() -> Vec<TrustStore> {
 }
 
 #[cfg(windows)]
-pub fn machine() -> Vec<TrustStore> {
+fn policies() -> Vec<TrustStore> {
     Vec::new()
 }
 

@@ -1,13 +1,14 @@
-//! What the tray shows: one state folded from the card watcher, the logins and the
-//! server's fate, with its words in Thai and English. No backend code here.
+//! What the tray shows: one state folded from the service's status and events (or its
+//! absence), with its words in Thai and English. No backend code here.
 
-use crate::serve::LoginEvent;
-use crate::watcher::{CardState, Snapshot};
+use crate::service_client::ServiceEvent;
+use std::collections::BTreeMap;
+use thaiid_protocol::api::AgentStatus;
 
 /// The one thing the icon says at a time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrayState {
-    /// Before the card watcher has first looked.
+    /// Before the service first answered (or said it is not there).
     Starting,
     NoReader,
     Ready,
@@ -20,10 +21,10 @@ pub enum TrayState {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
-    /// pcscd (or Windows' smart card service) does not answer.
-    NoCardService,
-    /// The server could not start: the error as the agent words it.
-    NotServing(String),
+    /// Nothing answers on the service's port.
+    ServiceDown,
+    /// Something answers on the service's port, but not as the service: what it said.
+    NotTheService(String),
 }
 
 impl TrayState {
@@ -34,11 +35,12 @@ impl TrayState {
             TrayState::Ready => "พร้อม: เสียบบัตรประชาชนเมื่อเข้าสู่ระบบ".to_owned(),
             TrayState::CardInserted => "เสียบบัตรประชาชนแล้ว".to_owned(),
             TrayState::LoggingIn { origin } => format!("กำลังเข้าสู่ระบบ {origin}"),
-            TrayState::Error(Problem::NoCardService) => {
-                "ผิดพลาด: บริการสมาร์ทการ์ด (pcscd) ไม่ทำงาน".to_owned()
+            TrayState::Error(Problem::ServiceDown) => {
+                "ผิดพลาด: บริการ thaiid-agent ไม่ทำงาน: ให้ IT เปิดบริการ (sudo systemctl start thaiid-agent)"
+                    .to_owned()
             }
-            TrayState::Error(Problem::NotServing(_)) => {
-                "ผิดพลาด: โปรแกรมเริ่มทำงานไม่ได้ เปิดการวินิจฉัย".to_owned()
+            TrayState::Error(Problem::NotTheService(_)) => {
+                "ผิดพลาด: โปรแกรมอื่นใช้พอร์ตของบริการ เปิดการวินิจฉัย".to_owned()
             }
         }
     }
@@ -50,10 +52,16 @@ impl TrayState {
             TrayState::Ready => "Ready: insert your ID card when you log in".to_owned(),
             TrayState::CardInserted => "ID card inserted".to_owned(),
             TrayState::LoggingIn { origin } => format!("Logging in to {origin}"),
-            TrayState::Error(Problem::NoCardService) => {
-                "Error: the smart card service (pcscd) is not running".to_owned()
+            TrayState::Error(Problem::ServiceDown) => {
+                "Error: service not running: have IT start it (sudo systemctl start thaiid-agent; \
+                 Windows: the ThaiID Login Agent service)"
+                    .to_owned()
             }
-            TrayState::Error(Problem::NotServing(error)) => format!("Error: {error}"),
+            TrayState::Error(Problem::NotTheService(detail)) => {
+                format!(
+                    "Error: another program holds the service's port: open diagnostics ({detail})"
+                )
+            }
         }
     }
 
@@ -72,10 +80,10 @@ impl TrayState {
             TrayState::LoggingIn { origin } => {
                 return format!("กำลังเข้าสู่ระบบ / Logging in: {origin}")
             }
-            TrayState::Error(Problem::NoCardService) => {
-                ("ผิดพลาด: pcscd ไม่ทำงาน", "Error: pcscd is not running")
+            TrayState::Error(Problem::ServiceDown) => {
+                ("ผิดพลาด: บริการไม่ทำงาน", "Error: service not running")
             }
-            TrayState::Error(Problem::NotServing(_)) => ("ผิดพลาด", "Error: not serving"),
+            TrayState::Error(Problem::NotTheService(_)) => ("ผิดพลาด", "Error: not the service"),
         };
         format!("{thai} / {english}")
     }
@@ -104,112 +112,136 @@ pub fn insert_card_notice(origin: &str) -> (String, String) {
 /// The facts the state is folded from.
 #[derive(Debug, Default)]
 pub struct Model {
-    /// Has the watcher published once?
-    looked: bool,
-    service_up: bool,
-    readers: usize,
-    card_present: bool,
+    /// `None` before the first answer (or the first failure to get one).
+    service: Option<Result<(), Problem>>,
+    /// Each reader the service sees, and whether it holds a card.
+    readers: BTreeMap<String, bool>,
     /// Logins started and not yet finished, oldest first.
     logins: Vec<String>,
 }
 
 impl Model {
     pub fn state(&self) -> TrayState {
-        if !self.looked {
-            TrayState::Starting
-        } else if !self.service_up {
-            TrayState::Error(Problem::NoCardService)
-        } else if let Some(origin) = self.logins.last() {
-            TrayState::LoggingIn {
-                origin: origin.clone(),
+        match &self.service {
+            None => TrayState::Starting,
+            Some(Err(problem)) => TrayState::Error(problem.clone()),
+            Some(Ok(())) => {
+                if let Some(origin) = self.logins.last() {
+                    TrayState::LoggingIn {
+                        origin: origin.clone(),
+                    }
+                } else if self.readers.is_empty() {
+                    TrayState::NoReader
+                } else if self.card_present() {
+                    TrayState::CardInserted
+                } else {
+                    TrayState::Ready
+                }
             }
-        } else if self.readers == 0 {
-            TrayState::NoReader
-        } else if self.card_present {
-            TrayState::CardInserted
-        } else {
-            TrayState::Ready
         }
     }
 
     pub fn card_present(&self) -> bool {
-        self.card_present
+        self.readers.values().any(|&card| card)
     }
 
-    pub fn saw(&mut self, snapshot: &Snapshot) {
-        self.looked = true;
-        self.service_up = snapshot.service_up;
-        self.readers = snapshot.readers.len();
-        self.card_present = snapshot.readers.iter().any(|reader| {
-            reader
-                .card
-                .as_ref()
-                .is_some_and(|card| !matches!(card, CardState::Removed))
-        });
+    /// The service answered its status (at a (re)connect): all is as it says. Logins that
+    /// were shown are dropped: their end may have been missed.
+    pub fn connected(&mut self, status: &AgentStatus) {
+        self.service = Some(Ok(()));
+        self.readers = (status.readers.iter())
+            .map(|reader| (reader.name.clone(), reader.card_present))
+            .collect();
+        self.logins.clear();
     }
 
-    pub fn login(&mut self, event: &LoginEvent) {
+    /// The service is gone, or was never there.
+    pub fn lost(&mut self, problem: Problem) {
+        self.service = Some(Err(problem));
+        self.readers.clear();
+        self.logins.clear();
+    }
+
+    pub fn saw(&mut self, event: &ServiceEvent) {
         match event {
-            LoginEvent::Started { origin } => self.logins.push(origin.clone()),
-            LoginEvent::Finished { origin, .. } => {
+            ServiceEvent::ReaderAdded { reader } => {
+                self.readers.entry(reader.clone()).or_insert(false);
+            }
+            ServiceEvent::ReaderRemoved { reader } => {
+                self.readers.remove(reader);
+            }
+            ServiceEvent::CardInserted { reader } => {
+                self.readers.insert(reader.clone(), true);
+            }
+            ServiceEvent::CardRemoved { reader } => {
+                self.readers.insert(reader.clone(), false);
+            }
+            ServiceEvent::LoginStarted { origin } => self.logins.push(origin.clone()),
+            ServiceEvent::LoginFinished { origin, .. } => {
                 if let Some(at) = self.logins.iter().position(|o| o == origin) {
                     self.logins.remove(at);
                 }
             }
         }
     }
-
-    /// Some login events were lost: better no "logging in" than one that never ends.
-    pub fn lost_logins(&mut self) {
-        self.logins.clear();
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watcher::ReaderView;
+    use thaiid_protocol::api::ReaderInfo;
 
-    fn snapshot(service_up: bool, cards: &[Option<CardState>]) -> Snapshot {
-        Snapshot {
-            service_up,
+    fn status(cards: &[bool]) -> AgentStatus {
+        AgentStatus {
+            version: "0.1.0".into(),
+            enrolled: true,
             readers: cards
                 .iter()
                 .enumerate()
-                .map(|(index, card)| ReaderView {
+                .map(|(index, &card_present)| ReaderInfo {
                     name: format!("Reader {index}"),
-                    card: card.clone(),
+                    card_present,
                 })
                 .collect(),
-            pulled_mid_read: 0,
         }
     }
 
-    #[test]
-    fn states_follow_the_watcher() {
-        let mut model = Model::default();
-        assert_eq!(model.state(), TrayState::Starting);
-        model.saw(&snapshot(false, &[]));
-        assert_eq!(model.state(), TrayState::Error(Problem::NoCardService));
-        model.saw(&snapshot(true, &[]));
-        assert_eq!(model.state(), TrayState::NoReader);
-        model.saw(&snapshot(true, &[None, None]));
-        assert_eq!(model.state(), TrayState::Ready);
-        model.saw(&snapshot(true, &[None, Some(CardState::Reading)]));
-        assert_eq!(model.state(), TrayState::CardInserted);
-        assert!(model.card_present());
-        model.saw(&snapshot(true, &[Some(CardState::Removed)]));
-        assert_eq!(model.state(), TrayState::Ready);
-        model.saw(&snapshot(false, &[]));
-        assert_eq!(model.state(), TrayState::Error(Problem::NoCardService));
+    fn reader(index: usize) -> String {
+        format!("Reader {index}")
     }
 
     #[test]
-    fn a_login_shows_until_it_finishes() {
+    fn states_follow_the_service() {
         let mut model = Model::default();
-        model.saw(&snapshot(true, &[None]));
+        assert_eq!(model.state(), TrayState::Starting);
+        model.lost(Problem::ServiceDown);
+        assert_eq!(model.state(), TrayState::Error(Problem::ServiceDown));
+        model.connected(&status(&[]));
+        assert_eq!(model.state(), TrayState::NoReader);
+        model.saw(&ServiceEvent::ReaderAdded { reader: reader(0) });
+        assert_eq!(model.state(), TrayState::Ready);
+        model.saw(&ServiceEvent::CardInserted { reader: reader(1) });
+        assert_eq!(model.state(), TrayState::CardInserted);
+        assert!(model.card_present());
+        model.saw(&ServiceEvent::CardRemoved { reader: reader(1) });
+        assert_eq!(model.state(), TrayState::Ready);
+        model.saw(&ServiceEvent::ReaderRemoved { reader: reader(1) });
+        model.saw(&ServiceEvent::ReaderRemoved { reader: reader(0) });
+        assert_eq!(model.state(), TrayState::NoReader);
+        model.connected(&status(&[false, true]));
+        assert_eq!(model.state(), TrayState::CardInserted);
+        let odd = Problem::NotTheService("its status: expected value".into());
+        model.lost(odd.clone());
+        assert_eq!(model.state(), TrayState::Error(odd));
+        assert!(!model.card_present());
+    }
+
+    #[test]
+    fn a_login_shows_until_it_finishes_or_the_service_is_lost() {
+        let mut model = Model::default();
+        model.connected(&status(&[false]));
         let origin = "https://sso.example.go.th".to_owned();
-        model.login(&LoginEvent::Started {
+        model.saw(&ServiceEvent::LoginStarted {
             origin: origin.clone(),
         });
         assert_eq!(
@@ -218,17 +250,19 @@ mod tests {
                 origin: origin.clone()
             }
         );
-        model.login(&LoginEvent::Finished {
+        model.saw(&ServiceEvent::LoginFinished {
             origin: "https://other.example".to_owned(),
-            code: None,
+            ok: true,
         });
         assert!(matches!(model.state(), TrayState::LoggingIn { .. }));
-        model.login(&LoginEvent::Finished { origin, code: None });
-        assert_eq!(model.state(), TrayState::Ready);
-        model.login(&LoginEvent::Started {
-            origin: "https://a.example".to_owned(),
+        model.saw(&ServiceEvent::LoginFinished {
+            origin: origin.clone(),
+            ok: false,
         });
-        model.lost_logins();
+        assert_eq!(model.state(), TrayState::Ready);
+        model.saw(&ServiceEvent::LoginStarted { origin });
+        model.lost(Problem::ServiceDown);
+        model.connected(&status(&[false]));
         assert_eq!(model.state(), TrayState::Ready);
     }
 
@@ -242,8 +276,8 @@ mod tests {
             TrayState::LoggingIn {
                 origin: "https://sso.example.go.th".to_owned(),
             },
-            TrayState::Error(Problem::NoCardService),
-            TrayState::Error(Problem::NotServing("cannot listen".to_owned())),
+            TrayState::Error(Problem::ServiceDown),
+            TrayState::Error(Problem::NotTheService("HTTP 404".to_owned())),
         ];
         for state in &states {
             let thai = state.thai();
@@ -256,6 +290,8 @@ mod tests {
             let line = state.status_line();
             assert!(line.contains(" / ") && line.chars().count() < 60, "{line}");
         }
+        assert!(states[5].english().contains("service not running"));
+        assert!(states[5].english().contains("systemctl start thaiid-agent"));
         let logging_in = &states[4];
         assert!(logging_in.thai().contains("https://sso.example.go.th"));
         assert!(logging_in.english().contains("https://sso.example.go.th"));
