@@ -13,8 +13,9 @@
 //! login by password + OTP; an expired card and a card linked to no account, put in, are
 //! refused with their messages; a page at an origin the agent does not allow, and a browser
 //! that does not trust the agent's certificate, cannot use it (the page names both
-//! reasons); and without the policy Chromium blocks the page, which says so and how to
-//! allow it (not "agent not installed").
+//! reasons); without the policy Chromium blocks the page, which says so and how to allow
+//! it (not "agent not installed"); and an agent that stops and starts again while the page
+//! is open is told, then followed again.
 
 mod support;
 
@@ -431,8 +432,20 @@ fn logins_in_chromium(database_url: &str) {
         server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'"),
         cards_before
     );
-    drop((browser, inserted));
+    drop(browser);
+
+    // The agent stops while the login page is open, under the policy: the page says it
+    // cannot reach the agent (not that the browser blocked it), and follows the agent again
+    // once it is back, with no reload.
+    let browser = Browser::deployed(home.path(), &deployed);
+    browser.goto(&at("/login"));
+    wait_for_status(&browser, "CARD_IN");
     drop(agent);
+    wait_for_status(&browser, "AGENT_NOT_RUNNING");
+    let agent = RunningAgent::start_on(&home, AGENT_PORT, &["--allowed-origin", &server.url]);
+    agent.wait_for_card();
+    wait_for_status(&browser, "CARD_IN");
+    drop((browser, inserted, agent));
 
     // `doctor` asks this server whether it takes the agent's assertions: yes, and once
     // IT revoked the workstation, no. Its question leaves an audit row without a card.
