@@ -17,3 +17,4 @@ pub mod summary;
 #[cfg(any(feature = "tray", all(feature = "tray-ksni", target_os = "linux")))]
 pub mod tray;
 pub mod watcher;
+pub mod win;
