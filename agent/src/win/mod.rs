@@ -7,6 +7,8 @@ pub mod acl;
 #[cfg(windows)]
 pub mod caller;
 #[cfg(windows)]
+pub mod cng;
+#[cfg(windows)]
 pub mod service;
 mod sid;
 #[cfg(windows)]
