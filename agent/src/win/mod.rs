@@ -9,6 +9,8 @@ pub mod caller;
 #[cfg(windows)]
 pub mod cng;
 #[cfg(windows)]
+pub mod dpapi;
+#[cfg(windows)]
 pub mod service;
 mod sid;
 #[cfg(windows)]
