@@ -37,19 +37,41 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         server: Option<String>,
         /// The enrollment token IT created (`thaiid-server token create`); by default
-        /// `enroll_token` of the configuration. Tokens are base64url, so one may begin
-        /// with `-`.
+        /// `THAIID_ENROLL_TOKEN`, else `enroll_token` of the configuration. Tokens are
+        /// base64url, so one may begin with `-`.
         #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         token: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
     },
     /// Check everything a login needs; each line ok, or the fix (exit 6 when one fails).
-    Doctor,
+    Doctor {
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
         /// Remove the certificate from the browsers' trust stores and delete it.
         #[arg(long)]
         uninstall: bool,
+        #[command(flatten)]
+        state: StateArgs,
     },
+}
+
+/// Where the state is (SPEC §10).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct StateArgs {
+    /// The machine service's state directory (key, enrollment, counter, certificate);
+    /// by default `THAIID_STATE_DIR`, else the user's own data dir.
+    #[arg(long = "state-dir", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateArgs {
+    pub fn resolve(&self) -> crate::paths::StateDir {
+        crate::paths::StateDir::resolve(self.state_dir.as_deref())
+    }
 }
 
 #[derive(clap::Args)]
@@ -79,6 +101,8 @@ pub struct ServeArgs {
     /// Read only this reader.
     #[arg(long, value_name = "NAME")]
     pub reader: Option<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 /// A duration in seconds, fractions allowed.

@@ -113,6 +113,10 @@ impl Config {
                 .collect();
             raw.allowed_origins = Some(("THAIID_ALLOWED_ORIGINS".into(), list));
         }
+        // The installer's way to hand a token over without a file or a command line.
+        if let Some(token) = env("THAIID_ENROLL_TOKEN") {
+            raw.enroll_token = Some(token);
+        }
         if let Some(port) = env("THAIID_PORT") {
             raw.port = port.trim().parse().map_err(|_| ConfigError {
                 origin: "THAIID_PORT".into(),

@@ -1,9 +1,11 @@
-//! Logs to stderr and, for the agent that serves, to daily files in the platform's log
-//! dir ([`crate::paths::log_dir`]), the last two weeks kept. Filtered by `THAIID_LOG`
+//! Logs to stderr and, for the agent that serves, to daily files (the machine service's
+//! in `logs/` of its state dir, a user's agent in [`crate::paths::log_dir`]), the last
+//! two weeks kept. Filtered by `THAIID_LOG`
 //! (default `info`); `--verbose` adds the APDU trace. Nothing personal is ever logged:
 //! citizen IDs are masked where they appear, names never do, and the APDU trace
 //! withholds what the card answers.
 
+use std::path::{Path, PathBuf};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
@@ -14,12 +16,12 @@ pub const APDU_TARGET: &str = "apdu";
 const KEPT_FILES: usize = 14;
 
 /// Where logs go.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Sink {
     /// A command someone runs: stderr only.
     Stderr,
-    /// The agent: stderr and the rotating files.
-    StderrAndFiles,
+    /// The agent: stderr and the rotating files in this dir.
+    StderrAndFiles(PathBuf),
 }
 
 pub fn init(sink: Sink, verbose: bool) {
@@ -39,9 +41,9 @@ pub fn init(sink: Sink, verbose: bool) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_filter(filter());
-    let (files, unwritable) = match sink {
+    let (files, unwritable) = match &sink {
         Sink::Stderr => (None, None),
-        Sink::StderrAndFiles => match rotating_files() {
+        Sink::StderrAndFiles(dir) => match rotating_files(dir) {
             Ok(appender) => (
                 Some(
                     fmt::layer()
@@ -59,17 +61,13 @@ pub fn init(sink: Sink, verbose: bool) {
         .with(stderr)
         .with(files)
         .try_init();
-    if let Some(error) = unwritable {
-        tracing::warn!(
-            "no log files: cannot write in {}: {error}",
-            crate::paths::log_dir().display()
-        );
+    if let (Some(error), Sink::StderrAndFiles(dir)) = (unwritable, &sink) {
+        tracing::warn!("no log files: cannot write in {}: {error}", dir.display());
     }
 }
 
-fn rotating_files() -> Result<tracing_appender::rolling::RollingFileAppender, String> {
-    let dir = crate::paths::log_dir();
-    std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
+fn rotating_files(dir: &Path) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
+    crate::fs::private_dir(dir).map_err(|error| error.to_string())?;
     tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("thaiid-agent")

@@ -3,28 +3,32 @@
 use clap::Parser;
 use std::process::ExitCode;
 use thaiid_agent::cli::{Cli, Command};
-use thaiid_agent::{commands, error, logging};
+use thaiid_agent::{commands, error, logging, paths};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let serves = matches!(cli.command, None | Some(Command::Serve(_)));
-    logging::init(
-        match serves {
-            true => logging::Sink::StderrAndFiles,
-            false => logging::Sink::Stderr,
-        },
-        cli.verbose,
-    );
+    let sink = match &cli.command {
+        None => logging::Sink::StderrAndFiles(paths::log_dir_of(&paths::StateDir::resolve(None))),
+        Some(Command::Serve(args)) => {
+            logging::Sink::StderrAndFiles(paths::log_dir_of(&args.state.resolve()))
+        }
+        Some(_) => logging::Sink::Stderr,
+    };
+    logging::init(sink, cli.verbose);
     let result = match &cli.command {
         None => commands::serve::run(&Default::default()),
         Some(Command::Serve(args)) => commands::serve::run(args),
-        Some(Command::Enroll { server, token }) => {
-            commands::enroll::run(server.as_deref(), token.as_deref())
-        }
+        Some(Command::Enroll {
+            server,
+            token,
+            state,
+        }) => commands::enroll::run(server.as_deref(), token.as_deref(), &state.resolve()),
         Some(Command::Read(args)) => commands::read::run(args),
         Some(Command::Readers { json }) => commands::readers::run(*json),
-        Some(Command::Setup { uninstall }) => commands::setup::run(*uninstall),
-        Some(Command::Doctor) => commands::doctor::run(),
+        Some(Command::Setup { uninstall, state }) => {
+            commands::setup::run(*uninstall, &state.resolve())
+        }
+        Some(Command::Doctor { state }) => commands::doctor::run(&state.resolve()),
     };
     match result {
         Ok(()) => ExitCode::from(error::exit::OK),

@@ -36,7 +36,16 @@ pub fn machine_config_file() -> PathBuf {
     dir.join("config.toml")
 }
 
-/// Where the log files rotate.
+/// Where the log files of an agent serving from `state` rotate: the machine service's
+/// in its state dir, a user's agent's in the user's log dir.
+pub fn log_dir_of(state: &StateDir) -> PathBuf {
+    match state.machine {
+        true => state.path.join("logs"),
+        false => log_dir(),
+    }
+}
+
+/// Where the log files of a user's agent rotate.
 pub fn log_dir() -> PathBuf {
     project()
         .map(|dirs| {
@@ -47,7 +56,38 @@ pub fn log_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("thaiid-agent-logs"))
 }
 
-/// The state directory: agent key, agent id, counter, `ca.pem`, leaf certificate and key.
+/// Where the agent's state is: the machine service's directory (`--state-dir` or
+/// `THAIID_STATE_DIR`, SPEC §10), or, for a developer's agent run by hand, the user's data dir.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateDir {
+    pub path: PathBuf,
+    /// Named by the flag or the variable: the machine service's, trusted machine-wide by
+    /// the installer; otherwise the user's own, trusted in the user's stores.
+    pub machine: bool,
+}
+
+impl StateDir {
+    /// `flag`, else `THAIID_STATE_DIR`, else the user's data dir.
+    pub fn resolve(flag: Option<&std::path::Path>) -> StateDir {
+        let named = flag
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("THAIID_STATE_DIR").map(PathBuf::from))
+            .filter(|path| !path.as_os_str().is_empty());
+        match named {
+            Some(path) => StateDir {
+                path,
+                machine: true,
+            },
+            None => StateDir {
+                path: data_dir(),
+                machine: false,
+            },
+        }
+    }
+}
+
+/// The user's data dir: agent key, agent id, counter, `ca.pem`, leaf certificate and key
+/// of an agent run by hand, without a state dir.
 pub fn data_dir() -> PathBuf {
     project()
         .map(|dirs| dirs.data_dir().to_path_buf())

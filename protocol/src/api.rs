@@ -47,6 +47,7 @@ pub enum AgentErrorCode {
     Busy,
     BadRequest,
     OriginNotAllowed,
+    NotLocalSession,
 }
 
 impl AgentErrorCode {
@@ -58,7 +59,8 @@ impl AgentErrorCode {
             AgentErrorCode::CardUnreadable => 422,
             AgentErrorCode::CardExpired
             | AgentErrorCode::ServerRejected
-            | AgentErrorCode::OriginNotAllowed => 403,
+            | AgentErrorCode::OriginNotAllowed
+            | AgentErrorCode::NotLocalSession => 403,
             AgentErrorCode::ServerUnreachable => 502,
             AgentErrorCode::BadRequest => 400,
         }
@@ -107,6 +109,10 @@ impl AgentErrorCode {
             AgentErrorCode::OriginNotAllowed => (
                 "เว็บไซต์นี้ไม่ได้รับอนุญาตให้ใช้เครื่องอ่านบัตร",
                 "This web site may not use the card reader.",
+            ),
+            AgentErrorCode::NotLocalSession => (
+                "ใช้บัตรได้เฉพาะผู้ที่เข้าสู่ระบบอยู่หน้าเครื่องนี้",
+                "Only the person logged in at this computer's screen may use its card reader.",
             ),
         }
     }

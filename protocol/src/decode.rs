@@ -19,8 +19,9 @@ pub enum Problem {
     NotRead,
     #[error("byte {byte:02X} at offset 0x{offset:04X} is not TIS-620 text")]
     NotText { offset: u16, byte: u8 },
-    #[error("{text:?} is not 13 digits")]
-    NotDigits { text: String },
+    /// The text itself is withheld: even a malformed citizen ID is personal data.
+    #[error("is {chars} characters, {digits} of them digits, where 13 digits belong")]
+    NotDigits { chars: usize, digits: usize },
     #[error("{raw:?} is not a date YYYYMMDD in the Buddhist era ({reason})")]
     BadDate { raw: String, reason: &'static str },
     #[error("has {parts} '#'-separated parts where a name has 3 or 4 (prefix#first#middle#last)")]

@@ -19,6 +19,10 @@ pub async fn open(url: &str) -> Result<Pool, DbError> {
     sqlx::any::install_default_drivers();
     let url = match url.strip_prefix("sqlite:") {
         Some(path) if !path.contains('?') && !path.starts_with(":memory:") => {
+            create_private(std::path::Path::new(path)).map_err(|source| DbError::Open {
+                url: url.to_owned(),
+                source: sqlx::Error::Io(source),
+            })?;
             format!("sqlite:{path}?mode=rwc")
         }
         _ => url.to_owned(),
@@ -54,6 +58,20 @@ pub async fn open(url: &str) -> Result<Pool, DbError> {
     Ok(pool)
 }
 
+/// Creates the SQLite file readable by the server's user only (0600 on Unix), before
+/// SQLite would with the umask's mode; its WAL and shared-memory files take the same mode.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 /// Makes a new, empty PostgreSQL database through `admin_url` (a role that may create
 /// databases) and answers its URL: tests and benchmarks each get their own.
 pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, sqlx::Error> {
@@ -75,4 +93,26 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
         .rsplit_once('/')
         .map_or(admin_url, |(base, _)| base);
     Ok(format!("{base}/{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    #[cfg(unix)]
+    async fn a_new_sqlite_file_and_its_wal_are_readable_by_the_server_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let pool = super::open(&format!("sqlite:{}", path.display()))
+            .await
+            .unwrap();
+        for file in ["server.db", "server.db-wal"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        pool.close().await;
+    }
 }

@@ -4,11 +4,12 @@
 use crate::config::{Config, Overrides};
 use crate::doctor;
 use crate::error::AgentError;
+use crate::paths::StateDir;
 
-pub fn run() -> Result<(), AgentError> {
+pub fn run(state: &StateDir) -> Result<(), AgentError> {
     println!("thaiid-agent {}", env!("CARGO_PKG_VERSION"));
     let findings = match Config::from_environment(&Overrides::default()) {
-        Ok(config) => doctor::examine(&config, &crate::paths::data_dir()),
+        Ok(config) => doctor::examine(&config, state),
         Err(error) => vec![doctor::Finding::unconfigured(error)],
     };
     for finding in &findings {

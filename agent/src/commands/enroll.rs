@@ -3,8 +3,9 @@
 use crate::config::{Config, Overrides};
 use crate::enrollment::{self, EnrollError};
 use crate::error::AgentError;
+use crate::paths::StateDir;
 
-pub fn run(server: Option<&str>, token: Option<&str>) -> Result<(), AgentError> {
+pub fn run(server: Option<&str>, token: Option<&str>, state: &StateDir) -> Result<(), AgentError> {
     let config = Config::from_environment(&Overrides {
         server_url: server.map(str::to_owned),
         ..Overrides::default()
@@ -22,11 +23,7 @@ pub fn run(server: Option<&str>, token: Option<&str>) -> Result<(), AgentError> 
         }
     };
     let runtime = crate::commands::runtime()?;
-    let enrolled = runtime.block_on(enrollment::enroll(
-        &crate::paths::data_dir(),
-        &server,
-        &token,
-    ))?;
+    let enrolled = runtime.block_on(enrollment::enroll(&state.path, &server, &token))?;
     println!(
         "enrolled at {} as {}",
         enrolled.server_url, enrolled.agent_id

@@ -3,11 +3,13 @@
 use crate::cli::ServeArgs;
 use crate::config::{Config, Overrides};
 use crate::error::AgentError;
+use crate::paths::StateDir;
 use crate::serve;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     #[cfg(windows)]
     leave_own_console();
+    let state = args.state.resolve();
     let config = Config::from_environment(&Overrides {
         port: args.port,
         allowed_origins: (!args.allowed_origins.is_empty()).then(|| args.allowed_origins.clone()),
@@ -20,15 +22,18 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     // The tray's event loop takes the main thread (GTK wants it); the server gets another.
     #[cfg(any(feature = "tray", all(feature = "tray-ksni", target_os = "linux")))]
     if let Some(tray) = crate::tray::open() {
-        return tray.run(move |on_start| serve_with(config, Some(on_start)));
+        return tray.run(move |on_start| serve_with(config, state, Some(on_start)));
     }
-    serve_with(config, None)
+    serve_with(config, state, None)
 }
 
-fn serve_with(config: Config, on_start: Option<serve::OnStart>) -> Result<(), AgentError> {
-    let data_dir = crate::paths::data_dir();
+fn serve_with(
+    config: Config,
+    state: StateDir,
+    on_start: Option<serve::OnStart>,
+) -> Result<(), AgentError> {
     // At first start the certificate is made and trusted; later starts only load it.
-    let (tls, outcomes) = crate::setup::ensure(&data_dir)?;
+    let (tls, outcomes) = crate::setup::ensure(&state)?;
     for outcome in outcomes {
         if let Err(problem) = outcome.result {
             tracing::warn!(
@@ -37,7 +42,7 @@ fn serve_with(config: Config, on_start: Option<serve::OnStart>) -> Result<(), Ag
             );
         }
     }
-    crate::commands::runtime()?.block_on(serve::run(config, data_dir, &tls, on_start))?;
+    crate::commands::runtime()?.block_on(serve::run(config, state.path, &tls, on_start))?;
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 //! line per trust store, ok or what failed and how to fix it.
 
 use crate::error::AgentError;
+use crate::paths::StateDir;
 use crate::setup::{self, SetupError, Stale, TrustOutcome};
 
-pub fn run(uninstall: bool) -> Result<(), AgentError> {
-    let data_dir = crate::paths::data_dir();
+pub fn run(uninstall: bool, state: &StateDir) -> Result<(), AgentError> {
+    let data_dir = &state.path;
     if uninstall {
-        let outcomes = setup::uninstall(&data_dir)?;
+        let outcomes = setup::uninstall(state)?;
         let failed = report(&outcomes);
         if !failed.is_empty() {
             return Err(SetupError::Untrust(failed.join(", ")).into());
@@ -18,7 +19,7 @@ pub fn run(uninstall: bool) -> Result<(), AgentError> {
         );
         return Ok(());
     }
-    let installed = setup::install(&data_dir)?;
+    let installed = setup::install(state)?;
     let made = match &installed.renewed {
         None => "kept".to_owned(),
         Some(Stale::NotMade) => "made".to_owned(),
@@ -27,7 +28,7 @@ pub fn run(uninstall: bool) -> Result<(), AgentError> {
     println!(
         "local CA: {} ({made}), its certificate in {}",
         installed.tls.ca_name(),
-        setup::ca_path(&data_dir).display()
+        setup::ca_path(data_dir).display()
     );
     let failed = report(&installed.trust);
     match failed.is_empty() {

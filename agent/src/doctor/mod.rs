@@ -7,8 +7,8 @@ mod network;
 mod trust;
 
 use crate::config::Config;
+use crate::paths::StateDir;
 use std::fmt;
-use std::path::Path;
 
 /// One check's result.
 pub struct Finding {
@@ -77,9 +77,9 @@ impl fmt::Display for Finding {
 }
 
 /// Runs every check, in the order a login needs them.
-pub fn examine(config: &Config, data_dir: &Path) -> Vec<Finding> {
+pub fn examine(config: &Config, state: &StateDir) -> Vec<Finding> {
     let mut findings = card::examine(config.reader.as_deref());
-    findings.extend(trust::examine(data_dir));
-    findings.extend(network::examine(config, data_dir));
+    findings.extend(trust::examine(state));
+    findings.extend(network::examine(config, &state.path));
     findings
 }

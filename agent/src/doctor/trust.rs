@@ -1,13 +1,13 @@
 //! The localhost certificate, and each browser trust store's trust in its CA.
 
 use super::Finding;
+use crate::paths::StateDir;
 use crate::setup;
-use std::path::Path;
 
 const CERTIFICATE: &str = "localhost certificate";
 
-pub fn examine(data_dir: &Path) -> Vec<Finding> {
-    let ca_name = match setup::certificate_status(data_dir) {
+pub fn examine(state: &StateDir) -> Vec<Finding> {
+    let ca_name = match setup::certificate_status(&state.path) {
         Ok(name) => name,
         Err(stale) => {
             return vec![Finding::fail(
@@ -22,7 +22,7 @@ pub fn examine(data_dir: &Path) -> Vec<Finding> {
         }
     };
     let mut findings = vec![Finding::ok(CERTIFICATE, ca_name)];
-    let stores = setup::trust_status(data_dir);
+    let stores = setup::trust_status(state);
     if stores.is_empty() {
         findings.push(Finding::fail(
             "browser trust",

@@ -1,6 +1,6 @@
 //! The workstation's identity at the central server: its P-256 key, the agent id the
-//! server gave it, and the assertion counter. All in the data dir, readable by the
-//! user only.
+//! server gave it, and the assertion counter. All in the state dir, readable by the
+//! machine service's user only (SPEC §10).
 
 mod counter;
 mod deployment;
@@ -33,9 +33,26 @@ pub struct Identity {
     pub enrollment: Enrollment,
     pub key: WorkstationKey,
     pub counter: Counter,
+    /// Which enrollment this is, to notice a new one (IT enrolling again).
+    stamp: Option<Stamp>,
+}
+
+/// When the enrollment file was last replaced: a new enrollment replaces it last.
+pub type Stamp = std::time::SystemTime;
+
+/// The stamp of the enrollment in `data_dir` now; `None` without one.
+pub fn stamp(data_dir: &Path) -> Option<Stamp> {
+    std::fs::metadata(data_dir.join(ENROLLMENT_FILE))
+        .and_then(|metadata| metadata.modified())
+        .ok()
 }
 
 impl Identity {
+    /// Whether this is the enrollment on disk (not replaced by a newer one).
+    pub fn is_current(&self, data_dir: &Path) -> bool {
+        self.stamp.is_some() && self.stamp == stamp(data_dir)
+    }
+
     /// The assertion (SPEC §6) that `card` is at this workstation, for `nonce` of the page
     /// at `origin`, numbered `ctr`, valid for [`MAX_LIFETIME_SECS`] from now.
     pub fn assert(
@@ -195,6 +212,7 @@ fn store(data_dir: &Path, enrollment: &Enrollment) -> Result<(), EnrollError> {
 
 /// The stored enrollment, if this agent is enrolled.
 pub fn load(data_dir: &Path) -> Result<Option<Identity>, EnrollError> {
+    let stamp = stamp(data_dir);
     let path = data_dir.join(ENROLLMENT_FILE);
     let text = match std::fs::read(&path) {
         Ok(text) => text,
@@ -211,6 +229,7 @@ pub fn load(data_dir: &Path) -> Result<Option<Identity>, EnrollError> {
         enrollment,
         key,
         counter: Counter::open(data_dir)?,
+        stamp,
     }))
 }
 

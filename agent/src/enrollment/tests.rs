@@ -82,3 +82,27 @@ async fn enroll_refuses_plain_http_to_another_host_before_any_request() {
     assert!(matches!(err, EnrollError::Unreachable { .. }), "{err}");
     assert!(load(dir.path()).unwrap().is_none());
 }
+
+#[test]
+fn two_processes_never_take_the_same_counter_value() {
+    // `serve` and `doctor` each open the counter; neither may reuse the other's value.
+    let dir = tempfile::tempdir().unwrap();
+    Counter::reset(dir.path()).unwrap();
+    let takers: Vec<_> = (0..4)
+        .map(|_| {
+            let dir = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let mut counter = Counter::open(&dir).unwrap();
+                (0..50)
+                    .map(|_| counter.advance().unwrap())
+                    .collect::<Vec<u64>>()
+            })
+        })
+        .collect();
+    let mut values: Vec<u64> = takers
+        .into_iter()
+        .flat_map(|taker| taker.join().unwrap())
+        .collect();
+    values.sort_unstable();
+    assert_eq!(values, (1..=200).collect::<Vec<u64>>());
+}

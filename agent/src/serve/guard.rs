@@ -1,13 +1,16 @@
 //! Who may talk to the agent: the checks of SPEC §5 before any handler runs.
-//! Host must name the agent itself (DNS rebinding), Origin must be allowed exactly,
-//! POSTs carry the custom header; preflights answer only allowed origins.
+//! Host must name the agent itself (DNS rebinding), the caller must be the user at the
+//! machine, Origin must be allowed exactly, POSTs carry the custom header; preflights
+//! answer only allowed origins.
 
+use super::caller;
 use super::error::ApiError;
 use super::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use thaiid_protocol::api::AgentErrorCode;
 
@@ -17,14 +20,29 @@ pub const CUSTOM_HEADER: &str = "x-thaiid-agent";
 #[derive(Clone, Debug)]
 pub struct CallerOrigin(pub String);
 
-pub async fn guard(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+pub async fn guard(
+    State(app): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
     if !host_is_ours(headers, app.config.port) {
         return ApiError::with_status(AgentErrorCode::BadRequest, StatusCode::MISDIRECTED_REQUEST)
             .into_response();
     }
+    let get = request.method() == Method::GET;
+    let path = request.uri().path();
     // The OpenAPI document is public and carries no data: readable without an Origin.
-    let public = request.method() == Method::GET && request.uri().path() == "/openapi.json";
+    if get && path == "/openapi.json" && !headers.contains_key(header::ORIGIN) {
+        return next.run(request).await;
+    }
+    if !serves(peer, app.config.port) {
+        return ApiError::new(AgentErrorCode::NotLocalSession).into_response();
+    }
+    // Status and events carry no personal data: the user's own tray and doctor read
+    // them without an Origin (a browser always sends one on a cross-origin read).
+    let headless = get && matches!(path, "/v1/status" | "/v1/events");
     let origin = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         Some(origin)
             if app
@@ -35,7 +53,7 @@ pub async fn guard(State(app): State<Arc<AppState>>, mut request: Request, next:
         {
             origin.to_owned()
         }
-        None if public => return next.run(request).await,
+        None if headless => return next.run(request).await,
         _ => return ApiError::new(AgentErrorCode::OriginNotAllowed).into_response(),
     };
     if request.method() == Method::OPTIONS {
@@ -52,6 +70,21 @@ pub async fn guard(State(app): State<Arc<AppState>>, mut request: Request, next:
     let mut response = next.run(request).await;
     allow_origin(response.headers_mut(), &origin);
     response
+}
+
+/// Whether the client at `peer` is the user at the machine (SPEC §5).
+fn serves(peer: SocketAddr, port: u16) -> bool {
+    let local = match peer {
+        SocketAddr::V4(_) => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+        SocketAddr::V6(_) => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+    };
+    match caller::identify(peer, local) {
+        Ok(caller) => caller.is_served(),
+        Err(error) => {
+            tracing::warn!("caller check: {error}: refused");
+            false
+        }
+    }
 }
 
 fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {

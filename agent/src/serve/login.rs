@@ -29,8 +29,15 @@ pub async fn login(
     let Ok(mut identity) = app.identity.try_lock() else {
         return Err(AgentErrorCode::Busy.into());
     };
-    if identity.is_none() {
-        *identity = enrollment::load(&app.data_dir).ok().flatten();
+    // A first or a new enrollment (IT enrolling again) is taken without a restart.
+    if !identity
+        .as_ref()
+        .is_some_and(|i| i.is_current(&app.data_dir))
+    {
+        *identity = enrollment::load(&app.data_dir).unwrap_or_else(|error| {
+            tracing::error!("{error}");
+            None
+        });
     }
     let identity = identity.as_mut().ok_or(AgentErrorCode::NotEnrolled)?;
     let _ = app.login_events.send(LoginEvent::Started {

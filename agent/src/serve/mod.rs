@@ -1,6 +1,7 @@
 //! `thaiid-agent serve`: the localhost HTTPS API of SPEC §5 on 127.0.0.1 and ::1.
 
 mod body;
+pub mod caller;
 mod error;
 mod events;
 mod guard;
@@ -113,7 +114,7 @@ pub async fn run(
         on_start(&app);
     }
     let port = app.config.port;
-    let service = router(app).into_make_service();
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let mut servers = Vec::new();
     for ip in [Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()] {
         let address = SocketAddr::new(ip, port);

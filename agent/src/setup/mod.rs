@@ -3,11 +3,15 @@
 //! without touching disk; its certificate goes into the trust stores the user's browsers
 //! read. Made at first start (or by `thaiid-agent setup`), replaced with a new CA when
 //! the leaf nears its end or the files are damaged, and removed by `setup --uninstall`.
+//! The machine service's CA (a state dir, SPEC §10) is trusted machine-wide by the
+//! installer (browser policies, the machine's Root store), never in a user's files.
 
 mod ca;
 mod files;
 #[cfg(not(windows))]
 mod nss;
+#[cfg(not(windows))]
+mod policy;
 mod stores;
 #[cfg(windows)]
 mod windows;
@@ -15,6 +19,7 @@ mod windows;
 pub use files::Stale;
 pub use stores::{Done, TrustOutcome, TrustStore};
 
+use crate::paths::StateDir;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
@@ -82,15 +87,14 @@ pub struct Installed {
 /// The certificate to serve, made at first start (or when it nears its end or is
 /// damaged) and trusted where it is not yet. Fast when all is in place: it runs at
 /// every start. A store that fails is reported, not fatal: the agent still serves.
-pub fn ensure(data_dir: &Path) -> Result<(LocalTls, Vec<TrustOutcome>), SetupError> {
-    let installed = install(data_dir)?;
+pub fn ensure(state: &StateDir) -> Result<(LocalTls, Vec<TrustOutcome>), SetupError> {
+    let installed = install(state)?;
     Ok((installed.tls, installed.trust))
 }
 
 /// [`ensure`], also saying whether a new CA was made and why.
-pub fn install(data_dir: &Path) -> Result<Installed, SetupError> {
-    let stores = stores::of_current_user().ok_or(SetupError::NoHome)?;
-    install_in(data_dir, stores, OffsetDateTime::now_utc())
+pub fn install(state: &StateDir) -> Result<Installed, SetupError> {
+    install_in(&state.path, stores::of(state)?, OffsetDateTime::now_utc())
 }
 
 fn install_in(
@@ -128,9 +132,8 @@ fn create(now: OffsetDateTime) -> Result<LocalTls, SetupError> {
 
 /// Takes every CA of this agent out of every store, then deletes the files (kept when
 /// a store failed, so that `setup --uninstall` can be run again after the fix).
-pub fn uninstall(data_dir: &Path) -> Result<Vec<TrustOutcome>, SetupError> {
-    let stores = stores::of_current_user().ok_or(SetupError::NoHome)?;
-    uninstall_in(data_dir, stores)
+pub fn uninstall(state: &StateDir) -> Result<Vec<TrustOutcome>, SetupError> {
+    uninstall_in(&state.path, stores::of(state)?)
 }
 
 fn uninstall_in(data_dir: &Path, stores: Vec<TrustStore>) -> Result<Vec<TrustOutcome>, SetupError> {
@@ -149,9 +152,9 @@ pub fn certificate_status(data_dir: &Path) -> Result<String, Stale> {
 
 /// For `doctor`: each store, and whether it trusts the CA on disk (false when there is
 /// none, or the store cannot be read).
-pub fn trust_status(data_dir: &Path) -> Vec<(String, bool)> {
-    let stores = stores::of_current_user().unwrap_or_default();
-    status_in(data_dir, &stores, OffsetDateTime::now_utc())
+pub fn trust_status(state: &StateDir) -> Vec<(String, bool)> {
+    let stores = stores::of(state).unwrap_or_default();
+    status_in(&state.path, &stores, OffsetDateTime::now_utc())
 }
 
 fn status_in(data_dir: &Path, stores: &[TrustStore], now: OffsetDateTime) -> Vec<(String, bool)> {

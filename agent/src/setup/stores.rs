@@ -1,7 +1,8 @@
 //! The trust stores the browsers of the user running the agent read, and what was done
 //! to each. Linux: the NSS db `~/.pki/nssdb` (Chrome, Chromium, Edge), the snap
 //! Chromium's own db, and every Firefox profile. Windows: the user's Root store, which
-//! Edge, Chrome and Firefox all read.
+//! Edge, Chrome and Firefox all read. The machine service's CA is in the machine's
+//! stores instead, which the installer writes.
 
 #[cfg(not(windows))]
 use super::nss::NssDb;
@@ -21,6 +22,9 @@ pub struct TrustStore {
 enum Location {
     #[cfg(not(windows))]
     Nss(NssDb),
+    /// Read only: the installer writes it.
+    #[cfg(not(windows))]
+    Policy(super::policy::Policy),
     #[cfg(windows)]
     WindowsUserRoot,
 }
@@ -84,6 +88,8 @@ impl TrustStore {
         let result = match &self.location {
             #[cfg(not(windows))]
             Location::Nss(db) => db.sync(&tls.ca_pem, &tls.ca_name),
+            #[cfg(not(windows))]
+            Location::Policy(policy) => policy.check(&tls.ca_pem),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::sync(&tls.ca_pem),
         };
@@ -98,6 +104,8 @@ impl TrustStore {
         let result = match &self.location {
             #[cfg(not(windows))]
             Location::Nss(db) => db.remove_ours(),
+            #[cfg(not(windows))]
+            Location::Policy(_) => Ok(0),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::remove_ours(),
         }
@@ -113,10 +121,39 @@ impl TrustStore {
         match &self.location {
             #[cfg(not(windows))]
             Location::Nss(db) => db.trusts(&tls.ca_name),
+            #[cfg(not(windows))]
+            Location::Policy(policy) => Ok(policy.holds(&tls.ca_pem)),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::trusts(&tls.ca_pem),
         }
     }
+}
+
+/// The stores `state`'s CA belongs in: the user's own for an agent run by hand; for the
+/// machine service those the installer sets, which this agent only reads.
+pub fn of(state: &crate::paths::StateDir) -> Result<Vec<TrustStore>, super::SetupError> {
+    match state.machine {
+        true => Ok(machine()),
+        false => of_current_user().ok_or(super::SetupError::NoHome),
+    }
+}
+
+/// The machine-wide stores the installer fills (SPEC §5): the browsers' managed
+/// policies on Linux, read here to tell whether they hold the CA.
+#[cfg(not(windows))]
+pub fn machine() -> Vec<TrustStore> {
+    super::policy::installed()
+        .into_iter()
+        .map(|policy| TrustStore {
+            description: policy.description(),
+            location: Location::Policy(policy),
+        })
+        .collect()
+}
+
+#[cfg(windows)]
+pub fn machine() -> Vec<TrustStore> {
+    Vec::new()
 }
 
 /// The stores of the user running the agent.

@@ -142,7 +142,11 @@ fn a_field_not_read_is_named() {
 #[test]
 fn each_bad_field_names_itself() {
     for (field, text, problem) in [
-        (Field::CitizenId, "11017002O3450", "is not 13 digits"),
+        (
+            Field::CitizenId,
+            "11017002O3450",
+            "12 of them digits, where 13 digits belong",
+        ),
         (Field::NameTh, "นายสมศักดิ์ ทองดี", "parts where a name has"),
         (Field::DateOfBirth, "2535022", "not 8 digits"),
         (Field::ExpiryDate, "25731301", "month out of range"),

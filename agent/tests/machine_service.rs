@@ -1,0 +1,359 @@
+//! The agent as the machine service (SPEC §10, §5), with real local accounts: the state
+//! dir belongs to the service's own user, IT's enrollment as root is taken without a
+//! restart, and only the user at the machine's active session gets an answer. Another
+//! user of the machine can neither read the key nor have the service sign a login.
+//!
+//! Makes real users with useradd: run as root (CI and the developers' machines are).
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::sso::{self, TestSso};
+use support::{demo_card, free_port, ORIGIN};
+use thaiid_tests::{Faults, ReaderLock};
+
+/// A local account made for the test, deleted on drop.
+struct LocalUser {
+    name: String,
+    uid: u32,
+}
+
+impl LocalUser {
+    fn create(role: &str) -> LocalUser {
+        let name = format!("thaiid-{role}-{}", std::process::id());
+        let made = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
+            .arg(&name)
+            .status()
+            .expect("useradd");
+        assert!(made.success(), "useradd {name}");
+        let uid = Command::new("id").args(["-u", &name]).output().unwrap();
+        let uid = String::from_utf8(uid.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        LocalUser { name, uid }
+    }
+
+    /// `program` run as this user, in its own group only (useradd made one of the same
+    /// name): none of root's groups stay with it.
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid", &self.uid.to_string(), "--regid"])
+            .arg(self.gid().to_string())
+            .args(["--clear-groups", program]);
+        command
+    }
+
+    fn gid(&self) -> u32 {
+        let gid = Command::new("id")
+            .args(["-g", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8(gid.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// GETs `path` of the agent as this user, or POSTs `body` to it, with curl:
+    /// (HTTP status, JSON body).
+    fn call(&self, port: u16, path: &str, body: Option<&str>) -> (u16, serde_json::Value) {
+        let mut curl = self.command("curl");
+        curl.args(["-sk", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Origin: {ORIGIN}"));
+        if let Some(body) = body {
+            curl.args([
+                "-H",
+                "X-ThaiID-Agent: 1",
+                "-H",
+                "Content-Type: application/json",
+            ])
+            .args(["--data-binary", body]);
+        }
+        let output = curl
+            .arg(format!("https://127.0.0.1:{port}{path}"))
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (
+            status.trim().parse().unwrap_or(0),
+            serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    fn login(&self, port: u16, nonce: &str) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({ "nonce": nonce }).to_string();
+        self.call(port, "/v1/login", Some(&body))
+    }
+}
+
+impl Drop for LocalUser {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel").arg(&self.name).status();
+    }
+}
+
+/// logind's runtime dir as the service reads it, with the console's active user.
+struct Seat {
+    dir: tempfile::TempDir,
+}
+
+impl Seat {
+    fn new() -> Seat {
+        let seat = Seat {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir(seat.dir.path().join("seats")).unwrap();
+        seat
+    }
+
+    fn activate(&self, user: &LocalUser) {
+        let seat0 = format!(
+            "# This is private data. Do not parse.\nIS_SEAT0=1\nACTIVE=2\nACTIVE_UID={}\nSESSIONS=2\n",
+            user.uid
+        );
+        std::fs::write(self.dir.path().join("seats/seat0"), seat0).unwrap();
+    }
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The agent binary where every user can run it, as the package installs it (the build's
+/// own may be under a home other users cannot enter).
+fn installed_agent(dir: &Path) -> PathBuf {
+    let path = dir.join("thaiid-agent");
+    std::fs::copy(env!("CARGO_BIN_EXE_thaiid-agent"), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The agent at `binary`, run by root or by `user`.
+fn agent(binary: &Path, user: Option<&LocalUser>, args: &[&str]) -> Command {
+    let mut command = match user {
+        Some(user) => user.command(binary.to_str().unwrap()),
+        None => Command::new(binary),
+    };
+    command
+        .args(args)
+        // Nothing of the developer's own agent: no user config, no machine config.
+        .env("THAIID_MACHINE_CONFIG", "/dev/null")
+        .env("THAIID_CONFIG", "/dev/null")
+        .env("HOME", "/nonexistent")
+        .env_remove("THAIID_STATE_DIR")
+        .env_remove("THAIID_ENROLL_TOKEN");
+    command
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyone_else() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test makes real users: run it as root"
+    );
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    let service = LocalUser::create("svc");
+    let desk = LocalUser::create("desk");
+    let other = LocalUser::create("other");
+    let sso = TestSso::start();
+
+    // The state dir as the installer makes it: the service user's, 0700.
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state: PathBuf = root.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&state, Some(service.uid), Some(service.gid())).unwrap();
+    let state_arg = state.to_str().unwrap();
+    let binary = installed_agent(root.path());
+
+    // The installer: setup as the service user; enrollment as root (IT), the token in
+    // the environment, never on a command line.
+    let setup = agent(
+        &binary,
+        Some(&service),
+        &["setup", "--state-dir", state_arg],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let enroll = agent(
+        &binary,
+        None,
+        &["enroll", "--state-dir", state_arg, "--server", &sso.url],
+    )
+    .env("THAIID_ENROLL_TOKEN", sso::ENROLL_TOKEN)
+    .output()
+    .unwrap();
+    assert!(
+        enroll.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enroll.stderr)
+    );
+
+    assert_eq!(mode(&state), 0o700);
+    for file in [
+        "agent.key",
+        "enrollment.json",
+        "counter",
+        "localhost.key",
+        "ca.pem",
+    ] {
+        let path = state.join(file);
+        let metadata = std::fs::metadata(&path).unwrap();
+        assert_eq!(metadata.uid(), service.uid, "{file} belongs to the service");
+        assert_eq!(mode(&path), 0o600, "{file}");
+    }
+    for user in [&desk, &other] {
+        let read = user
+            .command("cat")
+            .arg(state.join("agent.key"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!read.success(), "{} read the workstation key", user.name);
+    }
+
+    // The service, as its own user, with `desk` at the console.
+    let seat = Seat::new();
+    seat.activate(&desk);
+    let port = free_port();
+    let _service = Killed(
+        agent(
+            &binary,
+            Some(&service),
+            &[
+                "serve",
+                "--state-dir",
+                state_arg,
+                "--port",
+                &port.to_string(),
+                "--allowed-origin",
+                ORIGIN,
+            ],
+        )
+        .env("THAIID_LOGIND_DIR", seat.dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "service did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let (status, body) = desk.call(port, "/v1/status", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["enrolled"], true);
+    let (status, body) = other.call(port, "/v1/status", None);
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &"NOT_LOCAL_SESSION".into())
+    );
+    let (status, body) = other.login(port, "n-1");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &"NOT_LOCAL_SESSION".into())
+    );
+    assert!(
+        sso.accepted().is_empty(),
+        "nothing was signed for the other user"
+    );
+
+    // The person at the console logs in with the card in the reader.
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let waited = Instant::now();
+    loop {
+        let (_, body) = desk.call(port, "/v1/status", None);
+        if body["readers"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["card_present"] == true))
+        {
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "no card: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, body) = desk.login(port, &sso.nonce(ORIGIN));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sso.accepted().len(), 1);
+
+    // Another user takes the console: the service follows the seat at once.
+    seat.activate(&other);
+    assert_eq!(other.call(port, "/v1/status", None).0, 200);
+    let (status, body) = desk.call(port, "/v1/status", None);
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &"NOT_LOCAL_SESSION".into())
+    );
+
+    // IT enrolls the machine again as root: the running service signs with the new key.
+    let again = agent(
+        &binary,
+        None,
+        &["enroll", "--state-dir", state_arg, "--server", &sso.url],
+    )
+    .env("THAIID_ENROLL_TOKEN", sso::ENROLL_TOKEN)
+    .output()
+    .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(state.join("agent.key")).unwrap().uid(),
+        service.uid
+    );
+    let (status, body) = other.login(port, &sso.nonce(ORIGIN));
+    assert_eq!(status, 200, "{body}");
+    let accepted = sso.accepted();
+    assert_eq!(accepted.len(), 2);
+    assert_ne!(
+        accepted[1].iss, accepted[0].iss,
+        "signed as the new enrollment"
+    );
+    drop(card);
+}
