@@ -103,6 +103,11 @@ pub struct ServeArgs {
     pub reader: Option<String>,
     #[command(flatten)]
     pub state: StateArgs,
+    /// Run under the Windows service manager (the `thaiid-agent` service the installer
+    /// makes runs `serve --service --state-dir …`).
+    #[cfg(windows)]
+    #[arg(long)]
+    pub service: bool,
 }
 
 /// A duration in seconds, fractions allowed.

@@ -27,6 +27,10 @@ enum Location {
     Policy(super::policy::Policy),
     #[cfg(windows)]
     WindowsUserRoot,
+    /// The machine's Root store: `setup --state-dir` (the installer, as LocalSystem)
+    /// writes it; the service, which may not, finds its CA there.
+    #[cfg(windows)]
+    WindowsMachineRoot,
 }
 
 /// What happened to one store.
@@ -92,6 +96,10 @@ impl TrustStore {
             Location::Policy(policy) => policy.check(&tls.ca_pem),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::sync(&tls.ca_pem),
+            #[cfg(windows)]
+            Location::WindowsMachineRoot => {
+                super::windows::sync_in(super::windows::Scope::LocalMachine, &tls.ca_pem)
+            }
         };
         TrustOutcome {
             store: self,
@@ -108,6 +116,10 @@ impl TrustStore {
             Location::Policy(_) => Ok(0),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::remove_ours(),
+            #[cfg(windows)]
+            Location::WindowsMachineRoot => {
+                super::windows::remove_ours_in(super::windows::Scope::LocalMachine)
+            }
         }
         .map(Done::Removed);
         TrustOutcome {
@@ -125,6 +137,10 @@ impl TrustStore {
             Location::Policy(policy) => Ok(policy.holds(&tls.ca_pem)),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::trusts(&tls.ca_pem),
+            #[cfg(windows)]
+            Location::WindowsMachineRoot => {
+                super::windows::trusts_in(super::windows::Scope::LocalMachine, &tls.ca_pem)
+            }
         }
     }
 }
@@ -151,9 +167,13 @@ pub fn machine() -> Vec<TrustStore> {
         .collect()
 }
 
+/// Windows: the machine's Root store, which Edge, Chrome and Firefox read.
 #[cfg(windows)]
 pub fn machine() -> Vec<TrustStore> {
-    Vec::new()
+    vec![TrustStore {
+        description: "Windows machine Root store (Edge, Chrome, Firefox)".into(),
+        location: Location::WindowsMachineRoot,
+    }]
 }
 
 /// The stores of the user running the agent.

@@ -13,6 +13,7 @@ use windows_sys::Win32::Networking::WinSock::{AF_INET, AF_INET6};
 use windows_sys::Win32::System::RemoteDesktop::{
     ProcessIdToSessionId, WTSGetActiveConsoleSessionId,
 };
+use windows_sys::Win32::System::Threading::GetCurrentProcessId;
 
 /// No session is attached to the console (WTSGetActiveConsoleSessionId).
 const NO_CONSOLE_SESSION: u32 = 0xFFFF_FFFF;
@@ -24,26 +25,39 @@ pub enum CallerError {
     TcpTable(u32),
 }
 
-/// Whether the client at `peer`, connected to us at `local`, runs in the session of the
-/// console's user.
-pub fn is_local_session(peer: SocketAddr, local: SocketAddr) -> Result<bool, CallerError> {
+/// Where the client of a connection runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Session {
+    /// In the session at the physical console.
+    Console,
+    /// This very process (the service asking itself).
+    Ourselves,
+    /// Another session: session 0 (services), a remote desktop, no console session.
+    Other,
+    /// No process of this machine owns the socket (or Windows will not say which).
+    NotFound,
+}
+
+/// Where the client at `peer`, connected to us at `local`, runs.
+pub fn session_of(peer: SocketAddr, local: SocketAddr) -> Result<Session, CallerError> {
+    let Some(pid) = owner_of(peer, local)?.filter(|pid| *pid != 0) else {
+        return Ok(Session::NotFound);
+    };
+    // SAFETY: no arguments, no preconditions.
+    if pid == unsafe { GetCurrentProcessId() } {
+        return Ok(Session::Ourselves);
+    }
     // SAFETY: no arguments, no preconditions.
     let console = unsafe { WTSGetActiveConsoleSessionId() };
-    if console == NO_CONSOLE_SESSION {
-        return Ok(false);
-    }
-    let Some(pid) = owner_of(peer, local)? else {
-        return Ok(false);
-    };
-    if pid == 0 {
-        return Ok(false);
-    }
     let mut session = 0u32;
     // SAFETY: `session` is a valid out pointer.
     if unsafe { ProcessIdToSessionId(pid, &mut session) } == 0 {
-        return Ok(false);
+        return Ok(Session::NotFound);
     }
-    Ok(session == console)
+    Ok(match console != NO_CONSOLE_SESSION && session == console {
+        true => Session::Console,
+        false => Session::Other,
+    })
 }
 
 /// The pid owning the socket whose local end is `peer` and remote end `local`: the
