@@ -83,22 +83,12 @@ else
   fail "the cabinet's thaiid-agent.exe is an x86-64 Windows executable"
 fi
 
-# The machine service (SPEC §10): own process, automatic start, its virtual account, the
-# state dir under ProgramData; started at install, stopped on install and removal, deleted
-# on removal.
+# The machine service (SPEC §10) is made by the agent itself (`service install`, a
+# quoted ImagePath, NT SERVICE\thaiid-agent, automatic start): no ServiceInstall rows,
+# which Wine's Windows Installer writes with an unquoted path.
 state='"[CommonAppDataFolder]thaiid-agent\state"'
-check "ServiceInstall thaiid-agent" "$(cell ServiceInstall Service 2)|$(cell ServiceInstall Service 12)" "thaiid-agent|AgentExe"
-check "  own process, automatic start, normal errors" \
-  "$(cell ServiceInstall Service 4)|$(cell ServiceInstall Service 5)|$(cell ServiceInstall Service 6)" "16|2|1"
-check "  its own virtual account, no password" \
-  "$(cell ServiceInstall Service 9)|$(cell ServiceInstall Service 10)" 'NT SERVICE\thaiid-agent|'
-check "  runs serve --service on the state dir" "$(cell ServiceInstall Service 11)" "serve --service --state-dir $state"
-check "ServiceControl: start on install, stop on both, delete on removal, waited for" \
-  "$(cell ServiceControl Service 2)|$(cell ServiceControl Service 3)|$(cell ServiceControl Service 5)|$(cell ServiceControl Service 6)" \
-  "thaiid-agent|163|1|AgentExe"
-for action in InstallServices StartServices StopServices DeleteServices; do
-  [ -n "$(sequence $action)" ] && ok "$action is sequenced" || fail "$action is not sequenced"
-done
+check "no ServiceInstall rows" "$(rows ServiceInstall | wc -l)" 0
+check "no ServiceControl rows" "$(rows ServiceControl | wc -l)" 0
 
 # The tray for every user at logon: a client of the service.
 check "Run key starts the tray" \
@@ -132,7 +122,8 @@ check "  ENROLL_TOKEN a secure property" "$(cell Property SecureCustomProperties
 # 0x80 async; 0x400 deferred; 0x800 no impersonation (LocalSystem).
 for action in RunSetup:"setup --state-dir $state" \
   RunEnroll:"enroll --state-dir $state --server \"[SERVER_URL]\" --token \"[ENROLL_TOKEN]\"" \
-  RunSetupUninstall:"setup --state-dir $state --uninstall"; do
+  RunSetupUninstall:"setup --state-dir $state --uninstall" \
+  RunServiceInstall:"service --state-dir $state install" RunServiceUninstall:"service uninstall"; do
   name=${action%%:*} command=${action#*:}
   check "$name runs thaiid-agent.exe $command" "$(cell CustomAction "$name" 3)|$(cell CustomAction "$name" 4)" "AgentExe|$command"
   type=$(cell CustomAction "$name" 2)
@@ -142,25 +133,30 @@ done
 has_bits "RunSetup: a failure fails the install (a squatted state dir)" "$(cell CustomAction RunSetup 2)" 0 0x40
 has_bits "RunEnroll: a failure (server down) does not" "$(cell CustomAction RunEnroll 2)" 0x40
 has_bits "RunSetupUninstall: never fails the removal" "$(cell CustomAction RunSetupUninstall 2)" 0x40
+has_bits "RunServiceInstall: a service that does not start fails the install" "$(cell CustomAction RunServiceInstall 2)" 0 0x40
+has_bits "RunServiceUninstall: never fails the removal" "$(cell CustomAction RunServiceUninstall 2)" 0x40
+check "RunServiceInstall on install, repair and upgrade" "$(condition RunServiceInstall)" "NOT REMOVE"
+before "  after enrollment (the service starts enrolled)" RunEnroll RunServiceInstall
+before "  before the install is done" RunServiceInstall InstallFinalize
+check "RunServiceUninstall on removal" "$(condition RunServiceUninstall)" 'REMOVE="ALL"'
+before "  first thing in the script" InstallInitialize RunServiceUninstall
 has_bits "StopAgents: deferred, as LocalSystem (every user's tray)" "$(cell CustomAction StopAgents 2)" 0xc40
 check "StopAgents: taskkill" "$(cell CustomAction StopAgents 3)|$(cell CustomAction StopAgents 4)" "TASKKILL|/F /IM thaiid-agent.exe"
 check "  taskkill from System64Folder" "$(cell CustomAction SetTaskkill 4)" "[System64Folder]taskkill.exe"
 
 check "RunSetup on install, repair and upgrade" "$(condition RunSetup)" "NOT REMOVE"
 before "  after the files are in place" InstallFiles RunSetup
-before "  after the service is installed" InstallServices RunSetup
-before "  before it starts" RunSetup StartServices
+before "  before the service is made" RunSetup RunServiceInstall
 cond=$(condition RunEnroll)
 [[ $cond == *"NOT Installed"* && $cond == *"NOT REMOVE"* && $cond == *"ENROLL_TOKEN AND SERVER_URL"* && $cond == *"NOT WIX_UPGRADE_DETECTED"* ]] &&
   ok "RunEnroll on a first install with a token and a server only" || fail "RunEnroll condition: [$cond]"
 before "  after setup made the state dir" RunSetup RunEnroll
-before "  before the service starts" RunEnroll StartServices
 cond=$(condition RunSetupUninstall)
 [[ $cond == *'REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE'* ]] &&
   ok "RunSetupUninstall on removal, not on upgrade" || fail "RunSetupUninstall condition: [$cond]"
 check "StopAgents on removal" "$(condition StopAgents)" 'REMOVE="ALL"'
-before "StopAgents after the service is stopped" StopServices StopAgents
-before "RunSetupUninstall after the service is stopped" StopServices RunSetupUninstall
+before "StopAgents after the service is deleted" RunServiceUninstall StopAgents
+before "RunSetupUninstall after the service is deleted" RunServiceUninstall RunSetupUninstall
 before "RunSetupUninstall before the exe is removed" RunSetupUninstall RemoveFiles
 before "taskkill's path is set before the script" SetTaskkill InstallInitialize
 before "  and after directories are resolved" CostFinalize SetTaskkill

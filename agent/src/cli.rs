@@ -49,6 +49,14 @@ pub enum Command {
         #[command(flatten)]
         state: StateArgs,
     },
+    /// The Windows service (run by the installer, as an administrator).
+    #[cfg(windows)]
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
         /// Remove the certificate from the browsers' trust stores and delete it.
@@ -57,6 +65,17 @@ pub enum Command {
         #[command(flatten)]
         state: StateArgs,
     },
+}
+
+/// What `thaiid-agent service` does.
+#[cfg(windows)]
+#[derive(Subcommand, Clone, Copy, Debug)]
+pub enum ServiceAction {
+    /// Create (or reconfigure) the `thaiid-agent` service under `NT SERVICE\thaiid-agent`,
+    /// automatic start, on the state dir; start it and wait until it runs.
+    Install,
+    /// Stop the service, wait, and delete it.
+    Uninstall,
 }
 
 /// Where the state is (SPEC §10).

@@ -8,16 +8,20 @@
 use super::wide::{from_wide, wide};
 use super::{service_sid, SERVICE_NAME};
 use std::path::{Path, PathBuf};
-use windows_sys::Win32::Foundation::{LocalFree, ERROR_ALREADY_EXISTS, ERROR_SUCCESS};
+use windows_sys::Win32::Foundation::{
+    CloseHandle, LocalFree, ERROR_ALREADY_EXISTS, ERROR_SUCCESS, HANDLE,
+};
 use windows_sys::Win32::Security::Authorization::{
     ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW,
     GetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
 };
 use windows_sys::Win32::Security::{
-    AclSizeInformation, GetAce, GetAclInformation, ACCESS_ALLOWED_ACE, ACL, ACL_SIZE_INFORMATION,
-    DACL_SECURITY_INFORMATION, OWNER_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID,
-    SECURITY_ATTRIBUTES,
+    AclSizeInformation, GetAce, GetAclInformation, GetTokenInformation, TokenUser,
+    ACCESS_ALLOWED_ACE, ACL, ACL_SIZE_INFORMATION, DACL_SECURITY_INFORMATION,
+    OWNER_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, TOKEN_QUERY,
+    TOKEN_USER,
 };
+use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 use windows_sys::Win32::Storage::FileSystem::CreateDirectoryW;
 
 const SYSTEM: &str = "S-1-5-18";
@@ -150,7 +154,10 @@ fn check(dir: &Path, is_state: bool, service: &str) -> Result<(), StateDirError>
     };
     let security = Security::of(dir)?;
     let owner = security.owner();
-    if owner != SYSTEM && owner != ADMINISTRATORS {
+    // The account running this (LocalSystem for the installer, the service's own) may own
+    // it too: Wine, which keeps no owners, reports every file as the running user's.
+    let me = current_user().unwrap_or_default();
+    if owner != SYSTEM && owner != ADMINISTRATORS && owner != me {
         return Err(untrusted(format!(
             "its owner is {owner}, not Administrators"
         )));
@@ -159,7 +166,8 @@ fn check(dir: &Path, is_state: bool, service: &str) -> Result<(), StateDirError>
         return Err(untrusted("it has no ACL: everyone has full access".into()));
     };
     for (sid, mask) in aces {
-        let trusted = [SYSTEM, ADMINISTRATORS, service, CREATOR_OWNER].contains(&sid.as_str());
+        let trusted =
+            [SYSTEM, ADMINISTRATORS, service, CREATOR_OWNER, &me].contains(&sid.as_str());
         let reader = !is_state && READERS.contains(&sid.as_str()) && mask & WRITE_RIGHTS == 0;
         if !trusted && !reader {
             return Err(untrusted(format!(
@@ -279,4 +287,34 @@ fn sid_string(sid: PSID) -> String {
         LocalFree(text.cast());
         string
     }
+}
+
+/// The SID of the account this process runs as.
+fn current_user() -> Option<String> {
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: the pseudo handle of this process; the token is closed below.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return None;
+    }
+    // TOKEN_USER and its SID, 8-aligned.
+    let mut buffer = [0u64; 64];
+    let mut size = 0u32;
+    // SAFETY: the buffer holds the size given; the token is valid.
+    let read = unsafe {
+        GetTokenInformation(
+            token,
+            TokenUser,
+            buffer.as_mut_ptr().cast(),
+            std::mem::size_of_val(&buffer) as u32,
+            &mut size,
+        )
+    };
+    // SAFETY: opened above, closed once.
+    unsafe { CloseHandle(token) };
+    if read == 0 {
+        return None;
+    }
+    // SAFETY: the call filled a TOKEN_USER at the start of the buffer.
+    let user = unsafe { &*buffer.as_ptr().cast::<TOKEN_USER>() };
+    Some(sid_string(user.User.Sid))
 }

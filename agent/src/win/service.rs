@@ -27,6 +27,18 @@ pub enum ServiceError {
          thaiid-agent service; run `thaiid-agent serve --state-dir DIR` in a console instead"
     )]
     Dispatcher(windows_service::Error),
+    #[error("the service manager refused: {0} (run as an administrator)")]
+    Manager(windows_service::Error),
+    #[error("cannot find this program's path: {0}")]
+    Exe(std::io::Error),
+    #[error(
+        "the service is {state:?} after 30 s, not {wanted:?}: see its log, or \
+         `thaiid-agent doctor --state-dir`"
+    )]
+    Timeout {
+        wanted: ServiceState,
+        state: ServiceState,
+    },
 }
 
 /// Hands the process to the SCM until the service stops.
@@ -96,4 +108,101 @@ fn service_main(_arguments: Vec<OsString>) {
         ServiceControlAccept::empty(),
         exit_code,
     );
+}
+
+/// `thaiid-agent service install`: the service (made, or its configuration set anew),
+/// then started and waited for. Run by the installer as LocalSystem. The service
+/// manager is given a quoted executable path, so that no `C:\Program.exe` can stand in
+/// (Windows Installer's own ServiceInstall leaves it unquoted under Wine).
+pub fn install(state_dir: &std::path::Path) -> Result<(), ServiceError> {
+    use windows_service::service::{ServiceAccess, ServiceErrorControl, ServiceInfo, ServiceStartType};
+    use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
+    let manager = ServiceManager::local_computer(
+        None::<&str>,
+        ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE,
+    )
+    .map_err(ServiceError::Manager)?;
+    let executable_path = std::env::current_exe().map_err(ServiceError::Exe)?;
+    let info = ServiceInfo {
+        name: SERVICE_NAME.into(),
+        display_name: "ThaiID Login Agent".into(),
+        service_type: ServiceType::OWN_PROCESS,
+        start_type: ServiceStartType::AutoStart,
+        error_control: ServiceErrorControl::Normal,
+        executable_path,
+        launch_arguments: vec![
+            "serve".into(),
+            "--service".into(),
+            "--state-dir".into(),
+            state_dir.as_os_str().to_owned(),
+        ],
+        dependencies: Vec::new(),
+        account_name: Some(format!(r"NT SERVICE\{SERVICE_NAME}").into()),
+        account_password: None,
+    };
+    let access = ServiceAccess::QUERY_STATUS
+        | ServiceAccess::START
+        | ServiceAccess::STOP
+        | ServiceAccess::CHANGE_CONFIG;
+    let service = match manager.open_service(SERVICE_NAME, access) {
+        Ok(service) => {
+            service.change_config(&info).map_err(ServiceError::Manager)?;
+            service
+        }
+        Err(_) => manager
+            .create_service(&info, access)
+            .map_err(ServiceError::Manager)?,
+    };
+    let _ = service.set_description(
+        "Reads the Thai national ID card for SSO login (localhost HTTPS API, SPEC §5)",
+    );
+    if service.query_status().map_err(ServiceError::Manager)?.current_state != ServiceState::Running
+    {
+        service.start::<&str>(&[]).map_err(ServiceError::Manager)?;
+    }
+    wait_for(&service, ServiceState::Running)?;
+    println!("service {SERVICE_NAME} installed and running");
+    Ok(())
+}
+
+/// `thaiid-agent service uninstall`: stopped (waited for) and deleted; nothing to do
+/// when there is no such service.
+pub fn uninstall() -> Result<(), ServiceError> {
+    use windows_service::service::ServiceAccess;
+    use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
+        .map_err(ServiceError::Manager)?;
+    let access = ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE;
+    let Ok(service) = manager.open_service(SERVICE_NAME, access) else {
+        println!("no service {SERVICE_NAME}");
+        return Ok(());
+    };
+    if service.query_status().map_err(ServiceError::Manager)?.current_state != ServiceState::Stopped
+    {
+        let _ = service.stop();
+        wait_for(&service, ServiceState::Stopped)?;
+    }
+    service.delete().map_err(ServiceError::Manager)?;
+    println!("service {SERVICE_NAME} stopped and deleted");
+    Ok(())
+}
+
+fn wait_for(
+    service: &windows_service::service::Service,
+    wanted: ServiceState,
+) -> Result<(), ServiceError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = service
+            .query_status()
+            .map_err(ServiceError::Manager)?
+            .current_state;
+        if state == wanted {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ServiceError::Timeout { wanted, state });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
