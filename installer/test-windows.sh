@@ -53,7 +53,10 @@ build() {
     MSI_PROFILE=dev MSI_FEATURES= installer/build-msi.sh >/dev/null
     MSI_EXE=$CARGO_TARGET_DIR/x86_64-pc-windows-gnu/debug/thaiid-agent.exe
   fi
-  export MSI_EXE
+  # Without its debug info the unoptimised exe loads in a fraction of the time (Wine's
+  # service manager gives a starting service only a few seconds) and packs faster.
+  x86_64-w64-mingw32-strip -o "$work/thaiid-agent.exe" "$MSI_EXE"
+  export MSI_EXE=$work/thaiid-agent.exe
   msi=$(installer/build-msi.sh | tail -1)
   cp "$msi" "$work/agent.msi"
   [ -x "$server_bin" ] || cargo build --locked -p thaiid-server
@@ -114,6 +117,9 @@ wine8() {
   echo "== wine8: $("$wine" --version)"
   export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEARCH=win64
   "$wine" wineboot -i >/dev/null 2>&1
+  # A new prefix's first boot keeps services.exe busy for a while (its autostarts time
+  # out), and a service started meanwhile never gets its turn: let it settle and exit.
+  "${WINESERVER:-/usr/lib/wine/wineserver}" -w
   cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
   local port=18091
   start_server $port

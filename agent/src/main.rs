@@ -29,7 +29,9 @@ fn main() -> ExitCode {
             commands::setup::run(*uninstall, &state.resolve())
         }
         #[cfg(windows)]
-        Some(Command::Service { action, state }) => commands::service::run(*action, &state.resolve()),
+        Some(Command::Service { action, state }) => {
+            commands::service::run(*action, &state.resolve())
+        }
         Some(Command::Doctor { state }) => commands::doctor::run(&state.resolve()),
     };
     match result {

@@ -16,8 +16,9 @@ use windows_sys::Win32::Security::Cryptography::{
     CertAddEncodedCertificateToStore, CertCloseStore, CertDeleteCertificateFromStore,
     CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFreeCertificateContext,
     CertGetNameStringW, CertOpenStore, CERT_CONTEXT, CERT_NAME_ATTR_TYPE,
-    CERT_STORE_ADD_USE_EXISTING, CERT_STORE_PROV_SYSTEM_W, CERT_SYSTEM_STORE_CURRENT_USER,
-    CERT_SYSTEM_STORE_LOCAL_MACHINE, HCERTSTORE, PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
+    CERT_STORE_ADD_USE_EXISTING, CERT_STORE_PROV_SYSTEM_REGISTRY_W, CERT_STORE_PROV_SYSTEM_W,
+    CERT_SYSTEM_STORE_CURRENT_USER, CERT_SYSTEM_STORE_LOCAL_MACHINE, HCERTSTORE,
+    PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
 };
 
 /// Which Root store.
@@ -86,20 +87,17 @@ struct Store(HCERTSTORE, Scope);
 impl Store {
     fn open(scope: Scope) -> Result<Store, String> {
         let name = windows_sys::core::w!("Root");
-        let location = match scope {
-            Scope::CurrentUser => CERT_SYSTEM_STORE_CURRENT_USER,
-            Scope::LocalMachine => CERT_SYSTEM_STORE_LOCAL_MACHINE,
+        // The machine's store is opened at its registry, where `setup` adds the CA: the
+        // system store's collection view loses deletions under Wine.
+        let (provider, location) = match scope {
+            Scope::CurrentUser => (CERT_STORE_PROV_SYSTEM_W, CERT_SYSTEM_STORE_CURRENT_USER),
+            Scope::LocalMachine => (
+                CERT_STORE_PROV_SYSTEM_REGISTRY_W,
+                CERT_SYSTEM_STORE_LOCAL_MACHINE,
+            ),
         };
         // SAFETY: a system store opened by name; the handle is closed on drop.
-        let handle = unsafe {
-            CertOpenStore(
-                CERT_STORE_PROV_SYSTEM_W,
-                0,
-                0,
-                location,
-                name.cast::<c_void>(),
-            )
-        };
+        let handle = unsafe { CertOpenStore(provider, 0, 0, location, name.cast::<c_void>()) };
         match handle.is_null() {
             true => Err(last_error(scope, "cannot open the Root store")),
             false => Ok(Store(handle, scope)),

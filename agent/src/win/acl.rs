@@ -21,8 +21,8 @@ use windows_sys::Win32::Security::{
     OWNER_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, TOKEN_QUERY,
     TOKEN_USER,
 };
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 use windows_sys::Win32::Storage::FileSystem::CreateDirectoryW;
+use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
 const SYSTEM: &str = "S-1-5-18";
 const ADMINISTRATORS: &str = "S-1-5-32-544";
@@ -166,8 +166,7 @@ fn check(dir: &Path, is_state: bool, service: &str) -> Result<(), StateDirError>
         return Err(untrusted("it has no ACL: everyone has full access".into()));
     };
     for (sid, mask) in aces {
-        let trusted =
-            [SYSTEM, ADMINISTRATORS, service, CREATOR_OWNER, &me].contains(&sid.as_str());
+        let trusted = [SYSTEM, ADMINISTRATORS, service, CREATOR_OWNER, &me].contains(&sid.as_str());
         let reader = !is_state && READERS.contains(&sid.as_str()) && mask & WRITE_RIGHTS == 0;
         if !trusted && !reader {
             return Err(untrusted(format!(

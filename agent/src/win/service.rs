@@ -27,8 +27,8 @@ pub enum ServiceError {
          thaiid-agent service; run `thaiid-agent serve --state-dir DIR` in a console instead"
     )]
     Dispatcher(windows_service::Error),
-    #[error("the service manager refused: {0} (run as an administrator)")]
-    Manager(windows_service::Error),
+    #[error("the service manager refused to {0}: {1} (run as an administrator)")]
+    Manager(&'static str, windows_service::Error),
     #[error("cannot find this program's path: {0}")]
     Exe(std::io::Error),
     #[error(
@@ -115,13 +115,15 @@ fn service_main(_arguments: Vec<OsString>) {
 /// manager is given a quoted executable path, so that no `C:\Program.exe` can stand in
 /// (Windows Installer's own ServiceInstall leaves it unquoted under Wine).
 pub fn install(state_dir: &std::path::Path) -> Result<(), ServiceError> {
-    use windows_service::service::{ServiceAccess, ServiceErrorControl, ServiceInfo, ServiceStartType};
+    use windows_service::service::{
+        ServiceAccess, ServiceErrorControl, ServiceInfo, ServiceStartType,
+    };
     use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
     let manager = ServiceManager::local_computer(
         None::<&str>,
         ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE,
     )
-    .map_err(ServiceError::Manager)?;
+    .map_err(|e| ServiceError::Manager("connect", e))?;
     let executable_path = std::env::current_exe().map_err(ServiceError::Exe)?;
     let info = ServiceInfo {
         name: SERVICE_NAME.into(),
@@ -146,23 +148,45 @@ pub fn install(state_dir: &std::path::Path) -> Result<(), ServiceError> {
         | ServiceAccess::CHANGE_CONFIG;
     let service = match manager.open_service(SERVICE_NAME, access) {
         Ok(service) => {
-            service.change_config(&info).map_err(ServiceError::Manager)?;
+            service
+                .change_config(&info)
+                .map_err(|e| ServiceError::Manager("reconfigure the service", e))?;
             service
         }
         Err(_) => manager
             .create_service(&info, access)
-            .map_err(ServiceError::Manager)?,
+            .map_err(|e| ServiceError::Manager("create the service", e))?,
     };
     let _ = service.set_description(
         "Reads the Thai national ID card for SSO login (localhost HTTPS API, SPEC §5)",
     );
-    if service.query_status().map_err(ServiceError::Manager)?.current_state != ServiceState::Running
+    if service
+        .query_status()
+        .map_err(|e| ServiceError::Manager("query the service", e))?
+        .current_state
+        != ServiceState::Running
     {
-        service.start::<&str>(&[]).map_err(ServiceError::Manager)?;
+        start(&service)?;
     }
-    wait_for(&service, ServiceState::Running)?;
     println!("service {SERVICE_NAME} installed and running");
     Ok(())
+}
+
+/// Starts the service and waits until it runs. A first start from a cold disk can outlast
+/// the service manager's own wait for the process (Wine's is short), which then gives up
+/// on it: it is asked again, twice at most.
+fn start(service: &windows_service::service::Service) -> Result<(), ServiceError> {
+    let mut attempt = 1;
+    loop {
+        if let Err(error) = service.start::<&str>(&[]) {
+            eprintln!("starting the service (attempt {attempt}): {error}");
+        }
+        match wait_for(service, ServiceState::Running) {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt == 3 => return Err(error),
+            Err(_) => attempt += 1,
+        }
+    }
 }
 
 /// `thaiid-agent service uninstall`: stopped (waited for) and deleted; nothing to do
@@ -171,18 +195,24 @@ pub fn uninstall() -> Result<(), ServiceError> {
     use windows_service::service::ServiceAccess;
     use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
     let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
-        .map_err(ServiceError::Manager)?;
+        .map_err(|e| ServiceError::Manager("connect", e))?;
     let access = ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE;
     let Ok(service) = manager.open_service(SERVICE_NAME, access) else {
         println!("no service {SERVICE_NAME}");
         return Ok(());
     };
-    if service.query_status().map_err(ServiceError::Manager)?.current_state != ServiceState::Stopped
+    if service
+        .query_status()
+        .map_err(|e| ServiceError::Manager("query the service", e))?
+        .current_state
+        != ServiceState::Stopped
     {
         let _ = service.stop();
         wait_for(&service, ServiceState::Stopped)?;
     }
-    service.delete().map_err(ServiceError::Manager)?;
+    service
+        .delete()
+        .map_err(|e| ServiceError::Manager("delete the service", e))?;
     println!("service {SERVICE_NAME} stopped and deleted");
     Ok(())
 }
@@ -195,10 +225,14 @@ fn wait_for(
     loop {
         let state = service
             .query_status()
-            .map_err(ServiceError::Manager)?
+            .map_err(|e| ServiceError::Manager("query the service", e))?
             .current_state;
         if state == wanted {
             return Ok(());
+        }
+        // Stopped while we wait for Running: the start failed, no use waiting on.
+        if wanted == ServiceState::Running && state == ServiceState::Stopped {
+            return Err(ServiceError::Timeout { wanted, state });
         }
         if std::time::Instant::now() > deadline {
             return Err(ServiceError::Timeout { wanted, state });
