@@ -120,6 +120,8 @@ wine8() {
   # A new prefix's first boot keeps services.exe busy for a while (its autostarts time
   # out), and a service started meanwhile never gets its turn: let it settle and exit.
   "${WINESERVER:-/usr/lib/wine/wineserver}" -w
+  # Stays up between commands, so that the service is not shut down with the last program.
+  "${WINESERVER:-/usr/lib/wine/wineserver}" -p
   cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
   local port=18091
   start_server $port
@@ -128,11 +130,13 @@ wine8() {
   token=$("$server_bin" token create --uses 1 --ttl 1h)
   local state="$WINEPREFIX/drive_c/ProgramData/thaiid-agent/state"
   local exe="$WINEPREFIX/drive_c/Program Files/ThaiID Login Agent/thaiid-agent.exe"
-  local client=(env WINEDEBUG=-all "$wine" "$work/winhttp-client.exe")
+  # Not the default port: another agent on this machine (a developer's, a test's) may hold it.
+  local agent_port=47213
+  local client=(env WINEDEBUG=-all THAIID_PORT=$agent_port "$wine" "$work/winhttp-client.exe")
 
   echo "== install: SERVER_URL, ALLOWED_ORIGINS, ENROLL_TOKEN"
   (cd "$work" && "$wine" msiexec /i agent.msi SERVER_URL="$origin" ALLOWED_ORIGINS="$origin" \
-    ENROLL_TOKEN="$token" /qn /l*v install.log)
+    ENROLL_TOKEN="$token" PORT=$agent_port /qn /l*v install.log)
   expect "exe in Program Files" '[ -f "$exe" ]'
   for _ in $(seq 100); do "$wine" sc query thaiid-agent 2>/dev/null | grep -q RUNNING && break; sleep 0.2; done
   expect "the service's ImagePath is quoted" \
@@ -172,7 +176,7 @@ wine8() {
   expect "/v1/status from a Windows client, TLS checked by Windows against the Root store" \
     '[[ $answer == "HTTP 200"* && $answer == *"\"enrolled\":true"* ]]'
   answer=$(curl -s --cacert "$work/machine-root.pem" -H "Origin: $origin" -w ' HTTP %{http_code}' \
-    https://localhost:47113/v1/status) || answer="curl failed: $?"
+    "https://localhost:$agent_port/v1/status") || answer="curl failed: $?"
   echo "      curl GET /v1/status: $answer"
   expect "curl verifies the agent against the CA from the machine's Root store" \
     '[[ $answer == *"HTTP 200" || $answer == *"NOT_LOCAL_SESSION"* ]]'

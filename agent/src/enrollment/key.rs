@@ -18,7 +18,7 @@ use thaiid_protocol::assertion::PublicJwk;
 pub enum WorkstationKey {
     /// A ring key from `agent.key`; says how that file protects it.
     File {
-        key: EcdsaKeyPair,
+        key: Box<EcdsaKeyPair>,
         protection: &'static str,
     },
     #[cfg(windows)]
@@ -90,7 +90,10 @@ impl WorkstationKey {
             &SystemRandom::new(),
         )
         .map_err(|_| damaged("the agent key does not load".into()))?;
-        Ok(WorkstationKey::File { key, protection })
+        Ok(WorkstationKey::File {
+            key: Box::new(key),
+            protection,
+        })
     }
 
     pub fn public_jwk(&self) -> Result<PublicJwk, KeyError> {
