@@ -31,7 +31,7 @@ const MESSAGES = {
 /**
  * A failed call. `code` is one of the agent's codes (NO_READER, NO_CARD, CARD_REMOVED,
  * CARD_UNREADABLE, CARD_EXPIRED, NOT_ENROLLED, SERVER_UNREACHABLE, SERVER_REJECTED, BUSY,
- * BAD_REQUEST, ORIGIN_NOT_ALLOWED, NOT_LOCAL_SESSION) or one of this client's: AGENT_NOT_RUNNING (the agent
+ * BAD_REQUEST, ORIGIN_NOT_ALLOWED, NOT_LOCAL_SESSION, REINSERT_CARD) or one of this client's: AGENT_NOT_RUNNING (the agent
  * cannot be reached: not installed, not running, certificate not trusted, or the browser
  * refused local network access), AGENT_TIMEOUT, AGENT_ERROR (an answer that is not the
  * agent's error JSON).

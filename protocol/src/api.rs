@@ -48,6 +48,7 @@ pub enum AgentErrorCode {
     BadRequest,
     OriginNotAllowed,
     NotLocalSession,
+    ReinsertCard,
 }
 
 impl AgentErrorCode {
@@ -55,7 +56,9 @@ impl AgentErrorCode {
         match self {
             AgentErrorCode::NoReader | AgentErrorCode::NotEnrolled => 503,
             AgentErrorCode::NoCard => 408,
-            AgentErrorCode::CardRemoved | AgentErrorCode::Busy => 409,
+            AgentErrorCode::CardRemoved | AgentErrorCode::Busy | AgentErrorCode::ReinsertCard => {
+                409
+            }
             AgentErrorCode::CardUnreadable => 422,
             AgentErrorCode::CardExpired
             | AgentErrorCode::ServerRejected
@@ -109,6 +112,10 @@ impl AgentErrorCode {
             AgentErrorCode::OriginNotAllowed => (
                 "เว็บไซต์นี้ไม่ได้รับอนุญาตให้ใช้เครื่องอ่านบัตร",
                 "This web site may not use the card reader.",
+            ),
+            AgentErrorCode::ReinsertCard => (
+                "บัตรนี้ใช้เข้าสู่ระบบไปแล้ว กรุณาถอดบัตรออกแล้วเสียบใหม่อีกครั้ง",
+                "This card was already used to log in: take it out and insert it again.",
             ),
             AgentErrorCode::NotLocalSession => (
                 "ใช้บัตรได้เฉพาะผู้ที่เข้าสู่ระบบอยู่หน้าเครื่องนี้",

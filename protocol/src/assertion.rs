@@ -8,6 +8,7 @@ use crate::citizen_id::CitizenId;
 use crate::date::BuddhistDate;
 use crate::decode::{self, DecodeError, Name};
 use crate::image::CardImage;
+use crate::laser::LaserId;
 use crate::layout::Field;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -35,6 +36,10 @@ pub struct CardClaim {
     pub name_en: Name,
     pub expiry_date: BuddhistDate,
     pub card_serial: String,
+    /// The number printed on the card's back, read from its laser applet (SPEC §2);
+    /// `None` for a card without that applet. Never logged: `Debug` masks it.
+    #[serde(default)]
+    pub laser_id: Option<LaserId>,
     /// Uppercase hex.
     pub atr: String,
     /// Lowercase hex SHA-256 of the raw bytes read, in the order read.
@@ -56,6 +61,7 @@ impl CardClaim {
             name_en: decode::name(Field::NameEn, &text(Field::NameEn)?)?,
             expiry_date: BuddhistDate::parse(Field::ExpiryDate, &text(Field::ExpiryDate)?)?,
             card_serial: text(Field::CardSerial)?,
+            laser_id: None,
             atr: crate::hex::upper(atr),
             data_sha256: crate::hex::lower(read.finish().as_ref()),
         })

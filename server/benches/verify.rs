@@ -277,6 +277,7 @@ fn claims(agent: &str, nonce: &str, ctr: u64, now: i64) -> Claims {
             name_en: name("Mr.", "Somchai", "Thotsop"),
             expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
             card_serial: "13020112345678".into(),
+            laser_id: None,
             atr: "3B68".into(),
             data_sha256: "00".repeat(32),
         },

@@ -86,6 +86,7 @@ impl World {
                 name_en: name("Mr.", "Somchai", "Thotsop"),
                 expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
                 card_serial: "13020112345678".into(),
+                laser_id: None,
                 atr: "3B68".into(),
                 data_sha256: "00".repeat(32),
             },

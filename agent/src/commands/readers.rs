@@ -1,7 +1,7 @@
 //! `thaiid-agent readers`.
 
 use crate::error::AgentError;
-use crate::smartcard::list_readers;
+use crate::smartcard::{list_readers, CardError};
 
 pub fn run(json: bool) -> Result<(), AgentError> {
     let context = pcsc::Context::establish(pcsc::Scope::User)?;
@@ -22,7 +22,7 @@ pub fn run(json: bool) -> Result<(), AgentError> {
         }
     }
     if readers.is_empty() {
-        return Err(AgentError::NoReader);
+        return Err(CardError::NoReader.into());
     }
     Ok(())
 }

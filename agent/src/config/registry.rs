@@ -75,6 +75,7 @@ fn from_values(read: impl Fn(&str) -> Result<Option<Value>, String>) -> Result<F
         port,
         reader: text("Reader")?,
         enroll_token: None,
+        ..FileConfig::default()
     })
 }
 

@@ -1,11 +1,10 @@
 //! The card side: pcscd, the readers, and a card that answers.
 
 use super::Finding;
-use crate::error::AgentError;
+use crate::smartcard::CardError;
 use crate::smartcard::{list_readers, read_card};
 use std::ffi::CString;
 use std::time::{SystemTime, UNIX_EPOCH};
-use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::date::thai_date;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::ReadPlan;
@@ -77,7 +76,7 @@ pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
     };
     let name = CString::new(reader.name.clone()).unwrap_or_default();
     let read = read_card(&context, &name, &ReadPlan::new(&Field::LOGIN));
-    let claim = read.and_then(|read| Ok(CardClaim::decode(&read.atr, &read.image)?));
+    let claim = read.and_then(|read| read.claim());
     findings.push(match claim {
         Ok(claim) if claim.expiry_date.is_past(thai_date(unix_now())) => Finding::fail(
             CARD,
@@ -89,7 +88,7 @@ pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
             CARD,
             format!("a Thai national ID card answers in {}", reader.name),
         ),
-        Err(error @ AgentError::NotThaiIdCard(_)) => Finding::fail(
+        Err(error @ CardError::NotThaiIdCard(_)) => Finding::fail(
             CARD,
             format!("{}: {error}", reader.name),
             "ใช้บัตรประชาชนไทย (บัตรอื่นใช้เข้าสู่ระบบไม่ได้)",

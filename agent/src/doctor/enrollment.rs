@@ -100,6 +100,7 @@ async fn ask_server(identity: &Identity) -> Answer {
         name_en: nobody(),
         expiry_date: lifelong,
         card_serial: String::new(),
+        laser_id: None,
         atr: String::new(),
         data_sha256: "00".repeat(32),
     };

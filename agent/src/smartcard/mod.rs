@@ -2,9 +2,11 @@
 //! Every call here blocks; async code must run it on its own thread.
 
 mod channel;
+mod error;
 mod read;
 mod readers;
 mod trace;
 
+pub use error::{exit, CardError};
 pub use read::{read_card, CardRead};
 pub use readers::{list_readers, wait_for_card, ReaderStatus};

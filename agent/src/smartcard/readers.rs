@@ -1,6 +1,6 @@
 //! Which readers there are, which hold a card, and waiting for one to.
 
-use crate::error::AgentError;
+use super::CardError;
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ pub struct ReaderStatus {
 }
 
 /// Every reader pcscd knows, with whether a card is in it.
-pub fn list_readers(context: &pcsc::Context) -> Result<Vec<ReaderStatus>, AgentError> {
+pub fn list_readers(context: &pcsc::Context) -> Result<Vec<ReaderStatus>, CardError> {
     let mut states = reader_states(context)?;
     if !states.is_empty() {
         context.get_status_change(Duration::ZERO, &mut states)?;
@@ -30,7 +30,7 @@ pub fn wait_for_card(
     context: &pcsc::Context,
     wanted: Option<&str>,
     wait: Duration,
-) -> Result<CString, AgentError> {
+) -> Result<CString, CardError> {
     let deadline = Instant::now() + wait;
     loop {
         let expired = Instant::now() >= deadline;
@@ -51,8 +51,8 @@ pub fn wait_for_card(
         }
         if expired {
             return Err(match states.is_empty() {
-                true => AgentError::NoReader,
-                false => AgentError::NoCard,
+                true => CardError::NoReader,
+                false => CardError::NoCard,
             });
         }
         wait_for_change(
@@ -63,12 +63,12 @@ pub fn wait_for_card(
     }
 }
 
-fn unknown_reader(wanted: &str, states: &[pcsc::ReaderState]) -> AgentError {
+fn unknown_reader(wanted: &str, states: &[pcsc::ReaderState]) -> CardError {
     let available: Vec<String> = states
         .iter()
         .map(|state| format!("{:?}", state.name().to_string_lossy()))
         .collect();
-    AgentError::UnknownReader {
+    CardError::UnknownReader {
         wanted: wanted.to_owned(),
         available: available.join(", "),
     }
@@ -79,7 +79,7 @@ fn wait_for_change(
     context: &pcsc::Context,
     mut states: Vec<pcsc::ReaderState>,
     timeout: Duration,
-) -> Result<(), AgentError> {
+) -> Result<(), CardError> {
     for state in &mut states {
         state.sync_current_state();
     }
@@ -94,14 +94,14 @@ fn wait_for_change(
     timeout_is_fine(context.get_status_change(timeout, &mut states))
 }
 
-fn timeout_is_fine(result: Result<(), pcsc::Error>) -> Result<(), AgentError> {
+fn timeout_is_fine(result: Result<(), pcsc::Error>) -> Result<(), CardError> {
     match result {
         Ok(()) | Err(pcsc::Error::Timeout) => Ok(()),
         Err(error) => Err(error.into()),
     }
 }
 
-fn reader_states(context: &pcsc::Context) -> Result<Vec<pcsc::ReaderState>, AgentError> {
+fn reader_states(context: &pcsc::Context) -> Result<Vec<pcsc::ReaderState>, CardError> {
     let names = match context.list_readers_owned() {
         Ok(names) => names,
         Err(pcsc::Error::NoReadersAvailable) => Vec::new(),

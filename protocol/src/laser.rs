@@ -1,0 +1,143 @@
+//! The laser ID: the number printed on the back of the card (e.g. `JT0-1234567-89`),
+//! read from a second applet (SPEC §2). The front of the card and its photocopies do not
+//! show it, so a login can be bound to the card in hand rather than to what is printed.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Application id of the laser applet.
+pub const LASER_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x00, 0x84, 0x06, 0x00, 0x02];
+/// The laser read's answer: 23 bytes, the ID in bytes 7 to 22.
+pub const ANSWER_LEN: u8 = 0x17;
+const ID_BYTES: std::ops::Range<usize> = 7..23;
+
+/// A laser ID as the chip holds it: 1 to 16 ASCII letters, digits and dashes. Its
+/// `Debug` masks it, so that it never reaches a log line whole.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LaserId(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LaserIdError {
+    #[error("the laser answer has {0} bytes where 23 belong")]
+    WrongLength(usize),
+    #[error("the laser ID is empty")]
+    Empty,
+    #[error("the laser ID has a byte 0x{0:02X} that is not a letter, digit or dash")]
+    BadByte(u8),
+}
+
+impl LaserId {
+    /// The ID in a laser read's 23-byte answer, trimmed of its NUL or space padding.
+    pub fn from_answer(answer: &[u8]) -> Result<LaserId, LaserIdError> {
+        if answer.len() != usize::from(ANSWER_LEN) {
+            return Err(LaserIdError::WrongLength(answer.len()));
+        }
+        let id = &answer[ID_BYTES];
+        let end = id
+            .iter()
+            .rposition(|&b| b != 0 && b != b' ')
+            .map_or(0, |last| last + 1);
+        LaserId::parse_bytes(&id[..end])
+    }
+
+    /// A laser ID as typed (the helpdesk copying it from the card's back).
+    pub fn parse(text: &str) -> Result<LaserId, LaserIdError> {
+        LaserId::parse_bytes(text.trim().as_bytes())
+    }
+
+    fn parse_bytes(bytes: &[u8]) -> Result<LaserId, LaserIdError> {
+        if bytes.is_empty() {
+            return Err(LaserIdError::Empty);
+        }
+        if let Some(&bad) = bytes
+            .iter()
+            .find(|b| !(b.is_ascii_alphanumeric() || **b == b'-'))
+        {
+            return Err(LaserIdError::BadByte(bad));
+        }
+        Ok(LaserId(String::from_utf8_lossy(bytes).to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `JT0-xxxxxxx-xx`: the first three characters only.
+    pub fn masked(&self) -> String {
+        self.0
+            .char_indices()
+            .map(|(i, c)| if i < 3 || c == '-' { c } else { 'x' })
+            .collect()
+    }
+}
+
+impl fmt::Debug for LaserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LaserId({})", self.masked())
+    }
+}
+
+impl TryFrom<String> for LaserId {
+    type Error = LaserIdError;
+
+    fn try_from(text: String) -> Result<LaserId, LaserIdError> {
+        LaserId::parse(&text)
+    }
+}
+
+impl From<LaserId> for String {
+    fn from(id: LaserId) -> String {
+        id.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(id: &[u8], pad: u8) -> Vec<u8> {
+        let mut answer = vec![0xAA; 7];
+        answer.extend_from_slice(id);
+        answer.resize(23, pad);
+        answer
+    }
+
+    #[test]
+    fn the_id_is_bytes_7_to_22_without_padding() {
+        for pad in [0x00, b' '] {
+            let id = LaserId::from_answer(&answer(b"JT0-1234567-89", pad)).unwrap();
+            assert_eq!(id.as_str(), "JT0-1234567-89");
+        }
+        let full = LaserId::from_answer(&answer(b"ME1-123456789012", 0)).unwrap();
+        assert_eq!(full.as_str(), "ME1-123456789012");
+    }
+
+    #[test]
+    fn bad_answers_are_named() {
+        assert_eq!(
+            LaserId::from_answer(&[0; 22]),
+            Err(LaserIdError::WrongLength(22))
+        );
+        assert_eq!(
+            LaserId::from_answer(&answer(b"", 0)),
+            Err(LaserIdError::Empty)
+        );
+        assert_eq!(
+            LaserId::from_answer(&answer(b"JT0\x071234", 0)),
+            Err(LaserIdError::BadByte(0x07))
+        );
+        assert_eq!(LaserId::parse("JT0 123"), Err(LaserIdError::BadByte(b' ')));
+    }
+
+    #[test]
+    fn typed_ids_compare_as_read_and_debug_masks() {
+        let typed = LaserId::parse(" jt0-1234567-89 ").unwrap();
+        assert_eq!(typed.as_str(), "JT0-1234567-89");
+        assert_eq!(format!("{typed:?}"), "LaserId(JT0-xxxxxxx-xx)");
+        let json = serde_json::to_string(&typed).unwrap();
+        assert_eq!(json, "\"JT0-1234567-89\"");
+        assert!(serde_json::from_str::<LaserId>("\"JT0 1\"").is_err());
+    }
+}
