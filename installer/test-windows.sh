@@ -59,7 +59,9 @@ build() {
   export MSI_EXE=$work/thaiid-agent.exe
   msi=$(installer/build-msi.sh | tail -1)
   cp "$msi" "$work/agent.msi"
-  [ -x "$server_bin" ] || cargo build --locked -p thaiid-server
+  # The server, and the virtual card for wine10 (no-ops after the workspace's build).
+  [ -n "${THAIID_SERVER_BIN:-}" ] || cargo build --locked -p thaiid-server
+  cargo build --locked -p thaiid-tests --bin thaiid-vcard
   x86_64-w64-mingw32-gcc -municode -O1 -o "$work/winhttp-client.exe" \
     installer/wine/winhttp-client.c -lwinhttp
   # Wine 8 lacks bcryptprimitives.dll (Rust's std calls its ProcessPrng): a stand-in
@@ -184,6 +186,10 @@ wine8() {
   echo "      WinHTTP POST /v1/login: ${answer//$'\n'/ }"
   expect "a login is refused with NO_READER (Wine 8's winscard is a stub)" '[[ $answer == *NO_READER* ]]'
 
+  "$wine" "$exe" doctor --state-dir 'C:\ProgramData\thaiid-agent\state' >"$work/doctor.log" 2>&1 || true
+  echo "      doctor: $(grep -a "key:" "$work/doctor.log" | tr -d '\r' | head -1)"
+  expect "doctor says where the key is: DPAPI machine scope under Wine (no CNG ECDSA key there)" \
+    'grep -aq "key: software key (DPAPI, machine scope)" "$work/doctor.log"'
   echo "== a state dir a user made first is refused"
   mkdir -p "$WINEPREFIX/drive_c/ProgramData/squatted/state"
   expect "setup --state-dir on a folder not made by it fails" \

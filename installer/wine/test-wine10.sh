@@ -33,8 +33,8 @@ expect() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 for tool in debootstrap chroot mount curl; do
   command -v "$tool" >/dev/null || loud "$tool not found: apt-get install debootstrap"
 done
-[ -x "$bin/thaiid-vcard" ] || cargo build --locked -p thaiid-tests --bin thaiid-vcard
-[ -x "$server_bin" ] || cargo build --locked -p thaiid-server
+[ -x "$bin/thaiid-vcard" ] || loud "no $bin/thaiid-vcard: cargo build -p thaiid-tests"
+[ -x "$server_bin" ] || loud "no $server_bin: cargo build -p thaiid-server"
 
 echo "== wine10: the Debian 13 chroot"
 if [ ! -x "$rootfs/usr/lib/wine/wine64" ]; then
