@@ -63,8 +63,9 @@ mounts=()
 card_pid=
 server_pid=
 teardown() {
-  [ -n "$card_pid" ] && kill "$card_pid" 2>/dev/null
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  set +e
+  if [ -n "$card_pid" ]; then kill "$card_pid" 2>/dev/null; fi
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; fi
   chroot "$rootfs" env WINEPREFIX=$inside/prefix10 /usr/lib/wine/wineserver -k 2>/dev/null || true
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
   stop_pcscd
@@ -75,12 +76,15 @@ bind() { # bind SOURCE TARGET_IN_ROOTFS
   mount --bind "$1" "$rootfs$2"
   mounts+=("$rootfs$2")
 }
-mount -t proc proc "$rootfs/proc" && mounts+=("$rootfs/proc")
+mount -t proc proc "$rootfs/proc"
+mounts+=("$rootfs/proc")
 bind /dev /dev
 bind /run/pcscd /run/pcscd
 bind "$work" "$inside"
 # `localhost` (the agent's certificate name, which the Windows client connects to).
-mount --bind /etc/hosts "$rootfs/etc/hosts" && mounts+=("$rootfs/etc/hosts")
+touch "$rootfs/etc/hosts"
+mount --bind /etc/hosts "$rootfs/etc/hosts"
+mounts+=("$rootfs/etc/hosts")
 # The host's client library speaks the host pcscd's protocol.
 host_pcsc=$(readlink -f /usr/lib/x86_64-linux-gnu/libpcsclite.so.1)
 mount --bind "$host_pcsc" "$rootfs/usr/lib/x86_64-linux-gnu/libpcsclite.so.1"
@@ -104,7 +108,7 @@ reader="Virtual PCD 00 01"
 exec 9>>/tmp/thaiid-vpcd-$slot.lock
 flock -w 900 9 || loud "virtual reader $slot stayed locked by other tests for 15 min"
 card() {
-  "$bin/thaiid-vcard" --slot "$slot" --fixture demo --no-lock >"$work/vcard.log" 2>&1 &
+  "$bin/thaiid-vcard" --slot "$slot" --fixture demo --no-lock >"$work/vcard.log" 2>&1 9>&- &
   card_pid=$!
   sleep 1
   kill -0 "$card_pid" 2>/dev/null || loud "the virtual card did not start: $(cat "$work/vcard.log")"
@@ -115,7 +119,7 @@ origin=http://127.0.0.1:$port
 export DATABASE_URL="sqlite://$work/server10.db?mode=rwc" THAIID_SERVER_LISTEN=127.0.0.1:$port \
   THAIID_SERVER_PUBLIC_URL=$origin THAIID_SERVER_OTP_KEY_FILE=$work/otp10.key
 "$server_bin" demo seed >"$work/seed.log" 2>&1
-"$server_bin" serve >"$work/server10.log" 2>&1 &
+"$server_bin" serve >"$work/server10.log" 2>&1 9>&- &
 server_pid=$!
 for _ in $(seq 100); do curl -s "$origin/login" >/dev/null && break; sleep 0.1; done
 token=$("$server_bin" token create --uses 1 --ttl 1h)
