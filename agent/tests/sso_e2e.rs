@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use support::browser::Browser;
 use support::{demo_card, Home, RunningAgent};
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, demo, tokens};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
@@ -61,12 +62,13 @@ impl Server {
         let (url, pool, seeded) = runtime.block_on(async {
             let pool = db::open(database_url).await.unwrap();
             let otp_key = OtpKey::generate();
-            let seeded = demo::seed(&pool, &otp_key, thaiid_server::now())
+            let card_key = CardKey::generate();
+            let seeded = demo::seed(&pool, &otp_key, &card_key, thaiid_server::now())
                 .await
                 .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
-            let state = api::AppState::new(pool.clone(), &url, otp_key).unwrap();
+            let state = api::AppState::new(pool.clone(), &url, otp_key, card_key).unwrap();
             let app = api::router(state).layer(axum::middleware::from_fn(
                 move |request: Request, next: Next| {
                     let recorded = recorded.clone();

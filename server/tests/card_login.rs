@@ -8,11 +8,13 @@ use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::BuddhistDate;
-use thaiid_server::{agents, card_login, challenges, db, sweep, users};
+use thaiid_server::card_key::CardKey;
+use thaiid_server::{agents, card_login, cards, challenges, db, sweep, users};
 
 const AUD: &str = "https://sso.example.go.th";
 const ORIGIN: &str = "https://sso.example.go.th";
 const DEMO_CID: &str = "1103700123458";
+const SERIAL: &str = "13020112345678";
 
 mod support;
 use support::TestDb;
@@ -28,6 +30,7 @@ struct World {
     pool: db::Pool,
     key: EcdsaKeyPair,
     agent: String,
+    card_key: CardKey,
     now: i64,
 }
 
@@ -48,11 +51,16 @@ async fn world(db: TestDb) -> World {
     users::add(&pool, "somchai.t", "สมชาย ทดสอบ", Some(DEMO_CID), now)
         .await
         .unwrap();
+    let card_key = CardKey::generate();
+    cards::register_by_it(&pool, &card_key, "somchai.t", SERIAL, None, now)
+        .await
+        .unwrap();
     World {
         _db: db,
         pool,
         key,
         agent,
+        card_key,
         now,
     }
 }
@@ -85,7 +93,7 @@ impl World {
                 name_th: name("นาย", "สมชาย", "ทดสอบ"),
                 name_en: name("Mr.", "Somchai", "Thotsop"),
                 expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
-                card_serial: "13020112345678".into(),
+                card_serial: SERIAL.into(),
                 laser_id: None,
                 atr: "3B68".into(),
                 data_sha256: "00".repeat(32),
@@ -119,6 +127,7 @@ impl World {
             .unwrap();
         rows.reverse();
         rows.into_iter()
+            .filter(|row| row.entry.method == thaiid_server::audit::Method::Card)
             .map(|row| (row.entry.outcome, row.entry.citizen_id))
             .collect()
     }
@@ -128,7 +137,7 @@ impl World {
     }
 
     async fn login_at(&self, token: &str, now: i64) -> Result<String, &'static str> {
-        card_login::verify(&self.pool, token, AUD, now, None)
+        card_login::verify(&self.pool, &self.card_key, token, AUD, now, None)
             .await
             .map(|ticket| ticket.ticket)
             .map_err(|error| error.code)
@@ -284,8 +293,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
             w.sign(&w.claims(&nonce, ctr + 1)),
         );
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &a, AUD, w.now, None),
-            card_login::verify(&second, &b, AUD, w.now, None),
+            card_login::verify(&w.pool, &w.card_key, &a, AUD, w.now, None),
+            card_login::verify(&second, &w.card_key, &b, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,
@@ -294,8 +303,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
         );
         let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, ctr + 2));
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &token, AUD, w.now, None),
-            card_login::verify(&second, &token, AUD, w.now, None),
+            card_login::verify(&w.pool, &w.card_key, &token, AUD, w.now, None),
+            card_login::verify(&second, &w.card_key, &token, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use support::TestDb;
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{api, audit, db, demo, systems, users};
 use tower::ServiceExt;
@@ -32,6 +33,7 @@ struct Browser {
     cookie: Option<String>,
     seeded: demo::Seeded,
     otp_key: OtpKey,
+    card_key: CardKey,
 }
 
 struct Page {
@@ -53,20 +55,23 @@ impl Page {
 }
 
 async fn browser(db: &TestDb) -> Browser {
-    browser_with_key(db, OtpKey::generate()).await
+    browser_with_key(db, OtpKey::generate(), CardKey::generate()).await
 }
 
-/// A browser on the server that sealed another's OTP secrets with `otp_key`.
-async fn browser_with_key(db: &TestDb, otp_key: OtpKey) -> Browser {
-    let seeded = demo::seed(&db.pool, &otp_key, thaiid_server::now())
+/// A browser on the server that sealed another's OTP secrets with `otp_key` and hashed
+/// its cards with `card_key`.
+async fn browser_with_key(db: &TestDb, otp_key: OtpKey, card_key: CardKey) -> Browser {
+    let seeded = demo::seed(&db.pool, &otp_key, &card_key, thaiid_server::now())
         .await
         .unwrap();
+    let state = api::AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone());
     Browser {
-        router: api::router(api::AppState::new(db.pool.clone(), SITE, otp_key.clone()).unwrap()),
+        router: api::router(state.unwrap()),
         pool: db.pool.clone(),
         cookie: None,
         seeded,
         otp_key,
+        card_key,
     }
 }
 
@@ -284,7 +289,8 @@ async fn a_name_that_is_no_account_is_never_stored(db: TestDb) {
     let wrong = b.password_as(typed, "x").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     b.password("not-the-password").await;
-    let rows = audit::recent(&b.pool, 10).await.unwrap();
+    let mut rows = audit::recent(&b.pool, 10).await.unwrap();
+    rows.retain(|row| row.entry.method == audit::Method::Password);
     let names: Vec<_> = rows
         .iter()
         .map(|row| row.entry.username.as_deref())
@@ -344,7 +350,7 @@ async fn forms_need_their_csrf_token_and_origin(db: TestDb) {
 async fn a_ticket_logs_in_only_the_session_that_asked_once(db: TestDb) {
     let mut asker = browser(&db).await;
     asker.get("/login").await;
-    let mut other = browser_with_key(&db, asker.otp_key.clone()).await;
+    let mut other = browser_with_key(&db, asker.otp_key.clone(), asker.card_key.clone()).await;
     other.get("/login").await;
     let now = thaiid_server::now();
     for (ticket, expires_at) in [("fresh", now + 60), ("stale", now - 1)] {
@@ -471,7 +477,8 @@ async fn pages_carry_security_headers(db: TestDb) {
         .contains(r#"data-agent-url="https://127.0.0.1:47113""#));
 
     // IT moved the agents to another port: the pages call and allow only that one.
-    let state = api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone()).unwrap();
+    let state =
+        api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone(), b.card_key.clone()).unwrap();
     b.router = api::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
     b.cookie = None;
     let moved = b.get("/login").await;
