@@ -4,9 +4,14 @@
 
 use serde::Deserialize;
 use std::path::Path;
+use std::time::Duration;
 pub use thaiid_protocol::origin::{server_url, web_origin};
 
 pub const DEFAULT_PORT: u16 = 47113;
+/// How long an insertion authorizes its one login (SPEC §5), by default.
+pub const DEFAULT_INSERTION_WINDOW: Duration = Duration::from_secs(120);
+/// The longest window IT may set: a card left in a reader must not stay a standing consent.
+const MAX_INSERTION_WINDOW_MINUTES: f64 = 30.0;
 
 /// The validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +25,8 @@ pub struct Config {
     pub reader: Option<String>,
     /// The token the agent enrolls itself with at first start, when not yet enrolled.
     pub enroll_token: Option<EnrollToken>,
+    /// How long after its insertion a card may still be used for its one login.
+    pub insertion_window: Duration,
 }
 
 /// An enrollment token: a secret, so `Debug` does not show it.
@@ -58,6 +65,8 @@ pub struct FileConfig {
     pub port: Option<u16>,
     pub reader: Option<String>,
     pub enroll_token: Option<String>,
+    /// Minutes; fractions allowed.
+    pub insertion_window_minutes: Option<f64>,
 }
 
 /// Where the configuration comes from, below the environment and the flags.
@@ -77,6 +86,7 @@ struct Raw {
     port: u16,
     reader: Option<String>,
     enroll_token: Option<String>,
+    insertion_window_minutes: Option<(String, f64)>,
 }
 
 impl Config {
@@ -93,6 +103,7 @@ impl Config {
             port: DEFAULT_PORT,
             reader: None,
             enroll_token: None,
+            insertion_window_minutes: None,
         };
         let machine = read_file(sources.machine, env("THAIID_MACHINE_CONFIG").is_some())?;
         raw.set_from(&sources.machine.display().to_string(), machine);
@@ -174,6 +185,9 @@ impl Raw {
         self.port = file.port.unwrap_or(self.port);
         self.reader = file.reader.or(self.reader.take());
         self.enroll_token = file.enroll_token.or(self.enroll_token.take());
+        if let Some(minutes) = file.insertion_window_minutes {
+            self.insertion_window_minutes = Some((origin.to_owned(), minutes));
+        }
     }
 
     fn validate(self) -> Result<Config, ConfigError> {
@@ -194,6 +208,21 @@ impl Raw {
                 })?,
             None => Vec::new(),
         };
+        let insertion_window = match self.insertion_window_minutes {
+            None => DEFAULT_INSERTION_WINDOW,
+            Some((origin, minutes)) => {
+                if !(minutes > 0.0 && minutes <= MAX_INSERTION_WINDOW_MINUTES) {
+                    return Err(ConfigError {
+                        origin,
+                        problem: format!(
+                            "insertion_window_minutes = {minutes}: write a number of minutes \
+                             above 0 and at most {MAX_INSERTION_WINDOW_MINUTES}"
+                        ),
+                    });
+                }
+                Duration::from_secs_f64(minutes * 60.0)
+            }
+        };
         if self.port == 0 {
             return Err(ConfigError {
                 origin: "port".into(),
@@ -208,6 +237,7 @@ impl Raw {
             enroll_token: (self.enroll_token.map(|token| token.trim().to_owned()))
                 .filter(|token| !token.is_empty())
                 .map(EnrollToken),
+            insertion_window,
         })
     }
 }

@@ -15,7 +15,11 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     card.insert().unwrap();
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    assert_eq!(card.apdu_count(), 7, "the login read at insertion");
+    assert_eq!(
+        card.apdu_count(),
+        10,
+        "the login read and the laser ID at insertion"
+    );
 
     let nonce = station.sso.nonce(ORIGIN);
     let response = agent.login(&nonce);
@@ -23,7 +27,7 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
     let ticket: serde_json::Value = response.json().unwrap();
     assert_eq!(ticket["ticket"], "ticket-1");
-    assert_eq!(card.apdu_count(), 7, "a login needs no card I/O");
+    assert_eq!(card.apdu_count(), 10, "a login needs no card I/O");
 
     let claims = &station.sso.accepted()[0];
     assert_eq!(claims.origin, ORIGIN);
@@ -31,6 +35,11 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     assert_eq!(claims.ctr, 1);
     assert_eq!(claims.card.citizen_id, "1103700123458");
     assert_eq!(claims.card.name_en.first, "Somchai");
+    assert_eq!(
+        claims.card.laser_id.as_ref().map(|id| id.as_str()),
+        Some("JT0-1234567-89"),
+        "the laser ID read from the card's laser applet"
+    );
 
     // The counter survives a restart of the agent.
     drop(agent);
@@ -341,10 +350,14 @@ fn no_reader_not_enrolled_and_server_failures_have_their_codes() {
     assert_refused(agent.login(&nonce), 502, "SERVER_UNREACHABLE");
     station.sso.ledger.lock().unwrap().failing = false;
 
+    // Each insertion gives one login, whatever the server said of it.
+    agent.reinsert(&card);
     assert_eq!(agent.login(&nonce).status(), 200);
+    agent.reinsert(&card);
     let error = assert_refused(agent.login(&nonce), 403, "SERVER_REJECTED");
     assert_eq!(error["reason"], "USED_NONCE");
     let other_origin = station.sso.nonce("https://other.example");
+    agent.reinsert(&card);
     let error = assert_refused(agent.login(&other_origin), 403, "SERVER_REJECTED");
     assert_eq!(error["reason"], "ORIGIN_MISMATCH");
     drop(agent);
@@ -497,4 +510,84 @@ fn a_program_squatting_on_the_ipv6_loopback_stops_the_start() {
         stderr.contains(&format!("cannot listen on [::1]:{port}")),
         "{stderr}"
     );
+}
+
+#[test]
+fn each_insertion_gives_exactly_one_login() {
+    let station = Station::enrolled();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&station.home, &[]);
+    agent.wait_for_card();
+
+    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    // A script on the page, or the page again: the card left in gives no second login.
+    let error = assert_refused(
+        agent.login(&station.sso.nonce(ORIGIN)),
+        409,
+        "REINSERT_CARD",
+    );
+    assert!(error["message_th"].as_str().unwrap().contains("เสียบใหม่"));
+    assert_eq!(
+        station.sso.accepted().len(),
+        1,
+        "nothing signed for the second"
+    );
+
+    // Out and in again: one more login.
+    agent.reinsert(&card);
+    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_refused(
+        agent.login(&station.sso.nonce(ORIGIN)),
+        409,
+        "REINSERT_CARD",
+    );
+    assert_eq!(station.sso.accepted().len(), 2);
+}
+
+#[test]
+fn a_waiting_login_is_completed_by_the_next_insertion() {
+    let station = Station::enrolled();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&station.home, &[]);
+    agent.wait_for_card();
+    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+
+    // The card is taken out; the page asks again and waits; the card goes back in.
+    card.remove().unwrap();
+    agent.wait_for_no_card();
+    let nonce = station.sso.nonce(ORIGIN);
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| agent.login(&nonce));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!waiting.is_finished(), "the login waits for the card");
+        card.insert().unwrap();
+        assert_eq!(waiting.join().unwrap().status(), 200);
+    });
+    assert_eq!(station.sso.accepted().len(), 2);
+}
+
+#[test]
+fn an_insertion_left_past_its_window_needs_the_card_put_back() {
+    let station = Station::enrolled();
+    // A window of 0.6 s, set by IT in the machine's configuration.
+    std::fs::write(
+        station.home.machine_config(),
+        "insertion_window_minutes = 0.01\n",
+    )
+    .unwrap();
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start(&station.home, &[]);
+    agent.wait_for_card();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_refused(
+        agent.login(&station.sso.nonce(ORIGIN)),
+        409,
+        "REINSERT_CARD",
+    );
+    agent.reinsert(&card);
+    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(station.sso.accepted().len(), 1);
 }

@@ -165,6 +165,18 @@ fn agent(binary: &Path, user: Option<&LocalUser>, args: &[&str]) -> Command {
     command
 }
 
+/// A login as `user`, waiting for the card's read (a reinserted card is read again).
+fn wait_for_login(user: &LocalUser, port: u16, nonce: &str) -> (u16, serde_json::Value) {
+    let started = Instant::now();
+    loop {
+        let (status, body) = user.login(port, nonce);
+        if body["error"]["code"] != "REINSERT_CARD" || started.elapsed() > Duration::from_secs(10) {
+            return (status, body);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -347,7 +359,10 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         std::fs::metadata(state.join("agent.key")).unwrap().uid(),
         service.uid
     );
-    let (status, body) = other.login(port, &sso.nonce(ORIGIN));
+    // The person now at the console puts the card in again for a login of their own.
+    card.remove().unwrap();
+    card.insert().unwrap();
+    let (status, body) = wait_for_login(&other, port, &sso.nonce(ORIGIN));
     assert_eq!(status, 200, "{body}");
     let accepted = sso.accepted();
     assert_eq!(accepted.len(), 2);

@@ -14,6 +14,7 @@ pub enum Instruction {
     Select,
     ReadBinary,
     GetResponse,
+    ReadLaser,
 }
 
 impl fmt::Display for Instruction {
@@ -22,6 +23,7 @@ impl fmt::Display for Instruction {
             Instruction::Select => "SELECT",
             Instruction::ReadBinary => "READ BINARY",
             Instruction::GetResponse => "GET RESPONSE",
+            Instruction::ReadLaser => "READ LASER ID",
         })
     }
 }
@@ -37,14 +39,28 @@ pub struct Command {
 impl Command {
     /// `00 A4 04 00 08 <MOI AID>`.
     pub fn select_moi() -> Command {
+        Command::select(&MOI_AID)
+    }
+
+    /// `00 A4 04 00 08 <laser AID>`: the applet that holds the laser ID.
+    pub fn select_laser() -> Command {
+        Command::select(&crate::laser::LASER_AID)
+    }
+
+    fn select(aid: &[u8; 8]) -> Command {
         let mut bytes = [0u8; 13];
         bytes[..5].copy_from_slice(&[0x00, 0xA4, 0x04, 0x00, 0x08]);
-        bytes[5..].copy_from_slice(&MOI_AID);
+        bytes[5..].copy_from_slice(aid);
         Command {
             instruction: Instruction::Select,
             bytes,
             len: 13,
         }
+    }
+
+    /// `80 00 00 00 Le`: the laser applet's answer with the laser ID (SPEC §2).
+    pub fn read_laser(le: u8) -> Command {
+        Command::short(Instruction::ReadLaser, &[0x80, 0x00, 0x00, 0x00, le])
     }
 
     /// `80 B0 P1 P2 02 00 Le`: `le` bytes at `offset` of the card's file.
@@ -103,6 +119,8 @@ pub struct StatusWord(pub u16);
 
 impl StatusWord {
     pub const OK: StatusWord = StatusWord(0x9000);
+    /// `6A 82`: no such file or application (a card without the laser applet).
+    pub const FILE_NOT_FOUND: StatusWord = StatusWord(0x6A82);
 
     pub fn new(sw1: u8, sw2: u8) -> StatusWord {
         StatusWord(u16::from_be_bytes([sw1, sw2]))

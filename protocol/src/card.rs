@@ -4,6 +4,7 @@ use crate::citizen_id::CitizenId;
 use crate::date::BuddhistDate;
 use crate::decode::{self, Address, DecodeError, Gender, Name, Problem};
 use crate::image::CardImage;
+use crate::laser::LaserId;
 use crate::layout::Field;
 use crate::photo::Photo;
 use serde::{Serialize, Serializer};
@@ -27,6 +28,8 @@ pub struct Card {
     pub expiry_date: BuddhistDate,
     pub request_number: String,
     pub card_serial: String,
+    /// From the laser applet (set by the reader after [`Card::decode`]); `null` without one.
+    pub laser_id: Option<LaserId>,
     pub card_type: String,
     pub version: String,
     pub address: Address,
@@ -54,6 +57,7 @@ impl Card {
             expiry_date: date(Field::ExpiryDate)?,
             request_number: text(Field::RequestNumber)?,
             card_serial: text(Field::CardSerial)?,
+            laser_id: None,
             card_type: text(Field::CardType)?,
             version: text(Field::Version)?,
             address: Address::parse(&text(Field::Address)?)?,

@@ -4,6 +4,7 @@
 
 use crate::apdu::{split_answer, Command, Instruction, Status, StatusWord};
 use crate::image::CardImage;
+use crate::laser::ANSWER_LEN;
 use crate::layout::{Chunk, Field, ReadPlan};
 use std::fmt;
 
@@ -32,14 +33,16 @@ const MAX_EXCHANGES: usize = 8;
 pub enum Step {
     Select,
     Read { offset: u16 },
+    SelectLaser,
+    ReadLaser,
 }
 
 impl Step {
     /// The field being read, if any.
     pub fn field(self) -> Option<Field> {
         match self {
-            Step::Select => None,
             Step::Read { offset } => Field::at(offset),
+            Step::Select | Step::SelectLaser | Step::ReadLaser => None,
         }
     }
 }
@@ -52,6 +55,8 @@ impl fmt::Display for Step {
                 write!(f, "reading {field} (offset 0x{offset:04X})")
             }
             (Step::Read { offset }, None) => write!(f, "reading offset 0x{offset:04X}"),
+            (Step::SelectLaser, _) => f.write_str("selecting the laser ID applet"),
+            (Step::ReadLaser, _) => f.write_str("reading the laser ID"),
         }
     }
 }
@@ -167,11 +172,40 @@ impl<C: CardChannel> CardSession<C> {
         Ok(image)
     }
 
+    /// The laser applet's 23-byte answer (SPEC §2), after the MOI reads; `None` for a
+    /// card without that applet (`6A 82`). Two APDUs, three with a `61 xx` or `6C xx`.
+    pub fn read_laser(&mut self) -> Result<Option<Vec<u8>>, ReadError<C::Error>> {
+        let command = Command::select_laser();
+        let (_, sw) = self.send(command, Step::SelectLaser)?;
+        match sw.meaning() {
+            Status::Ok | Status::MoreData(_) => {}
+            _ if sw == StatusWord::FILE_NOT_FOUND => return Ok(None),
+            Status::WrongLength(_) | Status::Error => {
+                return Err(ReadError::Status {
+                    step: Step::SelectLaser,
+                    instruction: command.instruction(),
+                    sw,
+                })
+            }
+        }
+        let answer = self.exchange(Command::read_laser(ANSWER_LEN), Step::ReadLaser, ANSWER_LEN)?;
+        Ok(Some(answer))
+    }
+
     /// One READ BINARY with its GET RESPONSE or 6C follow-ups: 1 to `le` bytes.
     fn read_once(&mut self, offset: u16, le: u8) -> Result<Vec<u8>, ReadError<C::Error>> {
-        let step = Step::Read { offset };
+        self.exchange(Command::read_binary(offset, le), Step::Read { offset }, le)
+    }
+
+    /// `command`, asking for `le` bytes, and its GET RESPONSE or 6C follow-ups: the data,
+    /// 1 to `le` bytes.
+    fn exchange(
+        &mut self,
+        mut command: Command,
+        step: Step,
+        le: u8,
+    ) -> Result<Vec<u8>, ReadError<C::Error>> {
         let room = usize::from(le);
-        let mut command = Command::read_binary(offset, le);
         let mut expected = room;
         let mut data = Vec::with_capacity(room);
         for _ in 0..MAX_EXCHANGES {

@@ -15,6 +15,14 @@ pub const SELECT_MOI: [u8; 13] = [
     0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x00, 0x54, 0x48, 0x00, 0x01,
 ];
 
+/// SELECT of the laser applet (SPEC §2); cards without it answer `6A 82`.
+pub const SELECT_LASER: [u8; 13] = [
+    0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x00, 0x84, 0x06, 0x00, 0x02,
+];
+
+/// The laser read's answer length.
+const LASER_ANSWER_LEN: u8 = 0x17;
+
 /// What GET RESPONSE returns after the SELECT: 10 bytes shaped like an FCI.
 pub const SELECT_RESPONSE: [u8; 10] = [0x6F, 0x08, 0x84, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x54, 0x48];
 
@@ -46,6 +54,8 @@ pub enum CommandKind {
     Select,
     Read,
     GetResponse,
+    /// `80 00 00 00 17`: the laser applet's read.
+    LaserRead,
     /// Anything else, including every write or VERIFY: the agent must never send one.
     Other,
 }
@@ -78,6 +88,7 @@ impl Command {
             (0x00, 0xA4) => CommandKind::Select,
             (0x80, 0xB0) => CommandKind::Read,
             (0x00, 0xC0) => CommandKind::GetResponse,
+            (0x80, 0x00) => CommandKind::LaserRead,
             _ => CommandKind::Other,
         }
     }
@@ -147,15 +158,25 @@ impl Reply {
     }
 }
 
+/// Which applet a SELECT chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Applet {
+    None,
+    Moi,
+    Laser,
+}
+
 /// A Thai ID card, from power-on to removal.
 #[derive(Debug)]
 pub struct Card {
     image: Vec<u8>,
     atr: Vec<u8>,
     answer_mode: Answer,
+    /// The laser applet's 23-byte answer; `None`: the card has no laser applet.
+    laser: Option<Vec<u8>>,
     faults: Faults,
     stats: Arc<CardStats>,
-    selected: bool,
+    selected: Applet,
     pending: Option<Vec<u8>>,
     since_power_on: u64,
 }
@@ -171,9 +192,10 @@ impl Card {
             image: fixture.image.clone(),
             atr: fixture.atr.clone(),
             answer_mode: fixture.answer,
+            laser: fixture.laser_id.as_deref().map(laser_answer),
             faults,
             stats,
-            selected: false,
+            selected: Applet::None,
             pending: None,
             since_power_on: 0,
         }
@@ -209,7 +231,7 @@ impl Card {
     }
 
     fn restart(&mut self) {
-        self.selected = false;
+        self.selected = Applet::None;
         self.pending = None;
         self.since_power_on = 0;
     }
@@ -267,9 +289,10 @@ impl Card {
         }
         match (ins, cla) {
             (0xA4, 0x00) => self.select(apdu),
-            (0xB0, 0x80) if self.selected => self.read(apdu, p1, p2),
-            (0xC0, 0x00) if self.selected => self.get_response(apdu, p1, p2),
-            (0xB0, 0x80) | (0xC0, 0x00) => Reply::Status(0x6986),
+            (0xB0, 0x80) if self.selected == Applet::Moi => self.read(apdu, p1, p2),
+            (0x00, 0x80) if self.selected == Applet::Laser => self.read_laser(apdu),
+            (0xC0, 0x00) if self.selected != Applet::None => self.get_response(apdu, p1, p2),
+            (0xB0, 0x80) | (0xC0, 0x00) | (0x00, 0x80) => Reply::Status(0x6986),
             (0xA4 | 0xB0 | 0xC0, _) => Reply::Status(0x6E00),
             _ => Reply::Status(0x6D00),
         }
@@ -281,10 +304,14 @@ impl Card {
         if apdu.len() != 5 + lc && apdu.len() != 6 + lc {
             return Reply::Status(0x6700);
         }
-        if apdu[..5 + lc] != SELECT_MOI {
-            return Reply::Status(0x6A82);
-        }
-        self.selected = true;
+        self.selected = match &apdu[..5 + lc] {
+            aid if aid == SELECT_MOI => Applet::Moi,
+            aid if aid == SELECT_LASER && self.laser.is_some() => Applet::Laser,
+            _ => {
+                self.selected = Applet::None;
+                return Reply::Status(0x6A82);
+            }
+        };
         match self.answer_mode {
             Answer::GetResponse => {
                 self.pending = Some(SELECT_RESPONSE.to_vec());
@@ -321,6 +348,26 @@ impl Card {
         }
     }
 
+    /// `80 00 00 00 17`: the laser ID's answer; another Le gets `6C 17`.
+    fn read_laser(&mut self, apdu: &[u8]) -> Reply {
+        let &[_, _, 0x00, 0x00, le] = apdu else {
+            return Reply::Status(0x6700);
+        };
+        let Some(answer) = self.laser.clone() else {
+            return Reply::Status(0x6986);
+        };
+        if le != LASER_ANSWER_LEN {
+            return Reply::Status(0x6C00 | u16::from(LASER_ANSWER_LEN));
+        }
+        match self.answer_mode {
+            Answer::GetResponse => {
+                self.pending = Some(answer);
+                Reply::Status(0x6100 | u16::from(LASER_ANSWER_LEN))
+            }
+            Answer::Direct => Reply::Data(answer),
+        }
+    }
+
     fn get_response(&mut self, apdu: &[u8], p1: u8, p2: u8) -> Reply {
         let &[_, _, _, _, le] = apdu else {
             return Reply::Status(0x6700);
@@ -348,6 +395,14 @@ impl Card {
         }
         Reply::Data(pending)
     }
+}
+
+/// The laser applet's answer for `id`: 7 bytes, then the ID padded with NULs to 16.
+fn laser_answer(id: &str) -> Vec<u8> {
+    let mut answer = vec![0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+    answer.extend(id.bytes().take(16));
+    answer.resize(usize::from(LASER_ANSWER_LEN), 0);
+    answer
 }
 
 #[cfg(test)]

@@ -49,6 +49,8 @@ pub struct CardFixture {
     pub image: Vec<u8>,
     /// The exact JPEG bytes written into the photo field, if the card has a photo.
     pub photo: Option<Vec<u8>>,
+    /// The laser ID its laser applet holds; `None`: the card has no laser applet.
+    pub laser_id: Option<String>,
     /// The fixture file this was loaded from.
     pub path: PathBuf,
 }
@@ -129,6 +131,7 @@ struct FixtureFile {
     #[serde(default)]
     answer: Answer,
     photo: Option<PathBuf>,
+    laser_id: Option<String>,
     fields: BTreeMap<String, String>,
     #[serde(default)]
     tail: BTreeMap<String, String>,
@@ -223,6 +226,7 @@ impl CardFixture {
             answer: file.answer,
             image: image.into_bytes(),
             photo,
+            laser_id: file.laser_id,
             path: path.to_owned(),
         })
     }

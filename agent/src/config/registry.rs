@@ -74,6 +74,7 @@ fn from_values(read: impl Fn(&str) -> Result<Option<Value>, String>) -> Result<F
         port,
         reader: text("Reader")?,
         enroll_token: text("EnrollToken")?,
+        ..FileConfig::default()
     })
 }
 

@@ -43,8 +43,29 @@ fn defaults_without_a_file() {
             port: 47113,
             reader: None,
             enroll_token: None,
+            insertion_window: std::time::Duration::from_secs(120),
         }
     );
+}
+
+#[test]
+fn the_insertion_window_is_minutes_within_bounds() {
+    let config = load(
+        Some("insertion_window_minutes = 0.5"),
+        &[],
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(config.insertion_window, std::time::Duration::from_secs(30));
+    for bad in ["0", "-1", "31", "nan"] {
+        let error = load(
+            Some(&format!("insertion_window_minutes = {bad}")),
+            &[],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(error.problem.contains("minutes"), "{bad}: {error}");
+    }
 }
 
 #[test]

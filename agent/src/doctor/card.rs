@@ -5,7 +5,6 @@ use crate::smartcard::CardError;
 use crate::smartcard::{list_readers, read_card};
 use std::ffi::CString;
 use std::time::{SystemTime, UNIX_EPOCH};
-use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::date::thai_date;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::ReadPlan;
@@ -77,7 +76,7 @@ pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
     };
     let name = CString::new(reader.name.clone()).unwrap_or_default();
     let read = read_card(&context, &name, &ReadPlan::new(&Field::LOGIN));
-    let claim = read.and_then(|read| Ok(CardClaim::decode(&read.atr, &read.image)?));
+    let claim = read.and_then(|read| read.claim());
     findings.push(match claim {
         Ok(claim) if claim.expiry_date.is_past(thai_date(unix_now())) => Finding::fail(
             CARD,

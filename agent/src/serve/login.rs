@@ -1,17 +1,20 @@
 //! `POST /v1/login`: the card already read by the watcher, an assertion signed with the
-//! workstation key, posted to the server; its ticket goes back to the page.
+//! workstation key, posted to the server; its ticket goes back to the page. Each
+//! insertion of a card authorizes one login within a window after it (SPEC §5): the
+//! person's act of inserting the card is the consent, which a script on the page cannot
+//! repeat on its own.
 
 use super::error::ApiError;
 use super::guard::CallerOrigin;
 use super::{AppState, LoginEvent};
 use crate::enrollment::{self, Identity, Refusal};
-use crate::watcher::{CardState, Snapshot};
+use crate::watcher::{CardState, Inserted, Snapshot};
 use axum::extract::State;
 use axum::{Extension, Json};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thaiid_protocol::api::{AgentErrorCode, LoginRequest, Ticket};
-use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::date::thai_date;
 
 /// How long a login waits for a card to be inserted and read.
@@ -63,20 +66,29 @@ async fn sign_in(
     origin: &str,
     nonce: &str,
 ) -> Result<Ticket, ApiError> {
-    let card = wait_for_card(app.watcher.snapshot.clone()).await?;
+    let usable = Usable {
+        spent: spent_now(app),
+        window: app.config.insertion_window,
+    };
+    let card = wait_for_card(app.watcher.snapshot.clone(), &usable).await?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    if card.expiry_date.is_past(thai_date(now as i64)) {
+    if card.claim.expiry_date.is_past(thai_date(now as i64)) {
         return Err(AgentErrorCode::CardExpired.into());
     }
     let ctr = identity.counter.advance().map_err(|error| {
         tracing::error!("assertion counter: {error}");
         ApiError::new(AgentErrorCode::NotEnrolled)
     })?;
+    // Signed for this insertion: its one login is taken, whatever the server answers.
+    app.spent
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(card.insertion);
     let token = identity
-        .assert(nonce, origin, ctr, (*card).clone())
+        .assert(nonce, origin, ctr, card.claim.clone())
         .map_err(|_| AgentErrorCode::NotEnrolled)?;
     identity
         .post(&app.http, token)
@@ -87,15 +99,47 @@ async fn sign_in(
         })
 }
 
-/// The first card read, waiting up to [`CARD_WAIT`] for one to be inserted and read.
+/// Which read cards may still log in.
+struct Usable {
+    /// Insertions that gave their login already.
+    spent: BTreeSet<u64>,
+    window: Duration,
+}
+
+impl Usable {
+    fn allows(&self, card: &Inserted) -> bool {
+        !self.spent.contains(&card.insertion) && card.read_at.elapsed() <= self.window
+    }
+}
+
+/// The spent insertions, less those of cards taken out (they can never come back).
+fn spent_now(app: &AppState) -> BTreeSet<u64> {
+    let present: BTreeSet<u64> = (app.watcher.snapshot.borrow().readers.iter())
+        .filter_map(|reader| match &reader.card {
+            Some(CardState::Ready(card)) => Some(card.insertion),
+            _ => None,
+        })
+        .collect();
+    let mut spent = app
+        .spent
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    spent.retain(|insertion| present.contains(insertion));
+    spent.clone()
+}
+
+/// The first card read that may still log in, waiting up to [`CARD_WAIT`] for one to be
+/// inserted and read; a card already in that gave its login (or whose window passed)
+/// must be taken out and put back first.
 async fn wait_for_card(
     mut snapshot: tokio::sync::watch::Receiver<Snapshot>,
-) -> Result<Arc<CardClaim>, ApiError> {
+    usable: &Usable,
+) -> Result<Arc<Inserted>, ApiError> {
     let pulled_before = snapshot.borrow().pulled_mid_read;
     if snapshot.borrow().readers.is_empty() {
         return Err(AgentErrorCode::NoReader.into());
     }
-    let pick = |s: &Snapshot| pick(s, pulled_before);
+    let pick = |s: &Snapshot| pick(s, pulled_before, usable);
     let found = tokio::time::timeout(CARD_WAIT, snapshot.wait_for(|s| pick(s).is_some()))
         .await
         .is_ok_and(|waited| waited.is_ok());
@@ -107,25 +151,35 @@ async fn wait_for_card(
     }
 }
 
-/// A ready card wins; otherwise the first failed one says why; `None`: keep waiting.
-fn pick(snapshot: &Snapshot, pulled_before: u64) -> Option<Result<Arc<CardClaim>, ApiError>> {
+/// A usable card wins; otherwise the first failed one says why; `None`: keep waiting.
+fn pick(
+    snapshot: &Snapshot,
+    pulled_before: u64,
+    usable: &Usable,
+) -> Option<Result<Arc<Inserted>, ApiError>> {
     let cards = || {
         snapshot
             .readers
             .iter()
             .filter_map(|reader| reader.card.as_ref())
     };
-    if let Some(claim) = cards().find_map(|card| match card {
-        CardState::Ready(claim) => Some(claim.clone()),
-        _ => None,
-    }) {
-        return Some(Ok(claim));
+    let ready = || {
+        cards().filter_map(|card| match card {
+            CardState::Ready(card) => Some(card),
+            _ => None,
+        })
+    };
+    if let Some(card) = ready().find(|card| usable.allows(card)) {
+        return Some(Ok(card.clone()));
     }
     if cards().any(|card| matches!(card, CardState::Reading)) {
         return None;
     }
     if snapshot.pulled_mid_read > pulled_before {
         return Some(Err(AgentErrorCode::CardRemoved.into()));
+    }
+    if ready().next().is_some() {
+        return Some(Err(AgentErrorCode::ReinsertCard.into()));
     }
     cards().find_map(|card| match card {
         CardState::Removed => Some(Err(AgentErrorCode::CardRemoved.into())),

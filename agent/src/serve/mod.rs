@@ -43,6 +43,8 @@ pub struct AppState {
     pub watcher: Watcher,
     /// Held for the whole of a login: the one-at-a-time lock.
     pub identity: Mutex<Option<Identity>>,
+    /// Insertions that gave their one login (SPEC §5), of the cards still in.
+    pub spent: std::sync::Mutex<std::collections::BTreeSet<u64>>,
     pub login_events: broadcast::Sender<LoginEvent>,
     pub http: reqwest::Client,
 }
@@ -105,6 +107,7 @@ pub async fn run(
     let app = Arc::new(AppState {
         watcher: watcher::spawn(config.reader.clone()),
         identity: Mutex::new(identity),
+        spent: Default::default(),
         login_events: broadcast::channel(16).0,
         http: crate::http::client(),
         data_dir,

@@ -1,21 +1,34 @@
-//! One read of a card: connect, one transaction, SELECT, the planned READs, decode.
+//! One read of a card: connect, one transaction, SELECT, the planned READs, the laser
+//! ID, decode.
 
 use super::channel::TransactionChannel;
 use super::CardError;
 use std::ffi::CStr;
 use std::time::Duration;
+use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::transport::{CardSession, Malformed, ReadError};
-use thaiid_protocol::{Card, CardImage, ReadPlan};
+use thaiid_protocol::{Card, CardImage, LaserId, ReadPlan};
 
 /// What one read brought back.
 pub struct CardRead {
     pub atr: Vec<u8>,
     pub image: CardImage,
+    /// `None`: no laser applet, or an answer that holds no laser ID (logged).
+    pub laser_id: Option<LaserId>,
 }
 
 impl CardRead {
     pub fn decode(&self) -> Result<Card, CardError> {
-        Ok(Card::decode(&self.atr, &self.image)?)
+        let mut card = Card::decode(&self.atr, &self.image)?;
+        card.laser_id = self.laser_id.clone();
+        Ok(card)
+    }
+
+    /// The login fields, for an assertion.
+    pub fn claim(&self) -> Result<CardClaim, CardError> {
+        let mut claim = CardClaim::decode(&self.atr, &self.image)?;
+        claim.laser_id = self.laser_id.clone();
+        Ok(claim)
     }
 }
 
@@ -40,21 +53,45 @@ fn read_connected(
     let atr = card.status2_owned()?.atr().to_vec();
     let transaction = card.transaction()?;
     let mut session = CardSession::new(TransactionChannel(&transaction), &atr);
-    let image =
-        session
-            .select()
-            .and_then(|()| session.read(plan))
-            .map_err(|error| match error {
-                // Some readers (vpcd among them) first report a pulled card as an empty answer.
-                ReadError::Malformed {
-                    problem: Malformed::NoStatusWord(0),
-                    ..
-                } if card_left() => CardError::CardRemoved,
-                error => CardError::from(error),
-            })?;
+    let removed_or = |error| match error {
+        // Some readers (vpcd among them) first report a pulled card as an empty answer.
+        ReadError::Malformed {
+            problem: Malformed::NoStatusWord(0),
+            ..
+        } if card_left() => CardError::CardRemoved,
+        error => CardError::from(error),
+    };
+    let image = session
+        .select()
+        .and_then(|()| session.read(plan))
+        .map_err(removed_or)?;
+    let laser_id = match session.read_laser() {
+        Ok(answer) => answer.and_then(|answer| {
+            LaserId::from_answer(&answer)
+                .inspect_err(|error| tracing::warn!("no laser ID: {error}"))
+                .ok()
+        }),
+        // A card pulled out, a reader gone: the read failed. An applet that answers
+        // oddly only leaves the card without a laser ID (a login then cannot match one).
+        Err(error @ ReadError::Channel { .. }) => return Err(removed_or(error)),
+        Err(
+            error @ ReadError::Malformed {
+                problem: Malformed::NoStatusWord(0),
+                ..
+            },
+        ) if card_left() => return Err(removed_or(error)),
+        Err(error) => {
+            tracing::warn!("no laser ID: {error}");
+            None
+        }
+    };
     // The data is in hand: a failure to end the transaction (card just pulled) loses nothing.
     let _ = transaction.end(pcsc::Disposition::LeaveCard);
-    Ok(CardRead { atr, image })
+    Ok(CardRead {
+        atr,
+        image,
+        laser_id,
+    })
 }
 
 /// Is the reader empty now, or within half a second?

@@ -4,14 +4,13 @@
 
 mod snapshot;
 
-pub use snapshot::{CardState, ReaderView, Snapshot};
+pub use snapshot::{CardState, Inserted, ReaderView, Snapshot};
 
 use crate::smartcard::read_card;
 use crate::smartcard::CardError;
 use std::ffi::CString;
 use std::sync::Arc;
 use std::time::Duration;
-use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::ReadPlan;
 use tokio::sync::{broadcast, watch};
@@ -76,6 +75,8 @@ struct Tracked {
     states: Vec<pcsc::ReaderState>,
     slots: Vec<Slot>,
     pulled_mid_read: u64,
+    /// Cards inserted since start: each read card is numbered by it.
+    insertions: u64,
     snapshot: watch::Sender<Snapshot>,
     events: broadcast::Sender<ReaderEvent>,
 }
@@ -91,6 +92,7 @@ impl Tracked {
             states: Vec::new(),
             slots: Vec::new(),
             pulled_mid_read: 0,
+            insertions: 0,
             snapshot,
             events,
         }
@@ -216,12 +218,14 @@ impl Tracked {
         slot.card = Some(CardState::Reading);
         self.publish(true);
         let name = self.states[index].name().to_owned();
-        let card = read_login_card(context, &name);
+        self.insertions += 1;
+        let card = read_login_card(context, &name, self.insertions);
         if matches!(card, CardState::Removed) {
             self.pulled_mid_read += 1;
         }
-        if let CardState::Ready(claim) = &card {
-            tracing::info!(reader = %reader_name, card = %masked(&claim.citizen_id), "card read");
+        if let CardState::Ready(card) = &card {
+            let masked = masked(&card.claim.citizen_id);
+            tracing::info!(reader = %reader_name, card = %masked, "card read");
         }
         let _ = self.events.send(ReaderEvent::CardInserted(reader_name));
         self.slots[index].card = Some(card);
@@ -249,11 +253,15 @@ impl Tracked {
     }
 }
 
-/// The 7-APDU login read.
-fn read_login_card(context: &pcsc::Context, reader: &CString) -> CardState {
+/// The login read: 7 APDUs and the laser ID's 1 to 3.
+fn read_login_card(context: &pcsc::Context, reader: &CString, insertion: u64) -> CardState {
     let read = read_card(context, reader, &ReadPlan::new(&Field::LOGIN));
-    match read.and_then(|read| Ok(CardClaim::decode(&read.atr, &read.image)?)) {
-        Ok(claim) => CardState::Ready(Arc::new(claim)),
+    match read.and_then(|read| read.claim()) {
+        Ok(claim) => CardState::Ready(Arc::new(Inserted {
+            claim,
+            insertion,
+            read_at: std::time::Instant::now(),
+        })),
         Err(CardError::CardRemoved) => CardState::Removed,
         Err(error) => {
             tracing::warn!("card unreadable: {error}");

@@ -208,6 +208,15 @@ impl RunningAgent {
             .unwrap()
     }
 
+    /// Takes `card` out and puts it back, as a person does for another login (each
+    /// insertion gives one), and waits until the agent has read it again.
+    pub fn reinsert(&self, card: &VirtualCard) {
+        card.remove().unwrap();
+        self.wait_for_no_card();
+        card.insert().unwrap();
+        self.wait_for_card();
+    }
+
     /// Waits until the watcher has read a card (status shows it present).
     pub fn wait_for_card(&self) {
         self.wait_for_card_present(true);

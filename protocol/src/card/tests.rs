@@ -73,6 +73,7 @@ fn decodes_to_the_card_json() {
         "expiry_date": {"raw": "25730228", "year": 2030, "month": 2, "day": 28, "lifelong": false},
         "request_number": "1017-01-01234567",
         "card_serial": "0123456789AB",
+        "laser_id": null,
         "card_type": "01",
         "version": "0003",
         "address": {
@@ -98,6 +99,7 @@ fn decodes_to_the_card_json() {
         "\"expiry_date\"",
         "\"request_number\"",
         "\"card_serial\"",
+        "\"laser_id\"",
         "\"card_type\"",
         "\"version\"",
         "\"address\"",

@@ -394,3 +394,36 @@ fn transport_faults_leave_the_answers_alone() {
     assert_eq!(card.answer(&SELECT_MOI), [0x90, 0x00]);
     assert_eq!(card.answer(&read(4, 13)), with_ok(CID));
 }
+
+#[test]
+fn the_laser_applet_answers_only_on_cards_that_have_it() {
+    const READ_LASER: [u8; 5] = [0x80, 0x00, 0x00, 0x00, 0x17];
+    let mut without = card(ATR_3B68, "get-response", Faults::default());
+    assert_eq!(without.answer(&SELECT_LASER), vec![0x6A, 0x82]);
+    assert_eq!(
+        without.answer(&READ_LASER),
+        vec![0x69, 0x86],
+        "nothing selected"
+    );
+
+    let mut with = fixture(ATR_3B68, "get-response");
+    with.laser_id = Some("JT0-1234567-89".into());
+    let mut card = Card::new(&with, Faults::default());
+    assert_eq!(card.answer(&SELECT_LASER), vec![0x61, 0x0A]);
+    assert_eq!(
+        card.answer(&[0x80, 0x00, 0x00, 0x00, 0x10]),
+        vec![0x6C, 0x17]
+    );
+    assert_eq!(card.answer(&READ_LASER), vec![0x61, 0x17]);
+    let answer = card.answer(&get_response(0, 0x17));
+    assert_eq!(answer.len(), 25);
+    assert_eq!(&answer[7..21], b"JT0-1234567-89");
+    assert_eq!(&answer[23..], &[0x90, 0x00]);
+    // The laser applet does not serve the MOI file.
+    assert_eq!(card.answer(&read(4, 13)), vec![0x69, 0x86]);
+
+    with.answer = crate::fixture::Answer::Direct;
+    let mut direct = Card::new(&with, Faults::default());
+    assert_eq!(direct.answer(&SELECT_LASER), vec![0x90, 0x00]);
+    assert_eq!(direct.answer(&READ_LASER).len(), 25);
+}
