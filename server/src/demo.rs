@@ -17,8 +17,8 @@ pub const CITIZEN_ID: &str = "1103700123458";
 /// The demo fixture's card serial (fixtures/cards/demo.toml): the demo account's
 /// registered card.
 pub const CARD_SERIAL: &str = "13020112345678";
-/// The demo fixture's laser ID, registered with the serial when the fixture has one.
-pub const LASER_ID: Option<&str> = None;
+/// The demo fixture's laser ID (fixtures/cards/demo.toml), registered with the serial.
+pub const LASER_ID: Option<&str> = Some("JT0-1234567-89");
 
 /// (code, name, may the demo person use it)
 pub const SYSTEMS: &[(&str, &str, bool)] = &[

@@ -708,7 +708,7 @@ async fn a_person_registers_their_own_card_on_me(db: TestDb) {
 async fn a_card_login_cannot_register_a_card(db: TestDb) {
     let mut b = browser(&db).await;
     let agent = TestAgent::enroll(&db.pool, "ws-1").await;
-    let card = demo_card(demo::CARD_SERIAL, None);
+    let card = demo_card(demo::CARD_SERIAL, demo::LASER_ID);
     let page = b.card_login(&agent, &card).await.unwrap();
     assert_eq!(page.location, "/systems");
     let me = b.get("/me").await;

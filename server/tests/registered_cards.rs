@@ -495,3 +495,31 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
     let (code, _, _) = run(&["audit", "--since", "1h"]);
     assert_eq!(code, Some(2), "--since belongs to --alerts");
 }
+
+/// The demo account is seeded with the demo card the virtual card emulates.
+#[test]
+fn the_demo_account_registers_the_demo_fixture() {
+    let fixture = include_str!("../../fixtures/cards/demo.toml");
+    let value = |key: &str| {
+        fixture
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(key)?
+                    .trim()
+                    .strip_prefix('=')?
+                    .trim()
+                    .strip_prefix('"')?
+                    .strip_suffix('"')
+            })
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        value("card_serial").as_deref(),
+        Some(thaiid_server::demo::CARD_SERIAL)
+    );
+    assert_eq!(value("laser_id").as_deref(), thaiid_server::demo::LASER_ID);
+    assert_eq!(
+        value("citizen_id").as_deref(),
+        Some(thaiid_server::demo::CITIZEN_ID)
+    );
+}
