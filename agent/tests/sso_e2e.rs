@@ -3,8 +3,9 @@
 //! with the virtual demo card, and Debian's Chromium driven through chromedriver.
 //! Log in with the ID-card button and land on the systems page; replaying the agent's
 //! assertion and reusing its ticket are refused; search, personal data, logout; login by
-//! password + OTP; an expired card and a card linked to no account are refused with
-//! their Thai messages; and a page at an origin the agent does not allow cannot use it.
+//! password + OTP, and registering a new card on /me; the old card (blocked), an expired
+//! card and a card linked to no account are refused with their Thai messages; and a page
+//! at an origin the agent does not allow cannot use it.
 
 mod support;
 
@@ -229,10 +230,37 @@ fn logins_in_chromium(database_url: &str) {
     browser.wait_until("the systems page", on("/systems"));
     assert!(browser.text("#systems").contains("01010101"));
 
+    // The person lost the card and got a new one (another serial and laser ID): a password
+    // + OTP session registers it on /me, and the old card is blocked.
+    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
+    let new_card = CardFixture::from_toml(
+        &thaiid_tests::cards_dir().join("demo-new.toml"),
+        &demo_toml
+            .replace(
+                "card_serial = \"13020112345678\"",
+                "card_serial = \"13020199991111\"",
+            )
+            .replace(
+                "laser_id = \"JT0-1234567-89\"",
+                "laser_id = \"JT9-1111111-11\"",
+            ),
+    )
+    .unwrap();
+    browser.goto(&at("/me"));
+    assert!(browser.text("#registered-card").contains("xxxxxxxxxx5678"));
+    let card = swap(&agent, card, new_card);
+    browser.click("#card-register");
+    browser.wait_until("the registration's result", |b| {
+        b.url().contains("/me/card/complete")
+    });
+    assert_eq!(browser.text("#registered-serial"), "xxxxxxxxxx1111");
+    browser.goto(&at("/me"));
+    assert!(browser.text("#registered-card").contains("xxxxxxxxxx1111"));
+    assert!(!browser.text("body").contains("JT9"), "never the laser ID");
+
     // Cards the server refuses, each with its message for the person at the reader.
     browser.click("#logout");
     browser.wait_until("the logged-out login page", on("/login?bye=1"));
-    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
     let expired = CardFixture::from_toml(
         &thaiid_tests::cards_dir().join("expired.toml"),
         &demo_toml.replace("expiry_date = \"25730814\"", "expiry_date = \"25600101\""),
@@ -241,6 +269,11 @@ fn logins_in_chromium(database_url: &str) {
     let stranger = CardFixture::named("lifelong-unknown-month").unwrap();
     let mut inserted = card;
     for (fixture, code, says) in [
+        (
+            CardFixture::named("demo").unwrap(),
+            "CARD_BLOCKED",
+            "ถูกระงับ",
+        ),
         (expired, "CARD_EXPIRED", "หมดอายุ"),
         (stranger, "NOT_LINKED", "ยังไม่ได้ผูกกับบัญชี"),
     ] {
