@@ -329,10 +329,11 @@ async fn run(cli: Cli) -> Outcome {
             let seeded = demo::seed(&pool, &otp_key()?, &card_key()?, now).await?;
             match command {
                 DemoCommand::Seed => println!(
-                    "demo account: {} / {} (OTP: thaiid-server demo otp), card {}",
+                    "demo account: {} / {} (OTP: thaiid-server demo otp), card {} (serial {})",
                     demo::USERNAME,
                     demo::PASSWORD,
-                    thaiid_protocol::CitizenId::parse(demo::CITIZEN_ID)?.masked()
+                    thaiid_protocol::CitizenId::parse(demo::CITIZEN_ID)?.masked(),
+                    thaiid_server::card_key::masked_serial(demo::CARD_SERIAL)
                 ),
                 DemoCommand::Otp => println!("{}", demo::otp_now(&seeded, now)?),
             }
