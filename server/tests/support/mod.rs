@@ -143,8 +143,31 @@ impl TestAgent {
 
     /// The signed assertion of [`TestAgent::claims`].
     pub fn assert(&self, site: &str, nonce: &str, card: &TestCard) -> String {
-        let claims = self.claims(site, nonce, card);
-        thaiid_protocol::assertion::sign(&claims, &self.key, &ring::rand::SystemRandom::new())
+        self.sign(&self.claims(site, nonce, card))
+    }
+
+    pub fn sign(&self, claims: &thaiid_protocol::assertion::Claims) -> String {
+        thaiid_protocol::assertion::sign(claims, &self.key, &ring::rand::SystemRandom::new())
             .unwrap()
+    }
+
+    /// Signs `claims` under a header of the test's choosing (alg and typ attacks).
+    pub fn sign_with_header(
+        &self,
+        header: serde_json::Value,
+        claims: &thaiid_protocol::assertion::Claims,
+    ) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        use base64::Engine;
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(serde_json::to_vec(claims).unwrap())
+        );
+        let signature = self
+            .key
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", B64.encode(signature.as_ref()))
     }
 }
