@@ -9,8 +9,10 @@ TEST_PACKAGES=(chromium chromium-driver openssl postgresql)
 # The .msi: wixl and msitools (msiinfo) build and check it, mingw links the Windows exe.
 TEST_PACKAGES+=(wixl msitools gcc-mingw-w64-x86-64)
 # The .deb's test (installer/test-deb.sh): dpkg-shlibdeps for its Depends, lintian, the
-# debconf and desktop-entry tools, ucf, which its maintainer scripts use.
-TEST_PACKAGES+=(dpkg-dev lintian debconf-utils desktop-file-utils ucf)
+# debconf and desktop-entry tools, ucf, which its maintainer scripts use; strace, to see
+# every command line of the install (the enrollment token must be on none); systemd for
+# `systemd-analyze verify` of the unit (CI runs no systemd).
+TEST_PACKAGES+=(dpkg-dev lintian debconf-utils desktop-file-utils ucf strace systemd)
 # The tray icon (feature `tray`): GTK 3 and libayatana-appindicator to build it; Xvfb, a
 # session bus, trayer (an XEmbed tray), xdotool and xwd (x11-apps) to see and click it;
 # dbus-send and dbus-monitor (dbus-bin) for the ksni test.

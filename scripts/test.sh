@@ -32,8 +32,9 @@ if rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; 
   cargo clippy --workspace --lib --bins --locked --target x86_64-pc-windows-gnu \
     --features thaiid-agent/tray -- -D warnings
 fi
-# The .deb: lintian, silent install, checks, remove, purge (installer/test-deb.sh). It
-# packages the agent the tests just built (with the tray) rather than building a release
+# The .deb: lintian, silent install enrolled at the debug thaiid-server, the machine
+# service run as its user, Chromium's trust by policy, remove, purge (installer/test-deb.sh).
+# It packages the agent the tests just built (with the tray) rather than building a release
 # one: the package is what is tested here, and a release build would add minutes.
 THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY=1 \
   bash installer/test-deb.sh
