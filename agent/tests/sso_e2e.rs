@@ -3,8 +3,9 @@
 //! with the virtual demo card, and Debian's Chromium driven through chromedriver.
 //! Log in with the ID-card button and land on the systems page; replaying the agent's
 //! assertion and reusing its ticket are refused; search, personal data, logout; login by
-//! password + OTP; an expired card and a card linked to no account are refused with
-//! their Thai messages; and a page at an origin the agent does not allow cannot use it.
+//! password + OTP, and registering a new card on /me; the old card (blocked), an expired
+//! card and a card linked to no account are refused with their Thai messages; and a page
+//! at an origin the agent does not allow cannot use it.
 
 mod support;
 
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use support::browser::Browser;
 use support::{demo_card, Home, RunningAgent};
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, demo, tokens};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
@@ -61,12 +63,13 @@ impl Server {
         let (url, pool, seeded) = runtime.block_on(async {
             let pool = db::open(database_url).await.unwrap();
             let otp_key = OtpKey::generate();
-            let seeded = demo::seed(&pool, &otp_key, thaiid_server::now())
+            let card_key = CardKey::generate();
+            let seeded = demo::seed(&pool, &otp_key, &card_key, thaiid_server::now())
                 .await
                 .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
-            let state = api::AppState::new(pool.clone(), &url, otp_key).unwrap();
+            let state = api::AppState::new(pool.clone(), &url, otp_key, card_key).unwrap();
             let app = api::router(state).layer(axum::middleware::from_fn(
                 move |request: Request, next: Next| {
                     let recorded = recorded.clone();
@@ -227,10 +230,37 @@ fn logins_in_chromium(database_url: &str) {
     browser.wait_until("the systems page", on("/systems"));
     assert!(browser.text("#systems").contains("01010101"));
 
+    // The person lost the card and got a new one (another serial and laser ID): a password
+    // + OTP session registers it on /me, and the old card is blocked.
+    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
+    let new_card = CardFixture::from_toml(
+        &thaiid_tests::cards_dir().join("demo-new.toml"),
+        &demo_toml
+            .replace(
+                "card_serial = \"13020112345678\"",
+                "card_serial = \"13020199991111\"",
+            )
+            .replace(
+                "laser_id = \"JT0-1234567-89\"",
+                "laser_id = \"JT9-1111111-11\"",
+            ),
+    )
+    .unwrap();
+    browser.goto(&at("/me"));
+    assert!(browser.text("#registered-card").contains("xxxxxxxxxx5678"));
+    let card = swap(&agent, card, new_card);
+    browser.click("#card-register");
+    browser.wait_until("the registration's result", |b| {
+        b.url().contains("/me/card/complete")
+    });
+    assert_eq!(browser.text("#registered-serial"), "xxxxxxxxxx1111");
+    browser.goto(&at("/me"));
+    assert!(browser.text("#registered-card").contains("xxxxxxxxxx1111"));
+    assert!(!browser.text("body").contains("JT9"), "never the laser ID");
+
     // Cards the server refuses, each with its message for the person at the reader.
     browser.click("#logout");
     browser.wait_until("the logged-out login page", on("/login?bye=1"));
-    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
     let expired = CardFixture::from_toml(
         &thaiid_tests::cards_dir().join("expired.toml"),
         &demo_toml.replace("expiry_date = \"25730814\"", "expiry_date = \"25600101\""),
@@ -239,6 +269,11 @@ fn logins_in_chromium(database_url: &str) {
     let stranger = CardFixture::named("lifelong-unknown-month").unwrap();
     let mut inserted = card;
     for (fixture, code, says) in [
+        (
+            CardFixture::named("demo").unwrap(),
+            "CARD_BLOCKED",
+            "ถูกระงับ",
+        ),
         (expired, "CARD_EXPIRED", "หมดอายุ"),
         (stranger, "NOT_LINKED", "ยังไม่ได้ผูกกับบัญชี"),
     ] {
