@@ -77,13 +77,12 @@ sql() { msibuild "$msi.tmp" -q "$1" || die "msibuild failed on: $1"; }
 condition() { sql "UPDATE \`Component\` SET \`Condition\` = '$2' WHERE \`Component\` = '$1'"; }
 condition ConfigServerUrl 'SERVER_URL'
 condition ConfigAllowedOrigins 'ALLOWED_ORIGINS'
-condition ConfigEnrollToken 'ENROLL_TOKEN'
 condition ConfigPort 'PORT'
 condition ConfigReader 'READER'
 condition PolicyChromium 'BROWSER_POLICY_ORIGIN AND BROWSER_POLICIES <> "0"'
 condition PolicyFirefox 'BROWSER_POLICIES <> "0"'
 secure=(SERVER_URL ALLOWED_ORIGINS ENROLL_TOKEN PORT READER BROWSER_POLICY_ORIGIN BROWSER_POLICIES)
-for p in SERVER_URL ALLOWED_ORIGINS ENROLL_TOKEN PORT READER BROWSER_POLICY_ORIGIN; do
+for p in SERVER_URL ALLOWED_ORIGINS PORT READER BROWSER_POLICY_ORIGIN; do
   secure+=("CMDLINE_$p")
 done
 secure+=(WIX_DOWNGRADE_DETECTED WIX_UPGRADE_DETECTED)

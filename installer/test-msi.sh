@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the .msi (installer/build-msi.sh) and checks its tables with msiinfo: the exe in
-# Program Files, autostart, the properties written to the machine's registry key, the
-# setup/enroll/uninstall custom actions and their conditions, major upgrades, and the
-# browser policies. Windows itself is not here: this checks what Windows Installer will
+# Program Files, the machine service, the tray's autostart, the properties written to the
+# machine's registry key (never the enrollment token), the setup/enroll/uninstall custom
+# actions and their conditions, major upgrades, and the browser policies. Windows itself is not here: this checks what Windows Installer will
 # be told to do, not that it does it.
 # Usage: installer/test-msi.sh [MSI]   (with MSI, checks that file instead of building)
 set -euo pipefail
@@ -83,14 +83,21 @@ else
   fail "the cabinet's thaiid-agent.exe is an x86-64 Windows executable"
 fi
 
-# Autostart for every user at logon.
-check "Run key starts the agent" \
+# The machine service (SPEC §10) is made by the agent itself (`service install`, a
+# quoted ImagePath, NT SERVICE\thaiid-agent, automatic start): no ServiceInstall rows,
+# which Wine's Windows Installer writes with an unquoted path.
+state='"[CommonAppDataFolder]thaiid-agent\state"'
+check "no ServiceInstall rows" "$(rows ServiceInstall | wc -l)" 0
+check "no ServiceControl rows" "$(rows ServiceControl | wc -l)" 0
+
+# The tray for every user at logon: a client of the service.
+check "Run key starts the tray" \
   "$(registry 'Software\Microsoft\Windows\CurrentVersion\Run' 'ThaiID Login Agent')" \
-  '2|"[INSTALLDIR]thaiid-agent.exe" serve|Autostart'
+  '2|"[INSTALLDIR]thaiid-agent.exe" tray|Autostart'
 
 # The machine configuration from the public properties, nothing when a property is empty.
 config='SOFTWARE\ThaiID Login Agent'
-for pair in ServerUrl:SERVER_URL AllowedOrigins:ALLOWED_ORIGINS EnrollToken:ENROLL_TOKEN Port:PORT Reader:READER; do
+for pair in ServerUrl:SERVER_URL AllowedOrigins:ALLOWED_ORIGINS Port:PORT Reader:READER; do
   name=${pair%%:*} property=${pair#*:}
   check "$name = [$property] in HKLM\\$config" "$(registry "$config" "$name")" "2|[$property]|Config$name"
   check "  written only when $property is given" "$(cell Component "Config$name" 5)" "$property"
@@ -104,38 +111,52 @@ for pair in ServerUrl:SERVER_URL AllowedOrigins:ALLOWED_ORIGINS EnrollToken:ENRO
   check "  a secure property" "$(cell Property SecureCustomProperties 2 | tr ';' '\n' | grep -cx "$property")" 1
 done
 
+# The enrollment token: used once, written nowhere a user can read, in no log.
+check "no EnrollToken registry value" "$(rows Registry | awk -F'\t' '$4 == "EnrollToken"' | wc -l)" 0
+check "ENROLL_TOKEN is not searched for in the registry" "$(cell AppSearch ENROLL_TOKEN 2)" ""
+check "ENROLL_TOKEN is not saved to another property" "$(rows CustomAction | grep -c 'ENROLL_TOKEN\]' || true)" 1
+check "MsiHiddenProperties hides the token and the enrolling action" "$(cell Property MsiHiddenProperties 2)" "ENROLL_TOKEN;RunEnroll"
+check "  ENROLL_TOKEN a secure property" "$(cell Property SecureCustomProperties 2 | tr ';' '\n' | grep -cx ENROLL_TOKEN)" 1
+
 # Custom actions: type 18 = exe from the File table; 0x40 ignore the exit code;
-# 0x80 async; 0x400 deferred; 0x800 no impersonation.
-for action in RunSetup:setup RunEnroll:enroll RunSetupUninstall:'setup --uninstall'; do
+# 0x80 async; 0x400 deferred; 0x800 no impersonation (LocalSystem).
+for action in RunSetup:"setup --state-dir $state" \
+  RunEnroll:"enroll --state-dir $state --server \"[SERVER_URL]\" --token \"[ENROLL_TOKEN]\"" \
+  RunSetupUninstall:"setup --state-dir $state --uninstall" \
+  RunServiceInstall:"service --state-dir $state install" RunServiceUninstall:"service uninstall"; do
   name=${action%%:*} command=${action#*:}
   check "$name runs thaiid-agent.exe $command" "$(cell CustomAction "$name" 3)|$(cell CustomAction "$name" 4)" "AgentExe|$command"
   type=$(cell CustomAction "$name" 2)
   check "  an exe of the File table" "$((type & 0x3f))" 18
-  has_bits "  never fails the install" "$type" 0x40
+  has_bits "  deferred, as LocalSystem" "$type" 0xc00 0x80
 done
-has_bits "RunSetup: the installing user, not waited for (Windows asks to confirm the root)" \
-  "$(cell CustomAction RunSetup 2)" 0xc0 0xc00
-has_bits "RunEnroll: immediate, as the installing user" "$(cell CustomAction RunEnroll 2)" 0x40 0xc80
-has_bits "RunSetupUninstall: deferred, impersonating the user" "$(cell CustomAction RunSetupUninstall 2)" 0x440 0x880
-has_bits "StopAgents: deferred, as LocalSystem (every user's agent)" "$(cell CustomAction StopAgents 2)" 0xc40
+has_bits "RunSetup: a failure fails the install (a squatted state dir)" "$(cell CustomAction RunSetup 2)" 0 0x40
+has_bits "RunEnroll: a failure (server down) does not" "$(cell CustomAction RunEnroll 2)" 0x40
+has_bits "RunSetupUninstall: never fails the removal" "$(cell CustomAction RunSetupUninstall 2)" 0x40
+has_bits "RunServiceInstall: a service that does not start fails the install" "$(cell CustomAction RunServiceInstall 2)" 0 0x40
+has_bits "RunServiceUninstall: never fails the removal" "$(cell CustomAction RunServiceUninstall 2)" 0x40
+check "RunServiceInstall on install, repair and upgrade" "$(condition RunServiceInstall)" "NOT REMOVE"
+before "  after enrollment (the service starts enrolled)" RunEnroll RunServiceInstall
+before "  before the install is done" RunServiceInstall InstallFinalize
+check "RunServiceUninstall on removal" "$(condition RunServiceUninstall)" 'REMOVE="ALL"'
+before "  first thing in the script" InstallInitialize RunServiceUninstall
+has_bits "StopAgents: deferred, as LocalSystem (every user's tray)" "$(cell CustomAction StopAgents 2)" 0xc40
 check "StopAgents: taskkill" "$(cell CustomAction StopAgents 3)|$(cell CustomAction StopAgents 4)" "TASKKILL|/F /IM thaiid-agent.exe"
 check "  taskkill from System64Folder" "$(cell CustomAction SetTaskkill 4)" "[System64Folder]taskkill.exe"
 
-for name in RunSetup RunEnroll; do
-  cond=$(condition "$name")
-  [[ $cond == *"NOT Installed"* && $cond == *"NOT REMOVE"* && $cond == *'UserSID <> "S-1-5-18"'* ]] &&
-    ok "$name on install only, not as LocalSystem" || fail "$name condition: [$cond]"
-  before "  after the install is done" InstallFinalize "$name"
-done
+check "RunSetup on install, repair and upgrade" "$(condition RunSetup)" "NOT REMOVE"
+before "  after the files are in place" InstallFiles RunSetup
+before "  before the service is made" RunSetup RunServiceInstall
 cond=$(condition RunEnroll)
-[[ $cond == *"ENROLL_TOKEN AND SERVER_URL"* && $cond == *"NOT WIX_UPGRADE_DETECTED"* ]] &&
-  ok "RunEnroll only with a token and a server, not on upgrades" || fail "RunEnroll condition: [$cond]"
+[[ $cond == *"NOT Installed"* && $cond == *"NOT REMOVE"* && $cond == *"ENROLL_TOKEN AND SERVER_URL"* && $cond == *"NOT WIX_UPGRADE_DETECTED"* ]] &&
+  ok "RunEnroll on a first install with a token and a server only" || fail "RunEnroll condition: [$cond]"
+before "  after setup made the state dir" RunSetup RunEnroll
 cond=$(condition RunSetupUninstall)
 [[ $cond == *'REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE'* ]] &&
   ok "RunSetupUninstall on removal, not on upgrade" || fail "RunSetupUninstall condition: [$cond]"
 check "StopAgents on removal" "$(condition StopAgents)" 'REMOVE="ALL"'
-before "StopAgents after InstallInitialize" InstallInitialize StopAgents
-before "RunSetupUninstall after StopAgents" StopAgents RunSetupUninstall
+before "StopAgents after the service is deleted" RunServiceUninstall StopAgents
+before "RunSetupUninstall after the service is deleted" RunServiceUninstall RunSetupUninstall
 before "RunSetupUninstall before the exe is removed" RunSetupUninstall RemoveFiles
 before "taskkill's path is set before the script" SetTaskkill InstallInitialize
 before "  and after directories are resolved" CostFinalize SetTaskkill

@@ -2,11 +2,13 @@
 # The whole product on this machine, on its embedded defaults: pcscd with the virtual
 # readers and the virtual card of the demo person (synthetic) in "Virtual PCD 00 00",
 # the server on http://127.0.0.1:8080 with a SQLite file in target/demo (demo systems,
-# and the demo account linked to the card), and the agent on https://127.0.0.1:47113,
-# enrolled with that server and allowing its login page. Prints the URL to open, then
+# and the demo account linked to the card, which is its registered card), and the agent
+# on https://127.0.0.1:47113, enrolled with that server and allowing its login page.
+# Prints the URL to open, then
 # runs until Ctrl-C and stops what it started.
 # A real reader with a real card works the same, once its citizen ID is linked to an
-# account: thaiid-server user link NAME --citizen-id ...
+# account and the card registered to it (serial and laser ID from thaiid-agent read --json):
+# thaiid-server user link NAME --citizen-id ...; thaiid-server user card NAME --serial ... --laser-id ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -20,7 +22,7 @@ mkdir -p "$demo/agent"
 bin=$PWD/target/release
 site=http://127.0.0.1:8080
 export DATABASE_URL="sqlite:$demo/server.db" THAIID_SERVER_LISTEN=127.0.0.1:8080 \
-  THAIID_SERVER_OTP_KEY_FILE="$demo/otp.key"
+  THAIID_SERVER_OTP_KEY_FILE="$demo/otp.key" THAIID_SERVER_CARD_KEY_FILE="$demo/card.key"
 # The agent keeps its key and config in target/demo; HOME stays the user's, so the
 # browsers of this user trust the agent's local certificate.
 agent() { XDG_DATA_HOME="$demo/agent" XDG_CONFIG_HOME="$demo/agent" "$bin/thaiid-agent" "$@"; }

@@ -8,6 +8,9 @@ PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
 TEST_PACKAGES=(chromium chromium-driver openssl postgresql)
 # The .msi: wixl and msitools (msiinfo) build and check it, mingw links the Windows exe.
 TEST_PACKAGES+=(wixl msitools gcc-mingw-w64-x86-64)
+# The Windows agent under Wine (installer/test-windows.sh): Wine 8 here, Wine 10 in a
+# Debian 13 chroot that debootstrap makes once (cached in target/wine10).
+TEST_PACKAGES+=(wine64 debootstrap)
 # The .deb's test (installer/test-deb.sh): dpkg-shlibdeps for its Depends, lintian, the
 # debconf and desktop-entry tools, ucf, which its maintainer scripts use; strace, to see
 # every command line of the install (the enrollment token must be on none); systemd for

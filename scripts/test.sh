@@ -32,6 +32,12 @@ if rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; 
   cargo clippy --workspace --lib --bins --locked --target x86_64-pc-windows-gnu \
     --features thaiid-agent/tray -- -D warnings
 fi
+# The Windows agent under Wine (installer/test-windows.sh): the .msi installed under Wine 8
+# with a real thaiid-server (service, enrollment, machine Root store, HTTPS API, NO_READER),
+# then Wine 10 in a Debian 13 chroot reading the virtual card and logging in through the
+# service. ~2 min, plus ~3 min the first time (the chroot). It needs the exe: where rustup
+# cannot add the Windows target it fails, loudly.
+bash installer/test-windows.sh all
 # The .deb: lintian, silent install enrolled at the debug thaiid-server, the machine
 # service run as its user, Chromium's trust by policy, remove, purge (installer/test-deb.sh).
 # It packages the agent the tests just built (with the tray) rather than building a release

@@ -55,6 +55,14 @@ pub enum Command {
     /// Show the machine service's state in the tray (each user's login starts it); first
     /// removes the per-user agent of earlier versions from this user's files.
     Tray,
+    /// The Windows service (run by the installer, as an administrator).
+    #[cfg(windows)]
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Create the localhost certificate and make the browsers trust it.
     Setup {
         /// Remove the certificate from the browsers' trust stores and delete it.
@@ -73,10 +81,23 @@ impl Command {
             Command::Enroll { state, .. }
             | Command::Doctor { state }
             | Command::Setup { state, .. } => state,
+            #[cfg(windows)]
+            Command::Service { state, .. } => state,
             Command::Read(_) | Command::Readers { .. } | Command::Tray => return None,
         };
         Some(state.resolve()).filter(|state| state.machine)
     }
+}
+
+/// What `thaiid-agent service` does.
+#[cfg(windows)]
+#[derive(Subcommand, Clone, Copy, Debug)]
+pub enum ServiceAction {
+    /// Create (or reconfigure) the `thaiid-agent` service under `NT SERVICE\thaiid-agent`,
+    /// automatic start, on the state dir; start it and wait until it runs.
+    Install,
+    /// Stop the service, wait, and delete it.
+    Uninstall,
 }
 
 /// Where the state is (SPEC §10).
@@ -123,6 +144,11 @@ pub struct ServeArgs {
     pub reader: Option<String>,
     #[command(flatten)]
     pub state: StateArgs,
+    /// Run under the Windows service manager (the `thaiid-agent` service the installer
+    /// makes runs `serve --service --state-dir …`).
+    #[cfg(windows)]
+    #[arg(long)]
+    pub service: bool,
 }
 
 /// A duration in seconds, fractions allowed.

@@ -19,6 +19,12 @@ pub enum AgentError {
     Runtime(std::io::Error),
     #[error("{0}")]
     Setup(#[from] crate::setup::SetupError),
+    #[cfg(windows)]
+    #[error("{0}")]
+    StateDir(#[from] crate::win::acl::StateDirError),
+    #[cfg(windows)]
+    #[error("{0}")]
+    Service(#[from] crate::win::service::ServiceError),
     #[error("{0} checks failed: the lines above say how to fix each")]
     Unhealthy(usize),
     #[error("cannot write {path}: {source}")]
@@ -39,6 +45,8 @@ impl AgentError {
             | AgentError::Serve(_)
             | AgentError::Setup(_)
             | AgentError::Runtime(_) => exit::OTHER,
+            #[cfg(windows)]
+            AgentError::StateDir(_) | AgentError::Service(_) => exit::OTHER,
         }
     }
 }

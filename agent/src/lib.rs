@@ -23,3 +23,4 @@ pub mod summary;
 pub mod tray;
 pub mod upgrade;
 pub mod watcher;
+pub mod win;

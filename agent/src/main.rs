@@ -44,6 +44,10 @@ fn main() -> ExitCode {
         Some(Command::Setup { uninstall, state }) => {
             commands::setup::run(*uninstall, &state.resolve())
         }
+        #[cfg(windows)]
+        Some(Command::Service { action, state }) => {
+            commands::service::run(*action, &state.resolve())
+        }
         Some(Command::Doctor { state }) => commands::doctor::run(&state.resolve()),
         Some(Command::Tray) => commands::tray::run(),
     };

@@ -10,8 +10,8 @@
 //! left in after its login gets "take it out and put it back" (REINSERT_CARD); a login page
 //! behind another tab does not take an insertion; replaying
 //! the agent's assertion and reusing its ticket are refused; search, personal data, logout;
-//! login by password + OTP; an expired card and a card linked to no account, put in, are
-//! refused with their messages; a page at an origin the agent does not allow, and a browser
+//! login by password + OTP, and registering a new card on /me; the old card (blocked), an
+//! expired card and a card linked to no account, put in, are refused with their messages; a page at an origin the agent does not allow, and a browser
 //! that does not trust the agent's certificate, cannot use it (the page names both
 //! reasons); without the policy Chromium blocks the page, which says so and how to allow
 //! it (not "agent not installed"); and an agent that stops and starts again while the page
@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::browser::{Browser, Deployment};
 use support::{demo_card, Home, RunningAgent};
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, demo, tokens};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
@@ -73,12 +74,13 @@ impl Server {
         let (url, pool, seeded) = runtime.block_on(async {
             let pool = db::open(database_url).await.unwrap();
             let otp_key = OtpKey::generate();
-            let seeded = demo::seed(&pool, &otp_key, thaiid_server::now())
+            let card_key = CardKey::generate();
+            let seeded = demo::seed(&pool, &otp_key, &card_key, thaiid_server::now())
                 .await
                 .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
-            let state = api::AppState::new(pool.clone(), &url, otp_key).unwrap();
+            let state = api::AppState::new(pool.clone(), &url, otp_key, card_key).unwrap();
             let app = api::router(state).layer(axum::middleware::from_fn(
                 move |request: Request, next: Next| {
                     let recorded = recorded.clone();
@@ -297,8 +299,36 @@ fn logins_in_chromium(database_url: &str) {
     browser.wait_until("the systems page", on("/systems"));
     assert!(browser.text("#systems").contains("01010101"));
 
-    // The button with no card in: the agent waits for one, and putting the card in
-    // completes that login; the page starts no second one for the insertion.
+    // The person lost the card and got a new one (another serial and laser ID): a password
+    // + OTP session registers it on /me, and the old card is blocked.
+    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
+    let new_card = CardFixture::from_toml(
+        &thaiid_tests::cards_dir().join("demo-new.toml"),
+        &demo_toml
+            .replace(
+                "card_serial = \"13020112345678\"",
+                "card_serial = \"13020199991111\"",
+            )
+            .replace(
+                "laser_id = \"JT0-1234567-89\"",
+                "laser_id = \"JT9-1111111-11\"",
+            ),
+    )
+    .unwrap();
+    browser.goto(&at("/me"));
+    assert!(browser.text("#registered-card").contains("xxxxxxxxxx5678"));
+    let card = swap(&agent, card, new_card);
+    browser.click("#card-register");
+    browser.wait_until("the registration's result", |b| {
+        b.url().contains("/me/card/complete")
+    });
+    assert_eq!(browser.text("#registered-serial"), "xxxxxxxxxx1111");
+    browser.goto(&at("/me"));
+    assert!(browser.text("#registered-card").contains("xxxxxxxxxx1111"));
+    assert!(!browser.text("body").contains("JT9"), "never the laser ID");
+
+    // The button with no card in (the new card out): the agent waits for one, and putting
+    // the card in completes that login; the page starts no second one for the insertion.
     browser.click("#logout");
     browser.wait_until("the logged-out login page", on("/login?bye=1"));
     card.remove().unwrap();
@@ -306,7 +336,6 @@ fn logins_in_chromium(database_url: &str) {
     wait_for_status(&browser, "INSERT_CARD");
     browser.click("#card-login");
     wait_for_status(&browser, "WAITING");
-    let card = demo_card(Faults::default());
     card.insert().unwrap();
     browser.wait_until("the systems page", on("/systems"));
     assert_eq!(card_logins(), 3);
@@ -347,7 +376,6 @@ fn logins_in_chromium(database_url: &str) {
     assert_eq!(card_logins(), 3);
 
     // Cards the server refuses, put in on the open login page: each with its message.
-    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
     let expired = CardFixture::from_toml(
         &thaiid_tests::cards_dir().join("expired.toml"),
         &demo_toml.replace("expiry_date = \"25730814\"", "expiry_date = \"25600101\""),
@@ -356,6 +384,11 @@ fn logins_in_chromium(database_url: &str) {
     let stranger = CardFixture::named("lifelong-unknown-month").unwrap();
     let mut inserted = card;
     for (fixture, code, says) in [
+        (
+            CardFixture::named("demo").unwrap(),
+            "CARD_BLOCKED",
+            "ถูกระงับ",
+        ),
         (expired, "CARD_EXPIRED", "หมดอายุ"),
         (stranger, "NOT_LINKED", "ยังไม่ได้ผูกกับบัญชี"),
     ] {

@@ -151,6 +151,17 @@ impl PublicJwk {
         }
     }
 
+    /// The JWK of the point (`x`, `y`), as a key store outside ring hands it out (Windows
+    /// CNG's public blob).
+    pub fn from_coordinates(x: &[u8; 32], y: &[u8; 32]) -> PublicJwk {
+        PublicJwk {
+            kty: "EC".into(),
+            crv: "P-256".into(),
+            x: B64.encode(x),
+            y: B64.encode(y),
+        }
+    }
+
     /// The uncompressed point ring verifies with.
     pub fn point(&self) -> Result<Vec<u8>, AssertionError> {
         if self.kty != "EC" || self.crv != "P-256" {
@@ -188,6 +199,24 @@ pub fn sign(
         kid: claims.iss.clone(),
     };
     sign_with_header(&header, claims, key, rng)
+}
+
+/// Signs `claims` as the agent `claims.iss` with a key held elsewhere (a TPM): `sign`
+/// gets the JWS signing input and answers the ES256 signature, r || s (64 bytes).
+pub fn sign_with<E>(
+    claims: &Claims,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<String, E> {
+    let header = Header {
+        alg: ALG.into(),
+        typ: TYP.into(),
+        kid: claims.iss.clone(),
+    };
+    let header = serde_json::to_vec(&header).expect("plain struct");
+    let body = serde_json::to_vec(claims).expect("plain struct");
+    let signing_input = format!("{}.{}", B64.encode(header), B64.encode(body));
+    let signature = sign(signing_input.as_bytes())?;
+    Ok(format!("{signing_input}.{}", B64.encode(signature)))
 }
 
 fn sign_with_header(

@@ -49,6 +49,14 @@ const MESSAGES = {
     "บัตรประชาชนนี้ยังไม่ได้ผูกกับบัญชีผู้ใช้ กรุณาติดต่อผู้ดูแลระบบ",
     "This ID card is linked to no account: ask IT.",
   ],
+  CARD_NOT_REGISTERED: [
+    "บัตรใบนี้ยังไม่ได้ลงทะเบียนกับบัญชีของท่าน กรุณาเข้าสู่ระบบด้วยรหัสผ่านและ OTP แล้วลงทะเบียนบัตรที่หน้าข้อมูลส่วนบุคคล หรือติดต่อผู้ดูแลระบบ",
+    "This card is not the one registered to your account: log in with password and OTP and register it on your personal data page, or ask IT.",
+  ],
+  CARD_BLOCKED: [
+    "บัตรใบนี้ถูกระงับแล้ว (มีการลงทะเบียนบัตรใบใหม่แทน) กรุณาใช้บัตรใบที่ลงทะเบียนล่าสุด หรือติดต่อผู้ดูแลระบบ",
+    "This card is blocked (a newer card was registered in its place): use the card registered last, or ask IT.",
+  ],
   NOT_ENROLLED: [
     "เครื่องนี้ยังไม่ได้ลงทะเบียนกับระบบ กรุณาติดต่อฝ่ายไอที",
     "This computer is not enrolled with the login server: ask IT.",

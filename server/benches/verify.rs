@@ -19,7 +19,8 @@ use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::BuddhistDate;
-use thaiid_server::{agents, challenges, db, users};
+use thaiid_server::card_key::CardKey;
+use thaiid_server::{agents, cards, challenges, db, users};
 
 /// The assertions' `aud`, given to the server as its public URL.
 const AUD: &str = "https://sso.example.go.th";
@@ -116,6 +117,11 @@ async fn run(database: &'static str, url: &str, load: &Load, scratch: &std::path
     users::add(&pool, "somchai.t", "สมชาย ทดสอบ", Some(CITIZEN_ID), now)
         .await
         .expect("the user is added");
+    // The key file the server is started with (Server::start).
+    let card_key = CardKey::load_or_create(&scratch.join("card.key")).expect("the card key");
+    cards::register_by_it(&pool, &card_key, "somchai.t", "13020112345678", None, now)
+        .await
+        .expect("the card is registered");
     let rng = SystemRandom::new();
     let mut keys = Vec::with_capacity(load.clients);
     for client in 0..load.clients {
@@ -341,6 +347,7 @@ struct Server(Child);
 impl Server {
     fn start(url: &str, port: u16, log: &std::path::Path) -> Server {
         let otp_key = log.with_file_name("otp.key");
+        let card_key = log.with_file_name("card.key");
         let log = std::fs::File::create(log).expect("the server's log file");
         let child = Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
             .arg("serve")
@@ -348,6 +355,7 @@ impl Server {
             .env("THAIID_SERVER_LISTEN", format!("127.0.0.1:{port}"))
             .env("THAIID_SERVER_PUBLIC_URL", AUD)
             .env("THAIID_SERVER_OTP_KEY_FILE", otp_key)
+            .env("THAIID_SERVER_CARD_KEY_FILE", card_key)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -1,5 +1,6 @@
 //! The server's HTTP API (SPEC §7). Errors: `{"error": {"code", "message"}}` with 4xx.
 
+use crate::card_key::CardKey;
 use crate::db::Pool;
 use crate::otp_key::OtpKey;
 use axum::extract::State;
@@ -22,10 +23,17 @@ pub struct AppState {
     pub agent_url: String,
     /// Opens the accounts' OTP secrets.
     pub otp_key: OtpKey,
+    /// What registered cards are stored under.
+    pub card_key: CardKey,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, public_url: &str, otp_key: OtpKey) -> Result<AppState, String> {
+    pub fn new(
+        pool: Pool,
+        public_url: &str,
+        otp_key: OtpKey,
+        card_key: CardKey,
+    ) -> Result<AppState, String> {
         let public_url = thaiid_protocol::origin::server_url(public_url)?;
         Ok(AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url)?,
@@ -33,6 +41,7 @@ impl AppState {
             public_url,
             agent_url: crate::web::DEFAULT_AGENT_URL.into(),
             otp_key,
+            card_key,
         })
     }
 
@@ -153,6 +162,7 @@ async fn card_login(
 ) -> Result<Json<Ticket>, ApiError> {
     let ticket = crate::card_login::verify(
         &state.pool,
+        &state.card_key,
         token.trim(),
         &state.public_url,
         crate::now(),

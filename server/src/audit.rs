@@ -1,5 +1,6 @@
 //! The audit log: one row for every login attempt, accepted or refused, with the
-//! reason code. Citizen IDs are stored masked (`1-1037-xxxxx-xx-8`), names never.
+//! reason code, and every card registered or blocked. Citizen IDs and card serials are
+//! stored masked (`1-1037-xxxxx-xx-8`, `xxxxxxxxxx5678`), names and laser IDs never.
 
 use crate::db::Pool;
 use sqlx::Row;
@@ -13,6 +14,10 @@ pub enum Method {
     /// A card login's ticket redeemed by the browser.
     Ticket,
     Logout,
+    /// A card registered to an account (by IT, or on `/me` through the agent).
+    Register,
+    /// A registered card blocked (by IT, or replaced by a newer one).
+    Block,
 }
 
 impl Method {
@@ -23,6 +28,20 @@ impl Method {
             Method::Otp => "otp",
             Method::Ticket => "ticket",
             Method::Logout => "logout",
+            Method::Register => "register",
+            Method::Block => "block",
+        }
+    }
+
+    fn parse(text: &str) -> Method {
+        match text {
+            "card" => Method::Card,
+            "password" => Method::Password,
+            "otp" => Method::Otp,
+            "ticket" => Method::Ticket,
+            "register" => Method::Register,
+            "block" => Method::Block,
+            _ => Method::Logout,
         }
     }
 }
@@ -38,6 +57,10 @@ pub struct Entry {
     pub citizen_id: Option<String>,
     pub agent_id: Option<String>,
     pub remote: Option<String>,
+    /// The card's serial, masked: `xxxxxxxxxx5678`.
+    pub card: Option<String>,
+    /// What tells cards apart without their number ([`crate::card_key::CardKey::reference`]).
+    pub card_ref: Option<String>,
 }
 
 impl Entry {
@@ -49,6 +72,8 @@ impl Entry {
             citizen_id: None,
             agent_id: None,
             remote: None,
+            card: None,
+            card_ref: None,
         }
     }
 }
@@ -60,8 +85,9 @@ pub async fn record<'e>(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_log (id, at, method, outcome, username, citizen_id, agent_id, remote) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log \
+         (id, at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(ordered_id())
     .bind(now)
@@ -71,6 +97,8 @@ pub async fn record<'e>(
     .bind(&entry.citizen_id)
     .bind(&entry.agent_id)
     .bind(&entry.remote)
+    .bind(&entry.card)
+    .bind(&entry.card_ref)
     .execute(db)
     .await?;
     Ok(())
@@ -92,41 +120,40 @@ pub struct Logged {
     pub entry: Entry,
 }
 
+const COLUMNS: &str = "at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref";
+
+/// The rows written since `since`, oldest first.
+pub async fn since(pool: &Pool, since: i64) -> Result<Vec<Logged>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE at >= $1 ORDER BY at, id");
+    let rows = sqlx::query(&sql).bind(since).fetch_all(pool).await?;
+    logged(&rows)
+}
+
 /// The newest `limit` rows, newest first.
 pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT at, method, outcome, username, citizen_id, agent_id, remote FROM audit_log \
-         ORDER BY at DESC, id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+    let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY at DESC, id DESC LIMIT $1");
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(pool).await?;
     logged(&rows)
 }
 
 /// One person's newest `limit` logins, newest first.
 pub async fn of_user(pool: &Pool, username: &str, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT at, method, outcome, username, citizen_id, agent_id, remote FROM audit_log \
-         WHERE username = $1 AND method <> 'password' ORDER BY at DESC, id DESC LIMIT $2",
-    )
-    .bind(username)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log \
+         WHERE username = $1 AND method <> 'password' ORDER BY at DESC, id DESC LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(username)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
     logged(&rows)
 }
 
 fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
     rows.iter()
         .map(|row| {
-            let method = match row.try_get::<String, _>("method")?.as_str() {
-                "card" => Method::Card,
-                "password" => Method::Password,
-                "otp" => Method::Otp,
-                "ticket" => Method::Ticket,
-                _ => Method::Logout,
-            };
+            let method = Method::parse(&row.try_get::<String, _>("method")?);
             Ok(Logged {
                 at: row.try_get("at")?,
                 entry: Entry {
@@ -136,8 +163,24 @@ fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
                     citizen_id: row.try_get("citizen_id")?,
                     agent_id: row.try_get("agent_id")?,
                     remote: row.try_get("remote")?,
+                    card: row.try_get("card")?,
+                    card_ref: row.try_get("card_ref")?,
                 },
             })
+        })
+        .collect()
+}
+
+/// `text` with its control characters (escapes that would move a terminal's cursor, tabs
+/// and line ends that would forge a column or a row) written as Rust escapes.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
         })
         .collect()
 }

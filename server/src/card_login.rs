@@ -1,10 +1,14 @@
 //! `POST /api/v1/card-logins`: every check of SPEC §7 on an agent's assertion, each
 //! refusal under its own reason code, then a one-time ticket for the session that
-//! asked for the nonce.
+//! asked for the nonce. A nonce asked for on `/me` registers the card instead, for the
+//! account that session logged in to with password + OTP.
 
+use crate::amr::Amr;
 use crate::api::ApiError;
 use crate::audit;
-use crate::challenges::{self, NonceRefusal};
+use crate::card_key::{self, CardKey};
+use crate::cards::{self, CardError, CardRefusal};
+use crate::challenges::{self, NonceRefusal, Purpose};
 use crate::db::Pool;
 use axum::http::StatusCode;
 use sqlx::{Acquire, Row};
@@ -30,6 +34,7 @@ fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) ->
 /// written in one transaction: one commit per verification, and no ticket without its row.
 pub async fn verify(
     pool: &Pool,
+    card_key: &CardKey,
     token: &str,
     audience: &str,
     now: i64,
@@ -37,7 +42,7 @@ pub async fn verify(
 ) -> Result<Ticket, ApiError> {
     let mut entry = audit::Entry::new(audit::Method::Card);
     entry.remote = remote;
-    let claims = match authenticate(pool, token, audience, now, &mut entry).await {
+    let claims = match authenticate(pool, card_key, token, audience, now, &mut entry).await {
         Ok(claims) => claims,
         Err(error) => {
             entry.outcome = error.code.into();
@@ -54,7 +59,7 @@ pub async fn verify(
         _ => None,
     };
     let mut tx = connection.begin().await.map_err(ApiError::internal)?;
-    let result = spend(&mut tx, &claims, now, &mut entry).await?;
+    let result = spend(&mut tx, card_key, &claims, now, &mut entry).await?;
     entry.outcome = match &result {
         Ok(_) => "OK".into(),
         Err(error) => error.code.into(),
@@ -70,6 +75,7 @@ pub async fn verify(
 /// and times.
 async fn authenticate(
     pool: &Pool,
+    card_key: &CardKey,
     token: &str,
     audience: &str,
     now: i64,
@@ -113,6 +119,8 @@ async fn authenticate(
     if let Ok(id) = CitizenId::parse(&claims.card.citizen_id) {
         entry.citizen_id = Some(id.masked());
     }
+    entry.card = Some(card_key::masked_serial(&claims.card.card_serial));
+    entry.card_ref = Some(card_key.reference(&claims.card.card_serial));
     Ok(claims)
 }
 
@@ -121,6 +129,7 @@ async fn authenticate(
 /// outer error is the database's; the inner one the refusal, committed with its spending.
 async fn spend(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    card_key: &CardKey,
     claims: &Claims,
     now: i64,
     entry: &mut audit::Entry,
@@ -142,11 +151,11 @@ async fn spend(
             "this assertion was used already",
         )));
     }
-    let session = match challenges::spend(tx, &claims.nonce, &claims.origin, now)
+    let (session, purpose) = match challenges::spend(tx, &claims.nonce, &claims.origin, now)
         .await
         .map_err(ApiError::internal)?
     {
-        Ok(session) => session,
+        Ok(spent) => spent,
         Err(refusal) => {
             let status = match refusal {
                 NonceRefusal::OriginMismatch => StatusCode::FORBIDDEN,
@@ -159,6 +168,9 @@ async fn spend(
             )));
         }
     };
+    if purpose == Purpose::RegisterCard {
+        entry.method = audit::Method::Register;
+    }
     let counted = sqlx::query("UPDATE agents SET last_ctr = $1 WHERE id = $2 AND last_ctr < $1")
         .bind(claims.ctr as i64)
         .bind(&claims.iss)
@@ -187,31 +199,135 @@ async fn spend(
             "the ID card has expired",
         )));
     }
+    let username = match purpose {
+        Purpose::Login => {
+            let linked: Option<String> =
+                sqlx::query_scalar("SELECT username FROM users WHERE citizen_id = $1")
+                    .bind(&card.citizen_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(ApiError::internal)?;
+            let Some(username) = linked else {
+                return Ok(Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "NOT_LINKED",
+                    "this citizen ID is linked to no account",
+                )));
+            };
+            username
+        }
+        Purpose::RegisterCard => {
+            let Some((username, citizen_id)) = registering_account(tx, &session, now)
+                .await
+                .map_err(ApiError::internal)?
+            else {
+                return Ok(Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "NEEDS_PASSWORD_OTP",
+                    "only a session logged in with password + OTP may register a card",
+                )));
+            };
+            if citizen_id.as_deref() != Some(card.citizen_id.as_str()) {
+                entry.username = Some(username);
+                return Ok(Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "CARD_NOT_ACCOUNTS",
+                    "this card is not the card of the account that asked to register it",
+                )));
+            }
+            username
+        }
+    };
+    entry.username = Some(username.clone());
+    let refusal = cards::check(
+        tx,
+        card_key,
+        &username,
+        &card.card_serial,
+        card.laser_id.as_ref(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    match (refusal, purpose) {
+        (Err(CardRefusal::Blocked), _) => {
+            return Ok(Err(refuse(
+                StatusCode::FORBIDDEN,
+                CardRefusal::Blocked.code(),
+                "this card was replaced or blocked: log in with the card registered now",
+            )));
+        }
+        (Err(CardRefusal::NotRegistered), Purpose::Login) => {
+            return Ok(Err(refuse(
+                StatusCode::FORBIDDEN,
+                CardRefusal::NotRegistered.code(),
+                "this card is not the account's registered card",
+            )));
+        }
+        _ => {}
+    }
+    if purpose == Purpose::RegisterCard {
+        if card_key::parse_serial(&card.card_serial).is_err() {
+            return Ok(Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_CARD_SERIAL",
+                "the card's serial is not 14 digits",
+            )));
+        }
+        let laser = card.laser_id.as_ref();
+        match cards::register(tx, card_key, &username, &card.card_serial, laser, now).await {
+            Ok(_) => {}
+            Err(CardError::Database(error)) => return Err(ApiError::internal(error)),
+            // The account went away meanwhile.
+            Err(other) => {
+                tracing::error!("card registration: {other}");
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "the server failed; try again",
+                ));
+            }
+        }
+    }
     let ticket = crate::random_id();
     let expires_at = now + TICKET_TTL_SECS;
-    let username: Option<String> = sqlx::query_scalar(
-        "INSERT INTO tickets (ticket, session, username, expires_at) \
-         SELECT $1, $2, username, $3 FROM users WHERE citizen_id = $4 RETURNING username",
+    sqlx::query(
+        "INSERT INTO tickets (ticket, session, username, expires_at, purpose) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&ticket)
     .bind(&session)
+    .bind(&username)
     .bind(expires_at)
-    .bind(&card.citizen_id)
-    .fetch_optional(&mut **tx)
+    .bind(purpose.as_str())
+    .execute(&mut **tx)
     .await
     .map_err(ApiError::internal)?;
-    let Some(username) = username else {
-        return Ok(Err(refuse(
-            StatusCode::FORBIDDEN,
-            "NOT_LINKED",
-            "this citizen ID is linked to no account",
-        )));
-    };
-    entry.username = Some(username);
     Ok(Ok(Ticket {
         ticket,
         expires_at: rfc3339_utc(expires_at),
     }))
+}
+
+/// The account (and its linked citizen ID) the session `id_hash` is logged in to with
+/// password + OTP, if it still is: only such a session may register a card, so a card
+/// login, or a card alone, never registers one.
+async fn registering_account(
+    db: &mut sqlx::AnyConnection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT users.username, users.citizen_id FROM sessions \
+         JOIN users ON users.username = sessions.username \
+         WHERE sessions.id_hash = $1 AND sessions.expires_at > $2 AND sessions.amr = $3",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .bind(Amr::PasswordOtp.as_str())
+    .fetch_optional(&mut *db)
+    .await?;
+    row.map(|row| Ok((row.try_get("username")?, row.try_get("citizen_id")?)))
+        .transpose()
 }
 
 /// Why a ticket could not be redeemed.
@@ -236,27 +352,34 @@ impl TicketRefusal {
 }
 
 /// Redeems `ticket` for the browser session `session` in one UPDATE (once, across
-/// instances) and answers the account it logs in.
+/// instances) and answers the account it logs in (or registered the card of). A ticket
+/// for another purpose is unknown here.
 pub async fn redeem(
     pool: &Pool,
     ticket: &str,
     session: &str,
+    purpose: Purpose,
     now: i64,
 ) -> Result<Result<String, TicketRefusal>, sqlx::Error> {
     let redeemed = sqlx::query(
         "UPDATE tickets SET used_at = $1 \
-         WHERE ticket = $2 AND session = $3 AND used_at IS NULL AND expires_at > $1",
+         WHERE ticket = $2 AND session = $3 AND used_at IS NULL AND expires_at > $1 \
+         AND purpose = $4",
     )
     .bind(now)
     .bind(ticket)
     .bind(session)
+    .bind(purpose.as_str())
     .execute(pool)
     .await?;
-    let row =
-        sqlx::query("SELECT session, username, expires_at, used_at FROM tickets WHERE ticket = $1")
-            .bind(ticket)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT session, username, expires_at, used_at FROM tickets \
+         WHERE ticket = $1 AND purpose = $2",
+    )
+    .bind(ticket)
+    .bind(purpose.as_str())
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else {
         return Ok(Err(TicketRefusal::Unknown));
     };

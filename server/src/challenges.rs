@@ -1,4 +1,5 @@
-//! Nonces: single use, bound to the browser session that asked and to its origin.
+//! Nonces: single use, bound to the browser session that asked, to its origin and to what
+//! they are for (a login, or registering the card on `/me`).
 
 use crate::db::Pool;
 use sqlx::Row;
@@ -6,20 +7,60 @@ use sqlx::Row;
 /// How long a page has to get its nonce signed by the agent.
 pub const NONCE_TTL_SECS: i64 = 120;
 
+/// What a nonce (and the ticket its assertion gets) is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Login,
+    /// Registering the card on `/me`, for the account the session logged in with
+    /// password + OTP.
+    RegisterCard,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Login => "login",
+            Purpose::RegisterCard => "register",
+        }
+    }
+
+    fn parse(text: &str) -> Purpose {
+        match text {
+            "register" => Purpose::RegisterCard,
+            _ => Purpose::Login,
+        }
+    }
+}
+
+/// A login nonce.
 pub async fn issue(
     pool: &Pool,
     origin: &str,
     session: &str,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    issue_for(pool, Purpose::Login, origin, session, now).await
+}
+
+pub async fn issue_for(
+    pool: &Pool,
+    purpose: Purpose,
+    origin: &str,
+    session: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
     let nonce = crate::random_id();
-    sqlx::query("INSERT INTO nonces (nonce, origin, session, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(&nonce)
-        .bind(origin)
-        .bind(session)
-        .bind(now + NONCE_TTL_SECS)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO nonces (nonce, origin, session, expires_at, purpose) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&nonce)
+    .bind(origin)
+    .bind(session)
+    .bind(now + NONCE_TTL_SECS)
+    .bind(purpose.as_str())
+    .execute(pool)
+    .await?;
     Ok(nonce)
 }
 
@@ -44,25 +85,26 @@ impl NonceRefusal {
 }
 
 /// Spends `nonce` for `origin` in one UPDATE (so no two servers spend it twice) and
-/// gives back the session it is bound to; on refusal, says why.
+/// gives back the session it is bound to and what it is for; on refusal, says why.
 pub async fn spend(
     db: &mut sqlx::AnyConnection,
     nonce: &str,
     origin: &str,
     now: i64,
-) -> Result<Result<String, NonceRefusal>, sqlx::Error> {
-    let spent: Option<String> = sqlx::query_scalar(
+) -> Result<Result<(String, Purpose), NonceRefusal>, sqlx::Error> {
+    let spent = sqlx::query(
         "UPDATE nonces SET used_at = $1 \
          WHERE nonce = $2 AND origin = $3 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING session",
+         RETURNING session, purpose",
     )
     .bind(now)
     .bind(nonce)
     .bind(origin)
     .fetch_optional(&mut *db)
     .await?;
-    if let Some(session) = spent {
-        return Ok(Ok(session));
+    if let Some(row) = spent {
+        let purpose = Purpose::parse(&row.try_get::<String, _>("purpose")?);
+        return Ok(Ok((row.try_get("session")?, purpose)));
     }
     let row = sqlx::query("SELECT origin, expires_at, used_at FROM nonces WHERE nonce = $1")
         .bind(nonce)

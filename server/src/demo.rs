@@ -1,17 +1,24 @@
 //! The demo's data: a handful of the administration's systems and one synthetic person,
 //! นายสมชาย ทดสอบ, whose card is the virtual card's demo fixture (citizen ID
-//! 1103700123458), with a password and an OTP so both ways of logging in can be tried.
+//! 1103700123458, registered as the account's card), with a password and an OTP so both
+//! ways of logging in can be tried.
 //! Seeding twice changes nothing.
 
+use crate::card_key::CardKey;
 use crate::db::Pool;
 use crate::otp_key::OtpKey;
-use crate::{otp, systems, users};
+use crate::{cards, otp, systems, users};
 
 pub const USERNAME: &str = "somchai.t";
 pub const DISPLAY_NAME: &str = "นายสมชาย ทดสอบ";
 pub const PASSWORD: &str = "demo-password-2569";
 /// The demo fixture's citizen ID (synthetic, right check digit).
 pub const CITIZEN_ID: &str = "1103700123458";
+/// The demo fixture's card serial (fixtures/cards/demo.toml): the demo account's
+/// registered card.
+pub const CARD_SERIAL: &str = "13020112345678";
+/// The demo fixture's laser ID (fixtures/cards/demo.toml), registered with the serial.
+pub const LASER_ID: Option<&str> = Some("JT0-1234567-89");
 
 /// (code, name, may the demo person use it)
 pub const SYSTEMS: &[(&str, &str, bool)] = &[
@@ -27,7 +34,12 @@ pub struct Seeded {
     pub otp_secret: String,
 }
 
-pub async fn seed(pool: &Pool, key: &OtpKey, now: i64) -> Result<Seeded, String> {
+pub async fn seed(
+    pool: &Pool,
+    key: &OtpKey,
+    card_key: &CardKey,
+    now: i64,
+) -> Result<Seeded, String> {
     for (code, name, _) in SYSTEMS {
         systems::put(pool, code, name, "").await?;
     }
@@ -45,6 +57,15 @@ pub async fn seed(pool: &Pool, key: &OtpKey, now: i64) -> Result<Seeded, String>
         )
         .await?;
         users::set_password(pool, USERNAME, PASSWORD).await?;
+    }
+    // Also in a demo database from before registered cards.
+    let registered = cards::registered(pool, USERNAME)
+        .await
+        .map_err(|error| error.to_string())?;
+    if registered.is_none() {
+        cards::register_by_it(pool, card_key, USERNAME, CARD_SERIAL, LASER_ID, now)
+            .await
+            .map_err(|error| error.to_string())?;
     }
     let otp_secret = match existing.and_then(|account| account.totp_secret) {
         Some(stored) => key.open(&stored, USERNAME)?,

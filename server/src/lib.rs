@@ -2,13 +2,18 @@
 //! by default and PostgreSQL by URL, through one portable schema.
 
 pub mod agents;
+pub mod alerts;
+pub mod amr;
 pub mod api;
 pub mod api_keys;
 pub mod audit;
+pub mod card_key;
 pub mod card_login;
+pub mod cards;
 pub mod challenges;
 pub mod db;
 pub mod demo;
+pub mod key_file;
 pub mod otp;
 pub mod otp_key;
 pub mod passwords;

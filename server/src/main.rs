@@ -5,8 +5,11 @@ use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{agents, api, api_keys, audit, db, demo, otp, sweep, systems, tokens, users};
+use thaiid_server::{
+    agents, alerts, api, api_keys, audit, cards, db, demo, otp, sweep, systems, tokens, users,
+};
 
 #[derive(Parser)]
 #[command(
@@ -23,7 +26,8 @@ struct Cli {
 enum Command {
     /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL,
     /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113;
-    /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir).
+    /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir;
+    /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key).
     Serve {
         /// PEM certificate chain: serve HTTPS (otherwise plain HTTP, for a TLS proxy in front).
         #[arg(long, requires = "tls_key")]
@@ -67,11 +71,24 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
-    /// The audit log of login attempts (citizen IDs masked).
+    /// The audit log of login attempts and card registrations (citizen IDs and card serials
+    /// masked); --alerts: what needs a look.
     Audit {
         /// How many of the newest rows.
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// List alerts instead: a card used from more than --workstations agents within an
+        /// hour, a blocked card tried, an agent with more than --refusals refused card
+        /// logins within an hour.
+        #[arg(long)]
+        alerts: bool,
+        /// How far back the alerts look: 24h, 1h, 7d.
+        #[arg(long, default_value = "24h", value_parser = tokens::parse_ttl, requires = "alerts")]
+        since: i64,
+        #[arg(long, default_value_t = 3, requires = "alerts")]
+        workstations: usize,
+        #[arg(long, default_value_t = 10, requires = "alerts")]
+        refusals: usize,
     },
 }
 
@@ -118,6 +135,20 @@ enum UserCommand {
         citizen_id: Option<String>,
         #[arg(long)]
         none: bool,
+    },
+    /// Register the account's card (it replaces the old one, which is then blocked), or
+    /// --block the registered card. Values from `thaiid-agent read --json` at the helpdesk.
+    Card {
+        name: String,
+        /// The 14 digits under the photo (card_serial).
+        #[arg(long, required_unless_present = "block", conflicts_with = "block")]
+        serial: Option<String>,
+        /// The number on the card's back (laser_id), e.g. JT0-1234567-89.
+        #[arg(long, conflicts_with = "block")]
+        laser_id: Option<String>,
+        /// Block the registered card: no card logs in until one is registered.
+        #[arg(long)]
+        block: bool,
     },
     /// Change the name, department or e-mail the pages show.
     Set {
@@ -207,6 +238,15 @@ fn otp_key() -> Result<OtpKey, String> {
     OtpKey::load_or_create(&path)
 }
 
+/// The key registered cards are hashed with: `THAIID_SERVER_CARD_KEY_FILE`, by default
+/// `card.key` in the data dir, made at first use.
+fn card_key() -> Result<CardKey, thaiid_server::key_file::KeyFileError> {
+    let path = std::env::var_os("THAIID_SERVER_CARD_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir().join("card.key"));
+    CardKey::load_or_create(&path)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -286,31 +326,54 @@ async fn run(cli: Cli) -> Outcome {
             println!("revoked {id}");
         }
         Command::Demo { command } => {
-            let seeded = demo::seed(&pool, &otp_key()?, now).await?;
+            let seeded = demo::seed(&pool, &otp_key()?, &card_key()?, now).await?;
             match command {
                 DemoCommand::Seed => println!(
-                    "demo account: {} / {} (OTP: thaiid-server demo otp), card {}",
+                    "demo account: {} / {} (OTP: thaiid-server demo otp), card {} (serial {})",
                     demo::USERNAME,
                     demo::PASSWORD,
-                    thaiid_protocol::CitizenId::parse(demo::CITIZEN_ID)?.masked()
+                    thaiid_protocol::CitizenId::parse(demo::CITIZEN_ID)?.masked(),
+                    thaiid_server::card_key::masked_serial(demo::CARD_SERIAL)
                 ),
                 DemoCommand::Otp => println!("{}", demo::otp_now(&seeded, now)?),
             }
         }
-        Command::Audit { limit } => {
+        Command::Audit {
+            limit,
+            alerts: false,
+            ..
+        } => {
             for row in audit::recent(&pool, limit).await? {
                 let e = &row.entry;
-                let field = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
+                let field =
+                    |value: &Option<String>| audit::printable(value.as_deref().unwrap_or("-"));
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     thaiid_protocol::date::rfc3339_utc(row.at),
                     e.method.as_str(),
-                    e.outcome,
+                    audit::printable(&e.outcome),
                     field(&e.username),
                     field(&e.citizen_id),
+                    field(&e.card),
                     field(&e.agent_id),
                     field(&e.remote)
                 );
+            }
+        }
+        Command::Audit {
+            alerts: true,
+            since,
+            workstations,
+            refusals,
+            ..
+        } => {
+            let rows = audit::since(&pool, now - since).await?;
+            let thresholds = alerts::Thresholds {
+                workstations,
+                refusals,
+            };
+            for alert in alerts::find(&rows, thresholds) {
+                println!("{}", alert.line());
             }
         }
     }
@@ -354,6 +417,35 @@ async fn user(pool: &db::Pool, command: UserCommand, now: i64) -> Outcome {
         } => {
             users::link(pool, &name, citizen_id.as_deref()).await?;
             println!("{name}: card link updated");
+        }
+        UserCommand::Card {
+            name, block: true, ..
+        } => {
+            let masked = cards::block(pool, &name, now).await?;
+            println!("{name}: card {masked} blocked; no card logs in until one is registered");
+        }
+        UserCommand::Card {
+            name,
+            serial,
+            laser_id,
+            block: false,
+        } => {
+            let serial = serial.ok_or("--serial is required")?;
+            let replaced =
+                cards::register_by_it(pool, &card_key()?, &name, &serial, laser_id.as_deref(), now)
+                    .await?;
+            let laser = if laser_id.is_some() {
+                " with its laser ID"
+            } else {
+                ""
+            };
+            println!(
+                "{name}: card {} registered{laser}",
+                thaiid_server::card_key::masked_serial(&serial)
+            );
+            if let Some(old) = replaced {
+                println!("{name}: the old card {old} is blocked");
+            }
         }
         UserCommand::Set {
             name,
@@ -442,7 +534,7 @@ async fn serve(pool: db::Pool, tls: Option<(PathBuf, PathBuf)>) -> Outcome {
     if sealed > 0 {
         tracing::info!("sealed the OTP secrets of {sealed} account(s) stored before sealing");
     }
-    let mut state = api::AppState::new(pool, &public_url, otp_key)
+    let mut state = api::AppState::new(pool, &public_url, otp_key, card_key()?)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?;
     if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
         state = state

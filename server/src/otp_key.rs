@@ -1,17 +1,16 @@
 //! The key that seals OTP secrets in the database (ChaCha20-Poly1305, the account name as
 //! associated data), so that a copy of the database (a backup, a replica, a dump) gives
-//! nobody's codes away. It is 32 random bytes in a file readable by the server alone,
-//! created at first use; every server on one database needs the same file.
+//! nobody's codes away. It is a [`key_file`]: 32 random bytes in a file readable by the
+//! server alone, created at first use; every server on one database needs the same file.
 
+use crate::key_file::{self, KEY_LEN};
 use crate::random_bytes;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Sealed secrets begin with this; older rows hold the base32 secret itself.
 const SEALED: &str = "sealed1.";
-const KEY_LEN: usize = 32;
 
 #[derive(Clone)]
 pub struct OtpKey(Arc<LessSafeKey>);
@@ -35,30 +34,8 @@ impl OtpKey {
 
     /// The key in `path`, made there (mode 0600) if there is none yet.
     pub fn load_or_create(path: &Path) -> Result<OtpKey, String> {
-        let shown = path.display();
-        if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|error| format!("{shown}: {error}"))?;
-            }
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(path) {
-                Ok(mut file) => file
-                    .write_all(&random_bytes::<KEY_LEN>())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|error| format!("cannot write the OTP key {shown}: {error}"))?,
-                // Another server made it first: use theirs.
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(error) => return Err(format!("cannot create the OTP key {shown}: {error}")),
-            }
-        }
-        let bytes = std::fs::read(path)
-            .map_err(|error| format!("cannot read the OTP key {shown}: {error}"))?;
-        OtpKey::from_bytes(&bytes)
-            .filter(|_| bytes.len() == KEY_LEN)
-            .ok_or_else(|| format!("{shown} is not an OTP key: it must hold 32 bytes"))
+        let bytes = key_file::load_or_create(path, "OTP key").map_err(|error| error.to_string())?;
+        Ok(OtpKey::from_bytes(&bytes).expect("32 bytes are a key"))
     }
 
     /// `secret` sealed for `account`, as the database stores it.

@@ -1,21 +1,19 @@
 //! Card-login verification on a real SQLite file: a good assertion gets a one-time
 //! ticket for the nonce's session; every refusal of SPEC §7 has its own reason code.
 
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use thaiid_protocol::api::EnrollRequest;
-use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
-use thaiid_protocol::decode::Name;
+use thaiid_protocol::assertion::Claims;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::BuddhistDate;
-use thaiid_server::{agents, card_login, challenges, db, sweep, users};
+use thaiid_server::card_key::CardKey;
+use thaiid_server::{agents, card_login, cards, challenges, db, sweep, users};
 
 const AUD: &str = "https://sso.example.go.th";
 const ORIGIN: &str = "https://sso.example.go.th";
 const DEMO_CID: &str = "1103700123458";
+const SERIAL: &str = "13020112345678";
 
 mod support;
-use support::TestDb;
+use support::{TestAgent, TestCard, TestDb};
 
 on_both_databases!(
     a_good_assertion_gets_a_ticket_once,
@@ -26,33 +24,27 @@ on_both_databases!(
 struct World {
     _db: TestDb,
     pool: db::Pool,
-    key: EcdsaKeyPair,
-    agent: String,
+    agent: TestAgent,
+    card_key: CardKey,
     now: i64,
 }
 
 async fn world(db: TestDb) -> World {
     let pool = db.pool.clone();
-    let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    let key =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
     let now = thaiid_server::now();
-    let request = EnrollRequest {
-        token: String::new(),
-        public_key_jwk: PublicJwk::from_key_pair(&key),
-        hostname: "ws-1".into(),
-        agent_version: "0.1.0".into(),
-    };
-    let agent = agents::insert(&pool, &request, now).await.unwrap();
+    let agent = TestAgent::enroll(&pool, "ws-1").await;
     users::add(&pool, "somchai.t", "สมชาย ทดสอบ", Some(DEMO_CID), now)
+        .await
+        .unwrap();
+    let card_key = CardKey::generate();
+    cards::register_by_it(&pool, &card_key, "somchai.t", SERIAL, None, now)
         .await
         .unwrap();
     World {
         _db: db,
         pool,
-        key,
         agent,
+        card_key,
         now,
     }
 }
@@ -64,53 +56,26 @@ impl World {
             .unwrap()
     }
 
+    /// The registered demo card's claims, issued now, with counter `ctr`.
     fn claims(&self, nonce: &str, ctr: u64) -> Claims {
-        let name = |prefix: &str, first: &str, last: &str| Name {
-            prefix: prefix.into(),
-            first: first.into(),
-            middle: String::new(),
-            last: last.into(),
+        let card = TestCard {
+            citizen_id: DEMO_CID.into(),
+            serial: SERIAL.into(),
+            laser: None,
         };
-        Claims {
-            iss: self.agent.clone(),
-            aud: AUD.into(),
-            iat: self.now as u64,
-            exp: self.now as u64 + 60,
-            jti: assertion::new_jti(&SystemRandom::new()).unwrap(),
-            nonce: nonce.into(),
-            origin: ORIGIN.into(),
-            ctr,
-            card: CardClaim {
-                citizen_id: DEMO_CID.into(),
-                name_th: name("นาย", "สมชาย", "ทดสอบ"),
-                name_en: name("Mr.", "Somchai", "Thotsop"),
-                expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
-                card_serial: "13020112345678".into(),
-                laser_id: None,
-                atr: "3B68".into(),
-                data_sha256: "00".repeat(32),
-            },
-        }
+        let mut claims = self.agent.claims(AUD, nonce, &card);
+        claims.iat = self.now as u64;
+        claims.exp = self.now as u64 + 60;
+        claims.ctr = ctr;
+        claims
     }
 
     fn sign(&self, claims: &Claims) -> String {
-        assertion::sign(claims, &self.key, &SystemRandom::new()).unwrap()
+        self.agent.sign(claims)
     }
 
-    /// Signs `claims` under a header of the test's choosing (alg and typ attacks).
     fn sign_with_header(&self, header: serde_json::Value, claims: &Claims) -> String {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-        use base64::Engine;
-        let input = format!(
-            "{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(serde_json::to_vec(claims).unwrap())
-        );
-        let signature = self
-            .key
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", B64.encode(signature.as_ref()))
+        self.agent.sign_with_header(header, claims)
     }
 
     async fn audit_outcomes(&self) -> Vec<(String, Option<String>)> {
@@ -119,6 +84,7 @@ impl World {
             .unwrap();
         rows.reverse();
         rows.into_iter()
+            .filter(|row| row.entry.method == thaiid_server::audit::Method::Card)
             .map(|row| (row.entry.outcome, row.entry.citizen_id))
             .collect()
     }
@@ -128,7 +94,7 @@ impl World {
     }
 
     async fn login_at(&self, token: &str, now: i64) -> Result<String, &'static str> {
-        card_login::verify(&self.pool, token, AUD, now, None)
+        card_login::verify(&self.pool, &self.card_key, token, AUD, now, None)
             .await
             .map(|ticket| ticket.ticket)
             .map_err(|error| error.code)
@@ -223,7 +189,8 @@ async fn every_refusal_has_its_own_reason(db: TestDb) {
     claims.exp += 600;
     assert_eq!(w.login(&w.sign(&claims)).await, Err("ISSUED_IN_FUTURE"));
     let claims = w.claims(&w.nonce(ORIGIN).await, next());
-    let header = |alg: &str, typ: &str| serde_json::json!({"alg": alg, "typ": typ, "kid": w.agent});
+    let header =
+        |alg: &str, typ: &str| serde_json::json!({"alg": alg, "typ": typ, "kid": w.agent.id});
     let hs256 = w.sign_with_header(header("HS256", "thaiid-card+jwt"), &claims);
     assert_eq!(w.login(&hs256).await, Err("ALG_NOT_ALLOWED"));
     let none = w.sign_with_header(header("none", "thaiid-card+jwt"), &claims);
@@ -232,7 +199,7 @@ async fn every_refusal_has_its_own_reason(db: TestDb) {
     assert_eq!(w.login(&jwt).await, Err("WRONG_TYP"));
 
     // A revoked agent.
-    assert!(agents::revoke(&w.pool, &w.agent, w.now).await.unwrap());
+    assert!(agents::revoke(&w.pool, &w.agent.id, w.now).await.unwrap());
     let claims = w.claims(&w.nonce(ORIGIN).await, next());
     assert_eq!(w.login(&w.sign(&claims)).await, Err("REVOKED_AGENT"));
 
@@ -284,8 +251,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
             w.sign(&w.claims(&nonce, ctr + 1)),
         );
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &a, AUD, w.now, None),
-            card_login::verify(&second, &b, AUD, w.now, None),
+            card_login::verify(&w.pool, &w.card_key, &a, AUD, w.now, None),
+            card_login::verify(&second, &w.card_key, &b, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,
@@ -294,8 +261,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
         );
         let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, ctr + 2));
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &token, AUD, w.now, None),
-            card_login::verify(&second, &token, AUD, w.now, None),
+            card_login::verify(&w.pool, &w.card_key, &token, AUD, w.now, None),
+            card_login::verify(&second, &w.card_key, &token, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,

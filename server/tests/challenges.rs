@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{api, api_keys, challenges};
 use tower::ServiceExt;
@@ -20,8 +21,13 @@ async fn ask(db: &TestDb, key: Option<&str>, body: Value) -> (StatusCode, Value)
     if let Some(key) = key {
         request = request.header("authorization", format!("Bearer {key}"));
     }
-    let state =
-        api::AppState::new(db.pool.clone(), "https://sso.example", OtpKey::generate()).unwrap();
+    let state = api::AppState::new(
+        db.pool.clone(),
+        "https://sso.example",
+        OtpKey::generate(),
+        CardKey::generate(),
+    )
+    .unwrap();
     let response = api::router(state)
         .oneshot(request.body(Body::from(body.to_string())).unwrap())
         .await
@@ -76,7 +82,7 @@ async fn challenges_need_a_key_and_a_proper_origin(db: TestDb) {
     .unwrap();
     assert_eq!(
         spent,
-        Ok("api:hr-portal".to_owned()),
-        "bound to the front end that asked"
+        Ok(("api:hr-portal".to_owned(), challenges::Purpose::Login)),
+        "bound to the front end that asked, for a login"
     );
 }

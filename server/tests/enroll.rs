@@ -8,6 +8,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use thaiid_protocol::assertion::PublicJwk;
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, tokens};
 use tower::ServiceExt;
@@ -34,7 +35,13 @@ async fn enroll(pool: &db::Pool, body: Value) -> (StatusCode, Value) {
         .body(Body::from(body.to_string()))
         .unwrap();
     let response = api::router(
-        api::AppState::new(pool.clone(), "https://sso.example", OtpKey::generate()).unwrap(),
+        api::AppState::new(
+            pool.clone(),
+            "https://sso.example",
+            OtpKey::generate(),
+            CardKey::generate(),
+        )
+        .unwrap(),
     )
     .oneshot(request)
     .await

@@ -7,9 +7,10 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use support::TestDb;
+use support::{TestAgent, TestCard, TestDb};
+use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{api, audit, db, demo, systems, users};
+use thaiid_server::{api, audit, cards, db, demo, systems, users};
 use tower::ServiceExt;
 
 const SITE: &str = "https://sso.example.go.th";
@@ -25,6 +26,8 @@ on_both_databases!(
     permission_requests_reach_it,
     pages_carry_security_headers,
     times_are_shown_on_thailands_clock,
+    a_person_registers_their_own_card_on_me,
+    a_card_login_cannot_register_a_card,
 );
 
 struct Browser {
@@ -33,6 +36,7 @@ struct Browser {
     cookie: Option<String>,
     seeded: demo::Seeded,
     otp_key: OtpKey,
+    card_key: CardKey,
 }
 
 struct Page {
@@ -54,20 +58,23 @@ impl Page {
 }
 
 async fn browser(db: &TestDb) -> Browser {
-    browser_with_key(db, OtpKey::generate()).await
+    browser_with_key(db, OtpKey::generate(), CardKey::generate()).await
 }
 
-/// A browser on the server that sealed another's OTP secrets with `otp_key`.
-async fn browser_with_key(db: &TestDb, otp_key: OtpKey) -> Browser {
-    let seeded = demo::seed(&db.pool, &otp_key, thaiid_server::now())
+/// A browser on the server that sealed another's OTP secrets with `otp_key` and hashed
+/// its cards with `card_key`.
+async fn browser_with_key(db: &TestDb, otp_key: OtpKey, card_key: CardKey) -> Browser {
+    let seeded = demo::seed(&db.pool, &otp_key, &card_key, thaiid_server::now())
         .await
         .unwrap();
+    let state = api::AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone());
     Browser {
-        router: api::router(api::AppState::new(db.pool.clone(), SITE, otp_key.clone()).unwrap()),
+        router: api::router(state.unwrap()),
         pool: db.pool.clone(),
         cookie: None,
         seeded,
         otp_key,
+        card_key,
     }
 }
 
@@ -151,6 +158,55 @@ impl Browser {
         let mut rows = audit::recent(&self.pool, 100).await.unwrap();
         rows.retain(|row| row.entry.method == method);
         rows.into_iter().map(|row| row.entry.outcome).collect()
+    }
+
+    /// A script's JSON call, as the pages' scripts make it: the session's CSRF token in
+    /// `X-CSRF-Token`. Answers the status and the body.
+    async fn call(&mut self, path: &str, csrf: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, SITE)
+            .header("x-csrf-token", csrf.to_owned());
+        let page = self.send(request, "{}".into()).await;
+        (page.status, serde_json::from_str(&page.body).unwrap())
+    }
+
+    /// The nonce `path` hands this session's page.
+    async fn nonce(&mut self, path: &str, csrf: &str) -> String {
+        let (status, body) = self.call(path, csrf).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["nonce"].as_str().unwrap().to_owned()
+    }
+
+    /// What the agent does with the page's nonce: posts the card's assertion (no cookie:
+    /// the agent is not the browser). Answers the status and the body.
+    async fn agent_posts(&self, assertion: String) -> (StatusCode, serde_json::Value) {
+        let request = Request::post("/api/v1/card-logins")
+            .header(header::CONTENT_TYPE, "application/jose")
+            .body(Body::from(assertion))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// The login page's ID-card button with `card` read by `agent`: the page's result.
+    async fn card_login(&mut self, agent: &TestAgent, card: &TestCard) -> Result<Page, String> {
+        let mut page = self.get("/login").await;
+        if page.status == StatusCode::SEE_OTHER {
+            // Logged in already: the systems page.
+            page = self.get(&page.location).await;
+        }
+        let nonce = self.nonce("/login/card/nonce", &page.csrf()).await;
+        let (status, body) = self.agent_posts(agent.assert(SITE, &nonce, card)).await;
+        if status != StatusCode::OK {
+            return Err(body["error"]["code"].as_str().unwrap().to_owned());
+        }
+        let ticket = body["ticket"].as_str().unwrap();
+        Ok(self
+            .get(&format!("/login/card/complete?ticket={ticket}"))
+            .await)
     }
 
     fn session_hash(&self) -> String {
@@ -285,7 +341,8 @@ async fn a_name_that_is_no_account_is_never_stored(db: TestDb) {
     let wrong = b.password_as(typed, "x").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     b.password("not-the-password").await;
-    let rows = audit::recent(&b.pool, 10).await.unwrap();
+    let mut rows = audit::recent(&b.pool, 10).await.unwrap();
+    rows.retain(|row| row.entry.method == audit::Method::Password);
     let names: Vec<_> = rows
         .iter()
         .map(|row| row.entry.username.as_deref())
@@ -345,7 +402,7 @@ async fn forms_need_their_csrf_token_and_origin(db: TestDb) {
 async fn a_ticket_logs_in_only_the_session_that_asked_once(db: TestDb) {
     let mut asker = browser(&db).await;
     asker.get("/login").await;
-    let mut other = browser_with_key(&db, asker.otp_key.clone()).await;
+    let mut other = browser_with_key(&db, asker.otp_key.clone(), asker.card_key.clone()).await;
     other.get("/login").await;
     let now = thaiid_server::now();
     for (ticket, expires_at) in [("fresh", now + 60), ("stale", now - 1)] {
@@ -458,6 +515,7 @@ async fn times_are_shown_on_thailands_clock(db: TestDb) {
     for sql in [
         "UPDATE permission_requests SET created_at = $1",
         "UPDATE audit_log SET at = $1",
+        "UPDATE users SET card_registered_at = $1 WHERE card_registered_at IS NOT NULL",
     ] {
         sqlx::query(sql)
             .bind(LATE_EVENING_UTC)
@@ -476,6 +534,13 @@ async fn times_are_shown_on_thailands_clock(db: TestDb) {
         assert!(!page.body.contains("2026-11-28"), "{path}: a UTC time");
         assert!(!page.body.contains("UTC"), "{path}");
     }
+    let me = b.get("/me").await;
+    assert!(
+        me.body
+            .contains("ลงทะเบียนเมื่อ 2026-11-29 00:20:05 เวลาประเทศไทย"),
+        "the card's registration: {}",
+        me.body
+    );
 }
 
 async fn pages_carry_security_headers(db: TestDb) {
@@ -495,7 +560,13 @@ async fn pages_carry_security_headers(db: TestDb) {
     );
     assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
-    for path in ["/systems", "/me", "/permissions", "/"] {
+    for path in [
+        "/systems",
+        "/me",
+        "/permissions",
+        "/",
+        "/me/card/complete?ticket=x",
+    ] {
         assert_eq!(b.get(path).await.location, "/login", "{path}");
     }
     let script = b.get("/assets/login.js").await;
@@ -513,7 +584,8 @@ async fn pages_carry_security_headers(db: TestDb) {
         .contains(r#"data-agent-url="https://127.0.0.1:47113""#));
 
     // IT moved the agents to another port: the pages call and allow only that one.
-    let state = api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone()).unwrap();
+    let state =
+        api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone(), b.card_key.clone()).unwrap();
     b.router = api::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
     b.cookie = None;
     let moved = b.get("/login").await;
@@ -527,4 +599,198 @@ async fn pages_carry_security_headers(db: TestDb) {
     assert!(moved
         .body
         .contains(r#"data-agent-url="https://127.0.0.1:47999""#));
+}
+
+fn demo_card(serial: &str, laser: Option<&'static str>) -> TestCard {
+    TestCard {
+        citizen_id: demo::CITIZEN_ID.into(),
+        serial: serial.into(),
+        laser,
+    }
+}
+
+fn error_code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+async fn a_person_registers_their_own_card_on_me(db: TestDb) {
+    let mut b = browser(&db).await;
+    let agent = TestAgent::enroll(&db.pool, "ws-1").await;
+    let now = thaiid_server::now();
+    users::add(&db.pool, "malee.s", "มาลี สุขใจ", Some("1101700203450"), now)
+        .await
+        .unwrap();
+    b.password(demo::PASSWORD).await;
+    assert_eq!(b.otp(&code_now(&b)).await.location, "/systems");
+    let me = b.get("/me").await;
+    assert!(
+        me.body
+            .contains(r#"data-state="registered">บัตรที่ลงทะเบียน: เลขใต้รูป <span class="serial">xxxxxxxxxx5678</span>"#),
+        "the seeded demo card, masked: {}",
+        me.body
+    );
+    assert!(me
+        .body
+        .contains(r#"<button type="button" id="card-register""#));
+    assert!(me
+        .body
+        .contains(r#"<script type="module" src="/assets/card-register.js">"#));
+    assert!(!me.body.contains(demo::CARD_SERIAL));
+    let csrf = me.csrf();
+    let script = b.get("/assets/card-register.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.body.contains("/me/card/nonce"));
+
+    // The nonce wants the page's CSRF token.
+    let (status, body) = b.call("/me/card/nonce", "wrong").await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "BAD_CSRF")
+    );
+
+    // Another person's card in the reader: not this account's.
+    let nonce = b.nonce("/me/card/nonce", &csrf).await;
+    let malee = TestCard {
+        citizen_id: "1101700203450".into(),
+        serial: "13020155550000".into(),
+        laser: None,
+    };
+    let (status, body) = b.agent_posts(agent.assert(SITE, &nonce, &malee)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "CARD_NOT_ACCOUNTS")
+    );
+    assert!(cards::registered(&db.pool, "malee.s")
+        .await
+        .unwrap()
+        .is_none());
+
+    // The person's new card (the old one was lost).
+    let new = demo_card("13020199991111", Some("JT9-1111111-11"));
+    let nonce = b.nonce("/me/card/nonce", &csrf).await;
+    let (status, body) = b.agent_posts(agent.assert(SITE, &nonce, &new)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ticket = body["ticket"].as_str().unwrap().to_owned();
+    // A registration's ticket logs nobody in.
+    let mut stranger = browser_with_key(&db, b.otp_key.clone(), b.card_key.clone()).await;
+    stranger.get("/login").await;
+    let page = stranger
+        .get(&format!("/login/card/complete?ticket={ticket}"))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("UNKNOWN_TICKET"));
+    let done = b.get(&format!("/me/card/complete?ticket={ticket}")).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("ลงทะเบียนบัตรเรียบร้อยแล้ว"));
+    assert!(done
+        .body
+        .contains(r#"<p id="registered-serial">xxxxxxxxxx1111</p>"#));
+    let again = b.get(&format!("/me/card/complete?ticket={ticket}")).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("USED_TICKET"));
+    let me = b.get("/me").await;
+    assert!(me.body.contains("xxxxxxxxxx1111</span> พร้อมเลขหลังบัตร"));
+    assert!(!me.body.contains("JT9"), "never the laser ID");
+
+    // The old card is blocked, the new one logs in (laser ID and all) on another browser.
+    let old = demo_card(demo::CARD_SERIAL, None);
+    let mut desk = browser_with_key(&db, b.otp_key.clone(), b.card_key.clone()).await;
+    assert_eq!(
+        desk.card_login(&agent, &old).await.err().as_deref(),
+        Some("CARD_BLOCKED")
+    );
+    let no_laser = demo_card("13020199991111", None);
+    assert_eq!(
+        desk.card_login(&agent, &no_laser).await.err().as_deref(),
+        Some("CARD_NOT_REGISTERED")
+    );
+    let page = desk.card_login(&agent, &new).await.unwrap();
+    assert_eq!(page.location, "/systems");
+
+    // The blocked card cannot be registered back by the person (IT can).
+    let nonce = b.nonce("/me/card/nonce", &csrf).await;
+    let (status, body) = b.agent_posts(agent.assert(SITE, &nonce, &old)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "CARD_BLOCKED")
+    );
+    // A nonce asked for before logging out registers nothing after.
+    let nonce = b.nonce("/me/card/nonce", &csrf).await;
+    b.post("/logout", &[("csrf", &csrf)]).await;
+    let (status, body) = b.agent_posts(agent.assert(SITE, &nonce, &new)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "NEEDS_PASSWORD_OTP")
+    );
+
+    let mut registrations = b.outcomes(audit::Method::Register).await;
+    registrations.sort();
+    assert_eq!(
+        registrations,
+        [
+            "CARD_BLOCKED",
+            "CARD_NOT_ACCOUNTS",
+            "NEEDS_PASSWORD_OTP",
+            "OK",
+            "OK" // the demo seed's, by IT
+        ]
+    );
+    assert_eq!(b.outcomes(audit::Method::Block).await, ["REPLACED"]);
+    let rows = audit::recent(&db.pool, 100).await.unwrap();
+    let replaced = rows
+        .iter()
+        .find(|row| row.entry.method == audit::Method::Block)
+        .unwrap();
+    assert_eq!(replaced.entry.card.as_deref(), Some("xxxxxxxxxx5678"));
+    let mine = rows
+        .iter()
+        .find(|row| {
+            row.entry.method == audit::Method::Register
+                && row.entry.agent_id.is_some()
+                && row.entry.outcome == "OK"
+        })
+        .unwrap();
+    assert_eq!(mine.entry.username.as_deref(), Some(demo::USERNAME));
+    assert_eq!(mine.entry.card.as_deref(), Some("xxxxxxxxxx1111"));
+    assert_eq!(mine.entry.citizen_id.as_deref(), Some("1-1037-xxxxx-xx-8"));
+}
+
+async fn a_card_login_cannot_register_a_card(db: TestDb) {
+    let mut b = browser(&db).await;
+    let agent = TestAgent::enroll(&db.pool, "ws-1").await;
+    let card = demo_card(demo::CARD_SERIAL, demo::LASER_ID);
+    let page = b.card_login(&agent, &card).await.unwrap();
+    assert_eq!(page.location, "/systems");
+    let me = b.get("/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("xxxxxxxxxx5678"));
+    assert!(!me.body.contains("card-register"), "{}", me.body);
+    assert!(me
+        .body
+        .contains("ลงทะเบียนบัตรใหม่ได้หลังเข้าสู่ระบบด้วยชื่อผู้ใช้ รหัสผ่าน และ OTP เท่านั้น"));
+    let (status, body) = b.call("/me/card/nonce", &me.csrf()).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "NEEDS_PASSWORD_OTP")
+    );
+    // Nor can a login nonce of this session be turned into a registration: the card it
+    // signs logs in, and registers nothing.
+    let other = demo_card("13020199992222", None);
+    assert_eq!(
+        b.card_login(&agent, &other).await.err().as_deref(),
+        Some("CARD_NOT_REGISTERED")
+    );
+    let registered = cards::registered(&db.pool, demo::USERNAME)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(registered.serial_masked, "xxxxxxxxxx5678");
+    // An anonymous page may not ask either.
+    let mut anonymous = browser_with_key(&db, b.otp_key.clone(), b.card_key.clone()).await;
+    let csrf = anonymous.get("/login").await.csrf();
+    let (status, body) = anonymous.call("/me/card/nonce", &csrf).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "NEEDS_PASSWORD_OTP")
+    );
 }

@@ -22,6 +22,10 @@ pub fn run(server: Option<&str>, token: Option<&str>, state: &StateDir) -> Resul
             return Err(AgentError::Enroll(EnrollError::NoToken));
         }
     };
+    #[cfg(windows)]
+    if state.machine {
+        crate::win::acl::ensure_state_dir(&state.path)?;
+    }
     let runtime = crate::commands::runtime()?;
     let enrolled = runtime.block_on(enrollment::enroll(&state.path, &server, &token))?;
     println!(

@@ -3,6 +3,8 @@ pub mod enroll;
 pub mod read;
 pub mod readers;
 pub mod serve;
+#[cfg(windows)]
+pub mod service;
 pub mod setup;
 pub mod tray;
 

@@ -19,6 +19,12 @@ pub fn run(uninstall: bool, state: &StateDir) -> Result<(), AgentError> {
         );
         return Ok(());
     }
+    // The machine service's state dir: made here with its ACL, or refused when a user
+    // could have made it first (Windows; the .deb makes /var/lib/thaiid-agent).
+    #[cfg(windows)]
+    if state.machine {
+        crate::win::acl::ensure_state_dir(data_dir)?;
+    }
     let installed = setup::install(state)?;
     let made = match &installed.renewed {
         None => "kept".to_owned(),

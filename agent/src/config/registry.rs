@@ -1,9 +1,10 @@
 //! The machine's configuration on Windows: the values under
 //! `HKEY_LOCAL_MACHINE\SOFTWARE\ThaiID Login Agent`, written by the .msi from its
 //! properties or pushed by GPO/Intune. Same keys as the machine's `config.toml`:
-//! `ServerUrl`, `AllowedOrigins` (comma-separated), `EnrollToken`, `Port`, `Reader`,
-//! all REG_SZ (`Port` may also be a REG_DWORD). Other values under the key are the
-//! installer's own and are ignored.
+//! `ServerUrl`, `AllowedOrigins` (comma-separated), `Port`, `Reader`, all REG_SZ (`Port`
+//! may also be a REG_DWORD). Other values under the key are the installer's own and are
+//! ignored; so is an `EnrollToken` value: every user can read this key, and the token
+//! must be where no user can (SPEC §10), so it is given to `enroll` at install only.
 
 use super::FileConfig;
 
@@ -73,7 +74,7 @@ fn from_values(read: impl Fn(&str) -> Result<Option<Value>, String>) -> Result<F
         allowed_origins,
         port,
         reader: text("Reader")?,
-        enroll_token: text("EnrollToken")?,
+        enroll_token: None,
         ..FileConfig::default()
     })
 }
@@ -242,7 +243,8 @@ mod tests {
                 "https://sso2.example".to_owned()
             ])
         );
-        assert_eq!(config.enroll_token.as_deref(), Some("tok-123"));
+        // Readable by every user: never taken as the enrollment token.
+        assert_eq!(config.enroll_token, None);
         assert_eq!(config.port, Some(47200));
         assert_eq!(config.reader.as_deref(), Some("ACS ACR39U 00 00"));
     }

@@ -52,15 +52,19 @@ pub async fn examine(config: &Config, data_dir: &Path) -> Finding {
             Answer::Takes => Finding::ok(
                 ENROLLMENT,
                 format!(
-                    "agent {} at {}, which takes its assertions",
-                    enrolled.agent_id, enrolled.server_url
+                    "agent {} at {}, which takes its assertions; key: {}",
+                    enrolled.agent_id,
+                    enrolled.server_url,
+                    identity.key.describe()
                 ),
             ),
             Answer::Unreachable => Finding::ok(
                 ENROLLMENT,
                 format!(
-                    "agent {} at {} (the server could not confirm it now)",
-                    enrolled.agent_id, enrolled.server_url
+                    "agent {} at {} (the server could not confirm it now); key: {}",
+                    enrolled.agent_id,
+                    enrolled.server_url,
+                    identity.key.describe()
                 ),
             ),
             Answer::Refuses(code) => refused(&identity, &code),

@@ -4,18 +4,19 @@
 
 mod counter;
 mod deployment;
+mod key;
 mod key_store;
 
 pub use counter::Counter;
 pub use deployment::enroll_with_token;
+pub use key::{KeyError, WorkstationKey};
 
 use crate::config::server_url;
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorBody, Ticket};
-use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk, MAX_LIFETIME_SECS};
+use thaiid_protocol::assertion::{self, CardClaim, Claims, MAX_LIFETIME_SECS};
 
 const ENROLLMENT_FILE: &str = "enrollment.json";
 
@@ -30,7 +31,7 @@ pub struct Enrollment {
 /// An enrolled agent, ready to sign.
 pub struct Identity {
     pub enrollment: Enrollment,
-    pub key: EcdsaKeyPair,
+    pub key: WorkstationKey,
     pub counter: Counter,
     /// Which enrollment this is, to notice a new one (IT enrolling again).
     stamp: Option<Stamp>,
@@ -60,7 +61,7 @@ impl Identity {
         origin: &str,
         ctr: u64,
         card: CardClaim,
-    ) -> Result<String, ring::error::Unspecified> {
+    ) -> Result<String, KeyError> {
         let rng = SystemRandom::new();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -71,13 +72,13 @@ impl Identity {
             aud: self.enrollment.server_url.clone(),
             iat: now,
             exp: now + MAX_LIFETIME_SECS,
-            jti: assertion::new_jti(&rng)?,
+            jti: assertion::new_jti(&rng).map_err(|_| KeyError::Ring)?,
             nonce: nonce.to_owned(),
             origin: origin.to_owned(),
             ctr,
             card,
         };
-        assertion::sign(&claims, &self.key, &rng)
+        assertion::sign_with(&claims, |input| self.key.sign(input))
     }
 
     /// Posts `assertion` to the server this agent is enrolled at (SPEC §7): the ticket, or
@@ -145,14 +146,19 @@ pub enum EnrollError {
 /// Makes a key on this workstation, registers it with the server and stores it.
 pub async fn enroll(data_dir: &Path, server: &str, token: &str) -> Result<Enrollment, EnrollError> {
     let server = server_url(server).map_err(EnrollError::BadServerUrl)?;
-    let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-        .map_err(|_| EnrollError::Crypto("P-256 key generation failed".into()))?;
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-        .map_err(|_| EnrollError::Crypto("generated key does not load".into()))?;
+    // The key is made (and stored) first: a TPM key cannot wait in memory to be saved.
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EnrollError::Store { path, source }
+    };
+    crate::fs::private_dir(data_dir).map_err(failed(data_dir))?;
+    let key = WorkstationKey::generate(data_dir, is_machine_state(data_dir))?;
+    let public_key_jwk = key
+        .public_jwk()
+        .map_err(|error| EnrollError::Crypto(error.to_string()))?;
     let request = EnrollRequest {
         token: token.to_owned(),
-        public_key_jwk: PublicJwk::from_key_pair(&key),
+        public_key_jwk,
         hostname: hostname(),
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
@@ -183,17 +189,21 @@ pub async fn enroll(data_dir: &Path, server: &str, token: &str) -> Result<Enroll
         agent_id: answer.agent_id,
         server_url: server,
     };
-    store(data_dir, &enrollment, pkcs8.as_ref())?;
+    store(data_dir, &enrollment)?;
     Ok(enrollment)
 }
 
-fn store(data_dir: &Path, enrollment: &Enrollment, pkcs8: &[u8]) -> Result<(), EnrollError> {
+/// Whether `data_dir` is the machine service's state dir rather than a developer's own
+/// data dir: on Windows the service's key goes to CNG.
+fn is_machine_state(data_dir: &Path) -> bool {
+    data_dir != crate::paths::data_dir()
+}
+
+fn store(data_dir: &Path, enrollment: &Enrollment) -> Result<(), EnrollError> {
     let failed = |path: &Path| {
         let path = path.to_path_buf();
         move |source| EnrollError::Store { path, source }
     };
-    crate::fs::private_dir(data_dir).map_err(failed(data_dir))?;
-    key_store::save(data_dir, pkcs8)?;
     Counter::reset(data_dir)?;
     let path = data_dir.join(ENROLLMENT_FILE);
     let json = serde_json::to_vec_pretty(enrollment).expect("plain struct");
@@ -214,16 +224,7 @@ pub fn load(data_dir: &Path) -> Result<Option<Identity>, EnrollError> {
             path: path.clone(),
             problem: error.to_string(),
         })?;
-    let pkcs8 = key_store::load(data_dir)?;
-    let key = EcdsaKeyPair::from_pkcs8(
-        &ECDSA_P256_SHA256_FIXED_SIGNING,
-        &pkcs8,
-        &SystemRandom::new(),
-    )
-    .map_err(|_| EnrollError::Damaged {
-        path: data_dir.to_path_buf(),
-        problem: "the agent key does not load".into(),
-    })?;
+    let key = WorkstationKey::load(data_dir)?;
     Ok(Some(Identity {
         enrollment,
         key,

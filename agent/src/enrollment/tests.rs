@@ -20,16 +20,19 @@ fn stored_identity_loads_and_is_private() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("state");
     assert!(load(&data).unwrap().is_none());
-    let pkcs8 =
-        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .unwrap();
     let enrollment = Enrollment {
         agent_id: "agent-1".into(),
         server_url: "https://sso.example".into(),
     };
-    store(&data, &enrollment, pkcs8.as_ref()).unwrap();
+    crate::fs::private_dir(&data).unwrap();
+    let key = WorkstationKey::generate(&data, true).unwrap();
+    store(&data, &enrollment).unwrap();
     let identity = load(&data).unwrap().unwrap();
     assert_eq!(identity.enrollment, enrollment);
+    assert_eq!(
+        identity.key.public_jwk().unwrap(),
+        key.public_jwk().unwrap()
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -56,7 +59,12 @@ fn a_damaged_key_is_reported() {
         agent_id: "agent-1".into(),
         server_url: "https://sso.example".into(),
     };
-    store(dir.path(), &enrollment, b"not a key").unwrap();
+    key_store::save(
+        dir.path(),
+        &key_store::Stored::UserFile(b"not a key".to_vec()),
+    )
+    .unwrap();
+    store(dir.path(), &enrollment).unwrap();
     let err = load(dir.path()).err().unwrap();
     assert!(err.to_string().contains("enroll again"), "{err}");
 }

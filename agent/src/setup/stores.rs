@@ -27,6 +27,10 @@ enum Location {
     Policy(super::policy::Policy),
     #[cfg(windows)]
     WindowsUserRoot,
+    /// The machine's Root store: `setup --state-dir` (the installer, as LocalSystem)
+    /// writes it; the service, which may not, finds its CA there.
+    #[cfg(windows)]
+    WindowsMachineRoot,
 }
 
 /// What happened to one store.
@@ -93,6 +97,10 @@ impl TrustStore {
             Location::Policy(policy) => policy.check(&tls.ca_pem),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::sync(&tls.ca_pem),
+            #[cfg(windows)]
+            Location::WindowsMachineRoot => {
+                super::windows::sync_in(super::windows::Scope::LocalMachine, &tls.ca_pem)
+            }
         };
         TrustOutcome {
             store: self,
@@ -109,6 +117,10 @@ impl TrustStore {
             Location::Policy(_) => Ok(0),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::remove_ours(),
+            #[cfg(windows)]
+            Location::WindowsMachineRoot => {
+                super::windows::remove_ours_in(super::windows::Scope::LocalMachine)
+            }
         }
         .map(Done::Removed);
         TrustOutcome {
@@ -126,27 +138,37 @@ impl TrustStore {
             Location::Policy(policy) => Ok(policy.holds(&tls.ca_pem)),
             #[cfg(windows)]
             Location::WindowsUserRoot => super::windows::trusts(&tls.ca_pem),
+            #[cfg(windows)]
+            Location::WindowsMachineRoot => {
+                super::windows::trusts_in(super::windows::Scope::LocalMachine, &tls.ca_pem)
+            }
         }
     }
 }
 
 /// The stores `setup` puts `state`'s CA into: the user's own for an agent run by hand;
-/// for the machine service, none on Linux, where the installer writes the browsers'
-/// policies after `setup` made the CA.
+/// for the machine service, the machine's Root store on Windows, and none on Linux,
+/// where the installer writes the browsers' policies after `setup` made the CA.
 pub fn of(state: &crate::paths::StateDir) -> Result<Vec<TrustStore>, super::SetupError> {
     match state.machine {
-        true => Ok(Vec::new()),
+        true => Ok(set_by_setup()),
         false => of_current_user().ok_or(super::SetupError::NoHome),
     }
 }
 
-/// The stores whose trust `doctor` reports: for the machine service, the managed
-/// policies the installer wrote (SPEC §5), read only.
+/// The stores whose trust `doctor` reports: for the machine service on Linux, the
+/// managed policies the installer wrote (SPEC §5), read only.
 pub fn trusting(state: &crate::paths::StateDir) -> Vec<TrustStore> {
-    match state.machine {
-        true => policies(),
-        false => of_current_user().unwrap_or_default(),
+    match (state.machine, cfg!(windows)) {
+        (true, false) => policies(),
+        (true, true) => set_by_setup(),
+        (false, _) => of_current_user().unwrap_or_default(),
     }
+}
+
+#[cfg(not(windows))]
+fn set_by_setup() -> Vec<TrustStore> {
+    Vec::new()
 }
 
 #[cfg(not(windows))]
@@ -163,6 +185,15 @@ fn policies() -> Vec<TrustStore> {
 #[cfg(windows)]
 fn policies() -> Vec<TrustStore> {
     Vec::new()
+}
+
+/// Windows: the machine's Root store, which Edge, Chrome and Firefox read.
+#[cfg(windows)]
+fn set_by_setup() -> Vec<TrustStore> {
+    vec![TrustStore {
+        description: "Windows machine Root store (Edge, Chrome, Firefox)".into(),
+        location: Location::WindowsMachineRoot,
+    }]
 }
 
 /// The stores of the user running the agent.

@@ -1,7 +1,10 @@
-//! The user's Root store on Windows, through CryptoAPI. Edge and Chrome trust it, and
-//! Firefox does too (security.enterprise_roots.enabled, on by default there). Windows
-//! asks the user to confirm every root added to or deleted from this store: that dialog
-//! is Windows protecting the user, and a "No" is reported as a failed store.
+//! The Root stores on Windows, through CryptoAPI: the machine's (LocalMachine), where
+//! `setup --state-dir` run by the installer as LocalSystem puts the machine service's CA
+//! (SPEC §5), and the user's, for a developer's agent run by hand. Edge and Chrome trust
+//! both, and Firefox does too (security.enterprise_roots.enabled, on by default there).
+//! Windows asks the user to confirm every root added to or deleted from the user's
+//! store: that dialog is Windows protecting the user, and a "No" is reported as a failed
+//! store. The machine's store takes an administrator and asks nothing.
 
 use super::ca;
 use super::stores::Done;
@@ -13,21 +16,41 @@ use windows_sys::Win32::Security::Cryptography::{
     CertAddEncodedCertificateToStore, CertCloseStore, CertDeleteCertificateFromStore,
     CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFreeCertificateContext,
     CertGetNameStringW, CertOpenStore, CERT_CONTEXT, CERT_NAME_ATTR_TYPE,
-    CERT_STORE_ADD_USE_EXISTING, CERT_STORE_PROV_SYSTEM_W, CERT_SYSTEM_STORE_CURRENT_USER,
-    HCERTSTORE, PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
+    CERT_STORE_ADD_USE_EXISTING, CERT_STORE_PROV_SYSTEM_REGISTRY_W, CERT_STORE_PROV_SYSTEM_W,
+    CERT_SYSTEM_STORE_CURRENT_USER, CERT_SYSTEM_STORE_LOCAL_MACHINE, HCERTSTORE,
+    PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
 };
 
+/// Which Root store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    CurrentUser,
+    LocalMachine,
+}
+
 pub fn sync(ca_pem: &str) -> Result<Done, String> {
+    sync_in(Scope::CurrentUser, ca_pem)
+}
+
+pub fn remove_ours() -> Result<usize, String> {
+    remove_ours_in(Scope::CurrentUser)
+}
+
+pub fn trusts(ca_pem: &str) -> Result<bool, String> {
+    trusts_in(Scope::CurrentUser, ca_pem)
+}
+
+pub fn sync_in(scope: Scope, ca_pem: &str) -> Result<Done, String> {
     let der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
         .map_err(|e| format!("ca.pem is unreadable ({e})"))?;
-    let store = Store::open()?;
+    let store = Store::open(scope)?;
     let mut present = false;
     let mut removed = 0;
     for (_, certificate) in store.ours() {
         if certificate.der() == der.as_ref() {
             present = true;
         } else {
-            certificate.delete()?;
+            certificate.delete(store.1)?;
             removed += 1;
         }
     }
@@ -40,43 +63,44 @@ pub fn sync(ca_pem: &str) -> Result<Done, String> {
     })
 }
 
-pub fn remove_ours() -> Result<usize, String> {
-    let store = Store::open()?;
+pub fn remove_ours_in(scope: Scope) -> Result<usize, String> {
+    let store = Store::open(scope)?;
     let ours = store.ours();
     let count = ours.len();
     for (_, certificate) in ours {
-        certificate.delete()?;
+        certificate.delete(store.1)?;
     }
     Ok(count)
 }
 
-pub fn trusts(ca_pem: &str) -> Result<bool, String> {
+pub fn trusts_in(scope: Scope, ca_pem: &str) -> Result<bool, String> {
     let der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
         .map_err(|e| format!("ca.pem is unreadable ({e})"))?;
-    Ok(Store::open()?
+    Ok(Store::open(scope)?
         .ours()
         .iter()
         .any(|(_, certificate)| certificate.der() == der.as_ref()))
 }
 
-struct Store(HCERTSTORE);
+struct Store(HCERTSTORE, Scope);
 
 impl Store {
-    fn open() -> Result<Store, String> {
+    fn open(scope: Scope) -> Result<Store, String> {
         let name = windows_sys::core::w!("Root");
-        // SAFETY: a system store opened by name; the handle is closed on drop.
-        let handle = unsafe {
-            CertOpenStore(
-                CERT_STORE_PROV_SYSTEM_W,
-                0,
-                0,
-                CERT_SYSTEM_STORE_CURRENT_USER,
-                name.cast::<c_void>(),
-            )
+        // The machine's store is opened at its registry, where `setup` adds the CA: the
+        // system store's collection view loses deletions under Wine.
+        let (provider, location) = match scope {
+            Scope::CurrentUser => (CERT_STORE_PROV_SYSTEM_W, CERT_SYSTEM_STORE_CURRENT_USER),
+            Scope::LocalMachine => (
+                CERT_STORE_PROV_SYSTEM_REGISTRY_W,
+                CERT_SYSTEM_STORE_LOCAL_MACHINE,
+            ),
         };
+        // SAFETY: a system store opened by name; the handle is closed on drop.
+        let handle = unsafe { CertOpenStore(provider, 0, 0, location, name.cast::<c_void>()) };
         match handle.is_null() {
-            true => Err(last_error("cannot open the user's Root store")),
-            false => Ok(Store(handle)),
+            true => Err(last_error(scope, "cannot open the Root store")),
+            false => Ok(Store(handle, scope)),
         }
     }
 
@@ -114,7 +138,7 @@ impl Store {
             )
         };
         match added {
-            0 => Err(last_error("cannot add the CA")),
+            0 => Err(last_error(self.1, "cannot add the CA")),
             _ => Ok(()),
         }
     }
@@ -138,13 +162,13 @@ impl Certificate {
         }
     }
 
-    fn delete(self) -> Result<(), String> {
+    fn delete(self, scope: Scope) -> Result<(), String> {
         let context = self.0;
         // The call frees the context, even when it fails.
         std::mem::forget(self);
         // SAFETY: a duplicated context of the store, handed over to be freed.
         match unsafe { CertDeleteCertificateFromStore(context) } {
-            0 => Err(last_error("cannot remove an old CA of this agent")),
+            0 => Err(last_error(scope, "cannot remove an old CA of this agent")),
             _ => Ok(()),
         }
     }
@@ -175,16 +199,20 @@ fn common_name(context: *const CERT_CONTEXT) -> String {
     String::from_utf16_lossy(&buffer[..length])
 }
 
-fn last_error(what: &str) -> String {
+fn last_error(scope: Scope, what: &str) -> String {
     // SAFETY: reads the calling thread's last error.
-    match unsafe { GetLastError() } {
-        ERROR_CANCELLED => format!(
+    match (unsafe { GetLastError() }, scope) {
+        (code, Scope::LocalMachine) => format!(
+            "{what} of the machine (Windows error {code}): run `thaiid-agent setup --state-dir` \
+             as an administrator (the installer does)"
+        ),
+        (ERROR_CANCELLED, Scope::CurrentUser) => format!(
             "{what}: the Windows confirmation was answered No; run `thaiid-agent setup` \
              again and answer Yes"
         ),
-        code => format!(
-            "{what} (Windows error {code}): run `thaiid-agent setup` again as the user who \
-             uses the browser"
+        (code, Scope::CurrentUser) => format!(
+            "{what} of the user (Windows error {code}): run `thaiid-agent setup` again as the \
+             user who uses the browser"
         ),
     }
 }

@@ -94,6 +94,24 @@ fn tamper(token: &str, part: usize, edit: impl FnOnce(&mut Value)) -> String {
 }
 
 #[test]
+fn a_key_held_elsewhere_signs_the_same_token() {
+    // A TPM's signer sees the signing input and answers r || s, as ring's fixed encoding.
+    let key = test_key();
+    let token = sign_with(&claims(), |input| {
+        key.sign(&SystemRandom::new(), input)
+            .map(|signature| signature.as_ref().to_vec())
+    })
+    .unwrap();
+    assert_eq!(verify(&token).unwrap(), claims());
+    let point = key.public_key().as_ref();
+    let (x, y) = (
+        point[1..33].try_into().unwrap(),
+        point[33..65].try_into().unwrap(),
+    );
+    assert_eq!(PublicJwk::from_coordinates(x, y), jwk());
+}
+
+#[test]
 fn sign_then_verify_round_trips() {
     let token = sign_claims(&claims(), &test_key());
     assert_eq!(verify(&token).unwrap(), claims());

@@ -242,6 +242,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> WebResult 
             )
         })
         .collect();
+    let card = super::register::section(&state, &session, &account).await?;
     let body = format!(
         r#"<table id="profile">
 <tr><th>ชื่อ-นามสกุล</th><td>{name}</td></tr>
@@ -256,7 +257,9 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> WebResult 
 <table id="recent-logins"><thead><tr><th>เวลา (เวลาประเทศไทย)</th><th>วิธี</th><th>ผล</th></tr></thead>
 <tbody>
 {logins}</tbody></table>
+{card}
 <p>หากข้อมูลไม่ถูกต้อง กรุณาติดต่อผู้ดูแลระบบ</p>"#,
+        card = card,
         name = escape(&account.display_name),
         username = escape(&account.username),
         cid = account

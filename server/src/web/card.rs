@@ -8,7 +8,7 @@ use super::{Reply, WebResult};
 use crate::api::{remote, ApiError, AppState};
 use crate::audit::{self, Method};
 use crate::card_login::{self, TicketRefusal};
-use crate::challenges;
+use crate::challenges::{self, Purpose};
 use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::Json;
@@ -19,13 +19,35 @@ pub struct Nonce {
     expires_at: String,
 }
 
+impl Nonce {
+    pub(super) fn new(nonce: String, now: i64) -> Nonce {
+        Nonce {
+            nonce,
+            expires_at: thaiid_protocol::date::rfc3339_utc(now + challenges::NONCE_TTL_SECS),
+        }
+    }
+}
+
 /// `POST /login/card/nonce` with `X-CSRF-Token`: the login page's nonce.
 pub async fn nonce(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Nonce>, ApiError> {
     let now = crate::now();
-    let session = session::load(&state.pool, &headers, now)
+    let session = calling_session(&state, &headers, now).await?;
+    let nonce = challenges::issue(&state.pool, &state.origin, &session.id_hash, now)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(Nonce::new(nonce, now)))
+}
+
+/// The session of a page's script call, if it sent the session's `X-CSRF-Token`.
+pub(super) async fn calling_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: i64,
+) -> Result<session::Session, ApiError> {
+    let session = session::load(&state.pool, headers, now)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| {
@@ -46,19 +68,13 @@ pub async fn nonce(
             "the page is stale: reload it",
         ));
     }
-    let nonce = challenges::issue(&state.pool, &state.origin, &session.id_hash, now)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(Nonce {
-        nonce,
-        expires_at: thaiid_protocol::date::rfc3339_utc(now + challenges::NONCE_TTL_SECS),
-    }))
+    Ok(session)
 }
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct Completion {
-    ticket: String,
+    pub(super) ticket: String,
 }
 
 fn refused(refusal: Option<TicketRefusal>) -> Reply {
@@ -106,9 +122,18 @@ pub async fn complete(
         audit::record(&state.pool, &entry, now).await?;
         return Ok(refused(None));
     };
-    match card_login::redeem(&state.pool, &query.ticket, &session.id_hash, now).await? {
+    let redeemed = card_login::redeem(
+        &state.pool,
+        &query.ticket,
+        &session.id_hash,
+        Purpose::Login,
+        now,
+    )
+    .await?;
+    match redeemed {
         Ok(username) => {
-            let (_, cookie) = session::log_in(&state.pool, &session, &username, now).await?;
+            let (_, cookie) =
+                session::log_in(&state.pool, &session, &username, session::Amr::Card, now).await?;
             entry.outcome = "OK".into();
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;

@@ -279,7 +279,14 @@ pub async fn otp(
         ));
     }
     throttle::succeeded(&state.pool, &username).await?;
-    let (_, cookie) = session::log_in(&state.pool, &session, &username, now).await?;
+    let (_, cookie) = session::log_in(
+        &state.pool,
+        &session,
+        &username,
+        session::Amr::PasswordOtp,
+        now,
+    )
+    .await?;
     audit(&state, Method::Otp, "OK", Some(&username), &extensions).await?;
     Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
 }

@@ -7,6 +7,7 @@ mod account;
 mod card;
 mod html;
 mod login;
+mod register;
 pub mod session;
 
 use crate::api::AppState;
@@ -35,6 +36,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(account::permissions).post(account::request_change),
         )
         .route("/me", get(account::me))
+        .route("/me/card/nonce", post(register::nonce))
+        .route("/me/card/complete", get(register::complete))
         .route("/assets/{file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
@@ -161,6 +164,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         "login.js" => (
             "text/javascript; charset=utf-8",
             include_str!("../../assets/login.js"),
+        ),
+        "card-register.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/card-register.js"),
         ),
         "style.css" => (
             "text/css; charset=utf-8",

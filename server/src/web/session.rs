@@ -5,6 +5,8 @@ use crate::db::Pool;
 use axum::http::{header, HeaderMap};
 use sqlx::Row;
 
+pub use crate::amr::Amr;
+
 pub const COOKIE: &str = "__Host-thaiid-session";
 pub const TTL_SECS: i64 = 8 * 3600;
 
@@ -17,6 +19,8 @@ pub struct Session {
     pub username: Option<String>,
     /// Password accepted, OTP not yet.
     pub pending_username: Option<String>,
+    /// How the session logged in.
+    pub amr: Option<Amr>,
 }
 
 impl Session {
@@ -53,7 +57,7 @@ pub async fn load(
         return Ok(None);
     };
     let row = sqlx::query(
-        "SELECT id_hash, csrf, username, pending_username FROM sessions \
+        "SELECT id_hash, csrf, username, pending_username, amr FROM sessions \
          WHERE id_hash = $1 AND expires_at > $2",
     )
     .bind(crate::sha256_hex(id))
@@ -66,33 +70,40 @@ pub async fn load(
             csrf: row.try_get("csrf")?,
             username: row.try_get("username")?,
             pending_username: row.try_get("pending_username")?,
+            amr: row
+                .try_get::<Option<String>, _>("amr")?
+                .as_deref()
+                .and_then(Amr::parse),
         })
     })
     .transpose()
 }
 
-/// A new session (logged in as `username`, or anonymous) and the `Set-Cookie` for it.
+/// A new session (logged in as `username` by `amr`, or anonymous) and the `Set-Cookie`
+/// for it.
 pub async fn create(
     pool: &Pool,
-    username: Option<&str>,
+    username: Option<(&str, Amr)>,
     now: i64,
 ) -> Result<(Session, String), sqlx::Error> {
     let id = format!("{}{}", crate::random_id(), crate::random_id());
     let session = Session {
         id_hash: crate::sha256_hex(&id),
         csrf: crate::random_id(),
-        username: username.map(str::to_owned),
+        username: username.map(|(name, _)| name.to_owned()),
         pending_username: None,
+        amr: username.map(|(_, amr)| amr),
     };
     sqlx::query(
-        "INSERT INTO sessions (id_hash, csrf, username, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (id_hash, csrf, username, created_at, expires_at, amr) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&session.id_hash)
     .bind(&session.csrf)
     .bind(&session.username)
     .bind(now)
     .bind(now + TTL_SECS)
+    .bind(session.amr.map(Amr::as_str))
     .execute(pool)
     .await?;
     Ok((session, set_cookie(&id)))
@@ -104,10 +115,11 @@ pub async fn log_in(
     pool: &Pool,
     old: &Session,
     username: &str,
+    amr: Amr,
     now: i64,
 ) -> Result<(Session, String), sqlx::Error> {
     end(pool, old).await?;
-    create(pool, Some(username), now).await
+    create(pool, Some((username, amr)), now).await
 }
 
 /// Remembers that `username` gave the right password; the OTP comes next.

@@ -56,3 +56,118 @@ macro_rules! on_both_databases {
         )*
     };
 }
+
+/// An enrolled agent whose key the test holds: it signs whatever claims the test makes up
+/// (a stolen or rogue agent as well as an honest one).
+pub struct TestAgent {
+    pub id: String,
+    key: ring::signature::EcdsaKeyPair,
+    ctr: std::sync::atomic::AtomicU64,
+}
+
+/// A card as a test agent claims it.
+#[derive(Clone)]
+pub struct TestCard {
+    pub citizen_id: String,
+    pub serial: String,
+    pub laser: Option<&'static str>,
+}
+
+impl TestAgent {
+    pub async fn enroll(pool: &db::Pool, hostname: &str) -> TestAgent {
+        use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let request = thaiid_protocol::api::EnrollRequest {
+            token: String::new(),
+            public_key_jwk: thaiid_protocol::assertion::PublicJwk::from_key_pair(&key),
+            hostname: hostname.into(),
+            agent_version: "0.1.0".into(),
+        };
+        let id = thaiid_server::agents::insert(pool, &request, thaiid_server::now())
+            .await
+            .unwrap();
+        TestAgent {
+            id,
+            key,
+            ctr: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Claims for `card` with `nonce`, for a server at `site` (its `aud` and its pages'
+    /// origin), the agent's counter one up.
+    pub fn claims(
+        &self,
+        site: &str,
+        nonce: &str,
+        card: &TestCard,
+    ) -> thaiid_protocol::assertion::Claims {
+        use thaiid_protocol::decode::Name;
+        let name = |prefix: &str, first: &str, last: &str| Name {
+            prefix: prefix.into(),
+            first: first.into(),
+            middle: String::new(),
+            last: last.into(),
+        };
+        let now = thaiid_server::now() as u64;
+        let ctr = self.ctr.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        thaiid_protocol::assertion::Claims {
+            iss: self.id.clone(),
+            aud: site.into(),
+            iat: now,
+            exp: now + 60,
+            jti: thaiid_protocol::assertion::new_jti(&ring::rand::SystemRandom::new()).unwrap(),
+            nonce: nonce.into(),
+            origin: site.into(),
+            ctr,
+            card: thaiid_protocol::assertion::CardClaim {
+                citizen_id: card.citizen_id.clone(),
+                name_th: name("นาย", "สมชาย", "ทดสอบ"),
+                name_en: name("Mr.", "Somchai", "Thotsop"),
+                expiry_date: thaiid_protocol::BuddhistDate::parse(
+                    thaiid_protocol::layout::Field::ExpiryDate,
+                    "99999999",
+                )
+                .unwrap(),
+                card_serial: card.serial.clone(),
+                laser_id: card
+                    .laser
+                    .map(|laser| thaiid_protocol::LaserId::parse(laser).unwrap()),
+                atr: "3B68".into(),
+                data_sha256: "00".repeat(32),
+            },
+        }
+    }
+
+    /// The signed assertion of [`TestAgent::claims`].
+    pub fn assert(&self, site: &str, nonce: &str, card: &TestCard) -> String {
+        self.sign(&self.claims(site, nonce, card))
+    }
+
+    pub fn sign(&self, claims: &thaiid_protocol::assertion::Claims) -> String {
+        thaiid_protocol::assertion::sign(claims, &self.key, &ring::rand::SystemRandom::new())
+            .unwrap()
+    }
+
+    /// Signs `claims` under a header of the test's choosing (alg and typ attacks).
+    pub fn sign_with_header(
+        &self,
+        header: serde_json::Value,
+        claims: &thaiid_protocol::assertion::Claims,
+    ) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        use base64::Engine;
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(serde_json::to_vec(claims).unwrap())
+        );
+        let signature = self
+            .key
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", B64.encode(signature.as_ref()))
+    }
+}

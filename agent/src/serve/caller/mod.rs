@@ -7,6 +7,8 @@
 mod linux;
 #[cfg(target_os = "linux")]
 use linux as platform;
+#[cfg(windows)]
+mod windows;
 
 use std::net::SocketAddr;
 
@@ -40,7 +42,9 @@ pub enum CallerError {
 pub fn identify(peer: SocketAddr, local: SocketAddr) -> Result<Caller, CallerError> {
     #[cfg(target_os = "linux")]
     return platform::identify(peer, local);
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    return windows::identify(peer, local);
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         let _ = (peer, local);
         Ok(Caller::NoSessionManager)

@@ -1,0 +1,167 @@
+//! A person registers their own card on `/me`: only in a session that logged in with
+//! password + OTP (a card login, or a card alone, never registers one). The page gets a
+//! registration nonce bound to the session, the agent signs the card's claims with it and
+//! posts them as for a login; the server registers the card if its citizen ID is the
+//! account's, and the page redeems the ticket here to show the result.
+
+use super::card::{calling_session, Completion, Nonce};
+use super::html::{self, escape, notice};
+use super::session::{Amr, Session};
+use super::{logged_in, Reply, WebResult};
+use crate::api::{ApiError, AppState};
+use crate::card_login::{self, TicketRefusal};
+use crate::challenges::{self, Purpose};
+use crate::{cards, users};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+/// The `/me` section: the registered card (serial masked, never the laser ID) and, in a
+/// password + OTP session, the button that registers the card in the reader.
+pub(super) async fn section(
+    state: &AppState,
+    session: &Session,
+    account: &users::Account,
+) -> Result<String, sqlx::Error> {
+    let state_row = match cards::registered(&state.pool, &account.username).await? {
+        Some(card) => format!(
+            "<p id=\"registered-card\" data-state=\"registered\">บัตรที่ลงทะเบียน: เลขใต้รูป <span class=\"serial\">{}</span>{} (ลงทะเบียนเมื่อ {} เวลาประเทศไทย)</p>",
+            escape(&card.serial_masked),
+            if card.laser { " พร้อมเลขหลังบัตร" } else { "" },
+            html::thai_time(card.registered_at),
+        ),
+        None => "<p id=\"registered-card\" data-state=\"none\">ยังไม่ได้ลงทะเบียนบัตร: เข้าสู่ระบบด้วยบัตรไม่ได้จนกว่าจะลงทะเบียน</p>\n<p lang=\"en\">No card registered: card login is refused until one is.</p>".to_owned(),
+    };
+    let action = if account.citizen_id.is_none() {
+        notice(
+            "info",
+            "บัญชีนี้ยังไม่ได้ผูกกับเลขประจำตัวประชาชน กรุณาติดต่อผู้ดูแลระบบก่อนลงทะเบียนบัตร",
+            "This account is linked to no citizen ID: ask IT before registering a card.",
+        )
+    } else if session.amr != Some(Amr::PasswordOtp) {
+        notice(
+            "info",
+            "ลงทะเบียนบัตรใหม่ได้หลังเข้าสู่ระบบด้วยชื่อผู้ใช้ รหัสผ่าน และ OTP เท่านั้น",
+            "To register a card, log in with your user name, password and OTP.",
+        )
+    } else {
+        format!(
+            r#"<p>เสียบบัตรประชาชนของท่านในเครื่องอ่านบัตร แล้วกดปุ่มด้านล่าง บัตรใบเดิม (ถ้ามี) จะใช้เข้าสู่ระบบไม่ได้อีก</p>
+<p lang="en">Put your ID card in the reader and press the button. Your old card, if any, stops working.</p>
+<button type="button" id="card-register" data-agent-url="{}">ลงทะเบียนบัตรนี้</button>
+<div id="card-status" role="status" aria-live="polite"></div>
+<script type="module" src="/assets/card-register.js"></script>"#,
+            escape(&state.agent_url)
+        )
+    };
+    Ok(format!(
+        "<h2>บัตรประชาชนสำหรับเข้าสู่ระบบ</h2>\n<section class=\"card-registration\">\n{state_row}\n{action}\n</section>"
+    ))
+}
+
+/// `POST /me/card/nonce` with `X-CSRF-Token`: a registration nonce, for a session logged
+/// in with password + OTP to an account linked to a citizen ID.
+pub async fn nonce(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Nonce>, ApiError> {
+    let now = crate::now();
+    let session = calling_session(&state, &headers, now).await?;
+    let Some(username) = session
+        .username
+        .as_deref()
+        .filter(|_| session.amr == Some(Amr::PasswordOtp))
+    else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NEEDS_PASSWORD_OTP",
+            "log in with password + OTP to register a card",
+        ));
+    };
+    let linked = users::find(&state.pool, username)
+        .await
+        .map_err(ApiError::internal)?
+        .is_some_and(|account| account.citizen_id.is_some());
+    if !linked {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NOT_LINKED",
+            "this account is linked to no citizen ID: ask IT",
+        ));
+    }
+    let nonce = challenges::issue_for(
+        &state.pool,
+        Purpose::RegisterCard,
+        &state.origin,
+        &session.id_hash,
+        now,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(Nonce::new(nonce, now)))
+}
+
+/// `GET /me/card/complete?ticket=T`: the registration's result, for the session that
+/// asked for the nonce.
+pub async fn complete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<Completion>,
+) -> WebResult {
+    let (session, username) = match logged_in(&state, &headers).await? {
+        Ok(who) => who,
+        Err(redirect) => return Ok(redirect),
+    };
+    let now = crate::now();
+    let redeemed = card_login::redeem(
+        &state.pool,
+        &query.ticket,
+        &session.id_hash,
+        Purpose::RegisterCard,
+        now,
+    )
+    .await?;
+    let (status, title, body) = match redeemed {
+        Ok(registered) if registered == username => {
+            let serial = cards::registered(&state.pool, &username)
+                .await?
+                .map(|card| card.serial_masked)
+                .unwrap_or_default();
+            (
+                StatusCode::OK,
+                "ลงทะเบียนบัตรเรียบร้อยแล้ว",
+                format!(
+                    "{}<p id=\"registered-serial\">{}</p><p><a href=\"/me\">กลับไปหน้าข้อมูลส่วนบุคคล</a></p>",
+                    notice(
+                        "ok",
+                        "ลงทะเบียนบัตรเรียบร้อยแล้ว ใช้บัตรนี้เข้าสู่ระบบได้ บัตรใบเดิม (ถ้ามี) ใช้ไม่ได้อีก",
+                        "Card registered: log in with it from now on. Your old card, if any, no longer works.",
+                    ),
+                    escape(&serial)
+                ),
+            )
+        }
+        other => {
+            let code = match other {
+                Err(refusal) => refusal.code(),
+                Ok(_) => TicketRefusal::OtherSession.code(),
+            };
+            (
+                StatusCode::BAD_REQUEST,
+                "ลงทะเบียนบัตรไม่สำเร็จ",
+                format!(
+                    "{}<p class=\"code\">{code}</p><p><a href=\"/me\">กลับไปหน้าข้อมูลส่วนบุคคล</a></p>",
+                    notice(
+                        "error",
+                        "ไม่พบผลการลงทะเบียนบัตร หรือใช้ไปแล้ว กรุณาลองลงทะเบียนใหม่จากหน้าข้อมูลส่วนบุคคล",
+                        "No such registration result, or it was shown already: register again from your page.",
+                    )
+                ),
+            )
+        }
+    };
+    Ok(Reply::page(
+        status,
+        html::page(title, Some(&session), &body),
+    ))
+}
