@@ -2,6 +2,7 @@
 //! `config.toml`, then environment variables, then flags (SPEC §3); later wins per key.
 //! Every bad value is refused with where it came from and what to write.
 
+use crate::paths::StateDir;
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -75,8 +76,9 @@ pub struct Sources<'a> {
     pub machine: &'a Path,
     /// Windows: the machine's registry key, which GPO can also set; over the file.
     pub registry: Option<FileConfig>,
-    /// The user's file; it must exist when `THAIID_CONFIG` names it.
-    pub user: &'a Path,
+    /// The user's file; it must exist when `THAIID_CONFIG` names it. `None` for the
+    /// machine service, which has no user's file (and, run by root, may not read root's).
+    pub user: Option<&'a Path>,
 }
 
 /// Where each raw value came from, for error messages.
@@ -110,8 +112,10 @@ impl Config {
         if let Some(registry) = sources.registry.clone() {
             raw.set_from(REGISTRY_KEY, registry);
         }
-        let user = read_file(sources.user, env("THAIID_CONFIG").is_some())?;
-        raw.set_from(&sources.user.display().to_string(), user);
+        if let Some(path) = sources.user {
+            let user = read_file(path, env("THAIID_CONFIG").is_some())?;
+            raw.set_from(&path.display().to_string(), user);
+        }
         if let Some(url) = env("THAIID_SERVER_URL") {
             raw.server_url = Some(("THAIID_SERVER_URL".into(), url));
         }
@@ -151,7 +155,24 @@ impl Config {
             &Sources {
                 machine: &crate::paths::machine_config_file(),
                 registry: machine_registry()?,
-                user: &crate::paths::config_file(),
+                user: Some(&crate::paths::config_file()),
+            },
+            |key| std::env::var(key).ok(),
+            flags,
+        )
+    }
+
+    /// The configuration of an agent working on `state`: the machine service's has no
+    /// user's file (unless `THAIID_CONFIG` names one); a user's agent's has.
+    pub fn for_state(state: &StateDir, flags: &Overrides) -> Result<Config, ConfigError> {
+        if !state.machine || std::env::var_os("THAIID_CONFIG").is_some() {
+            return Config::from_environment(flags);
+        }
+        Config::load(
+            &Sources {
+                machine: &crate::paths::machine_config_file(),
+                registry: machine_registry()?,
+                user: None,
             },
             |key| std::env::var(key).ok(),
             flags,

@@ -350,12 +350,21 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     let link = state.join("agent.tmp");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     std::os::unix::fs::lchown(&link, Some(service.uid), Some(service.gid())).unwrap();
+    // Root's own home, with a configuration of its own that the service's user cannot
+    // read: the service's enrollment does not need it.
+    let root_home = tempfile::tempdir().unwrap();
+    let root_config = root_home.path().join(".config/thaiid-agent");
+    std::fs::create_dir_all(&root_config).unwrap();
+    std::fs::write(root_config.join("config.toml"), "port = 47999\n").unwrap();
     let again = agent(
         &binary,
         None,
         &["enroll", "--state-dir", state_arg, "--server", &sso.url],
     )
     .env("THAIID_ENROLL_TOKEN", sso::ENROLL_TOKEN)
+    .env("HOME", root_home.path())
+    .env_remove("THAIID_CONFIG")
+    .env_remove("XDG_CONFIG_HOME")
     .output()
     .unwrap();
     assert!(

@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub fn run(state: &StateDir) -> Result<(), AgentError> {
     println!("thaiid-agent {}", env!("CARGO_PKG_VERSION"));
-    let findings = match Config::from_environment(&Overrides::default()) {
+    let findings = match Config::for_state(state, &Overrides::default()) {
         Err(error) => vec![doctor::Finding::unconfigured(error)],
         Ok(config) if state.machine && readable(&state.path) => doctor::examine(&config, state),
         Ok(config) => {

@@ -6,10 +6,13 @@ use crate::error::AgentError;
 use crate::paths::StateDir;
 
 pub fn run(server: Option<&str>, token: Option<&str>, state: &StateDir) -> Result<(), AgentError> {
-    let config = Config::from_environment(&Overrides {
-        server_url: server.map(str::to_owned),
-        ..Overrides::default()
-    })?;
+    let config = Config::for_state(
+        state,
+        &Overrides {
+            server_url: server.map(str::to_owned),
+            ..Overrides::default()
+        },
+    )?;
     let server = config
         .server_url
         .ok_or(AgentError::Enroll(EnrollError::BadServerUrl(

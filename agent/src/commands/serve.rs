@@ -20,12 +20,16 @@ pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
             false => crate::win::acl::ensure_state_dir(&state.path)?,
         }
     }
-    let config = Config::from_environment(&Overrides {
-        port: args.port,
-        allowed_origins: (!args.allowed_origins.is_empty()).then(|| args.allowed_origins.clone()),
-        reader: args.reader.clone(),
-        ..Overrides::default()
-    })?;
+    let config = Config::for_state(
+        &state,
+        &Overrides {
+            port: args.port,
+            allowed_origins: (!args.allowed_origins.is_empty())
+                .then(|| args.allowed_origins.clone()),
+            reader: args.reader.clone(),
+            ..Overrides::default()
+        },
+    )?;
     if config.allowed_origins.is_empty() {
         tracing::warn!("no allowed origins configured: every browser call will be refused");
     }

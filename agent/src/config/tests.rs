@@ -27,7 +27,7 @@ fn load_on_machine(
     let sources = Sources {
         machine: &machine_path,
         registry: None,
-        user: &path,
+        user: Some(&path),
     };
     Config::load(&sources, |key| env.get(key).cloned(), &flags)
 }
