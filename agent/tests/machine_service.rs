@@ -356,6 +356,7 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     let root_config = root_home.path().join(".config/thaiid-agent");
     std::fs::create_dir_all(&root_config).unwrap();
     std::fs::write(root_config.join("config.toml"), "port = 47999\n").unwrap();
+    std::fs::set_permissions(root_home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let again = agent(
         &binary,
         None,
