@@ -157,15 +157,20 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
         &[("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm")],
     );
     assert_fails(&no_service, "smart card service (pcscd)", "not reachable");
-    std::fs::create_dir_all(station.home.path().join("config/thaiid-agent")).unwrap();
-    let user_config = station.home.path().join("config/thaiid-agent/config.toml");
-    std::fs::write(&user_config, "reader = \"ACS ACR39U 00 00\"\n").unwrap();
+    // The service's reader is the machine's setting (it reads no user's file).
+    let machine_config = station.home.machine_config();
+    let before = std::fs::read_to_string(&machine_config).unwrap();
+    std::fs::write(
+        &machine_config,
+        format!("{before}reader = \"ACS ACR39U 00 00\"\n"),
+    )
+    .unwrap();
     assert_fails(
         &doctor(&station.home, &server, &on_agent_port),
         "card readers",
         "\"ACS ACR39U 00 00\" is not there",
     );
-    std::fs::remove_file(&user_config).unwrap();
+    std::fs::write(&machine_config, before).unwrap();
     card.remove().unwrap();
     agent.wait_for_no_card();
     assert_fails(

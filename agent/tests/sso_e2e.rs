@@ -357,24 +357,6 @@ fn logins_in_chromium(database_url: &str) {
     }
     assert_eq!(card_logins(), 3);
 
-    // A login page behind another tab does not take an insertion: brought to the front, it
-    // offers the button for the card that is in.
-    let login_tab = browser.tab();
-    card.remove().unwrap();
-    agent.wait_for_no_card();
-    wait_for_status(&browser, "INSERT_CARD");
-    browser.new_tab();
-    assert_eq!(
-        browser.run("return document.visibilityState;"),
-        serde_json::Value::from("visible")
-    );
-    card.insert().unwrap();
-    agent.wait_for_card();
-    browser.switch_to(&login_tab);
-    wait_for_status(&browser, "CARD_IN");
-    assert!(browser.url().ends_with("/login?bye=1"), "{}", browser.url());
-    assert_eq!(card_logins(), 3);
-
     // Cards the server refuses, put in on the open login page: each with its message.
     let expired = CardFixture::from_toml(
         &thaiid_tests::cards_dir().join("expired.toml"),

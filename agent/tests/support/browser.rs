@@ -159,27 +159,6 @@ impl Browser {
         self.call("POST", "/url", json!({ "url": url }));
     }
 
-    /// The current tab's handle.
-    pub fn tab(&self) -> String {
-        self.call("GET", "/window", Value::Null)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// Opens a blank tab and puts it in front; the tab that was in front goes behind it.
-    pub fn new_tab(&self) -> String {
-        let opened = self.call("POST", "/window/new", json!({"type": "tab"}));
-        let handle = opened["handle"].as_str().expect("a tab handle").to_owned();
-        self.switch_to(&handle);
-        handle
-    }
-
-    /// Puts the tab `handle` in front.
-    pub fn switch_to(&self, handle: &str) {
-        self.call("POST", "/window", json!({ "handle": handle }));
-    }
-
     pub fn url(&self) -> String {
         self.call("GET", "/url", Value::Null)
             .as_str()
