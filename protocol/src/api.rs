@@ -175,10 +175,152 @@ pub struct ServerErrorBody {
     pub error: ServerErrorDetail,
 }
 
+/// One error: its reason code (a [`ServerErrorCode`] as the server sends it; kept as
+/// text so that an agent reads codes from newer servers too) and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerErrorDetail {
     pub code: String,
     pub message: String,
+}
+
+impl ServerErrorBody {
+    pub fn new(code: ServerErrorCode, message: impl Into<String>) -> ServerErrorBody {
+        ServerErrorBody {
+            error: ServerErrorDetail {
+                code: code.as_str().to_owned(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+macro_rules! server_error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// The central server's reason codes (SPEC §7), upper snake case on the wire.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ServerErrorCode {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl ServerErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ServerErrorCode] = &[$(ServerErrorCode::$variant,)*];
+
+            /// The code as sent: `"REPLAYED_JTI"`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ServerErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The code sent as `code`, if this version knows it.
+            pub fn parse(code: &str) -> Option<ServerErrorCode> {
+                match code {
+                    $($code => Some(ServerErrorCode::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+server_error_codes! {
+    // The request itself.
+    /// The body is over the server's limit.
+    BodyTooLarge = "BODY_TOO_LARGE",
+    /// The body is not `application/json`.
+    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
+    /// The route exists, not with this method.
+    MethodNotAllowed = "METHOD_NOT_ALLOWED",
+    /// The body does not parse or has unknown fields.
+    MalformedRequest = "MALFORMED_REQUEST",
+    /// The server failed (its database); try again.
+    Internal = "INTERNAL",
+    /// Too many attempts from this address or for this account.
+    Throttled = "THROTTLED",
+    // Enrollment and API keys.
+    /// The enrollment token is unknown, used up or expired.
+    BadEnrollmentToken = "BAD_ENROLLMENT_TOKEN",
+    /// The agent's public key is not a P-256 JWK (or is damaged).
+    BadAgentKey = "BAD_AGENT_KEY",
+    /// No valid API key in `Authorization: Bearer`.
+    BadApiKey = "BAD_API_KEY",
+    /// The origin is not a web origin, or not one the API key is bound to.
+    BadOrigin = "BAD_ORIGIN",
+    // The assertion (SPEC §6).
+    /// Not a compact JWS.
+    MalformedAssertion = "MALFORMED_ASSERTION",
+    /// `alg` other than ES256.
+    AlgNotAllowed = "ALG_NOT_ALLOWED",
+    /// `typ` is not the assertion's.
+    WrongTyp = "WRONG_TYP",
+    /// The signature does not verify under the agent's key.
+    BadSignature = "BAD_SIGNATURE",
+    /// `iss` is not the signing agent.
+    WrongIssuer = "WRONG_ISSUER",
+    /// `aud` is not this server.
+    WrongAudience = "WRONG_AUDIENCE",
+    /// The assertion's lifetime is out of bounds.
+    BadLifetime = "BAD_LIFETIME",
+    /// `exp` has passed.
+    AssertionExpired = "ASSERTION_EXPIRED",
+    /// `iat` is in the future.
+    IssuedInFuture = "ISSUED_IN_FUTURE",
+    /// No enrolled agent has this `kid`.
+    UnknownAgent = "UNKNOWN_AGENT",
+    /// The agent was revoked.
+    RevokedAgent = "REVOKED_AGENT",
+    /// The `jti` was used already.
+    ReplayedJti = "REPLAYED_JTI",
+    /// The nonce was never issued.
+    UnknownNonce = "UNKNOWN_NONCE",
+    /// The nonce's two minutes have passed.
+    ExpiredNonce = "EXPIRED_NONCE",
+    /// The nonce was spent already.
+    UsedNonce = "USED_NONCE",
+    /// The assertion's origin is not the nonce's.
+    OriginMismatch = "ORIGIN_MISMATCH",
+    /// The agent's counter did not increase.
+    CounterNotIncreasing = "COUNTER_NOT_INCREASING",
+    // The card and the account.
+    /// The citizen ID's check digit is wrong.
+    InvalidCitizenId = "INVALID_CITIZEN_ID",
+    /// The card has expired.
+    CardExpired = "CARD_EXPIRED",
+    /// No account has this citizen ID.
+    NotLinked = "NOT_LINKED",
+    /// The card is not the account's registered card.
+    CardNotRegistered = "CARD_NOT_REGISTERED",
+    /// The card was replaced or blocked.
+    CardBlocked = "CARD_BLOCKED",
+    /// A card being registered is not the card of the account registering it.
+    CardNotAccounts = "CARD_NOT_ACCOUNTS",
+    /// Only a password + OTP session may register a card.
+    NeedsPasswordOtp = "NEEDS_PASSWORD_OTP",
+    /// The card's serial is not 14 digits.
+    BadCardSerial = "BAD_CARD_SERIAL",
+    // Tickets.
+    /// The ticket was never issued.
+    UnknownTicket = "UNKNOWN_TICKET",
+    /// The ticket was redeemed already.
+    UsedTicket = "USED_TICKET",
+    /// The ticket's minute has passed.
+    ExpiredTicket = "EXPIRED_TICKET",
+    /// Another browser session asked for the ticket's nonce.
+    TicketSessionMismatch = "TICKET_SESSION_MISMATCH",
+    // The pages.
+    /// The form's CSRF token is missing or wrong.
+    BadCsrf = "BAD_CSRF",
+    /// No logged-in session.
+    NoSession = "NO_SESSION",
+    /// The user name or the password is wrong.
+    BadPassword = "BAD_PASSWORD",
+    /// The OTP is wrong or out of its window.
+    BadOtp = "BAD_OTP",
+    /// The OTP was used already.
+    ReplayedOtp = "REPLAYED_OTP",
+    /// The account has no OTP set up.
+    NoOtp = "NO_OTP",
 }
 
 #[cfg(test)]

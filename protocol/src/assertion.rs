@@ -113,19 +113,20 @@ pub enum AssertionError {
 }
 
 impl AssertionError {
-    /// The upper-snake reason code the server answers with.
-    pub fn code(&self) -> &'static str {
+    /// The reason code the server answers with.
+    pub fn code(&self) -> crate::api::ServerErrorCode {
+        use crate::api::ServerErrorCode;
         match self {
-            AssertionError::Malformed(_) => "MALFORMED_ASSERTION",
-            AssertionError::AlgNotAllowed(_) => "ALG_NOT_ALLOWED",
-            AssertionError::WrongType(_) => "WRONG_TYP",
-            AssertionError::BadSignature => "BAD_SIGNATURE",
-            AssertionError::WrongIssuer { .. } => "WRONG_ISSUER",
-            AssertionError::WrongAudience(_) => "WRONG_AUDIENCE",
-            AssertionError::BadLifetime(_) => "BAD_LIFETIME",
-            AssertionError::Expired(_) => "ASSERTION_EXPIRED",
-            AssertionError::IssuedInFuture(_) => "ISSUED_IN_FUTURE",
-            AssertionError::BadKey => "BAD_AGENT_KEY",
+            AssertionError::Malformed(_) => ServerErrorCode::MalformedAssertion,
+            AssertionError::AlgNotAllowed(_) => ServerErrorCode::AlgNotAllowed,
+            AssertionError::WrongType(_) => ServerErrorCode::WrongTyp,
+            AssertionError::BadSignature => ServerErrorCode::BadSignature,
+            AssertionError::WrongIssuer { .. } => ServerErrorCode::WrongIssuer,
+            AssertionError::WrongAudience(_) => ServerErrorCode::WrongAudience,
+            AssertionError::BadLifetime(_) => ServerErrorCode::BadLifetime,
+            AssertionError::Expired(_) => ServerErrorCode::AssertionExpired,
+            AssertionError::IssuedInFuture(_) => ServerErrorCode::IssuedInFuture,
+            AssertionError::BadKey => ServerErrorCode::BadAgentKey,
         }
     }
 }

@@ -81,8 +81,13 @@ async fn authenticate(
     now: i64,
     entry: &mut audit::Entry,
 ) -> Result<Claims, ApiError> {
-    let unverified = Unverified::parse(token)
-        .map_err(|error| refuse(StatusCode::BAD_REQUEST, error.code(), error.to_string()))?;
+    let unverified = Unverified::parse(token).map_err(|error| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            error.code().as_str(),
+            error.to_string(),
+        )
+    })?;
     entry.agent_id = Some(unverified.kid().to_owned());
     let agent = sqlx::query("SELECT public_key_jwk, revoked_at FROM agents WHERE id = $1")
         .bind(unverified.kid())
@@ -115,7 +120,13 @@ async fn authenticate(
     })?;
     let claims = unverified
         .verify(&jwk, audience, now as u64, CLOCK_SKEW_SECS)
-        .map_err(|error| refuse(StatusCode::UNAUTHORIZED, error.code(), error.to_string()))?;
+        .map_err(|error| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                error.code().as_str(),
+                error.to_string(),
+            )
+        })?;
     if let Ok(id) = CitizenId::parse(&claims.card.citizen_id) {
         entry.citizen_id = Some(id.masked());
     }
