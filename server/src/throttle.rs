@@ -1,9 +1,8 @@
-//! Rate limits on guessing: failed password and OTP attempts are counted per account and
-//! per client address in a fixed window, in the database so that every server instance
-//! sees the same count.
+//! Rate limits on guessing: password and OTP attempts are counted per account and per
+//! client address in a fixed window, before they are checked, in the database so that
+//! every server instance sees the same count. Successes give their try back.
 
 use crate::db::Pool;
-use sqlx::Row;
 
 pub const WINDOW_SECS: i64 = 15 * 60;
 /// Failures an account may have in a window before it must wait.
@@ -35,46 +34,47 @@ impl Key<'_> {
     }
 }
 
-/// Whether every key may try again now.
-pub async fn allowed(pool: &Pool, keys: &[Key<'_>], now: i64) -> Result<bool, sqlx::Error> {
+/// Counts one attempt against every key, before it is checked, and answers whether
+/// every key was still under its limit. Each count is one statement that adds and reads
+/// back, so N guesses sent in parallel get at most the limit's tries, also across
+/// instances. A success gives its try back ([`succeeded`]).
+pub async fn attempt(pool: &Pool, keys: &[Key<'_>], now: i64) -> Result<bool, sqlx::Error> {
+    let mut allowed = true;
     for key in keys {
-        let failures =
-            sqlx::query("SELECT failures FROM login_throttle WHERE key = $1 AND window_start > $2")
-                .bind(key.text())
-                .bind(now - WINDOW_SECS)
-                .fetch_optional(pool)
-                .await?
-                .map(|row| row.try_get::<i64, _>("failures"))
-                .transpose()?
-                .unwrap_or(0);
-        if failures >= key.limit() {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Counts one failure against every key (one statement each, safe across instances).
-pub async fn failed(pool: &Pool, keys: &[Key<'_>], now: i64) -> Result<(), sqlx::Error> {
-    for key in keys {
-        sqlx::query(
+        let attempts: i64 = sqlx::query_scalar(
             "INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, $2) \
              ON CONFLICT (key) DO UPDATE SET \
              failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 \
                              ELSE login_throttle.failures + 1 END, \
              window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 \
-                                 ELSE login_throttle.window_start END",
+                                 ELSE login_throttle.window_start END \
+             RETURNING failures",
         )
         .bind(key.text())
         .bind(now)
         .bind(now - WINDOW_SECS)
+        .fetch_one(pool)
+        .await?;
+        allowed &= attempts <= key.limit();
+    }
+    Ok(allowed)
+}
+
+/// Gives a right password's or code's try back to every key, so that people behind one
+/// NAT who log in do not use up its limit. The account's earlier failures stay counted.
+pub async fn refund(pool: &Pool, keys: &[Key<'_>]) -> Result<(), sqlx::Error> {
+    for key in keys {
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+        )
+        .bind(key.text())
         .execute(pool)
         .await?;
     }
     Ok(())
 }
 
-/// Forgets an account's failures after it logged in.
+/// Forgets an account's failures once it has logged in (password and OTP both right).
 pub async fn succeeded(pool: &Pool, account: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE key = $1")
         .bind(Key::Account(account).text())

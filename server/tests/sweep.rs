@@ -52,10 +52,10 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         .await
         .unwrap();
     }
-    throttle::failed(pool, &[Key::Address("192.0.2.1")], now - WINDOW_SECS - 1)
+    throttle::attempt(pool, &[Key::Address("192.0.2.1")], now - WINDOW_SECS - 1)
         .await
         .unwrap();
-    throttle::failed(pool, &[Key::Address("192.0.2.2")], now - 60)
+    throttle::attempt(pool, &[Key::Address("192.0.2.2")], now - 60)
         .await
         .unwrap();
 
@@ -92,11 +92,11 @@ async fn only_what_expired_is_deleted(db: TestDb) {
     // The live address is still counted, and a second sweep finds nothing.
     assert_eq!(sweep::expired(pool, now).await.unwrap().total(), 0);
     for _ in 1..throttle::PER_ADDRESS {
-        throttle::failed(pool, &[Key::Address("192.0.2.2")], now)
+        assert!(throttle::attempt(pool, &[Key::Address("192.0.2.2")], now)
             .await
-            .unwrap();
+            .unwrap());
     }
-    assert!(!throttle::allowed(pool, &[Key::Address("192.0.2.2")], now)
+    assert!(!throttle::attempt(pool, &[Key::Address("192.0.2.2")], now)
         .await
         .unwrap());
 }

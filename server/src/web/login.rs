@@ -158,20 +158,15 @@ pub async fn password(
     let keys = [Key::Account(username), Key::Address(&address)];
     let account = users::find(&state.pool, username).await?;
     let known = account.as_ref().map(|account| account.username.as_str());
-    if !throttle::allowed(&state.pool, &keys, now).await? {
+    if !throttle::attempt(&state.pool, &keys, now).await? {
         audit(&state, Method::Password, "THROTTLED", known, &extensions).await?;
         return Ok(too_many(&state, &session, username));
     }
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let password = form.password;
-    let right =
-        tokio::task::spawn_blocking(move || passwords::verify(stored.as_deref(), &password))
-            .await
-            .unwrap_or(false);
+    let right = passwords::verify_queued(stored, form.password).await;
     let account = match account {
         Some(account) if right => account,
         _ => {
-            throttle::failed(&state.pool, &keys, now).await?;
             audit(&state, Method::Password, "BAD_PASSWORD", known, &extensions).await?;
             let message = notice(
                 "error",
@@ -203,6 +198,7 @@ pub async fn password(
             login_page(&state, &session, &message, username),
         ));
     }
+    throttle::refund(&state.pool, &keys).await?;
     session::set_pending(&state.pool, &session, &account.username).await?;
     audit(
         &state,
@@ -239,7 +235,7 @@ pub async fn otp(
     let now = crate::now();
     let address = remote(&extensions).unwrap_or_default();
     let keys = [Key::Account(&username), Key::Address(&address)];
-    if !throttle::allowed(&state.pool, &keys, now).await? {
+    if !throttle::attempt(&state.pool, &keys, now).await? {
         audit(
             &state,
             Method::Otp,
@@ -271,13 +267,13 @@ pub async fn otp(
         Some(_) => None,
     };
     if let Some((code, th, en)) = refusal {
-        throttle::failed(&state.pool, &keys, now).await?;
         audit(&state, Method::Otp, code, Some(&username), &extensions).await?;
         return Ok(Reply::page(
             StatusCode::UNAUTHORIZED,
             otp_page(&session, &notice("error", th, en)),
         ));
     }
+    throttle::refund(&state.pool, &keys).await?;
     throttle::succeeded(&state.pool, &username).await?;
     let (_, cookie) = session::log_in(
         &state.pool,
