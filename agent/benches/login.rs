@@ -17,7 +17,7 @@ const LOGINS: usize = 300;
 
 fn main() {
     let station = Station::enrolled();
-    let (sso, home) = (&station.sso, &station.home);
+    let (server, home) = (&station.server, &station.home);
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     let agent = RunningAgent::start(home, &[]);
@@ -29,7 +29,7 @@ fn main() {
     let mut times = Vec::with_capacity(LOGINS);
     let mut from_insertion = Vec::with_capacity(LOGINS);
     for i in 0..LOGINS {
-        let nonce = sso.nonce(ORIGIN);
+        let nonce = server.nonce(ORIGIN);
         if i % 2 == 0 {
             // The card read at its insertion already: the login alone.
             agent.reinsert(&card);

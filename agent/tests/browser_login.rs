@@ -1,6 +1,6 @@
 //! Headless Chromium (Debian's) against the real agent on https://127.0.0.1:47113:
 //! trusted after the agent's setup, refused before and after `setup --uninstall`; and
-//! the demo login page, served by the stand-in login server, gets a ticket through
+//! the demo login page, served at the real login server's origin, gets a ticket through
 //! thaiid-agent.js.
 
 mod support;
@@ -36,12 +36,28 @@ fn text_of(dom: &str, id: &str) -> String {
 
 #[test]
 fn chromium_trusts_the_agent_after_setup_and_the_demo_page_logs_in() {
-    let station = Station::enrolled();
-    let (sso, home) = (&station.sso, &station.home);
+    use axum::response::Html;
+    use axum::routing::get;
+    let pages = axum::Router::new()
+        .route(
+            "/login.html",
+            get(|| async { Html(include_str!("../assets/demo-login.html")) }),
+        )
+        .route(
+            "/thaiid-agent.js",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../assets/thaiid-agent.js"),
+                )
+            }),
+        );
+    let station = Station::enrolled_with(pages);
+    let (server, home) = (&station.server, &station.home);
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     // The page is served by the login server, so its origin is the server's.
-    let agent = RunningAgent::start_on(home, AGENT_PORT, &["--allowed-origin", &sso.url]);
+    let agent = RunningAgent::start_on(home, AGENT_PORT, &["--allowed-origin", &server.url]);
     agent.wait_for_card();
     let stranger = Home::new();
 
@@ -58,15 +74,19 @@ fn chromium_trusts_the_agent_after_setup_and_the_demo_page_logs_in() {
     );
 
     let page = format!(
-        "{}/login.html?auto&agent=https://127.0.0.1:{AGENT_PORT}",
-        sso.url
+        "{}/login.html?auto&nonce_url=/test/nonce&agent=https://127.0.0.1:{AGENT_PORT}",
+        server.url
     );
     let dom = chromium_dom(home.path(), &page);
     assert_eq!(text_of(&dom, "error"), "", "{dom}");
-    assert_eq!(text_of(&dom, "result"), "ticket-1", "{dom}");
-    let claims = &sso.accepted()[0];
     assert_eq!(
-        claims.origin, sso.url,
+        server.redeem(&text_of(&dom, "result")),
+        Ok("demo".to_owned()),
+        "{dom}"
+    );
+    let claims = &server.accepted()[0];
+    assert_eq!(
+        claims.origin, server.url,
         "the assertion names the page's origin"
     );
 

@@ -79,7 +79,7 @@ fn server_with_a_stopped_clock() -> String {
 #[test]
 fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
     let station = Station::enrolled();
-    let server = station.sso.url.clone();
+    let server = station.server.url.clone();
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     let agent = RunningAgent::start(&station.home, &[]);
@@ -118,37 +118,40 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
     );
     assert!(line(&healthy, "enrollment").contains("which takes its assertions"));
     assert!(
-        station.sso.accepted().is_empty(),
+        station.server.accepted().is_empty(),
         "the doctor's question logs nobody in"
     );
 
-    // The server's side of the enrollment: revoked, then forgotten.
-    let agent_id = {
-        let ledger = station.sso.ledger.lock().unwrap();
-        ledger.agents.keys().next().unwrap().clone()
-    };
-    station
-        .sso
-        .ledger
-        .lock()
-        .unwrap()
-        .revoked
-        .insert(agent_id.clone());
+    // The server's side of the enrollment: revoked, then forgotten (its row gone), then
+    // as it was.
+    let agent_id = station.server.agents()[0].id.clone();
+    station.server.revoke_agent(&agent_id);
     assert_fails(
         &doctor(&station.home, &server, &on_agent_port),
         "enrollment",
         &format!("revoked this workstation (agent {agent_id})"),
     );
-    let key = station.sso.ledger.lock().unwrap().agents.remove(&agent_id);
+    let set_id = |from: &str, to: &str| {
+        let query = sqlx::query("UPDATE agents SET id = $1, revoked_at = NULL WHERE id = $2")
+            .bind(to.to_owned())
+            .bind(from.to_owned());
+        station
+            .server
+            .block_on(query.execute(&station.server.pool))
+            .unwrap();
+    };
+    set_id(&agent_id, "forgotten");
     assert_fails(
         &doctor(&station.home, &server, &on_agent_port),
         "enrollment",
         "does not know this workstation's key",
     );
-    let mut ledger = station.sso.ledger.lock().unwrap();
-    ledger.agents.insert(agent_id.clone(), key.unwrap());
-    ledger.revoked.clear();
-    drop(ledger);
+    set_id("forgotten", &agent_id);
+    assert_eq!(
+        station.server.card_outcomes(),
+        ["UNKNOWN_NONCE", "REVOKED_AGENT", "UNKNOWN_AGENT"],
+        "the doctor's probes, as the server's audit log has them"
+    );
 
     // The card side.
     let no_service = doctor(
@@ -301,7 +304,7 @@ fn squat(address: SocketAddr) -> TcpListener {
 #[test]
 fn a_desktop_user_is_told_about_the_service_and_whoever_else_holds_its_port() {
     let station = Station::enrolled();
-    let server = station.sso.url.clone();
+    let server = station.server.url.clone();
     let port = free_port();
     let (v4, v6) = (
         SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),

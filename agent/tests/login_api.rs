@@ -1,12 +1,16 @@
 //! The localhost login API end to end: real pcscd, the virtual card, real HTTPS with
-//! the agent's own CA, and a stand-in login server that verifies the assertions.
+//! the agent's own CA, and the real login server (in this process) that verifies the
+//! assertions.
 
 mod support;
 
 use std::time::Duration;
-use support::sso::{self, TestSso};
-use support::{assert_refused, demo_card, error_code, Home, RunningAgent, Station, ORIGIN};
-use thaiid_tests::{Faults, ReaderLock};
+use support::{
+    add_person, add_person_without_card, assert_refused, demo_card, error_code, swap, Home,
+    RunningAgent, Station, ORIGIN,
+};
+use thaiid_server::test_support::{Failure, TestServer};
+use thaiid_tests::{CardFixture, Faults, ReaderLock};
 
 #[test]
 fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
@@ -21,15 +25,19 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
         "the login read and the laser ID at insertion"
     );
 
-    let nonce = station.sso.nonce(ORIGIN);
+    let nonce = station.server.nonce(ORIGIN);
     let response = agent.login(&nonce);
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
     let ticket: serde_json::Value = response.json().unwrap();
-    assert_eq!(ticket["ticket"], "ticket-1");
+    assert_eq!(
+        station.server.redeem(ticket["ticket"].as_str().unwrap()),
+        Ok("demo".to_owned()),
+        "the ticket logs the card's account in"
+    );
     assert_eq!(card.apdu_count(), 10, "a login needs no card I/O");
 
-    let claims = &station.sso.accepted()[0];
+    let claims = &station.server.accepted()[0];
     assert_eq!(claims.origin, ORIGIN);
     assert_eq!(claims.nonce, nonce);
     assert_eq!(claims.ctr, 1);
@@ -45,8 +53,8 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     drop(agent);
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
-    assert_eq!(station.sso.accepted()[1].ctr, 2);
+    assert_eq!(agent.login(&station.server.nonce(ORIGIN)).status(), 200);
+    assert_eq!(station.server.accepted()[1].ctr, 2);
 }
 
 #[test]
@@ -55,13 +63,14 @@ fn an_agent_deployed_with_a_token_enrolls_itself_at_first_start() {
         ReaderLock::acquire(0).unwrap(),
         ReaderLock::acquire(1).unwrap(),
     ];
-    let sso = TestSso::start();
+    let server = TestServer::start();
+    add_person(&server, &CardFixture::named("demo").unwrap());
     let home = Home::new();
     // What the installer writes: the machine's server, origins and token.
     let machine = format!(
         "server_url = \"{}\"\nallowed_origins = [\"{ORIGIN}\"]\nenroll_token = \"{}\"\n",
-        sso.url,
-        sso::ENROLL_TOKEN
+        server.url,
+        server.enrollment_token()
     );
     std::fs::write(home.machine_config(), machine).unwrap();
     let card = demo_card(Faults::default());
@@ -75,8 +84,9 @@ fn an_agent_deployed_with_a_token_enrolls_itself_at_first_start() {
         std::thread::sleep(Duration::from_millis(50));
     }
     agent.wait_for_card();
-    assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
-    assert_eq!(sso.accepted()[0].iss, "agent-1");
+    assert_eq!(agent.login(&server.nonce(ORIGIN)).status(), 200);
+    let agents = server.agents();
+    assert_eq!(server.accepted()[0].iss, agents[0].id);
     // The log file tells what happened, and nothing of the person.
     let logs = std::fs::read_dir(home.log_dir()).unwrap();
     let log: String = logs
@@ -94,13 +104,13 @@ fn an_agent_deployed_with_a_token_enrolls_itself_at_first_start() {
         stranger.machine_config(),
         format!(
             "server_url = \"{}\"\nallowed_origins = [\"{ORIGIN}\"]\nenroll_token = \"spent\"\n",
-            sso.url
+            server.url
         ),
     )
     .unwrap();
     let agent = RunningAgent::start_on(&stranger, support::free_port(), &[]);
-    assert_refused(agent.login(&sso.nonce(ORIGIN)), 503, "NOT_ENROLLED");
-    assert_eq!(sso.ledger.lock().unwrap().agents.len(), 1);
+    assert_refused(agent.login(&server.nonce(ORIGIN)), 503, "NOT_ENROLLED");
+    assert_eq!(server.agents().len(), 1);
 }
 
 #[test]
@@ -111,7 +121,7 @@ fn every_hostile_request_is_refused_and_reads_no_card() {
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
     let read_at_insertion = card.apdu_count();
-    let nonce = station.sso.nonce(ORIGIN);
+    let nonce = station.server.nonce(ORIGIN);
     let post = |origin: Option<&str>| {
         let mut request = agent.client.post(agent.url("/v1/login"));
         if let Some(origin) = origin {
@@ -265,7 +275,7 @@ fn every_hostile_request_is_refused_and_reads_no_card() {
         read_at_insertion,
         "a refused request read the card"
     );
-    assert!(station.sso.accepted().is_empty());
+    assert!(station.server.accepted().is_empty());
 
     let preflight = agent
         .client
@@ -293,11 +303,11 @@ fn every_hostile_request_is_refused_and_reads_no_card() {
 fn a_second_login_while_one_waits_for_the_card_is_busy() {
     let station = Station::enrolled();
     let agent = RunningAgent::start(&station.home, &[]);
-    let nonce = station.sso.nonce(ORIGIN);
+    let nonce = station.server.nonce(ORIGIN);
     std::thread::scope(|scope| {
         let first = scope.spawn(|| agent.login(&nonce));
         std::thread::sleep(Duration::from_millis(500));
-        assert_refused(agent.login(&station.sso.nonce(ORIGIN)), 409, "BUSY");
+        assert_refused(agent.login(&station.server.nonce(ORIGIN)), 409, "BUSY");
         let card = demo_card(Faults::default());
         card.insert().unwrap();
         let first = first.join().unwrap();
@@ -313,7 +323,7 @@ fn a_second_login_while_one_waits_for_the_card_is_busy() {
 fn a_card_pulled_out_during_its_read_fails_the_login_with_card_removed() {
     let station = Station::enrolled();
     let agent = RunningAgent::start(&station.home, &[]);
-    let nonce = station.sso.nonce(ORIGIN);
+    let nonce = station.server.nonce(ORIGIN);
     std::thread::scope(|scope| {
         let login = scope.spawn(|| agent.login(&nonce));
         std::thread::sleep(Duration::from_millis(300));
@@ -324,31 +334,35 @@ fn a_card_pulled_out_during_its_read_fails_the_login_with_card_removed() {
         let _ = card.insert();
         assert_refused(login.join().unwrap(), 409, "CARD_REMOVED");
     });
-    assert!(station.sso.accepted().is_empty());
+    assert!(station.server.accepted().is_empty());
 }
 
 #[test]
 fn no_reader_not_enrolled_and_server_failures_have_their_codes() {
-    let station = Station::enrolled();
+    let mut station = Station::enrolled();
     let card = demo_card(Faults::default());
     card.insert().unwrap();
 
     let agent = RunningAgent::start(&station.home, &["--reader", "No Such Reader"]);
-    assert_refused(agent.login(&station.sso.nonce(ORIGIN)), 503, "NO_READER");
+    assert_refused(agent.login(&station.server.nonce(ORIGIN)), 503, "NO_READER");
     drop(agent);
 
     let stranger = Home::new();
     let agent = RunningAgent::start(&stranger, &[]);
-    let error = assert_refused(agent.login(&station.sso.nonce(ORIGIN)), 503, "NOT_ENROLLED");
+    let error = assert_refused(
+        agent.login(&station.server.nonce(ORIGIN)),
+        503,
+        "NOT_ENROLLED",
+    );
     assert!(error["message_th"].as_str().unwrap().contains("ลงทะเบียน"));
     drop(agent);
 
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    let nonce = station.sso.nonce(ORIGIN);
-    station.sso.ledger.lock().unwrap().failing = true;
+    let nonce = station.server.nonce(ORIGIN);
+    station.server.fail(Some(Failure::Unavailable));
     assert_refused(agent.login(&nonce), 502, "SERVER_UNREACHABLE");
-    station.sso.ledger.lock().unwrap().failing = false;
+    station.server.fail(None);
 
     // Each insertion gives one login, whatever the server said of it.
     agent.reinsert(&card);
@@ -356,24 +370,67 @@ fn no_reader_not_enrolled_and_server_failures_have_their_codes() {
     agent.reinsert(&card);
     let error = assert_refused(agent.login(&nonce), 403, "SERVER_REJECTED");
     assert_eq!(error["reason"], "USED_NONCE");
-    let other_origin = station.sso.nonce("https://other.example");
+    let other_origin = station.server.nonce("https://other.example");
     agent.reinsert(&card);
     let error = assert_refused(agent.login(&other_origin), 403, "SERVER_REJECTED");
     assert_eq!(error["reason"], "ORIGIN_MISMATCH");
-    drop(agent);
+    // A nonce the server never issued: its 409, relayed with the reason.
+    agent.reinsert(&card);
+    let error = assert_refused(agent.login("no-such-nonce"), 403, "SERVER_REJECTED");
+    assert_eq!(error["reason"], "UNKNOWN_NONCE");
+    assert_eq!(
+        station.server.card_outcomes(),
+        ["OK", "USED_NONCE", "ORIGIN_MISMATCH", "UNKNOWN_NONCE"],
+        "the server's audit log: the 503 never reached its handler"
+    );
 
-    // The server gone altogether.
-    let enrollment = station.home.data_dir().join("enrollment.json");
-    let text = std::fs::read_to_string(&enrollment)
-        .unwrap()
-        .replace(&station.sso.url, "http://127.0.0.1:9");
-    std::fs::write(&enrollment, text).unwrap();
+    // The server gone altogether: its port closed, its connections cut.
+    let nonce = station.server.nonce(ORIGIN);
+    station.server.stop();
+    agent.reinsert(&card);
+    assert_refused(agent.login(&nonce), 502, "SERVER_UNREACHABLE");
+}
+
+#[test]
+fn cards_the_server_refuses_are_rejected_with_its_reason() {
+    let station = Station::enrolled();
+    let server = &station.server;
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    assert_refused(
-        agent.login(&station.sso.nonce(ORIGIN)),
-        502,
-        "SERVER_UNREACHABLE",
+
+    // A person with no account: the server's NOT_LINKED.
+    let stranger = CardFixture::named("lifelong-unknown-month").unwrap();
+    let card = swap(&agent, card, stranger.clone());
+    let error = assert_refused(agent.login(&server.nonce(ORIGIN)), 403, "SERVER_REJECTED");
+    assert_eq!(error["reason"], "NOT_LINKED");
+
+    // Given an account but not that card: CARD_NOT_REGISTERED.
+    add_person_without_card(server, &stranger);
+    agent.reinsert(&card);
+    let error = assert_refused(agent.login(&server.nonce(ORIGIN)), 403, "SERVER_REJECTED");
+    assert_eq!(error["reason"], "CARD_NOT_REGISTERED");
+    assert_eq!(
+        server.card_outcomes(),
+        ["NOT_LINKED", "CARD_NOT_REGISTERED"]
+    );
+
+    // An expired card: the agent refuses it itself, with its own CARD_EXPIRED, and signs
+    // nothing, so the server's CARD_EXPIRED (tested on the server with hand-made claims)
+    // cannot come back through an agent whose clock agrees with the server's.
+    let demo_toml = std::fs::read_to_string(thaiid_tests::cards_dir().join("demo.toml")).unwrap();
+    let expired = CardFixture::from_toml(
+        &thaiid_tests::cards_dir().join("expired.toml"),
+        &demo_toml.replace("expiry_date = \"25730814\"", "expiry_date = \"25600101\""),
+    )
+    .unwrap();
+    let _card = swap(&agent, card, expired);
+    assert_refused(agent.login(&server.nonce(ORIGIN)), 403, "CARD_EXPIRED");
+    assert_eq!(
+        server.posted().len(),
+        2,
+        "nothing posted for the expired card"
     );
 }
 
@@ -429,7 +486,7 @@ fn events_tell_of_cards_and_logins_without_personal_data() {
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     agent.wait_for_card();
-    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(agent.login(&station.server.nonce(ORIGIN)).status(), 200);
 
     let mut seen = Vec::new();
     let wanted = [
@@ -520,29 +577,29 @@ fn each_insertion_gives_exactly_one_login() {
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
 
-    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(agent.login(&station.server.nonce(ORIGIN)).status(), 200);
     // A script on the page, or the page again: the card left in gives no second login.
     let error = assert_refused(
-        agent.login(&station.sso.nonce(ORIGIN)),
+        agent.login(&station.server.nonce(ORIGIN)),
         409,
         "REINSERT_CARD",
     );
     assert!(error["message_th"].as_str().unwrap().contains("เสียบใหม่"));
     assert_eq!(
-        station.sso.accepted().len(),
+        station.server.accepted().len(),
         1,
         "nothing signed for the second"
     );
 
     // Out and in again: one more login.
     agent.reinsert(&card);
-    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(agent.login(&station.server.nonce(ORIGIN)).status(), 200);
     assert_refused(
-        agent.login(&station.sso.nonce(ORIGIN)),
+        agent.login(&station.server.nonce(ORIGIN)),
         409,
         "REINSERT_CARD",
     );
-    assert_eq!(station.sso.accepted().len(), 2);
+    assert_eq!(station.server.accepted().len(), 2);
 }
 
 #[test]
@@ -552,12 +609,12 @@ fn a_waiting_login_is_completed_by_the_next_insertion() {
     card.insert().unwrap();
     let agent = RunningAgent::start(&station.home, &[]);
     agent.wait_for_card();
-    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(agent.login(&station.server.nonce(ORIGIN)).status(), 200);
 
     // The card is taken out; the page asks again and waits; the card goes back in.
     card.remove().unwrap();
     agent.wait_for_no_card();
-    let nonce = station.sso.nonce(ORIGIN);
+    let nonce = station.server.nonce(ORIGIN);
     std::thread::scope(|scope| {
         let waiting = scope.spawn(|| agent.login(&nonce));
         std::thread::sleep(Duration::from_millis(300));
@@ -565,7 +622,7 @@ fn a_waiting_login_is_completed_by_the_next_insertion() {
         card.insert().unwrap();
         assert_eq!(waiting.join().unwrap().status(), 200);
     });
-    assert_eq!(station.sso.accepted().len(), 2);
+    assert_eq!(station.server.accepted().len(), 2);
 }
 
 #[test]
@@ -583,11 +640,11 @@ fn an_insertion_left_past_its_window_needs_the_card_put_back() {
     agent.wait_for_card();
     std::thread::sleep(Duration::from_millis(800));
     assert_refused(
-        agent.login(&station.sso.nonce(ORIGIN)),
+        agent.login(&station.server.nonce(ORIGIN)),
         409,
         "REINSERT_CARD",
     );
     agent.reinsert(&card);
-    assert_eq!(agent.login(&station.sso.nonce(ORIGIN)).status(), 200);
-    assert_eq!(station.sso.accepted().len(), 1);
+    assert_eq!(agent.login(&station.server.nonce(ORIGIN)).status(), 200);
+    assert_eq!(station.server.accepted().len(), 1);
 }

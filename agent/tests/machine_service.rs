@@ -12,9 +12,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::sso::{self, TestSso};
-use support::{demo_card, free_port, ORIGIN};
-use thaiid_tests::{Faults, ReaderLock};
+use support::{add_person, demo_card, free_port, ORIGIN};
+use thaiid_server::test_support::TestServer;
+use thaiid_tests::{CardFixture, Faults, ReaderLock};
 
 /// A local account made for the test, deleted on drop.
 struct LocalUser {
@@ -196,7 +196,8 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     let service = LocalUser::create("svc");
     let desk = LocalUser::create("desk");
     let other = LocalUser::create("other");
-    let sso = TestSso::start();
+    let server = TestServer::start();
+    add_person(&server, &CardFixture::named("demo").unwrap());
 
     // The state dir as the installer makes it: the service user's, 0700.
     let root = tempfile::tempdir().unwrap();
@@ -225,9 +226,9 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     let enroll = agent(
         &binary,
         None,
-        &["enroll", "--state-dir", state_arg, "--server", &sso.url],
+        &["enroll", "--state-dir", state_arg, "--server", &server.url],
     )
-    .env("THAIID_ENROLL_TOKEN", sso::ENROLL_TOKEN)
+    .env("THAIID_ENROLL_TOKEN", server.enrollment_token())
     .output()
     .unwrap();
     assert!(
@@ -306,7 +307,7 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         (403, &"NOT_LOCAL_SESSION".into())
     );
     assert!(
-        sso.accepted().is_empty(),
+        server.accepted().is_empty(),
         "nothing was signed for the other user"
     );
 
@@ -328,9 +329,9 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (status, body) = desk.login(port, &sso.nonce(ORIGIN));
+    let (status, body) = desk.login(port, &server.nonce(ORIGIN));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(sso.accepted().len(), 1);
+    assert_eq!(server.accepted().len(), 1);
 
     // Another user takes the console: the service follows the seat at once.
     seat.activate(&other);
@@ -360,9 +361,9 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     let again = agent(
         &binary,
         None,
-        &["enroll", "--state-dir", state_arg, "--server", &sso.url],
+        &["enroll", "--state-dir", state_arg, "--server", &server.url],
     )
-    .env("THAIID_ENROLL_TOKEN", sso::ENROLL_TOKEN)
+    .env("THAIID_ENROLL_TOKEN", server.enrollment_token())
     .env("HOME", root_home.path())
     .env_remove("THAIID_CONFIG")
     .env_remove("XDG_CONFIG_HOME")
@@ -382,9 +383,9 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     // The person now at the console puts the card in again for a login of their own.
     card.remove().unwrap();
     card.insert().unwrap();
-    let (status, body) = wait_for_login(&other, port, &sso.nonce(ORIGIN));
+    let (status, body) = wait_for_login(&other, port, &server.nonce(ORIGIN));
     assert_eq!(status, 200, "{body}");
-    let accepted = sso.accepted();
+    let accepted = server.accepted();
     assert_eq!(accepted.len(), 2);
     assert_ne!(
         accepted[1].iss, accepted[0].iss,

@@ -36,17 +36,17 @@ fn restart_pcscd() {
 #[test]
 fn logins_work_again_after_pcscd_restarts() {
     let station = Station::enrolled();
-    let (sso, home) = (&station.sso, &station.home);
+    let (server, home) = (&station.server, &station.home);
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     let agent = RunningAgent::start(home, &[]);
     agent.wait_for_card();
-    assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
+    assert_eq!(agent.login(&server.nonce(ORIGIN)).status(), 200);
 
     let _ = Command::new("pkill").args(["-x", "pcscd"]).status();
     let started = Instant::now();
     loop {
-        let (status, error) = error_code(agent.login(&sso.nonce(ORIGIN)));
+        let (status, error) = error_code(agent.login(&server.nonce(ORIGIN)));
         if (status, error["code"].as_str()) == (503, Some("NO_READER")) {
             break;
         }
@@ -57,13 +57,13 @@ fn logins_work_again_after_pcscd_restarts() {
         std::thread::sleep(Duration::from_millis(100));
     }
     // A login in the moment before the watcher noticed may still have used the card.
-    let accepted_before = sso.accepted().len();
+    let accepted_before = server.accepted().len();
     drop(card);
     restart_pcscd();
 
     let card = demo_card(Faults::default());
     card.insert().unwrap();
     agent.wait_for_card();
-    assert_eq!(agent.login(&sso.nonce(ORIGIN)).status(), 200);
-    assert_eq!(sso.accepted().len(), accepted_before + 1);
+    assert_eq!(agent.login(&server.nonce(ORIGIN)).status(), 200);
+    assert_eq!(server.accepted().len(), accepted_before + 1);
 }

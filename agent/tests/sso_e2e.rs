@@ -19,137 +19,37 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::middleware::Next;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::browser::{Browser, Deployment};
-use support::{demo_card, Home, RunningAgent};
-use thaiid_server::card_key::CardKey;
-use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{agents, api, db, demo, tokens};
-use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
+use support::{demo_card, swap, Home, RunningAgent};
+use thaiid_server::demo;
+use thaiid_server::test_support::{Database, TestServer};
+use thaiid_tests::{CardFixture, Faults, ReaderLock};
 
 const AGENT_PORT: u16 = 47113;
 
 #[test]
 fn sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("server.db").display());
-    logins_in_chromium(&url);
+    logins_in_chromium(Database::Sqlite);
 }
 
 #[test]
 fn postgres() {
-    let admin = std::env::var("THAIID_TEST_POSTGRES")
-        .expect("THAIID_TEST_POSTGRES is not set: run scripts/test.sh, which starts PostgreSQL");
-    let name = format!("thaiid_e2e_{}", std::process::id());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(db::create_postgres_database(&admin, &name))
-        .unwrap();
-    logins_in_chromium(&url);
+    logins_in_chromium(Database::Postgres);
 }
 
-/// The real server's router on loopback, recording the assertions agents post.
-struct Server {
-    url: String,
-    pool: db::Pool,
-    seeded: demo::Seeded,
-    assertions: Arc<Mutex<Vec<String>>>,
-    runtime: tokio::runtime::Runtime,
+/// `SELECT COUNT(*) …` on the server's database.
+fn count(server: &TestServer, sql: &str) -> i64 {
+    server
+        .block_on(sqlx::query_scalar::<_, i64>(sql).fetch_one(&server.pool))
+        .unwrap()
 }
 
-impl Server {
-    fn start(database_url: &str) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let assertions = Arc::new(Mutex::new(Vec::new()));
-        let recorded = assertions.clone();
-        let (url, pool, seeded) = runtime.block_on(async {
-            let pool = db::open(database_url).await.unwrap();
-            let otp_key = OtpKey::generate();
-            let card_key = CardKey::generate();
-            let seeded = demo::seed(&pool, &otp_key, &card_key, thaiid_server::now())
-                .await
-                .unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("http://{}", listener.local_addr().unwrap());
-            let state = api::AppState::new(pool.clone(), &url, otp_key, card_key).unwrap();
-            let app = api::router(state).layer(axum::middleware::from_fn(
-                move |request: Request, next: Next| {
-                    let recorded = recorded.clone();
-                    async move {
-                        if request.uri().path() != "/api/v1/card-logins" {
-                            return next.run(request).await;
-                        }
-                        let (parts, body) = request.into_parts();
-                        let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap();
-                        recorded
-                            .lock()
-                            .unwrap()
-                            .push(String::from_utf8_lossy(&bytes).into_owned());
-                        next.run(Request::from_parts(parts, Body::from(bytes)))
-                            .await
-                    }
-                },
-            ));
-            tokio::spawn(async move {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-                .unwrap()
-            });
-            (url, pool, seeded)
-        });
-        Server {
-            url,
-            pool,
-            seeded,
-            assertions,
-            runtime,
-        }
-    }
-
-    fn token(&self) -> String {
-        self.runtime
-            .block_on(tokens::create(&self.pool, 1, 3600, thaiid_server::now()))
-            .unwrap()
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.runtime
-            .block_on(sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool))
-            .unwrap()
-    }
-
-    fn used_ticket(&self) -> String {
-        self.runtime
-            .block_on(
-                sqlx::query_scalar::<_, String>(
-                    "SELECT ticket FROM tickets WHERE used_at IS NOT NULL",
-                )
-                .fetch_one(&self.pool),
-            )
-            .unwrap()
-    }
-}
-
-/// Takes `out` out of the reader and puts a card of `fixture` in, once the agent saw both.
-fn swap(agent: &RunningAgent, out: VirtualCard, fixture: CardFixture) -> VirtualCard {
-    out.remove().unwrap();
-    agent.wait_for_no_card();
-    let card = VirtualCard::new(out.slot(), fixture, Faults::default());
-    card.insert().unwrap();
-    agent.wait_for_card();
-    card
+/// The ticket the browser redeemed.
+fn used_ticket(server: &TestServer) -> String {
+    let query =
+        sqlx::query_scalar::<_, String>("SELECT ticket FROM tickets WHERE used_at IS NOT NULL");
+    server.block_on(query.fetch_one(&server.pool)).unwrap()
 }
 
 /// The installer's Chromium policy (LocalNetworkAccessAllowedForUrls and
@@ -169,12 +69,13 @@ fn wait_for_status(browser: &Browser, code: &str) {
     browser.wait_until(code, |b| card_status(b) == code);
 }
 
-fn logins_in_chromium(database_url: &str) {
+fn logins_in_chromium(database: Database) {
     let _locks = [
         ReaderLock::acquire(0).unwrap(),
         ReaderLock::acquire(1).unwrap(),
     ];
-    let server = Server::start(database_url);
+    let server = TestServer::start_on(database);
+    let seeded = server.add_demo_person();
     let home = Home::new();
     let enrolled = home
         .command()
@@ -183,7 +84,7 @@ fn logins_in_chromium(database_url: &str) {
             "--server",
             &server.url,
             "--token",
-            &server.token(),
+            &server.enrollment_token(),
         ])
         .output()
         .unwrap();
@@ -207,8 +108,12 @@ fn logins_in_chromium(database_url: &str) {
     let browser = Browser::deployed(home.path(), &deployed);
     let at = |path: &str| format!("{}{path}", server.url);
     let on = |path: &'static str| move |b: &Browser| b.url().ends_with(path);
-    let card_logins =
-        || server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card' AND outcome = 'OK'");
+    let card_logins = || {
+        count(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE method = 'card' AND outcome = 'OK'",
+        )
+    };
 
     // A card in already: the page says so, and the ID-card button logs in with it.
     browser.goto(&at("/login"));
@@ -257,7 +162,7 @@ fn logins_in_chromium(database_url: &str) {
     assert_eq!(card_logins(), 2);
 
     // The agent's assertion, posted again, and the ticket, used again.
-    let assertion = server.assertions.lock().unwrap()[1].clone();
+    let assertion = server.posted()[1].assertion.clone();
     let replay = reqwest::blocking::Client::new()
         .post(at("/api/v1/card-logins"))
         .header("content-type", "application/jose")
@@ -269,7 +174,7 @@ fn logins_in_chromium(database_url: &str) {
     assert_eq!(error["error"]["code"], "REPLAYED_JTI");
     browser.goto(&at(&format!(
         "/login/card/complete?ticket={}",
-        server.used_ticket()
+        used_ticket(&server)
     )));
     assert_eq!(browser.text(".code"), "USED_TICKET");
 
@@ -293,7 +198,7 @@ fn logins_in_chromium(database_url: &str) {
     browser.type_into("#password", demo::PASSWORD);
     browser.click("#password-login button");
     browser.wait_until("the OTP page", on("/login/otp"));
-    let code = demo::otp_now(&server.seeded, thaiid_server::now()).unwrap();
+    let code = demo::otp_now(&seeded, thaiid_server::now()).unwrap();
     browser.type_into("#code", &code);
     browser.click("#otp-login button");
     browser.wait_until("the systems page", on("/systems"));
@@ -383,7 +288,10 @@ fn logins_in_chromium(database_url: &str) {
     // The same pages at an origin the agent does not allow: the browser lets the page call
     // (the policy names it), the agent refuses it, and the page cannot tell that from an
     // agent that is not there.
-    let cards_before = server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'");
+    let cards_before = count(
+        &server,
+        "SELECT COUNT(*) FROM audit_log WHERE method = 'card'",
+    );
     browser.goto(&format!("{foreign}/login"));
     wait_for_status(&browser, "AGENT_NOT_RUNNING");
     browser.click("#card-login");
@@ -395,7 +303,10 @@ fn logins_in_chromium(database_url: &str) {
         format!("https://127.0.0.1:{AGENT_PORT}/openapi.json")
     );
     assert_eq!(
-        server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'"),
+        count(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE method = 'card'"
+        ),
         cards_before
     );
     drop(browser);
@@ -444,7 +355,10 @@ fn logins_in_chromium(database_url: &str) {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(card_status(&browser), "LOCAL_NETWORK_BLOCKED");
     assert_eq!(
-        server.count("SELECT COUNT(*) FROM audit_log WHERE method = 'card'"),
+        count(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE method = 'card'"
+        ),
         cards_before
     );
     drop(browser);
@@ -480,12 +394,9 @@ fn logins_in_chromium(database_url: &str) {
     assert!(line.contains("which takes its assertions"), "{line}");
     let probes = "SELECT COUNT(*) FROM audit_log WHERE method = 'card' \
                   AND outcome = 'UNKNOWN_NONCE' AND citizen_id IS NULL";
-    assert_eq!(server.count(probes), 1);
-    let agent_id = server.runtime.block_on(agents::list(&server.pool)).unwrap()[0]
-        .id
-        .clone();
-    let revoked = agents::revoke(&server.pool, &agent_id, thaiid_server::now());
-    assert!(server.runtime.block_on(revoked).unwrap());
+    assert_eq!(count(&server, probes), 1);
+    let agent_id = server.agents()[0].id.clone();
+    server.revoke_agent(&agent_id);
     let line = enrollment_line();
     assert!(
         line.starts_with("fail  ") && line.contains("revoked this workstation"),

@@ -11,8 +11,9 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{free_port, sso, Home, RunningAgent, ORIGIN};
+use support::{free_port, Home, RunningAgent, ORIGIN};
 use thaiid_agent::tray::state::{PRODUCT, QUIT};
+use thaiid_server::test_support::TestServer;
 use thaiid_tests::{reader_name, ReaderLock};
 
 struct Killed(Child);
@@ -67,9 +68,9 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     let bus = bus.trim().to_owned();
 
     let _lock = ReaderLock::acquire(1).unwrap();
-    let sso = sso::TestSso::start();
+    let server = TestServer::start();
     let home = Home::new();
-    let enrolled = home.enroll(&sso.url);
+    let enrolled = home.enroll(&server);
     assert!(enrolled.status.success(), "{enrolled:?}");
     let port = free_port();
     // The login waits for a card in this (locked, so empty) virtual reader.
@@ -157,7 +158,7 @@ fn the_item_registers_shows_a_waiting_login_notifies_and_quit_exits_0() {
     let login = {
         let client = service.client.clone();
         let url = service.url("/v1/login");
-        let nonce = sso.nonce(ORIGIN);
+        let nonce = server.nonce(ORIGIN);
         // Waits for a card that never comes; the test ends before it answers.
         std::thread::spawn(move || {
             let _ = client

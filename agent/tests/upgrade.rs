@@ -6,7 +6,8 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use support::{sso::TestSso, Home};
+use support::Home;
+use thaiid_server::test_support::TestServer;
 
 const OLD_FILES: [&str; 5] = [
     "agent.key",
@@ -44,12 +45,12 @@ fn tray(home: &Home) -> String {
 
 #[test]
 fn the_tray_removes_the_per_user_agent_of_an_earlier_version_once() {
-    let sso = TestSso::start();
+    let server = TestServer::start();
     let home = Home::new();
     // What the per-user agent left: its CA trusted in the user's NSS db, its key and enrollment.
     let setup = home.command().arg("setup").output().unwrap();
     assert!(setup.status.success(), "{setup:?}");
-    let enrolled = home.enroll(&sso.url);
+    let enrolled = home.enroll(&server);
     assert!(enrolled.status.success(), "{enrolled:?}");
     let data = home.data_dir();
     std::fs::write(data.join("notes.txt"), "the user's own").unwrap();

@@ -15,11 +15,9 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thaiid_protocol::api::EnrollRequest;
-use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
-use thaiid_protocol::decode::Name;
-use thaiid_protocol::layout::Field;
-use thaiid_protocol::BuddhistDate;
+use thaiid_protocol::assertion::{self, PublicJwk};
 use thaiid_server::card_key::CardKey;
+use thaiid_server::test_support::{card_claims, free_port, fresh_postgres, TestCard};
 use thaiid_server::{agents, cards, challenges, db, users};
 
 /// The assertions' `aud`, given to the server as its public URL.
@@ -145,6 +143,11 @@ async fn run(database: &'static str, url: &str, load: &Load, scratch: &std::path
 
     let started_signing = Instant::now();
     let now = thaiid_server::now();
+    let card = TestCard {
+        citizen_id: CITIZEN_ID.into(),
+        serial: "13020112345678".into(),
+        laser: None,
+    };
     let assertions: Vec<Vec<String>> = keys
         .iter()
         .zip(nonces)
@@ -153,7 +156,7 @@ async fn run(database: &'static str, url: &str, load: &Load, scratch: &std::path
                 .iter()
                 .enumerate()
                 .map(|(i, nonce)| {
-                    let claims = claims(agent, nonce, i as u64 + 1, now);
+                    let claims = card_claims(agent, AUD, nonce, i as u64 + 1, now, &card);
                     assertion::sign(&claims, key, &rng).expect("signing works")
                 })
                 .collect()
@@ -259,35 +262,6 @@ async fn issue_nonces(pool: &db::Pool, load: &Load) -> Vec<Vec<String>> {
         all.push(task.await.expect("a nonce task"));
     }
     all
-}
-
-fn claims(agent: &str, nonce: &str, ctr: u64, now: i64) -> Claims {
-    let name = |prefix: &str, first: &str, last: &str| Name {
-        prefix: prefix.into(),
-        first: first.into(),
-        middle: String::new(),
-        last: last.into(),
-    };
-    Claims {
-        iss: agent.into(),
-        aud: AUD.into(),
-        iat: now as u64,
-        exp: now as u64 + 60,
-        jti: assertion::new_jti(&SystemRandom::new()).unwrap(),
-        nonce: nonce.into(),
-        origin: ORIGIN.into(),
-        ctr,
-        card: CardClaim {
-            citizen_id: CITIZEN_ID.into(),
-            name_th: name("นาย", "สมชาย", "ทดสอบ"),
-            name_en: name("Mr.", "Somchai", "Thotsop"),
-            expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999").unwrap(),
-            card_serial: "13020112345678".into(),
-            laser_id: None,
-            atr: "3B68".into(),
-            data_sha256: "00".repeat(32),
-        },
-    }
 }
 
 struct ClientOutcome {
@@ -423,30 +397,6 @@ fn clock_ticks_per_sec() -> f64 {
     } else {
         100.0
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port on loopback")
-        .port()
-}
-
-async fn fresh_postgres(admin: &str) -> (String, String) {
-    sqlx::any::install_default_drivers();
-    let mut suffix = [0u8; 8];
-    ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut suffix).unwrap();
-    let name = format!("thaiid_bench_{}", thaiid_protocol::hex::lower(&suffix));
-    let pool = sqlx::AnyPool::connect(admin)
-        .await
-        .expect("PostgreSQL answers at THAIID_TEST_POSTGRES");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .expect("CREATE DATABASE");
-    pool.close().await;
-    let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
-    (format!("{base}/{name}"), name)
 }
 
 async fn drop_postgres(admin: &str, name: &str) {

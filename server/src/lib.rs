@@ -19,6 +19,8 @@ pub mod otp_key;
 pub mod passwords;
 pub mod sweep;
 pub mod systems;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

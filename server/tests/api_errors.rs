@@ -10,7 +10,7 @@ use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use tower::ServiceExt;
 
-mod support;
+use thaiid_server::test_support as support;
 
 async fn send(
     router: &axum::Router,

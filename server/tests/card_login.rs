@@ -12,8 +12,9 @@ const ORIGIN: &str = "https://sso.example.go.th";
 const DEMO_CID: &str = "1103700123458";
 const SERIAL: &str = "13020112345678";
 
-mod support;
 use support::{TestAgent, TestCard, TestDb};
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support as support;
 
 on_both_databases!(
     a_good_assertion_gets_a_ticket_once,

@@ -10,8 +10,9 @@ use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{api, api_keys, challenges};
 use tower::ServiceExt;
 
-mod support;
 use support::TestDb;
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support as support;
 
 on_both_databases!(challenges_need_a_key_and_a_proper_origin);
 

@@ -13,8 +13,9 @@ use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, tokens};
 use tower::ServiceExt;
 
-mod support;
 use support::TestDb;
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support as support;
 
 on_both_databases!(
     a_token_enrolls_as_many_agents_as_it_has_uses,

@@ -2,7 +2,8 @@
 //! password + OTP (replay refused, guessing rate-limited), tickets bound to the session
 //! that asked, permission requests, and the headers every page carries.
 
-mod support;
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support as support;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

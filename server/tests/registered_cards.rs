@@ -3,7 +3,8 @@
 //! blocked) and blocks cards; a rogue agent that knows everything on the front of someone's
 //! card is refused and audited; `audit --alerts` finds each kind of alert.
 
-mod support;
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support as support;
 
 use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::alerts::{self, Alert, Thresholds};

@@ -6,8 +6,9 @@ use thaiid_server::throttle::{self, Key, WINDOW_SECS};
 use thaiid_server::web::session;
 use thaiid_server::{challenges, db};
 
-mod support;
 use support::TestDb;
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support as support;
 
 on_both_databases!(only_what_expired_is_deleted);
 

@@ -158,6 +158,23 @@ impl Reply {
     }
 }
 
+/// The card as the protocol crate's channel: the agent's read runs against it in plain
+/// `cargo test`, without pcscd or vpcd. A card in memory cannot fail to answer.
+impl thaiid_protocol::transport::CardChannel for Card {
+    type Error = std::convert::Infallible;
+
+    fn transmit<'a>(
+        &mut self,
+        command: &[u8],
+        answer: &'a mut [u8],
+    ) -> Result<&'a [u8], Self::Error> {
+        let reply = self.answer(command);
+        let len = reply.len().min(answer.len());
+        answer[..len].copy_from_slice(&reply[..len]);
+        Ok(&answer[..len])
+    }
+}
+
 /// Which applet a SELECT chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Applet {

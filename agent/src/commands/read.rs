@@ -5,7 +5,7 @@ use crate::error::AgentError;
 use crate::smartcard::{read_card, wait_for_card};
 use crate::summary::summary;
 use thaiid_protocol::layout::Field;
-use thaiid_protocol::ReadPlan;
+use thaiid_protocol::{Card, ReadPlan};
 
 pub fn run(args: &ReadArgs) -> Result<(), AgentError> {
     let context = pcsc::Context::establish(pcsc::Scope::User)?;
@@ -22,11 +22,14 @@ pub fn run(args: &ReadArgs) -> Result<(), AgentError> {
         })?;
     }
     let output = match args.json {
-        true => {
-            serde_json::to_string_pretty(&card).expect("the card model always serializes") + "\n"
-        }
+        true => card_json(&card),
         false => summary(&card),
     };
     print!("{output}");
     Ok(())
+}
+
+/// What `read --json` prints for `card` (SPEC §4): the golden files hold exactly this.
+pub fn card_json(card: &Card) -> String {
+    serde_json::to_string_pretty(card).expect("the card model always serializes") + "\n"
 }

@@ -76,8 +76,18 @@ impl From<pcsc::Error> for CardError {
     }
 }
 
-impl From<ReadError<pcsc::Error>> for CardError {
-    fn from(error: ReadError<pcsc::Error>) -> CardError {
+/// A channel that cannot fail (a card in memory).
+impl From<std::convert::Infallible> for CardError {
+    fn from(never: std::convert::Infallible) -> CardError {
+        match never {}
+    }
+}
+
+impl<E: std::error::Error + 'static> From<ReadError<E>> for CardError
+where
+    CardError: From<E>,
+{
+    fn from(error: ReadError<E>) -> CardError {
         match error {
             ReadError::Channel { source, .. } => CardError::from(source),
             ReadError::Status {

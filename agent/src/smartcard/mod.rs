@@ -8,5 +8,5 @@ mod readers;
 mod trace;
 
 pub use error::{exit, CardError};
-pub use read::{read_card, CardRead};
+pub use read::{read_card, read_over, CardRead};
 pub use readers::{list_readers, wait_for_card, ReaderStatus};

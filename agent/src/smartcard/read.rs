@@ -6,7 +6,7 @@ use super::CardError;
 use std::ffi::CStr;
 use std::time::Duration;
 use thaiid_protocol::assertion::CardClaim;
-use thaiid_protocol::transport::{CardSession, Malformed, ReadError};
+use thaiid_protocol::transport::{CardChannel, CardSession, Malformed, ReadError};
 use thaiid_protocol::{Card, CardImage, LaserId, ReadPlan};
 
 /// What one read brought back.
@@ -52,14 +52,32 @@ fn read_connected(
 ) -> Result<CardRead, CardError> {
     let atr = card.status2_owned()?.atr().to_vec();
     let transaction = card.transaction()?;
-    let mut session = CardSession::new(TransactionChannel(&transaction), &atr);
-    let removed_or = |error| match error {
+    let read = read_over(TransactionChannel(&transaction), atr, plan, card_left)?;
+    // The data is in hand: a failure to end the transaction (card just pulled) loses nothing.
+    let _ = transaction.end(pcsc::Disposition::LeaveCard);
+    Ok(read)
+}
+
+/// SELECT, the planned READs and the laser ID of the card whose ATR is `atr`, over
+/// `channel`: the one read of every caller, over PC/SC or over a card in memory (the
+/// golden-file tests). `card_left` tells whether the card has gone, for an empty answer.
+pub fn read_over<C: CardChannel>(
+    channel: C,
+    atr: Vec<u8>,
+    plan: &ReadPlan,
+    card_left: impl Fn() -> bool,
+) -> Result<CardRead, CardError>
+where
+    CardError: From<C::Error>,
+{
+    let mut session = CardSession::new(channel, &atr);
+    let removed_or = |error: ReadError<C::Error>| match error {
         // Some readers (vpcd among them) first report a pulled card as an empty answer.
         ReadError::Malformed {
             problem: Malformed::NoStatusWord(0),
             ..
         } if card_left() => CardError::CardRemoved,
-        error => CardError::from(error),
+        error => <CardError as From<ReadError<C::Error>>>::from(error),
     };
     let image = session
         .select()
@@ -85,8 +103,6 @@ fn read_connected(
             None
         }
     };
-    // The data is in hand: a failure to end the transaction (card just pulled) loses nothing.
-    let _ = transaction.end(pcsc::Disposition::LeaveCard);
     Ok(CardRead {
         atr,
         image,

@@ -47,11 +47,7 @@ impl Browser {
     }
 
     fn launch(home: &Path, deployment: Option<&Deployment>) -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let etc = deployment.map(|deployment| {
             let etc = tempfile::tempdir().unwrap();
             let managed = etc.path().join("policies/managed");

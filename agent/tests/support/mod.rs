@@ -1,16 +1,18 @@
 //! A running `thaiid-agent serve` in a home of its own, and an HTTPS client that trusts
-//! its local CA, for the login API tests.
+//! its local CA, for the login API tests; the real server in-process (`thaiid-server`'s
+//! test support) as the login server they talk to.
 
 // Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
 
 pub mod browser;
-pub mod sso;
 
-use sso::TestSso;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use thaiid_protocol::layout::Field;
+pub use thaiid_server::test_support::free_port;
+use thaiid_server::test_support::{Database, TestServer};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 pub const ORIGIN: &str = "https://sso.example.go.th";
@@ -28,33 +30,76 @@ pub const CHROMIUM_FLAGS: [&str; 8] = [
     "--disable-sync",
 ];
 
-/// Both virtual readers locked, a login server, and an agent home enrolled with it.
+/// Both virtual readers locked, the login server with the demo card's person as an
+/// account (that card registered), and an agent home enrolled with it.
 pub struct Station {
-    pub sso: TestSso,
+    pub server: TestServer,
     pub home: Home,
     _locks: [ReaderLock; 2],
 }
 
 impl Station {
     pub fn enrolled() -> Station {
+        Station::enrolled_with(axum::Router::new())
+    }
+
+    /// With `pages` of the test's served at the server's origin.
+    pub fn enrolled_with(pages: axum::Router) -> Station {
         let locks = [
             ReaderLock::acquire(0).unwrap(),
             ReaderLock::acquire(1).unwrap(),
         ];
-        let sso = TestSso::start();
+        let server = TestServer::start_with(Database::Sqlite, pages);
+        add_person(&server, &CardFixture::named("demo").unwrap());
         let home = Home::new();
-        let enrolled = home.enroll(&sso.url);
+        let enrolled = home.enroll(&server);
         assert!(
             enrolled.status.success(),
             "{}",
             String::from_utf8_lossy(&enrolled.stderr)
         );
         Station {
-            sso,
+            server,
             home,
             _locks: locks,
         }
     }
+}
+
+/// The text of one of `fixture`'s fields, padding trimmed.
+pub fn field_text(fixture: &CardFixture, field: Field) -> String {
+    String::from_utf8_lossy(fixture.field_bytes(field))
+        .trim()
+        .to_owned()
+}
+
+/// `fixture`'s person as an account named after the fixture, linked by citizen ID, with
+/// no card registered (a login is refused as CARD_NOT_REGISTERED). Answers the name.
+pub fn add_person_without_card(server: &TestServer, fixture: &CardFixture) -> String {
+    server.add_user(&fixture.name, &field_text(fixture, Field::CitizenId));
+    fixture.name.clone()
+}
+
+/// `fixture`'s person as an account, the fixture's card (serial and laser ID) registered
+/// as theirs, as IT does at the helpdesk: that card logs in. Answers the name.
+pub fn add_person(server: &TestServer, fixture: &CardFixture) -> String {
+    let username = add_person_without_card(server, fixture);
+    server.register_card(
+        &username,
+        &field_text(fixture, Field::CardSerial),
+        fixture.laser_id.as_deref(),
+    );
+    username
+}
+
+/// Takes `out` out of the reader and puts a card of `fixture` in, once the agent saw both.
+pub fn swap(agent: &RunningAgent, out: VirtualCard, fixture: CardFixture) -> VirtualCard {
+    out.remove().unwrap();
+    agent.wait_for_no_card();
+    let card = VirtualCard::new(out.slot(), fixture, Faults::default());
+    card.insert().unwrap();
+    agent.wait_for_card();
+    card
 }
 
 /// The demo person's card for the first reader (not inserted yet).
@@ -125,9 +170,11 @@ impl Home {
         command
     }
 
-    pub fn enroll(&self, server: &str) -> Output {
+    /// `thaiid-agent enroll` with `server` and a token it just made.
+    pub fn enroll(&self, server: &TestServer) -> Output {
         self.command()
-            .args(["enroll", "--server", server, "--token", sso::ENROLL_TOKEN])
+            .args(["enroll", "--server", &server.url])
+            .args(["--token", &server.enrollment_token()])
             .output()
             .unwrap()
     }
@@ -260,14 +307,6 @@ impl Drop for RunningAgent {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The error code of an API error answer.

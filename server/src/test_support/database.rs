@@ -1,0 +1,60 @@
+//! A fresh database per test, on SQLite (a temporary file) or on the PostgreSQL that
+//! scripts/test.sh starts (`THAIID_TEST_POSTGRES`, a role that may create databases).
+
+use crate::db;
+
+/// Which database a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestDb {
+    pub pool: db::Pool,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(database: Database) -> TestDb {
+        match database {
+            Database::Sqlite => sqlite().await,
+            Database::Postgres => postgres().await,
+        }
+    }
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite:{}", dir.path().join("server.db").display());
+    TestDb {
+        pool: db::open(&url).await.expect("a new SQLite file opens"),
+        url,
+        _dir: Some(dir),
+    }
+}
+
+pub async fn postgres() -> TestDb {
+    let admin = std::env::var("THAIID_TEST_POSTGRES")
+        .expect("THAIID_TEST_POSTGRES is not set: run scripts/test.sh, which starts PostgreSQL");
+    let (url, _) = fresh_postgres(&admin).await;
+    TestDb {
+        pool: db::open(&url).await.expect("the new database opens"),
+        url,
+        _dir: None,
+    }
+}
+
+/// A new, empty database through `admin` (a role that may create databases): its URL
+/// and its name.
+pub async fn fresh_postgres(admin: &str) -> (String, String) {
+    let name = format!(
+        "thaiid_test_{}",
+        thaiid_protocol::hex::lower(&crate::random_bytes::<8>())
+    );
+    let url = db::create_postgres_database(admin, &name)
+        .await
+        .expect("PostgreSQL answers at THAIID_TEST_POSTGRES");
+    (url, name)
+}
