@@ -3,8 +3,8 @@
 
 use thaiid_server::throttle::{self, Key, PER_ACCOUNT, PER_ADDRESS};
 
-mod support;
-use support::TestDb;
+use thaiid_server::on_both_databases;
+use thaiid_server::test_support::TestDb;
 
 on_both_databases!(
     parallel_guesses_get_the_limit_and_no_more,
