@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 use support::browser::{Browser, Deployment};
 use support::{demo_card, Home, RunningAgent};
 use thaiid_server::card_key::CardKey;
+use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{agents, api, db, demo, tokens};
+use thaiid_server::{agents, db, demo, tokens};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 const AGENT_PORT: u16 = 47113;
@@ -80,8 +81,8 @@ impl Server {
                 .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
-            let state = api::AppState::new(pool.clone(), &url, otp_key, card_key).unwrap();
-            let app = api::router(state).layer(axum::middleware::from_fn(
+            let state = AppState::new(pool.clone(), &url, otp_key, card_key).unwrap();
+            let app = thaiid_server::app::router(state).layer(axum::middleware::from_fn(
                 move |request: Request, next: Next| {
                     let recorded = recorded.clone();
                     async move {

@@ -228,6 +228,8 @@ server_error_codes! {
     // The request itself.
     /// The body is over the server's limit.
     BodyTooLarge = "BODY_TOO_LARGE",
+    /// The body did not arrive within the server's deadline.
+    BodyTimeout = "BODY_TIMEOUT",
     /// The body is not `application/json`.
     UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
     /// The route exists, not with this method.

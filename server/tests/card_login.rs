@@ -97,7 +97,7 @@ impl World {
         card_login::verify(&self.pool, &self.card_key, token, AUD, now, None)
             .await
             .map(|ticket| ticket.ticket)
-            .map_err(|error| error.code)
+            .map_err(|error| error.code.as_str())
     }
 }
 

@@ -9,8 +9,9 @@ use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::card_key::CardKey;
+use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{api, audit, cards, db, demo, systems, users};
+use thaiid_server::{audit, cards, db, demo, systems, users};
 use tower::ServiceExt;
 
 const SITE: &str = "https://sso.example.go.th";
@@ -67,9 +68,9 @@ async fn browser_with_key(db: &TestDb, otp_key: OtpKey, card_key: CardKey) -> Br
     let seeded = demo::seed(&db.pool, &otp_key, &card_key, thaiid_server::now())
         .await
         .unwrap();
-    let state = api::AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone());
+    let state = AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone());
     Browser {
-        router: api::router(state.unwrap()),
+        router: thaiid_server::app::router(state.unwrap()),
         pool: db.pool.clone(),
         cookie: None,
         seeded,
@@ -301,8 +302,14 @@ async fn otp_secrets_are_sealed_at_rest(db: TestDb) {
         .unwrap();
     b.password(demo::PASSWORD).await;
     assert_eq!(b.otp(&code_now(&b)).await.location, "/systems");
-    assert_eq!(users::seal_otp_secrets(&db.pool, &b.otp_key).await, Ok(1));
-    assert_eq!(users::seal_otp_secrets(&db.pool, &b.otp_key).await, Ok(0));
+    assert_eq!(
+        users::seal_otp_secrets(&db.pool, &b.otp_key).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        users::seal_otp_secrets(&db.pool, &b.otp_key).await.unwrap(),
+        0
+    );
     let sealed = stored().await;
     assert_eq!(
         b.otp_key.open(&sealed, demo::USERNAME).unwrap(),
@@ -312,7 +319,8 @@ async fn otp_secrets_are_sealed_at_rest(db: TestDb) {
     // A server given another key file refuses to start rather than refuse every code.
     let error = users::seal_otp_secrets(&db.pool, &OtpKey::generate())
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("does not open the OTP secrets of 1 account"),
         "{error}"
@@ -585,8 +593,8 @@ async fn pages_carry_security_headers(db: TestDb) {
 
     // IT moved the agents to another port: the pages call and allow only that one.
     let state =
-        api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone(), b.card_key.clone()).unwrap();
-    b.router = api::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
+        AppState::new(db.pool.clone(), SITE, b.otp_key.clone(), b.card_key.clone()).unwrap();
+    b.router = thaiid_server::app::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
     b.cookie = None;
     let moved = b.get("/login").await;
     let csp = moved.headers[header::CONTENT_SECURITY_POLICY]
