@@ -6,6 +6,8 @@
 
 use thaiid_server::db;
 
+pub mod browser;
+
 pub struct TestDb {
     pub pool: db::Pool,
     pub url: String,
