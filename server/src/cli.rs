@@ -19,7 +19,9 @@ pub enum Command {
     /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL,
     /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113;
     /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir;
-    /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key).
+    /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key;
+    /// THAIID_SERVER_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is
+    /// believed, default none).
     Serve(ServeArgs),
     /// Enrollment tokens.
     Token {
