@@ -6,14 +6,20 @@ use serde::{Deserialize, Serialize};
 /// `GET /v1/status`: no personal data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentStatus {
+    /// The agent's version.
     pub version: String,
+    /// Whether this workstation is enrolled with the login server.
     pub enrolled: bool,
+    /// The PC/SC readers attached now.
     pub readers: Vec<ReaderInfo>,
 }
 
+/// One card reader as `GET /v1/status` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReaderInfo {
+    /// The PC/SC reader name.
     pub name: String,
+    /// Whether a card is in the reader.
     pub card_present: bool,
 }
 
@@ -21,12 +27,14 @@ pub struct ReaderInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The single-use nonce the page got from its login server.
     pub nonce: String,
 }
 
 /// A one-time ticket: the agent's login answer and the server's card-login answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
+    /// The ticket itself: single use, redeemed by the server's completion URL.
     pub ticket: String,
     /// RFC 3339.
     pub expires_at: String,
@@ -36,22 +44,36 @@ pub struct Ticket {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AgentErrorCode {
+    /// No card reader is attached.
     NoReader,
+    /// No card was inserted and read in time.
     NoCard,
+    /// The card was taken out while it was being read.
     CardRemoved,
+    /// The card is not a Thai ID card, or answers wrongly.
     CardUnreadable,
+    /// The card has expired.
     CardExpired,
+    /// This workstation is not enrolled with the login server.
     NotEnrolled,
+    /// The login server cannot be reached, or failed.
     ServerUnreachable,
+    /// The login server refused the assertion (its code in `reason`).
     ServerRejected,
+    /// Another login is in progress.
     Busy,
+    /// The request itself is wrong (host, path, method, body).
     BadRequest,
+    /// The Origin is missing or not allowed, or `X-ThaiID-Agent: 1` is missing.
     OriginNotAllowed,
+    /// The caller is not the user of the machine's active local session.
     NotLocalSession,
+    /// This insertion was used for a login already: take the card out and put it back.
     ReinsertCard,
 }
 
 impl AgentErrorCode {
+    /// The status the agent answers this code with.
     pub fn http_status(self) -> u16 {
         match self {
             AgentErrorCode::NoReader | AgentErrorCode::NotEnrolled => 503,
@@ -128,13 +150,18 @@ impl AgentErrorCode {
 /// `{"error": {"code", "message_th", "message_en", "reason"?}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentErrorBody {
+    /// The error.
     pub error: AgentErrorDetail,
 }
 
+/// One error of the localhost API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentErrorDetail {
+    /// What went wrong.
     pub code: AgentErrorCode,
+    /// What happened and what to do, in Thai, for the person at the reader.
     pub message_th: String,
+    /// The same in English.
     pub message_en: String,
     /// The server's reason code, with `SERVER_REJECTED`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +169,7 @@ pub struct AgentErrorDetail {
 }
 
 impl AgentErrorBody {
+    /// The body for `code`, with its messages; `reason` goes with `SERVER_REJECTED`.
     pub fn new(code: AgentErrorCode, reason: Option<String>) -> AgentErrorBody {
         let (th, en) = code.messages();
         AgentErrorBody {
@@ -158,20 +186,27 @@ impl AgentErrorBody {
 /// `POST /api/v1/agents/enroll`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
+    /// The enrollment token IT created (`thaiid-server token create`).
     pub token: String,
+    /// The agent's P-256 public key, which will verify its assertions.
     pub public_key_jwk: crate::assertion::PublicJwk,
+    /// The workstation's name, for IT's agent list.
     pub hostname: String,
+    /// The agent's version.
     pub agent_version: String,
 }
 
+/// `POST /api/v1/agents/enroll`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
+    /// The id the agent signs as (`kid` and `iss` of its assertions).
     pub agent_id: String,
 }
 
 /// The server's errors: `{"error": {"code", "message"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerErrorBody {
+    /// The error.
     pub error: ServerErrorDetail,
 }
 
@@ -179,11 +214,14 @@ pub struct ServerErrorBody {
 /// text so that an agent reads codes from newer servers too) and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerErrorDetail {
+    /// The reason code, upper snake case.
     pub code: String,
+    /// What went wrong, for people.
     pub message: String,
 }
 
 impl ServerErrorBody {
+    /// The body of a refusal under `code`.
     pub fn new(code: ServerErrorCode, message: impl Into<String>) -> ServerErrorBody {
         ServerErrorBody {
             error: ServerErrorDetail {
