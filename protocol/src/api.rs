@@ -3,6 +3,43 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A closed set of reason codes: the enum (each variant sent as its upper snake case
+/// code), every code in `ALL`, and the text of each.
+macro_rules! error_codes {
+    (
+        $(#[$enum_doc:meta])*
+        $name:ident {
+            $($(#[$doc:meta])* $variant:ident = $code:literal,)*
+        }
+    ) => {
+        $(#[$enum_doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The code as sent: upper snake case.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+
+            /// The code sent as `code`, if this version knows it.
+            pub fn parse(code: &str) -> Option<$name> {
+                match code {
+                    $($code => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 /// `GET /v1/status`: no personal data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentStatus {
@@ -40,36 +77,36 @@ pub struct Ticket {
     pub expires_at: String,
 }
 
-/// Error codes of the localhost API, each with its HTTP status and messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AgentErrorCode {
-    /// No card reader is attached.
-    NoReader,
-    /// No card was inserted and read in time.
-    NoCard,
-    /// The card was taken out while it was being read.
-    CardRemoved,
-    /// The card is not a Thai ID card, or answers wrongly.
-    CardUnreadable,
-    /// The card has expired.
-    CardExpired,
-    /// This workstation is not enrolled with the login server.
-    NotEnrolled,
-    /// The login server cannot be reached, or failed.
-    ServerUnreachable,
-    /// The login server refused the assertion (its code in `reason`).
-    ServerRejected,
-    /// Another login is in progress.
-    Busy,
-    /// The request itself is wrong (host, path, method, body).
-    BadRequest,
-    /// The Origin is missing or not allowed, or `X-ThaiID-Agent: 1` is missing.
-    OriginNotAllowed,
-    /// The caller is not the user of the machine's active local session.
-    NotLocalSession,
-    /// This insertion was used for a login already: take the card out and put it back.
-    ReinsertCard,
+error_codes! {
+    /// Error codes of the localhost API, each with its HTTP status and messages.
+    AgentErrorCode {
+        /// No card reader is attached.
+        NoReader = "NO_READER",
+        /// No card was inserted and read in time.
+        NoCard = "NO_CARD",
+        /// The card was taken out while it was being read.
+        CardRemoved = "CARD_REMOVED",
+        /// The card is not a Thai ID card, or answers wrongly.
+        CardUnreadable = "CARD_UNREADABLE",
+        /// The card has expired.
+        CardExpired = "CARD_EXPIRED",
+        /// This workstation is not enrolled with the login server.
+        NotEnrolled = "NOT_ENROLLED",
+        /// The login server cannot be reached, or failed.
+        ServerUnreachable = "SERVER_UNREACHABLE",
+        /// The login server refused the assertion (its code in `reason`).
+        ServerRejected = "SERVER_REJECTED",
+        /// Another login is in progress.
+        Busy = "BUSY",
+        /// The request itself is wrong (host, path, method, body).
+        BadRequest = "BAD_REQUEST",
+        /// The Origin is missing or not allowed, or `X-ThaiID-Agent: 1` is missing.
+        OriginNotAllowed = "ORIGIN_NOT_ALLOWED",
+        /// The caller is not the user of the machine's active local session.
+        NotLocalSession = "NOT_LOCAL_SESSION",
+        /// This insertion was used for a login already: take the card out and put it back.
+        ReinsertCard = "REINSERT_CARD",
+    }
 }
 
 impl AgentErrorCode {
@@ -232,135 +269,108 @@ impl ServerErrorBody {
     }
 }
 
-macro_rules! server_error_codes {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
-        /// The central server's reason codes (SPEC §7), upper snake case on the wire.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum ServerErrorCode {
-            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
-        }
-
-        impl ServerErrorCode {
-            /// Every code, in declaration order.
-            pub const ALL: &'static [ServerErrorCode] = &[$(ServerErrorCode::$variant,)*];
-
-            /// The code as sent: `"REPLAYED_JTI"`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ServerErrorCode::$variant => $code,)*
-                }
-            }
-
-            /// The code sent as `code`, if this version knows it.
-            pub fn parse(code: &str) -> Option<ServerErrorCode> {
-                match code {
-                    $($code => Some(ServerErrorCode::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-server_error_codes! {
-    // The request itself.
-    /// The body is over the server's limit.
-    BodyTooLarge = "BODY_TOO_LARGE",
-    /// The body did not arrive within the server's deadline.
-    BodyTimeout = "BODY_TIMEOUT",
-    /// The body is not `application/json`.
-    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
-    /// The route exists, not with this method.
-    MethodNotAllowed = "METHOD_NOT_ALLOWED",
-    /// The body does not parse or has unknown fields.
-    MalformedRequest = "MALFORMED_REQUEST",
-    /// The server failed (its database); try again.
-    Internal = "INTERNAL",
-    /// Too many attempts from this address or for this account.
-    Throttled = "THROTTLED",
-    // Enrollment and API keys.
-    /// The enrollment token is unknown, used up or expired.
-    BadEnrollmentToken = "BAD_ENROLLMENT_TOKEN",
-    /// The agent's public key is not a P-256 JWK (or is damaged).
-    BadAgentKey = "BAD_AGENT_KEY",
-    /// No valid API key in `Authorization: Bearer`.
-    BadApiKey = "BAD_API_KEY",
-    /// The origin is not a web origin, or not one the API key is bound to.
-    BadOrigin = "BAD_ORIGIN",
-    // The assertion (SPEC §6).
-    /// Not a compact JWS.
-    MalformedAssertion = "MALFORMED_ASSERTION",
-    /// `alg` other than ES256.
-    AlgNotAllowed = "ALG_NOT_ALLOWED",
-    /// `typ` is not the assertion's.
-    WrongTyp = "WRONG_TYP",
-    /// The signature does not verify under the agent's key.
-    BadSignature = "BAD_SIGNATURE",
-    /// `iss` is not the signing agent.
-    WrongIssuer = "WRONG_ISSUER",
-    /// `aud` is not this server.
-    WrongAudience = "WRONG_AUDIENCE",
-    /// The assertion's lifetime is out of bounds.
-    BadLifetime = "BAD_LIFETIME",
-    /// `exp` has passed.
-    AssertionExpired = "ASSERTION_EXPIRED",
-    /// `iat` is in the future.
-    IssuedInFuture = "ISSUED_IN_FUTURE",
-    /// No enrolled agent has this `kid`.
-    UnknownAgent = "UNKNOWN_AGENT",
-    /// The agent was revoked.
-    RevokedAgent = "REVOKED_AGENT",
-    /// The `jti` was used already.
-    ReplayedJti = "REPLAYED_JTI",
-    /// The nonce was never issued.
-    UnknownNonce = "UNKNOWN_NONCE",
-    /// The nonce's two minutes have passed.
-    ExpiredNonce = "EXPIRED_NONCE",
-    /// The nonce was spent already.
-    UsedNonce = "USED_NONCE",
-    /// The assertion's origin is not the nonce's.
-    OriginMismatch = "ORIGIN_MISMATCH",
-    /// The agent's counter did not increase.
-    CounterNotIncreasing = "COUNTER_NOT_INCREASING",
-    // The card and the account.
-    /// The citizen ID's check digit is wrong.
-    InvalidCitizenId = "INVALID_CITIZEN_ID",
-    /// The card has expired.
-    CardExpired = "CARD_EXPIRED",
-    /// No account has this citizen ID.
-    NotLinked = "NOT_LINKED",
-    /// The card is not the account's registered card.
-    CardNotRegistered = "CARD_NOT_REGISTERED",
-    /// The card was replaced or blocked.
-    CardBlocked = "CARD_BLOCKED",
-    /// A card being registered is not the card of the account registering it.
-    CardNotAccounts = "CARD_NOT_ACCOUNTS",
-    /// Only a password + OTP session may register a card.
-    NeedsPasswordOtp = "NEEDS_PASSWORD_OTP",
-    /// The card's serial is not 14 digits.
-    BadCardSerial = "BAD_CARD_SERIAL",
-    // Tickets.
-    /// The ticket was never issued.
-    UnknownTicket = "UNKNOWN_TICKET",
-    /// The ticket was redeemed already.
-    UsedTicket = "USED_TICKET",
-    /// The ticket's minute has passed.
-    ExpiredTicket = "EXPIRED_TICKET",
-    /// Another browser session asked for the ticket's nonce.
-    TicketSessionMismatch = "TICKET_SESSION_MISMATCH",
-    // The pages.
-    /// The form's CSRF token is missing or wrong.
-    BadCsrf = "BAD_CSRF",
-    /// No logged-in session.
-    NoSession = "NO_SESSION",
-    /// The user name or the password is wrong.
-    BadPassword = "BAD_PASSWORD",
-    /// The OTP is wrong or out of its window.
-    BadOtp = "BAD_OTP",
-    /// The OTP was used already.
-    ReplayedOtp = "REPLAYED_OTP",
-    /// The account has no OTP set up.
-    NoOtp = "NO_OTP",
+error_codes! {
+    /// The central server's reason codes (SPEC §7), upper snake case on the wire.
+    ServerErrorCode {
+        // The request itself.
+        /// The body is over the server's limit.
+        BodyTooLarge = "BODY_TOO_LARGE",
+        /// The body did not arrive within the server's deadline.
+        BodyTimeout = "BODY_TIMEOUT",
+        /// The body is not `application/json`.
+        UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
+        /// The route exists, not with this method.
+        MethodNotAllowed = "METHOD_NOT_ALLOWED",
+        /// The body does not parse or has unknown fields.
+        MalformedRequest = "MALFORMED_REQUEST",
+        /// The server failed (its database); try again.
+        Internal = "INTERNAL",
+        /// Too many attempts from this address or for this account.
+        Throttled = "THROTTLED",
+        // Enrollment and API keys.
+        /// The enrollment token is unknown, used up or expired.
+        BadEnrollmentToken = "BAD_ENROLLMENT_TOKEN",
+        /// The agent's public key is not a P-256 JWK (or is damaged).
+        BadAgentKey = "BAD_AGENT_KEY",
+        /// No valid API key in `Authorization: Bearer`.
+        BadApiKey = "BAD_API_KEY",
+        /// The origin is not a web origin, or not one the API key is bound to.
+        BadOrigin = "BAD_ORIGIN",
+        // The assertion (SPEC §6).
+        /// Not a compact JWS.
+        MalformedAssertion = "MALFORMED_ASSERTION",
+        /// `alg` other than ES256.
+        AlgNotAllowed = "ALG_NOT_ALLOWED",
+        /// `typ` is not the assertion's.
+        WrongTyp = "WRONG_TYP",
+        /// The signature does not verify under the agent's key.
+        BadSignature = "BAD_SIGNATURE",
+        /// `iss` is not the signing agent.
+        WrongIssuer = "WRONG_ISSUER",
+        /// `aud` is not this server.
+        WrongAudience = "WRONG_AUDIENCE",
+        /// The assertion's lifetime is out of bounds.
+        BadLifetime = "BAD_LIFETIME",
+        /// `exp` has passed.
+        AssertionExpired = "ASSERTION_EXPIRED",
+        /// `iat` is in the future.
+        IssuedInFuture = "ISSUED_IN_FUTURE",
+        /// No enrolled agent has this `kid`.
+        UnknownAgent = "UNKNOWN_AGENT",
+        /// The agent was revoked.
+        RevokedAgent = "REVOKED_AGENT",
+        /// The `jti` was used already.
+        ReplayedJti = "REPLAYED_JTI",
+        /// The nonce was never issued.
+        UnknownNonce = "UNKNOWN_NONCE",
+        /// The nonce's two minutes have passed.
+        ExpiredNonce = "EXPIRED_NONCE",
+        /// The nonce was spent already.
+        UsedNonce = "USED_NONCE",
+        /// The assertion's origin is not the nonce's.
+        OriginMismatch = "ORIGIN_MISMATCH",
+        /// The agent's counter did not increase.
+        CounterNotIncreasing = "COUNTER_NOT_INCREASING",
+        // The card and the account.
+        /// The citizen ID's check digit is wrong.
+        InvalidCitizenId = "INVALID_CITIZEN_ID",
+        /// The card has expired.
+        CardExpired = "CARD_EXPIRED",
+        /// No account has this citizen ID.
+        NotLinked = "NOT_LINKED",
+        /// The card is not the account's registered card.
+        CardNotRegistered = "CARD_NOT_REGISTERED",
+        /// The card was replaced or blocked.
+        CardBlocked = "CARD_BLOCKED",
+        /// A card being registered is not the card of the account registering it.
+        CardNotAccounts = "CARD_NOT_ACCOUNTS",
+        /// Only a password + OTP session may register a card.
+        NeedsPasswordOtp = "NEEDS_PASSWORD_OTP",
+        /// The card's serial is not 14 digits.
+        BadCardSerial = "BAD_CARD_SERIAL",
+        // Tickets.
+        /// The ticket was never issued.
+        UnknownTicket = "UNKNOWN_TICKET",
+        /// The ticket was redeemed already.
+        UsedTicket = "USED_TICKET",
+        /// The ticket's minute has passed.
+        ExpiredTicket = "EXPIRED_TICKET",
+        /// Another browser session asked for the ticket's nonce.
+        TicketSessionMismatch = "TICKET_SESSION_MISMATCH",
+        // The pages.
+        /// The form's CSRF token is missing or wrong.
+        BadCsrf = "BAD_CSRF",
+        /// No logged-in session.
+        NoSession = "NO_SESSION",
+        /// The user name or the password is wrong.
+        BadPassword = "BAD_PASSWORD",
+        /// The OTP is wrong or out of its window.
+        BadOtp = "BAD_OTP",
+        /// The OTP was used already.
+        ReplayedOtp = "REPLAYED_OTP",
+        /// The account has no OTP set up.
+        NoOtp = "NO_OTP",
+    }
 }
 
 #[cfg(test)]
