@@ -83,13 +83,8 @@ pub enum UserCommand {
         /// Links the account to the ID card with this citizen ID.
         #[arg(long)]
         citizen_id: Option<String>,
-        /// The name the pages show (default: NAME).
-        #[arg(long)]
-        display_name: Option<String>,
-        #[arg(long)]
-        department: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
+        #[command(flatten)]
+        details: Details,
     },
     /// Set the password from the first line of stdin.
     Passwd {
@@ -124,14 +119,22 @@ pub enum UserCommand {
     /// Change the name, department or e-mail the pages show.
     Set {
         name: String,
-        #[arg(long)]
-        display_name: Option<String>,
-        #[arg(long)]
-        department: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
+        #[command(flatten)]
+        details: Details,
     },
     List,
+}
+
+/// What the pages show of an account.
+#[derive(clap::Args)]
+pub struct Details {
+    /// The name the pages show (`user add`: NAME unless given).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
 }
 
 #[derive(Subcommand)]

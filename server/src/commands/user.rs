@@ -12,18 +12,17 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
         UserCommand::Add {
             name,
             citizen_id,
-            display_name,
-            department,
-            email,
+            details,
         } => {
             let password = password_from_stdin()?;
             if !password.is_empty() {
                 // Judged before the account exists, so a short one adds nothing.
                 crate::passwords::hash(&password)?;
             }
-            let display = display_name.as_deref().unwrap_or(&name);
+            let display = details.display_name.as_deref().unwrap_or(&name);
             users::add(pool, &name, display, citizen_id.as_deref(), now).await?;
-            users::set_details(pool, &name, None, department.as_deref(), email.as_deref()).await?;
+            let (department, email) = (details.department.as_deref(), details.email.as_deref());
+            users::set_details(pool, &name, None, department, email).await?;
             if password.is_empty() {
                 println!("added {name} (no password: card login only)");
             } else {
@@ -80,18 +79,13 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
                 println!("{name}: the old card {old} is blocked");
             }
         }
-        UserCommand::Set {
-            name,
-            display_name,
-            department,
-            email,
-        } => {
+        UserCommand::Set { name, details } => {
             users::set_details(
                 pool,
                 &name,
-                display_name.as_deref(),
-                department.as_deref(),
-                email.as_deref(),
+                details.display_name.as_deref(),
+                details.department.as_deref(),
+                details.email.as_deref(),
             )
             .await?;
             println!("{name} updated");
