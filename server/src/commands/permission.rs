@@ -33,7 +33,7 @@ pub async fn run(pool: &Pool, command: PermissionCommand, now: i64) -> Outcome {
         PermissionCommand::Approve { ref id } | PermissionCommand::Reject { ref id } => {
             let approve = matches!(command, PermissionCommand::Approve { .. });
             let request = systems::decide(pool, id, approve, now).await?;
-            println!("{id}: {}", request.status);
+            println!("{id}: {}", printable(&request.status));
         }
     }
     Ok(())

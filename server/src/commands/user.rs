@@ -48,6 +48,7 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
             name, block: true, ..
         } => {
             let masked = cards::block(pool, &name, now).await?;
+            let masked = printable(&masked);
             println!("{name}: card {masked} blocked; no card logs in until one is registered");
         }
         UserCommand::Card {
@@ -76,7 +77,7 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
                 card_key::masked_serial(&serial)
             );
             if let Some(old) = replaced {
-                println!("{name}: the old card {old} is blocked");
+                println!("{name}: the old card {} is blocked", printable(&old));
             }
         }
         UserCommand::Set { name, details } => {
