@@ -9,7 +9,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::routes(&state))
         .merge(http::api::routes())
-        .layer(axum::middleware::from_fn(http::read_body_in_time))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::read_body_in_time,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(http::MAX_BODY_BYTES))
         .with_state(state)
 }

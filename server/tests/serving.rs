@@ -1,6 +1,6 @@
 //! How the server holds up: a database outage answers "the server failed", not a
 //! refusal; the client's address comes from `X-Forwarded-For` only through a trusted
-//! proxy; a client that sends half its headers is cut off.
+//! proxy; a client that sends half its headers, or half its body, is cut off.
 
 mod support;
 
@@ -124,20 +124,19 @@ async fn an_untrusted_peers_forwarded_for_is_ignored() {
     assert_eq!(remotes(&b).await, ["198.51.100.7"]);
 }
 
-#[tokio::test]
-async fn a_client_that_sends_half_a_header_is_cut_off() {
-    let db = support::sqlite().await;
+/// The server on a port of its own, giving clients `timeout` for headers and bodies.
+fn serve(db: &TestDb, timeout: Duration) -> (std::net::SocketAddr, axum_server::Handle) {
     let state = AppState::new(
         db.pool.clone(),
         SITE,
         thaiid_server::otp_key::OtpKey::generate(),
         thaiid_server::card_key::CardKey::generate(),
     )
-    .unwrap();
+    .unwrap()
+    .with_body_deadline(timeout);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let handle = axum_server::Handle::new();
-    let timeout = Duration::from_secs(1);
     tokio::spawn(thaiid_server::http::serve::serve(
         listener,
         None,
@@ -145,6 +144,14 @@ async fn a_client_that_sends_half_a_header_is_cut_off() {
         handle.clone(),
         timeout,
     ));
+    (address, handle)
+}
+
+#[tokio::test]
+async fn a_client_that_sends_half_a_header_is_cut_off() {
+    let db = support::sqlite().await;
+    let timeout = Duration::from_secs(1);
+    let (address, handle) = serve(&db, timeout);
     let answered = tokio::task::spawn_blocking(move || {
         // A whole request is served.
         let mut whole = std::net::TcpStream::connect(address).unwrap();
@@ -169,6 +176,46 @@ async fn a_client_that_sends_half_a_header_is_cut_off() {
     assert!(
         answered >= timeout / 2 && answered < Duration::from_secs(5),
         "cut off after {answered:?}"
+    );
+    handle.shutdown();
+}
+
+#[tokio::test]
+async fn a_client_that_sends_half_a_body_is_refused_in_time() {
+    let db = support::sqlite().await;
+    let timeout = Duration::from_secs(1);
+    let (address, handle) = serve(&db, timeout);
+    let (answer, took) = tokio::task::spawn_blocking(move || {
+        let mut slow = std::net::TcpStream::connect(address).unwrap();
+        slow.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        slow.write_all(
+            b"POST /api/v1/agents/enroll HTTP/1.1\r\nHost: sso\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"token\"",
+        )
+        .unwrap();
+        let started = Instant::now();
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 1024];
+        // The answer comes while the connection is still open for the rest of the body.
+        while !String::from_utf8_lossy(&answer).contains("BODY_TIMEOUT") {
+            match slow.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            started.elapsed(),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("BODY_TIMEOUT"), "{answer}");
+    assert!(
+        took >= timeout / 2 && took < Duration::from_secs(5),
+        "{took:?}"
     );
     handle.shutdown();
 }

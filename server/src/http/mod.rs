@@ -15,7 +15,7 @@ pub use error::{status_of, ApiError, PageError};
 pub use state::AppState;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -27,11 +27,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// A client that takes longer than this to send its body is cut off.
 pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Reads the body (at most [`MAX_BODY_BYTES`]) within [`BODY_DEADLINE`] before any
-/// handler runs, so a client that sends it a byte at a time holds nothing for long.
-pub async fn read_body_in_time(request: Request, next: Next) -> Response {
+/// Reads the body (at most [`MAX_BODY_BYTES`]) within the state's deadline
+/// ([`BODY_DEADLINE`]) before any handler runs, so a client that sends it a byte at a
+/// time holds nothing for long.
+pub async fn read_body_in_time(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let deadline = state.body_deadline;
     let (parts, body) = request.into_parts();
-    let bytes = match tokio::time::timeout(BODY_DEADLINE, to_bytes(body, MAX_BODY_BYTES)).await {
+    let bytes = match tokio::time::timeout(deadline, to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(error)) if too_large(&error) => return body_too_large().into_response(),
         Ok(Err(_)) => {
@@ -42,10 +48,9 @@ pub async fn read_body_in_time(request: Request, next: Next) -> Response {
             .into_response()
         }
         Err(_) => {
-            let seconds = BODY_DEADLINE.as_secs();
             return ApiError::new(
                 ServerErrorCode::BodyTimeout,
-                format!("the body did not arrive within {seconds} s"),
+                format!("the body did not arrive within {} s", deadline.as_secs()),
             )
             .into_response();
         }

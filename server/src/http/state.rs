@@ -5,6 +5,7 @@ use super::proxies::TrustedProxies;
 use crate::card_key::CardKey;
 use crate::db::Pool;
 use crate::otp_key::OtpKey;
+use std::time::Duration;
 
 /// Where the agent listens on every workstation unless IT set its port (SPEC §5).
 pub const DEFAULT_AGENT_URL: &str = "https://127.0.0.1:47113";
@@ -34,6 +35,8 @@ pub struct AppState {
     pub card_key: CardKey,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// How long a client has to send its body ([`super::BODY_DEADLINE`]).
+    pub body_deadline: Duration,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             otp_key,
             card_key,
             trusted_proxies: TrustedProxies::default(),
+            body_deadline: super::BODY_DEADLINE,
         })
     }
 
@@ -62,6 +66,14 @@ impl AppState {
             agent_url: thaiid_protocol::origin::agent_url(url).map_err(UrlError::AgentUrl)?,
             ..self
         })
+    }
+
+    /// Gives clients `deadline` to send their bodies instead of [`super::BODY_DEADLINE`].
+    pub fn with_body_deadline(self, deadline: Duration) -> AppState {
+        AppState {
+            body_deadline: deadline,
+            ..self
+        }
     }
 
     /// Believes `X-Forwarded-For` from `proxies` (none by default).
