@@ -11,9 +11,13 @@ pub const MOI_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x00, 0x54, 0x48, 0x00, 0x01];
 /// Which command a status word answered, for error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Instruction {
+    /// SELECT by application id.
     Select,
+    /// READ BINARY at an offset of the selected file.
     ReadBinary,
+    /// GET RESPONSE: the rest of an answer the card announced with `61 xx`.
     GetResponse,
+    /// The laser applet's read of the number printed on the card's back.
     ReadLaser,
 }
 
@@ -93,10 +97,12 @@ impl Command {
         self
     }
 
+    /// Which command this is, for error messages.
     pub fn instruction(&self) -> Instruction {
         self.instruction
     }
 
+    /// The command's bytes as sent to the card.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
     }
@@ -118,18 +124,22 @@ impl fmt::Debug for Command {
 pub struct StatusWord(pub u16);
 
 impl StatusWord {
+    /// `90 00`: success.
     pub const OK: StatusWord = StatusWord(0x9000);
     /// `6A 82`: no such file or application (a card without the laser applet).
     pub const FILE_NOT_FOUND: StatusWord = StatusWord(0x6A82);
 
+    /// The status word of the answer's last two bytes.
     pub fn new(sw1: u8, sw2: u8) -> StatusWord {
         StatusWord(u16::from_be_bytes([sw1, sw2]))
     }
 
+    /// The first byte (the class of the answer, e.g. `61`, `6C`, `90`).
     pub fn sw1(self) -> u8 {
         self.0.to_be_bytes()[0]
     }
 
+    /// The second byte (a count or a detail, depending on SW1).
     pub fn sw2(self) -> u8 {
         self.0.to_be_bytes()[1]
     }

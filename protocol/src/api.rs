@@ -3,17 +3,60 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A closed set of reason codes: the enum (each variant sent as its upper snake case
+/// code), every code in `ALL`, and the text of each.
+macro_rules! error_codes {
+    (
+        $(#[$enum_doc:meta])*
+        $name:ident {
+            $($(#[$doc:meta])* $variant:ident = $code:literal,)*
+        }
+    ) => {
+        $(#[$enum_doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The code as sent: upper snake case.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+
+            /// The code sent as `code`, if this version knows it.
+            pub fn parse(code: &str) -> Option<$name> {
+                match code {
+                    $($code => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 /// `GET /v1/status`: no personal data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentStatus {
+    /// The agent's version.
     pub version: String,
+    /// Whether this workstation is enrolled with the login server.
     pub enrolled: bool,
+    /// The PC/SC readers attached now.
     pub readers: Vec<ReaderInfo>,
 }
 
+/// One card reader as `GET /v1/status` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReaderInfo {
+    /// The PC/SC reader name.
     pub name: String,
+    /// Whether a card is in the reader.
     pub card_present: bool,
 }
 
@@ -21,37 +64,53 @@ pub struct ReaderInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The single-use nonce the page got from its login server.
     pub nonce: String,
 }
 
 /// A one-time ticket: the agent's login answer and the server's card-login answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
+    /// The ticket itself: single use, redeemed by the server's completion URL.
     pub ticket: String,
     /// RFC 3339.
     pub expires_at: String,
 }
 
-/// Error codes of the localhost API, each with its HTTP status and messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AgentErrorCode {
-    NoReader,
-    NoCard,
-    CardRemoved,
-    CardUnreadable,
-    CardExpired,
-    NotEnrolled,
-    ServerUnreachable,
-    ServerRejected,
-    Busy,
-    BadRequest,
-    OriginNotAllowed,
-    NotLocalSession,
-    ReinsertCard,
+error_codes! {
+    /// Error codes of the localhost API, each with its HTTP status and messages.
+    AgentErrorCode {
+        /// No card reader is attached.
+        NoReader = "NO_READER",
+        /// No card was inserted and read in time.
+        NoCard = "NO_CARD",
+        /// The card was taken out while it was being read.
+        CardRemoved = "CARD_REMOVED",
+        /// The card is not a Thai ID card, or answers wrongly.
+        CardUnreadable = "CARD_UNREADABLE",
+        /// The card has expired.
+        CardExpired = "CARD_EXPIRED",
+        /// This workstation is not enrolled with the login server.
+        NotEnrolled = "NOT_ENROLLED",
+        /// The login server cannot be reached, or failed.
+        ServerUnreachable = "SERVER_UNREACHABLE",
+        /// The login server refused the assertion (its code in `reason`).
+        ServerRejected = "SERVER_REJECTED",
+        /// Another login is in progress.
+        Busy = "BUSY",
+        /// The request itself is wrong (host, path, method, body).
+        BadRequest = "BAD_REQUEST",
+        /// The Origin is missing or not allowed, or `X-ThaiID-Agent: 1` is missing.
+        OriginNotAllowed = "ORIGIN_NOT_ALLOWED",
+        /// The caller is not the user of the machine's active local session.
+        NotLocalSession = "NOT_LOCAL_SESSION",
+        /// This insertion was used for a login already: take the card out and put it back.
+        ReinsertCard = "REINSERT_CARD",
+    }
 }
 
 impl AgentErrorCode {
+    /// The status the agent answers this code with.
     pub fn http_status(self) -> u16 {
         match self {
             AgentErrorCode::NoReader | AgentErrorCode::NotEnrolled => 503,
@@ -128,13 +187,18 @@ impl AgentErrorCode {
 /// `{"error": {"code", "message_th", "message_en", "reason"?}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentErrorBody {
+    /// The error.
     pub error: AgentErrorDetail,
 }
 
+/// One error of the localhost API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentErrorDetail {
+    /// What went wrong.
     pub code: AgentErrorCode,
+    /// What happened and what to do, in Thai, for the person at the reader.
     pub message_th: String,
+    /// The same in English.
     pub message_en: String,
     /// The server's reason code, with `SERVER_REJECTED`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +206,7 @@ pub struct AgentErrorDetail {
 }
 
 impl AgentErrorBody {
+    /// The body for `code`, with its messages; `reason` goes with `SERVER_REJECTED`.
     pub fn new(code: AgentErrorCode, reason: Option<String>) -> AgentErrorBody {
         let (th, en) = code.messages();
         AgentErrorBody {
@@ -158,20 +223,27 @@ impl AgentErrorBody {
 /// `POST /api/v1/agents/enroll`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
+    /// The enrollment token IT created (`thaiid-server token create`).
     pub token: String,
+    /// The agent's P-256 public key, which will verify its assertions.
     pub public_key_jwk: crate::assertion::PublicJwk,
+    /// The workstation's name, for IT's agent list.
     pub hostname: String,
+    /// The agent's version.
     pub agent_version: String,
 }
 
+/// `POST /api/v1/agents/enroll`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
+    /// The id the agent signs as (`kid` and `iss` of its assertions).
     pub agent_id: String,
 }
 
 /// The server's errors: `{"error": {"code", "message"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerErrorBody {
+    /// The error.
     pub error: ServerErrorDetail,
 }
 
@@ -179,11 +251,14 @@ pub struct ServerErrorBody {
 /// text so that an agent reads codes from newer servers too) and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerErrorDetail {
+    /// The reason code, upper snake case.
     pub code: String,
+    /// What went wrong, for people.
     pub message: String,
 }
 
 impl ServerErrorBody {
+    /// The body of a refusal under `code`.
     pub fn new(code: ServerErrorCode, message: impl Into<String>) -> ServerErrorBody {
         ServerErrorBody {
             error: ServerErrorDetail {
@@ -194,133 +269,108 @@ impl ServerErrorBody {
     }
 }
 
-macro_rules! server_error_codes {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
-        /// The central server's reason codes (SPEC §7), upper snake case on the wire.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum ServerErrorCode {
-            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
-        }
-
-        impl ServerErrorCode {
-            /// Every code, in declaration order.
-            pub const ALL: &'static [ServerErrorCode] = &[$(ServerErrorCode::$variant,)*];
-
-            /// The code as sent: `"REPLAYED_JTI"`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ServerErrorCode::$variant => $code,)*
-                }
-            }
-
-            /// The code sent as `code`, if this version knows it.
-            pub fn parse(code: &str) -> Option<ServerErrorCode> {
-                match code {
-                    $($code => Some(ServerErrorCode::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-server_error_codes! {
-    // The request itself.
-    /// The body is over the server's limit.
-    BodyTooLarge = "BODY_TOO_LARGE",
-    /// The body is not `application/json`.
-    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
-    /// The route exists, not with this method.
-    MethodNotAllowed = "METHOD_NOT_ALLOWED",
-    /// The body does not parse or has unknown fields.
-    MalformedRequest = "MALFORMED_REQUEST",
-    /// The server failed (its database); try again.
-    Internal = "INTERNAL",
-    /// Too many attempts from this address or for this account.
-    Throttled = "THROTTLED",
-    // Enrollment and API keys.
-    /// The enrollment token is unknown, used up or expired.
-    BadEnrollmentToken = "BAD_ENROLLMENT_TOKEN",
-    /// The agent's public key is not a P-256 JWK (or is damaged).
-    BadAgentKey = "BAD_AGENT_KEY",
-    /// No valid API key in `Authorization: Bearer`.
-    BadApiKey = "BAD_API_KEY",
-    /// The origin is not a web origin, or not one the API key is bound to.
-    BadOrigin = "BAD_ORIGIN",
-    // The assertion (SPEC §6).
-    /// Not a compact JWS.
-    MalformedAssertion = "MALFORMED_ASSERTION",
-    /// `alg` other than ES256.
-    AlgNotAllowed = "ALG_NOT_ALLOWED",
-    /// `typ` is not the assertion's.
-    WrongTyp = "WRONG_TYP",
-    /// The signature does not verify under the agent's key.
-    BadSignature = "BAD_SIGNATURE",
-    /// `iss` is not the signing agent.
-    WrongIssuer = "WRONG_ISSUER",
-    /// `aud` is not this server.
-    WrongAudience = "WRONG_AUDIENCE",
-    /// The assertion's lifetime is out of bounds.
-    BadLifetime = "BAD_LIFETIME",
-    /// `exp` has passed.
-    AssertionExpired = "ASSERTION_EXPIRED",
-    /// `iat` is in the future.
-    IssuedInFuture = "ISSUED_IN_FUTURE",
-    /// No enrolled agent has this `kid`.
-    UnknownAgent = "UNKNOWN_AGENT",
-    /// The agent was revoked.
-    RevokedAgent = "REVOKED_AGENT",
-    /// The `jti` was used already.
-    ReplayedJti = "REPLAYED_JTI",
-    /// The nonce was never issued.
-    UnknownNonce = "UNKNOWN_NONCE",
-    /// The nonce's two minutes have passed.
-    ExpiredNonce = "EXPIRED_NONCE",
-    /// The nonce was spent already.
-    UsedNonce = "USED_NONCE",
-    /// The assertion's origin is not the nonce's.
-    OriginMismatch = "ORIGIN_MISMATCH",
-    /// The agent's counter did not increase.
-    CounterNotIncreasing = "COUNTER_NOT_INCREASING",
-    // The card and the account.
-    /// The citizen ID's check digit is wrong.
-    InvalidCitizenId = "INVALID_CITIZEN_ID",
-    /// The card has expired.
-    CardExpired = "CARD_EXPIRED",
-    /// No account has this citizen ID.
-    NotLinked = "NOT_LINKED",
-    /// The card is not the account's registered card.
-    CardNotRegistered = "CARD_NOT_REGISTERED",
-    /// The card was replaced or blocked.
-    CardBlocked = "CARD_BLOCKED",
-    /// A card being registered is not the card of the account registering it.
-    CardNotAccounts = "CARD_NOT_ACCOUNTS",
-    /// Only a password + OTP session may register a card.
-    NeedsPasswordOtp = "NEEDS_PASSWORD_OTP",
-    /// The card's serial is not 14 digits.
-    BadCardSerial = "BAD_CARD_SERIAL",
-    // Tickets.
-    /// The ticket was never issued.
-    UnknownTicket = "UNKNOWN_TICKET",
-    /// The ticket was redeemed already.
-    UsedTicket = "USED_TICKET",
-    /// The ticket's minute has passed.
-    ExpiredTicket = "EXPIRED_TICKET",
-    /// Another browser session asked for the ticket's nonce.
-    TicketSessionMismatch = "TICKET_SESSION_MISMATCH",
-    // The pages.
-    /// The form's CSRF token is missing or wrong.
-    BadCsrf = "BAD_CSRF",
-    /// No logged-in session.
-    NoSession = "NO_SESSION",
-    /// The user name or the password is wrong.
-    BadPassword = "BAD_PASSWORD",
-    /// The OTP is wrong or out of its window.
-    BadOtp = "BAD_OTP",
-    /// The OTP was used already.
-    ReplayedOtp = "REPLAYED_OTP",
-    /// The account has no OTP set up.
-    NoOtp = "NO_OTP",
+error_codes! {
+    /// The central server's reason codes (SPEC §7), upper snake case on the wire.
+    ServerErrorCode {
+        // The request itself.
+        /// The body is over the server's limit.
+        BodyTooLarge = "BODY_TOO_LARGE",
+        /// The body did not arrive within the server's deadline.
+        BodyTimeout = "BODY_TIMEOUT",
+        /// The body is not `application/json`.
+        UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
+        /// The route exists, not with this method.
+        MethodNotAllowed = "METHOD_NOT_ALLOWED",
+        /// The body does not parse or has unknown fields.
+        MalformedRequest = "MALFORMED_REQUEST",
+        /// The server failed (its database); try again.
+        Internal = "INTERNAL",
+        /// Too many attempts from this address or for this account.
+        Throttled = "THROTTLED",
+        // Enrollment and API keys.
+        /// The enrollment token is unknown, used up or expired.
+        BadEnrollmentToken = "BAD_ENROLLMENT_TOKEN",
+        /// The agent's public key is not a P-256 JWK (or is damaged).
+        BadAgentKey = "BAD_AGENT_KEY",
+        /// No valid API key in `Authorization: Bearer`.
+        BadApiKey = "BAD_API_KEY",
+        /// The origin is not a web origin, or not one the API key is bound to.
+        BadOrigin = "BAD_ORIGIN",
+        // The assertion (SPEC §6).
+        /// Not a compact JWS.
+        MalformedAssertion = "MALFORMED_ASSERTION",
+        /// `alg` other than ES256.
+        AlgNotAllowed = "ALG_NOT_ALLOWED",
+        /// `typ` is not the assertion's.
+        WrongTyp = "WRONG_TYP",
+        /// The signature does not verify under the agent's key.
+        BadSignature = "BAD_SIGNATURE",
+        /// `iss` is not the signing agent.
+        WrongIssuer = "WRONG_ISSUER",
+        /// `aud` is not this server.
+        WrongAudience = "WRONG_AUDIENCE",
+        /// The assertion's lifetime is out of bounds.
+        BadLifetime = "BAD_LIFETIME",
+        /// `exp` has passed.
+        AssertionExpired = "ASSERTION_EXPIRED",
+        /// `iat` is in the future.
+        IssuedInFuture = "ISSUED_IN_FUTURE",
+        /// No enrolled agent has this `kid`.
+        UnknownAgent = "UNKNOWN_AGENT",
+        /// The agent was revoked.
+        RevokedAgent = "REVOKED_AGENT",
+        /// The `jti` was used already.
+        ReplayedJti = "REPLAYED_JTI",
+        /// The nonce was never issued.
+        UnknownNonce = "UNKNOWN_NONCE",
+        /// The nonce's two minutes have passed.
+        ExpiredNonce = "EXPIRED_NONCE",
+        /// The nonce was spent already.
+        UsedNonce = "USED_NONCE",
+        /// The assertion's origin is not the nonce's.
+        OriginMismatch = "ORIGIN_MISMATCH",
+        /// The agent's counter did not increase.
+        CounterNotIncreasing = "COUNTER_NOT_INCREASING",
+        // The card and the account.
+        /// The citizen ID's check digit is wrong.
+        InvalidCitizenId = "INVALID_CITIZEN_ID",
+        /// The card has expired.
+        CardExpired = "CARD_EXPIRED",
+        /// No account has this citizen ID.
+        NotLinked = "NOT_LINKED",
+        /// The card is not the account's registered card.
+        CardNotRegistered = "CARD_NOT_REGISTERED",
+        /// The card was replaced or blocked.
+        CardBlocked = "CARD_BLOCKED",
+        /// A card being registered is not the card of the account registering it.
+        CardNotAccounts = "CARD_NOT_ACCOUNTS",
+        /// Only a password + OTP session may register a card.
+        NeedsPasswordOtp = "NEEDS_PASSWORD_OTP",
+        /// The card's serial is not 14 digits.
+        BadCardSerial = "BAD_CARD_SERIAL",
+        // Tickets.
+        /// The ticket was never issued.
+        UnknownTicket = "UNKNOWN_TICKET",
+        /// The ticket was redeemed already.
+        UsedTicket = "USED_TICKET",
+        /// The ticket's minute has passed.
+        ExpiredTicket = "EXPIRED_TICKET",
+        /// Another browser session asked for the ticket's nonce.
+        TicketSessionMismatch = "TICKET_SESSION_MISMATCH",
+        // The pages.
+        /// The form's CSRF token is missing or wrong.
+        BadCsrf = "BAD_CSRF",
+        /// No logged-in session.
+        NoSession = "NO_SESSION",
+        /// The user name or the password is wrong.
+        BadPassword = "BAD_PASSWORD",
+        /// The OTP is wrong or out of its window.
+        BadOtp = "BAD_OTP",
+        /// The OTP was used already.
+        ReplayedOtp = "REPLAYED_OTP",
+        /// The account has no OTP set up.
+        NoOtp = "NO_OTP",
+    }
 }
 
 #[cfg(test)]

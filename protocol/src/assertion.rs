@@ -16,25 +16,36 @@ use ring::rand::SecureRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
+/// The only signing algorithm accepted.
 pub const ALG: &str = "ES256";
+/// The JWS `typ` of a card assertion.
 pub const TYP: &str = "thaiid-card+jwt";
 /// The longest an assertion may live: `exp` ≤ `iat` + 60.
 pub const MAX_LIFETIME_SECS: u64 = 60;
 
+/// The JWS header of an assertion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
+    /// Always [`ALG`].
     pub alg: String,
+    /// Always [`TYP`].
     pub typ: String,
+    /// The agent id: whose key verifies the signature.
     pub kid: String,
 }
 
 /// The card fields a login needs: no photo, no address, no birth date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardClaim {
+    /// The 13-digit citizen ID as the card gives it.
     pub citizen_id: String,
+    /// The holder's name in Thai.
     pub name_th: Name,
+    /// The holder's name in English.
     pub name_en: Name,
+    /// When the card expires.
     pub expiry_date: BuddhistDate,
+    /// The 14-digit number printed under the photo.
     pub card_serial: String,
     /// The number printed on the card's back, read from its laser applet (SPEC §2);
     /// `None` for a card without that applet. Never logged: `Debug` masks it.
@@ -68,21 +79,26 @@ impl CardClaim {
     }
 }
 
+/// What an agent asserts about one card read, for one nonce (SPEC §6).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// The agent id.
     pub iss: String,
     /// The server's base URL.
     pub aud: String,
+    /// Issued at, Unix seconds.
     pub iat: u64,
+    /// Expires at, Unix seconds: at most [`MAX_LIFETIME_SECS`] after `iat`.
     pub exp: u64,
     /// 128 random bits, base64url.
     pub jti: String,
+    /// The nonce the page got from its server, as given.
     pub nonce: String,
     /// The Origin header of the localhost call that asked for the login.
     pub origin: String,
     /// Strictly increasing per agent.
     pub ctr: u64,
+    /// What the card says.
     pub card: CardClaim,
 }
 
@@ -90,24 +106,39 @@ pub struct Claims {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AssertionError {
+    /// The token is not three base64url parts of JSON.
     #[error("not a compact JWS: {0}")]
     Malformed(&'static str),
+    /// `alg` is not ES256.
     #[error("algorithm {0:?} is not ES256")]
     AlgNotAllowed(String),
+    /// `typ` is not [`TYP`].
     #[error("type {0:?} is not {TYP}")]
     WrongType(String),
+    /// The signature does not verify under the agent's key.
     #[error("the signature does not verify")]
     BadSignature,
+    /// `iss` is not the agent whose key signed.
     #[error("issuer {iss:?} is not the signing agent {kid:?}")]
-    WrongIssuer { iss: String, kid: String },
+    WrongIssuer {
+        /// The claims' issuer.
+        iss: String,
+        /// The header's key id.
+        kid: String,
+    },
+    /// `aud` is not this server.
     #[error("audience {0:?} is not this server")]
     WrongAudience(String),
+    /// `exp` - `iat` is not between 1 and [`MAX_LIFETIME_SECS`].
     #[error("lifetime of {0} s is not between 1 and {MAX_LIFETIME_SECS} s")]
     BadLifetime(i128),
+    /// `exp` passed this many seconds ago (beyond the clock skew).
     #[error("expired {0} s ago")]
     Expired(u64),
+    /// `iat` is this many seconds ahead (beyond the clock skew).
     #[error("issued {0} s in the future")]
     IssuedInFuture(u64),
+    /// The agent's key is not a P-256 JWK.
     #[error("the public key is not a P-256 JWK")]
     BadKey,
 }
@@ -134,13 +165,18 @@ impl AssertionError {
 /// An EC P-256 public key as a JWK (`{"kty":"EC","crv":"P-256","x","y"}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicJwk {
+    /// Always `EC`.
     pub kty: String,
+    /// Always `P-256`.
     pub crv: String,
+    /// The point's x, base64url.
     pub x: String,
+    /// The point's y, base64url.
     pub y: String,
 }
 
 impl PublicJwk {
+    /// The public half of `key`.
     pub fn from_key_pair(key: &EcdsaKeyPair) -> PublicJwk {
         // ring gives the uncompressed point: 04 || x || y.
         let point = key.public_key().as_ref();
@@ -246,6 +282,7 @@ pub struct Unverified {
 }
 
 impl Unverified {
+    /// Splits and decodes `token`; checks `alg` and `typ` already, the signature not yet.
     pub fn parse(token: &str) -> Result<Unverified, AssertionError> {
         let mut parts = token.split('.');
         let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =

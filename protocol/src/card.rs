@@ -12,27 +12,43 @@ use serde::{Serialize, Serializer};
 /// A decoded Thai national ID card (SPEC §4). Serializes to exactly the card JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Card {
+    /// The card's answer to reset, as the reader gave it.
     #[serde(serialize_with = "upper_hex")]
     pub atr: Vec<u8>,
+    /// The 13-digit citizen ID.
     #[serde(serialize_with = "citizen_id_str")]
     pub citizen_id: CitizenId,
     /// Is the check digit right? A wrong one is reported, the card is still shown.
     pub citizen_id_valid: bool,
+    /// The holder's name in Thai.
     pub name_th: Name,
+    /// The holder's name in English.
     pub name_en: Name,
+    /// The holder's date of birth.
     pub date_of_birth: BuddhistDate,
+    /// The holder's gender.
     pub gender: Gender,
+    /// The issuing office, as the card writes it.
     pub issuer: String,
+    /// The issuing office's code.
     pub issuer_code: String,
+    /// When the card was issued.
     pub issue_date: BuddhistDate,
+    /// When the card expires (or lifelong).
     pub expiry_date: BuddhistDate,
+    /// The request number of the card's issue.
     pub request_number: String,
+    /// The 14-digit number printed under the photo.
     pub card_serial: String,
     /// From the laser applet (set by the reader after [`Card::decode`]); `null` without one.
     pub laser_id: Option<LaserId>,
+    /// The card type field (2 characters).
     pub card_type: String,
+    /// The card's data version (4 characters).
     pub version: String,
+    /// The holder's registered address.
     pub address: Address,
+    /// The photo, when it was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub photo: Option<Photo>,
 }

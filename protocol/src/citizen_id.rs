@@ -9,6 +9,7 @@ use std::fmt;
 pub struct CitizenId([u8; 13]);
 
 impl CitizenId {
+    /// 13 ASCII digits, or an error naming how many of the characters were digits.
     pub fn parse(text: &str) -> Result<CitizenId, DecodeError> {
         let not_digits = || {
             Problem::NotDigits {
@@ -24,6 +25,7 @@ impl CitizenId {
         Ok(CitizenId(digits))
     }
 
+    /// The 13 digits.
     pub fn as_str(&self) -> &str {
         // Only ASCII digits get in.
         std::str::from_utf8(&self.0).unwrap_or_default()

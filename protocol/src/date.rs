@@ -19,6 +19,8 @@ pub struct BuddhistDate {
 }
 
 impl BuddhistDate {
+    /// `YYYYMMDD` in the Buddhist era as the card stores it for `field`; `00` month or
+    /// day is unknown, `99999999` lifelong.
     pub fn parse(field: Field, raw: &str) -> Result<BuddhistDate, DecodeError> {
         let bad = |reason| {
             Problem::BadDate {
@@ -62,6 +64,7 @@ impl BuddhistDate {
         })
     }
 
+    /// The 8 digits as the card gave them.
     pub fn raw(&self) -> &str {
         &self.raw
     }
@@ -71,14 +74,17 @@ impl BuddhistDate {
         self.year
     }
 
+    /// The month (1 to 12), if known.
     pub fn month(&self) -> Option<u8> {
         self.month
     }
 
+    /// The day of the month, if known.
     pub fn day(&self) -> Option<u8> {
         self.day
     }
 
+    /// Whether the card wrote `99999999`: valid for life.
     pub fn is_lifelong(&self) -> bool {
         self.lifelong
     }

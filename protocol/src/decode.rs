@@ -8,26 +8,57 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]
 pub struct DecodeError {
+    /// The field at fault.
     pub field: Field,
+    /// What is wrong with it.
     pub problem: Problem,
 }
 
+/// What is wrong with a field's bytes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Problem {
+    /// The field's bytes were not among those read.
     #[error("was not read from the card")]
     NotRead,
+    /// A byte that TIS-620 text does not have, before the padding.
     #[error("byte {byte:02X} at offset 0x{offset:04X} is not TIS-620 text")]
-    NotText { offset: u16, byte: u8 },
-    /// The text itself is withheld: even a malformed citizen ID is personal data.
+    NotText {
+        /// Where in the card's file.
+        offset: u16,
+        /// The byte.
+        byte: u8,
+    },
+    /// Not 13 digits. The text itself is withheld: even a malformed citizen ID is
+    /// personal data.
     #[error("is {chars} characters, {digits} of them digits, where 13 digits belong")]
-    NotDigits { chars: usize, digits: usize },
+    NotDigits {
+        /// How many characters there are.
+        chars: usize,
+        /// How many of them are digits.
+        digits: usize,
+    },
+    /// Not a `YYYYMMDD` date.
     #[error("{raw:?} is not a date YYYYMMDD in the Buddhist era ({reason})")]
-    BadDate { raw: String, reason: &'static str },
+    BadDate {
+        /// The text as read.
+        raw: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Not 3 or 4 `#`-separated parts.
     #[error("has {parts} '#'-separated parts where a name has 3 or 4 (prefix#first#middle#last)")]
-    BadName { parts: usize },
+    BadName {
+        /// How many parts there are.
+        parts: usize,
+    },
+    /// Not 7 or 8 `#`-separated parts.
     #[error("has {parts} '#'-separated parts where an address has 7 or 8")]
-    BadAddress { parts: usize },
+    BadAddress {
+        /// How many parts there are.
+        parts: usize,
+    },
+    /// The photo is no JPEG, or has no end.
     #[error("{0}")]
     BadPhoto(&'static str),
 }
@@ -70,9 +101,13 @@ pub fn text(field: Field, bytes: &[u8]) -> Result<String, DecodeError> {
 /// A name as printed on the card: `prefix#first#middle#last`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Name {
+    /// Title: นาย, นาง, Mr., Mrs. …
     pub prefix: String,
+    /// The first name.
     pub first: String,
+    /// The middle name; empty for most people.
     pub middle: String,
+    /// The family name.
     pub last: String,
 }
 
@@ -108,6 +143,7 @@ impl Address {
         Ok(Address { parts })
     }
 
+    /// Every part, in the card's order.
     pub fn parts(&self) -> &[String] {
         &self.parts
     }
@@ -116,24 +152,31 @@ impl Address {
         &self.parts[self.parts.len() - back]
     }
 
+    /// The first part: the house number.
     pub fn house_no(&self) -> &str {
         &self.parts[0]
     }
+    /// The second part: the village number (หมู่ที่).
     pub fn village_no(&self) -> &str {
         &self.parts[1]
     }
+    /// The third part: the lane (ตรอก/ซอย), by position.
     pub fn lane(&self) -> &str {
         &self.parts[2]
     }
+    /// The fourth part: the road (ถนน), by position.
     pub fn road(&self) -> &str {
         &self.parts[3]
     }
+    /// The third part from the end: the subdistrict (ตำบล/แขวง).
     pub fn subdistrict(&self) -> &str {
         self.counted_back(3)
     }
+    /// The second part from the end: the district (อำเภอ/เขต).
     pub fn district(&self) -> &str {
         self.counted_back(2)
     }
+    /// The last part: the province (จังหวัด).
     pub fn province(&self) -> &str {
         self.counted_back(1)
     }
@@ -155,11 +198,15 @@ impl Serialize for Address {
     }
 }
 
+/// The holder's gender as the card codes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Gender {
+    /// Code `1`.
     Male,
+    /// Code `2`.
     Female,
+    /// Any other code.
     Unknown,
 }
 

@@ -18,6 +18,7 @@ impl Default for CardImage {
 }
 
 impl CardImage {
+    /// An image of nothing read yet: the file's length in zeros.
     pub fn new() -> CardImage {
         CardImage {
             bytes: vec![0; usize::from(FILE_LEN)],

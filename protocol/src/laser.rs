@@ -17,13 +17,17 @@ const ID_BYTES: std::ops::Range<usize> = 7..23;
 #[serde(try_from = "String", into = "String")]
 pub struct LaserId(String);
 
+/// Why bytes or text are not a laser ID.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LaserIdError {
+    /// The card's answer is not the 23 bytes of a laser read.
     #[error("the laser answer has {0} bytes where 23 belong")]
     WrongLength(usize),
+    /// Nothing but padding.
     #[error("the laser ID is empty")]
     Empty,
+    /// A byte that is no letter, digit or dash.
     #[error("the laser ID has a byte 0x{0:02X} that is not a letter, digit or dash")]
     BadByte(u8),
 }
@@ -60,6 +64,7 @@ impl LaserId {
         Ok(LaserId(String::from_utf8_lossy(bytes).to_ascii_uppercase()))
     }
 
+    /// The ID in full, upper case: only for hashing and for the card JSON, never a log.
     pub fn as_str(&self) -> &str {
         &self.0
     }

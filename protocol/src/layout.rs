@@ -13,20 +13,35 @@ pub const FILE_LEN: u16 = 0x1627;
 /// A field of the MOI applet's file (SPEC §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
+    /// The data version, 4 bytes at 0x0000.
     Version,
+    /// The citizen ID, 13 digits at 0x0004.
     CitizenId,
+    /// The Thai name, `prefix#first#middle#last`, at 0x0011.
     NameTh,
+    /// The English name, at 0x0075.
     NameEn,
+    /// The date of birth, Buddhist era, at 0x00D9.
     DateOfBirth,
+    /// The gender code, 1 byte at 0x00E1.
     Gender,
+    /// The request number, at 0x00E2.
     RequestNumber,
+    /// The issuing office, at 0x00F6.
     Issuer,
+    /// The issuing office's code, at 0x015A.
     IssuerCode,
+    /// The issue date, at 0x0167.
     IssueDate,
+    /// The expiry date, at 0x016F.
     ExpiryDate,
+    /// The card type, 2 bytes at 0x0177.
     CardType,
+    /// The photo, a padded JPEG of 5118 bytes at 0x017B.
     Photo,
+    /// The address, `#`-separated, at 0x1579.
     Address,
+    /// The card serial printed under the photo, 14 digits at 0x1619.
     CardSerial,
 }
 
@@ -98,15 +113,18 @@ impl Field {
         }
     }
 
+    /// Where the field starts in the file.
     pub const fn offset(self) -> u16 {
         self.place().0
     }
 
+    /// How many bytes the field takes, padding included.
     #[allow(clippy::len_without_is_empty)] // no field is empty
     pub const fn len(self) -> u16 {
         self.place().1
     }
 
+    /// The field's bytes in the file.
     pub const fn range(self) -> Range<u16> {
         let (offset, len) = self.place();
         offset..offset + len
@@ -157,7 +175,9 @@ impl fmt::Display for Field {
 /// One READ BINARY: `len` bytes at `offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Chunk {
+    /// Where to read.
     pub offset: u16,
+    /// How many bytes (1 to 255).
     pub len: u8,
 }
 
@@ -172,6 +192,7 @@ pub struct ReadPlan {
 }
 
 impl ReadPlan {
+    /// The fewest READs that cover `fields`.
     pub fn new(fields: &[Field]) -> ReadPlan {
         let mut spans: Vec<Range<u16>> = fields.iter().map(|field| field.range()).collect();
         spans.sort_by_key(|span| span.start);
@@ -202,6 +223,7 @@ impl ReadPlan {
         ReadPlan { chunks }
     }
 
+    /// The READs, in file order.
     pub fn chunks(&self) -> &[Chunk] {
         &self.chunks
     }

@@ -10,6 +10,8 @@
 //!   agent's card JSON.
 //! - [`assertion`]: the ES256 card assertion the agent signs and the server verifies.
 
+#![warn(missing_docs)]
+
 pub mod apdu;
 pub mod api;
 pub mod assertion;

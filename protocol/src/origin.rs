@@ -38,7 +38,7 @@ pub fn web_origin(text: &str) -> Result<String, String> {
     Ok(origin)
 }
 
-/// Where the pages find the agent: `https://` to this machine (127.0.0.1, [::1] or
+/// Where the pages find the agent: `https://` to this machine (127.0.0.1, `[::1]` or
 /// localhost) with a port, nothing else.
 pub fn agent_url(text: &str) -> Result<String, String> {
     let origin = web_origin(text)?;

@@ -21,10 +21,12 @@ impl Photo {
         Ok(Photo(field_bytes[..end].to_vec()))
     }
 
+    /// The JPEG, from its start marker to its end marker.
     pub fn jpeg(&self) -> &[u8] {
         &self.0
     }
 
+    /// SHA-256 of the JPEG, lowercase hex.
     pub fn sha256_hex(&self) -> String {
         crate::hex::lower(digest(&SHA256, &self.0).as_ref())
     }

@@ -12,8 +12,10 @@ use std::fmt;
 ///
 /// The agent implements it over PC/SC; tests implement it over a card in memory.
 pub trait CardChannel {
+    /// Why a transmission failed (the reader's error).
     type Error: std::error::Error + 'static;
 
+    /// Sends `command` and writes the answer into `answer`; answers the part written.
     fn transmit<'a>(
         &mut self,
         command: &[u8],
@@ -31,9 +33,16 @@ const MAX_EXCHANGES: usize = 8;
 /// What the agent was doing when the card failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// Selecting the MOI applet.
     Select,
-    Read { offset: u16 },
+    /// Reading the file at `offset`.
+    Read {
+        /// Where in the file.
+        offset: u16,
+    },
+    /// Selecting the laser ID applet.
     SelectLaser,
+    /// Reading the laser ID.
     ReadLaser,
 }
 
@@ -65,14 +74,34 @@ impl fmt::Display for Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Malformed {
+    /// Fewer bytes than a status word.
     #[error("the answer has {0} byte(s), fewer than a status word")]
     NoStatusWord(usize),
     #[error("{got} data bytes where {expected} were due")]
-    Short { expected: usize, got: usize },
+    /// Fewer data bytes than the card said it had.
+    Short {
+        /// What the card announced.
+        expected: usize,
+        /// What came.
+        got: usize,
+    },
     #[error("{got} data bytes where {expected} were asked for")]
-    Long { expected: usize, got: usize },
+    /// More data bytes than were asked for.
+    Long {
+        /// What was asked for.
+        expected: usize,
+        /// What came.
+        got: usize,
+    },
     #[error("it offers {offered} bytes where at most {room} were asked for")]
-    BadLength { offered: usize, room: usize },
+    /// A `61 xx` or `6C xx` offering more than was asked for.
+    BadLength {
+        /// What the card offered.
+        offered: usize,
+        /// What was asked for.
+        room: usize,
+    },
+    /// More GET RESPONSE or resends than one read may take.
     #[error("it asked for more than {MAX_EXCHANGES} exchanges for one read")]
     Endless,
 }
@@ -84,27 +113,36 @@ pub enum ReadError<E: std::error::Error + 'static> {
     /// The channel failed: card removed, reader gone, service stopped.
     #[error("{step}: {source}")]
     Channel {
+        /// What was being done.
         step: Step,
+        /// The channel's error.
         #[source]
         source: E,
     },
     /// The card answered a status word that is not part of the protocol.
     #[error("{step}: the card answered {sw} ({}) to {instruction}", sw.description())]
     Status {
+        /// What was being done.
         step: Step,
+        /// The command the card answered.
         instruction: Instruction,
+        /// Its answer.
         sw: StatusWord,
     },
     /// The card's answer broke the protocol.
     #[error("{step}: malformed answer to {instruction}: {problem}")]
     Malformed {
+        /// What was being done.
         step: Step,
+        /// The command the card answered.
         instruction: Instruction,
+        /// What is wrong with the answer.
         problem: Malformed,
     },
 }
 
 impl<E: std::error::Error + 'static> ReadError<E> {
+    /// What was being done when it failed.
     pub fn step(&self) -> Step {
         match self {
             ReadError::Channel { step, .. }
@@ -137,6 +175,7 @@ impl<C: CardChannel> CardSession<C> {
         self.commands_sent
     }
 
+    /// The channel back, for the card's next session.
     pub fn into_channel(self) -> C {
         self.channel
     }

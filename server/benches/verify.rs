@@ -389,14 +389,20 @@ fn cpu_secs(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) as f64 / clock_ticks_per_sec()
 }
 
+/// `getconf CLK_TCK` (the server crate forbids `unsafe`, so no `sysconf` here); 100,
+/// Linux's value, if it cannot say.
 fn clock_ticks_per_sec() -> f64 {
-    // SAFETY: sysconf reads a constant of the system.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 {
-        ticks as f64
-    } else {
-        100.0
-    }
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|ticks| ticks.trim().parse::<f64>().ok())
+            .filter(|ticks| *ticks > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 async fn drop_postgres(admin: &str, name: &str) {

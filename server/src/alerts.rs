@@ -4,8 +4,10 @@
 //! else's hands); and an agent whose card logins are refused more than M times within an
 //! hour (a workstation guessing).
 
-use crate::audit::{printable, Logged, Method};
+use crate::audit::{Logged, Method};
+use crate::text::printable;
 use std::collections::{BTreeMap, BTreeSet};
+use thaiid_protocol::api::ServerErrorCode;
 
 /// The window the counts are taken over.
 pub const WINDOW_SECS: i64 = 3600;
@@ -143,10 +145,9 @@ pub fn find(rows: &[Logged], thresholds: Thresholds) -> Vec<Alert> {
         }
     }
 
-    for row in sorted
-        .iter()
-        .filter(|row| is_card_attempt(row) && row.entry.outcome == "CARD_BLOCKED")
-    {
+    for row in sorted.iter().filter(|row| {
+        is_card_attempt(row) && row.entry.outcome == ServerErrorCode::CardBlocked.as_str()
+    }) {
         alerts.push(Alert::BlockedCardTried {
             card: row.entry.card.clone().unwrap_or_default(),
             username: row.entry.username.clone(),

@@ -4,6 +4,10 @@
 
 use crate::db::Pool;
 use sqlx::Row;
+use thaiid_protocol::api::ServerErrorCode;
+
+/// The `outcome` of an accepted attempt.
+pub const OK: &str = "OK";
 
 /// How a person tried to log in (or out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +68,14 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Sets the outcome: [`OK`], or the refusal's reason code.
+    pub fn set_outcome(&mut self, outcome: Result<(), ServerErrorCode>) {
+        self.outcome = match outcome {
+            Ok(()) => OK.into(),
+            Err(code) => code.as_str().into(),
+        };
+    }
+
     pub fn new(method: Method) -> Entry {
         Entry {
             method,
@@ -167,20 +179,6 @@ fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
                     card_ref: row.try_get("card_ref")?,
                 },
             })
-        })
-        .collect()
-}
-
-/// `text` with its control characters (escapes that would move a terminal's cursor, tabs
-/// and line ends that would forge a column or a row) written as Rust escapes.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
         })
         .collect()
 }

@@ -4,15 +4,15 @@
 //! account that session logged in to with password + OTP.
 
 use crate::amr::Amr;
-use crate::api::ApiError;
 use crate::audit;
 use crate::card_key::{self, CardKey};
 use crate::cards::{self, CardError, CardRefusal};
 use crate::challenges::{self, NonceRefusal, Purpose};
 use crate::db::Pool;
+use crate::http::ApiError;
 use axum::http::StatusCode;
 use sqlx::{Acquire, Row};
-use thaiid_protocol::api::Ticket;
+use thaiid_protocol::api::{ServerErrorCode, Ticket};
 use thaiid_protocol::assertion::{Claims, PublicJwk, Unverified};
 use thaiid_protocol::date::{rfc3339_utc, thai_date};
 use thaiid_protocol::CitizenId;
@@ -25,8 +25,8 @@ pub const TICKET_TTL_SECS: i64 = 60;
 /// SQLite database has one server).
 static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, code, message)
+fn refuse(status: StatusCode, code: ServerErrorCode, message: impl Into<String>) -> ApiError {
+    ApiError::with_status(status, code, message)
 }
 
 /// Verifies `token` and writes the attempt to the audit log, whatever its outcome. What
@@ -45,7 +45,7 @@ pub async fn verify(
     let claims = match authenticate(pool, card_key, token, audience, now, &mut entry).await {
         Ok(claims) => claims,
         Err(error) => {
-            entry.outcome = error.code.into();
+            entry.outcome = error.code.as_str().into();
             audit::record(pool, &entry, now)
                 .await
                 .map_err(ApiError::internal)?;
@@ -62,7 +62,7 @@ pub async fn verify(
     let result = spend(&mut tx, card_key, &claims, now, &mut entry).await?;
     entry.outcome = match &result {
         Ok(_) => "OK".into(),
-        Err(error) => error.code.into(),
+        Err(error) => error.code.as_str().into(),
     };
     audit::record(&mut *tx, &entry, now)
         .await
@@ -81,20 +81,21 @@ async fn authenticate(
     now: i64,
     entry: &mut audit::Entry,
 ) -> Result<Claims, ApiError> {
-    let unverified = Unverified::parse(token).map_err(|error| {
-        refuse(
-            StatusCode::BAD_REQUEST,
-            error.code().as_str(),
-            error.to_string(),
-        )
-    })?;
+    let unverified = Unverified::parse(token)
+        .map_err(|error| refuse(StatusCode::BAD_REQUEST, error.code(), error.to_string()))?;
     entry.agent_id = Some(unverified.kid().to_owned());
     let agent = sqlx::query("SELECT public_key_jwk, revoked_at FROM agents WHERE id = $1")
         .bind(unverified.kid())
         .fetch_optional(pool)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "UNKNOWN_AGENT", "no such agent"))?;
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                ServerErrorCode::UnknownAgent,
+                "no such agent",
+            )
+        })?;
     if agent
         .try_get::<Option<i64>, _>("revoked_at")
         .map_err(ApiError::internal)?
@@ -102,7 +103,7 @@ async fn authenticate(
     {
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
-            "REVOKED_AGENT",
+            ServerErrorCode::RevokedAgent,
             "this agent was revoked",
         ));
     }
@@ -114,19 +115,13 @@ async fn authenticate(
     .map_err(|_| {
         refuse(
             StatusCode::UNAUTHORIZED,
-            "BAD_AGENT_KEY",
+            ServerErrorCode::BadAgentKey,
             "the stored key is damaged",
         )
     })?;
     let claims = unverified
         .verify(&jwk, audience, now as u64, CLOCK_SKEW_SECS)
-        .map_err(|error| {
-            refuse(
-                StatusCode::UNAUTHORIZED,
-                error.code().as_str(),
-                error.to_string(),
-            )
-        })?;
+        .map_err(|error| refuse(StatusCode::UNAUTHORIZED, error.code(), error.to_string()))?;
     if let Ok(id) = CitizenId::parse(&claims.card.citizen_id) {
         entry.citizen_id = Some(id.masked());
     }
@@ -158,7 +153,7 @@ async fn spend(
     if fresh.rows_affected() != 1 {
         return Ok(Err(refuse(
             StatusCode::CONFLICT,
-            "REPLAYED_JTI",
+            ServerErrorCode::ReplayedJti,
             "this assertion was used already",
         )));
     }
@@ -191,7 +186,7 @@ async fn spend(
     if counted.rows_affected() != 1 {
         return Ok(Err(refuse(
             StatusCode::CONFLICT,
-            "COUNTER_NOT_INCREASING",
+            ServerErrorCode::CounterNotIncreasing,
             "the agent's counter went back",
         )));
     }
@@ -199,14 +194,14 @@ async fn spend(
     if !CitizenId::parse(&card.citizen_id).is_ok_and(|id| id.check_digit_valid()) {
         return Ok(Err(refuse(
             StatusCode::FORBIDDEN,
-            "INVALID_CITIZEN_ID",
+            ServerErrorCode::InvalidCitizenId,
             "the citizen ID's check digit is wrong",
         )));
     }
     if card.expiry_date.is_past(thai_date(now)) {
         return Ok(Err(refuse(
             StatusCode::FORBIDDEN,
-            "CARD_EXPIRED",
+            ServerErrorCode::CardExpired,
             "the ID card has expired",
         )));
     }
@@ -221,7 +216,7 @@ async fn spend(
             let Some(username) = linked else {
                 return Ok(Err(refuse(
                     StatusCode::FORBIDDEN,
-                    "NOT_LINKED",
+                    ServerErrorCode::NotLinked,
                     "this citizen ID is linked to no account",
                 )));
             };
@@ -234,7 +229,7 @@ async fn spend(
             else {
                 return Ok(Err(refuse(
                     StatusCode::FORBIDDEN,
-                    "NEEDS_PASSWORD_OTP",
+                    ServerErrorCode::NeedsPasswordOtp,
                     "only a session logged in with password + OTP may register a card",
                 )));
             };
@@ -242,7 +237,7 @@ async fn spend(
                 entry.username = Some(username);
                 return Ok(Err(refuse(
                     StatusCode::FORBIDDEN,
-                    "CARD_NOT_ACCOUNTS",
+                    ServerErrorCode::CardNotAccounts,
                     "this card is not the card of the account that asked to register it",
                 )));
             }
@@ -280,20 +275,20 @@ async fn spend(
         if card_key::parse_serial(&card.card_serial).is_err() {
             return Ok(Err(refuse(
                 StatusCode::BAD_REQUEST,
-                "BAD_CARD_SERIAL",
+                ServerErrorCode::BadCardSerial,
                 "the card's serial is not 14 digits",
             )));
         }
         let laser = card.laser_id.as_ref();
         match cards::register(tx, card_key, &username, &card.card_serial, laser, now).await {
             Ok(_) => {}
-            Err(CardError::Database(error)) => return Err(ApiError::internal(error)),
+            Err(CardError::Db(error)) => return Err(ApiError::internal(error)),
             // The account went away meanwhile.
             Err(other) => {
                 tracing::error!("card registration: {other}");
-                return Err(ApiError::new(
+                return Err(ApiError::with_status(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    ServerErrorCode::Internal,
                     "the server failed; try again",
                 ));
             }
@@ -339,74 +334,4 @@ async fn registering_account(
     .await?;
     row.map(|row| Ok((row.try_get("username")?, row.try_get("citizen_id")?)))
         .transpose()
-}
-
-/// Why a ticket could not be redeemed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketRefusal {
-    Unknown,
-    Used,
-    Expired,
-    /// Another browser session asked for the nonce.
-    OtherSession,
-}
-
-impl TicketRefusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            TicketRefusal::Unknown => "UNKNOWN_TICKET",
-            TicketRefusal::Used => "USED_TICKET",
-            TicketRefusal::Expired => "EXPIRED_TICKET",
-            TicketRefusal::OtherSession => "TICKET_SESSION_MISMATCH",
-        }
-    }
-}
-
-/// Redeems `ticket` for the browser session `session` in one UPDATE (once, across
-/// instances) and answers the account it logs in (or registered the card of). A ticket
-/// for another purpose is unknown here.
-pub async fn redeem(
-    pool: &Pool,
-    ticket: &str,
-    session: &str,
-    purpose: Purpose,
-    now: i64,
-) -> Result<Result<String, TicketRefusal>, sqlx::Error> {
-    let redeemed = sqlx::query(
-        "UPDATE tickets SET used_at = $1 \
-         WHERE ticket = $2 AND session = $3 AND used_at IS NULL AND expires_at > $1 \
-         AND purpose = $4",
-    )
-    .bind(now)
-    .bind(ticket)
-    .bind(session)
-    .bind(purpose.as_str())
-    .execute(pool)
-    .await?;
-    let row = sqlx::query(
-        "SELECT session, username, expires_at, used_at FROM tickets \
-         WHERE ticket = $1 AND purpose = $2",
-    )
-    .bind(ticket)
-    .bind(purpose.as_str())
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else {
-        return Ok(Err(TicketRefusal::Unknown));
-    };
-    if redeemed.rows_affected() == 1 {
-        return Ok(Ok(row.try_get("username")?));
-    }
-    let used: Option<i64> = row.try_get("used_at")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let bound: String = row.try_get("session")?;
-    Ok(Err(if used.is_some() {
-        TicketRefusal::Used
-    } else if expires_at <= now {
-        TicketRefusal::Expired
-    } else if bound != session {
-        TicketRefusal::OtherSession
-    } else {
-        TicketRefusal::Used
-    }))
 }

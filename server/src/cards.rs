@@ -8,6 +8,7 @@ use crate::audit::{self, Method};
 use crate::card_key::{self, CardKey, SerialError};
 use crate::db::Pool;
 use sqlx::{Acquire, Row};
+use thaiid_protocol::api::ServerErrorCode;
 use thaiid_protocol::laser::{LaserId, LaserIdError};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +22,8 @@ pub enum CardError {
     Serial(#[from] SerialError),
     #[error("the laser ID (on the card's back, e.g. JT0-1234567-89): {0}")]
     Laser(#[from] LaserIdError),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
 }
 
 /// Why a card may not log in to an account.
@@ -35,10 +36,10 @@ pub enum CardRefusal {
 }
 
 impl CardRefusal {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ServerErrorCode {
         match self {
-            CardRefusal::Blocked => "CARD_BLOCKED",
-            CardRefusal::NotRegistered => "CARD_NOT_REGISTERED",
+            CardRefusal::Blocked => ServerErrorCode::CardBlocked,
+            CardRefusal::NotRegistered => ServerErrorCode::CardNotRegistered,
         }
     }
 }

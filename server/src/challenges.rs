@@ -3,6 +3,7 @@
 
 use crate::db::Pool;
 use sqlx::Row;
+use thaiid_protocol::api::ServerErrorCode;
 
 /// How long a page has to get its nonce signed by the agent.
 pub const NONCE_TTL_SECS: i64 = 120;
@@ -74,12 +75,12 @@ pub enum NonceRefusal {
 }
 
 impl NonceRefusal {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ServerErrorCode {
         match self {
-            NonceRefusal::Unknown => "UNKNOWN_NONCE",
-            NonceRefusal::Expired => "EXPIRED_NONCE",
-            NonceRefusal::Used => "USED_NONCE",
-            NonceRefusal::OriginMismatch => "ORIGIN_MISMATCH",
+            NonceRefusal::Unknown => ServerErrorCode::UnknownNonce,
+            NonceRefusal::Expired => ServerErrorCode::ExpiredNonce,
+            NonceRefusal::Used => ServerErrorCode::UsedNonce,
+            NonceRefusal::OriginMismatch => ServerErrorCode::OriginMismatch,
         }
     }
 }

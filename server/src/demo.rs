@@ -5,9 +5,29 @@
 //! Seeding twice changes nothing.
 
 use crate::card_key::CardKey;
+use crate::cards::{self, CardError};
 use crate::db::Pool;
-use crate::otp_key::OtpKey;
-use crate::{cards, otp, systems, users};
+use crate::otp::{self, OtpError};
+use crate::otp_key::{OtpKey, OtpKeyError};
+use crate::systems::{self, SystemError};
+use crate::users::{self, UserError};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemoError {
+    #[error("the demo account: {0}")]
+    User(#[from] UserError),
+    #[error("the demo systems: {0}")]
+    System(#[from] SystemError),
+    #[error("the demo card: {0}")]
+    Card(#[from] CardError),
+    #[error("the demo OTP: {0}")]
+    OtpKey(#[from] OtpKeyError),
+    #[error("the demo OTP: {0}")]
+    Otp(#[from] OtpError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
 
 pub const USERNAME: &str = "somchai.t";
 pub const DISPLAY_NAME: &str = "นายสมชาย ทดสอบ";
@@ -39,13 +59,11 @@ pub async fn seed(
     key: &OtpKey,
     card_key: &CardKey,
     now: i64,
-) -> Result<Seeded, String> {
+) -> Result<Seeded, DemoError> {
     for (code, name, _) in SYSTEMS {
         systems::put(pool, code, name, "").await?;
     }
-    let existing = users::find(pool, USERNAME)
-        .await
-        .map_err(|error| error.to_string())?;
+    let existing = users::find(pool, USERNAME).await?;
     if existing.is_none() {
         users::add(pool, USERNAME, DISPLAY_NAME, Some(CITIZEN_ID), now).await?;
         users::set_details(
@@ -59,13 +77,9 @@ pub async fn seed(
         users::set_password(pool, USERNAME, PASSWORD).await?;
     }
     // Also in a demo database from before registered cards.
-    let registered = cards::registered(pool, USERNAME)
-        .await
-        .map_err(|error| error.to_string())?;
+    let registered = cards::registered(pool, USERNAME).await?;
     if registered.is_none() {
-        cards::register_by_it(pool, card_key, USERNAME, CARD_SERIAL, LASER_ID, now)
-            .await
-            .map_err(|error| error.to_string())?;
+        cards::register_by_it(pool, card_key, USERNAME, CARD_SERIAL, LASER_ID, now).await?;
     }
     let otp_secret = match existing.and_then(|account| account.totp_secret) {
         Some(stored) => key.open(&stored, USERNAME)?,
@@ -80,6 +94,6 @@ pub async fn seed(
 }
 
 /// The demo account's OTP code now, as its mobile app would show it.
-pub fn otp_now(seeded: &Seeded, now: i64) -> Result<String, String> {
+pub fn otp_now(seeded: &Seeded, now: i64) -> Result<String, OtpError> {
     otp::code_at(&seeded.otp_secret, now as u64)
 }

@@ -16,10 +16,19 @@ pub fn new_secret() -> String {
         .to_string()
 }
 
-fn totp(secret: &str, account: &str) -> Result<TOTP, String> {
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtpError {
+    #[error("the stored OTP secret is damaged")]
+    DamagedSecret,
+    #[error("cannot make the OTP: {0}")]
+    Totp(totp_rs::TotpUrlError),
+}
+
+fn totp(secret: &str, account: &str) -> Result<TOTP, OtpError> {
     let bytes = Secret::Encoded(secret.to_owned())
         .to_bytes()
-        .map_err(|_| "the stored OTP secret is damaged".to_owned())?;
+        .map_err(|_| OtpError::DamagedSecret)?;
     TOTP::new(
         Algorithm::SHA1,
         DIGITS,
@@ -29,16 +38,16 @@ fn totp(secret: &str, account: &str) -> Result<TOTP, String> {
         Some(ISSUER.to_owned()),
         account.to_owned(),
     )
-    .map_err(|error| error.to_string())
+    .map_err(OtpError::Totp)
 }
 
 /// `otpauth://totp/ThaiID%20SSO:NAME?secret=…&period=180…` for the mobile app.
-pub fn provisioning_uri(secret: &str, account: &str) -> Result<String, String> {
+pub fn provisioning_uri(secret: &str, account: &str) -> Result<String, OtpError> {
     Ok(totp(secret, account)?.get_url())
 }
 
 /// The code for `now` (tests and the demo print it).
-pub fn code_at(secret: &str, now: u64) -> Result<String, String> {
+pub fn code_at(secret: &str, now: u64) -> Result<String, OtpError> {
     Ok(totp(secret, "")?.generate(now))
 }
 

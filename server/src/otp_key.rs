@@ -12,6 +12,16 @@ use std::sync::Arc;
 /// Sealed secrets begin with this; older rows hold the base32 secret itself.
 const SEALED: &str = "sealed1.";
 
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtpKeyError {
+    #[error(transparent)]
+    KeyFile(#[from] key_file::KeyFileError),
+    /// No account name: this may be logged.
+    #[error("a stored OTP secret does not open with this OTP key (THAIID_SERVER_OTP_KEY_FILE)")]
+    DoesNotOpen,
+}
+
 #[derive(Clone)]
 pub struct OtpKey(Arc<LessSafeKey>);
 
@@ -33,8 +43,8 @@ impl OtpKey {
     }
 
     /// The key in `path`, made there (mode 0600) if there is none yet.
-    pub fn load_or_create(path: &Path) -> Result<OtpKey, String> {
-        let bytes = key_file::load_or_create(path, "OTP key").map_err(|error| error.to_string())?;
+    pub fn load_or_create(path: &Path) -> Result<OtpKey, OtpKeyError> {
+        let bytes = key_file::load_or_create(path, "OTP key")?;
         Ok(OtpKey::from_bytes(&bytes).expect("32 bytes are a key"))
     }
 
@@ -60,29 +70,25 @@ impl OtpKey {
 
     /// The secret a stored value holds for `account`; a value stored before sealing (plain
     /// base32) comes back as it is.
-    pub fn open(&self, stored: &str, account: &str) -> Result<String, String> {
+    pub fn open(&self, stored: &str, account: &str) -> Result<String, OtpKeyError> {
         use base64::Engine;
         let Some(sealed) = stored.strip_prefix(SEALED) else {
             return Ok(stored.to_owned());
         };
-        // No account name: this may be logged.
-        let refused = || {
-            "a stored OTP secret does not open with this OTP key (THAIID_SERVER_OTP_KEY_FILE)"
-                .to_owned()
-        };
         let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(sealed)
-            .map_err(|_| refused())?;
+            .map_err(|_| OtpKeyError::DoesNotOpen)?;
         if bytes.len() < NONCE_LEN {
-            return Err(refused());
+            return Err(OtpKeyError::DoesNotOpen);
         }
         let mut ciphertext = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| refused())?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(&bytes).map_err(|_| OtpKeyError::DoesNotOpen)?;
         let plain = self
             .0
             .open_in_place(nonce, Aad::from(account.as_bytes()), &mut ciphertext)
-            .map_err(|_| refused())?;
-        String::from_utf8(plain.to_vec()).map_err(|_| refused())
+            .map_err(|_| OtpKeyError::DoesNotOpen)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| OtpKeyError::DoesNotOpen)
     }
 
     pub fn is_sealed(stored: &str) -> bool {
@@ -137,7 +143,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&path, b"short").unwrap();
-        let error = OtpKey::load_or_create(&path).unwrap_err();
+        let error = OtpKey::load_or_create(&path).unwrap_err().to_string();
         assert!(error.contains("must hold 32 bytes"), "{error}");
     }
 }

@@ -6,16 +6,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const MIN_LENGTH: usize = 10;
 
-pub fn hash(password: &str) -> Result<String, String> {
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordError {
+    #[error("a password needs at least {MIN_LENGTH} characters")]
+    TooShort,
+    #[error("cannot hash the password: {0}")]
+    Hash(argon2::password_hash::Error),
+}
+
+pub fn hash(password: &str) -> Result<String, PasswordError> {
     if password.chars().count() < MIN_LENGTH {
-        return Err(format!("a password needs at least {MIN_LENGTH} characters"));
+        return Err(PasswordError::TooShort);
     }
-    let salt =
-        SaltString::encode_b64(&crate::random_bytes::<16>()).map_err(|error| error.to_string())?;
+    let salt = SaltString::encode_b64(&crate::random_bytes::<16>()).map_err(PasswordError::Hash)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| error.to_string())
+        .map_err(PasswordError::Hash)
 }
 
 /// Whether `password` matches `stored`; with no stored hash (unknown account, or card

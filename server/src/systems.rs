@@ -4,6 +4,27 @@
 use crate::db::Pool;
 use sqlx::Row;
 
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SystemError {
+    #[error("{0:?}: a system code is letters and digits, like 01010101")]
+    BadCode(String),
+    #[error("a system needs a name")]
+    NoName,
+    #[error("no user {0:?}")]
+    NoUser(String),
+    #[error("no system {0:?}")]
+    NoSystem(String),
+    #[error("a reason of 1 to {MAX_REASON_CHARS} characters is needed")]
+    BadReason,
+    #[error("no pending request {0:?}")]
+    NoPendingRequest(String),
+    #[error("request {0:?} was decided meanwhile")]
+    DecidedMeanwhile(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct System {
     /// Eight digits, e.g. 01010101.
@@ -22,14 +43,12 @@ fn system(row: &sqlx::any::AnyRow) -> Result<System, sqlx::Error> {
 }
 
 /// Adds a system, or renames it when the code exists.
-pub async fn put(pool: &Pool, code: &str, name: &str, url: &str) -> Result<(), String> {
+pub async fn put(pool: &Pool, code: &str, name: &str, url: &str) -> Result<(), SystemError> {
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "{code:?}: a system code is letters and digits, like 01010101"
-        ));
+        return Err(SystemError::BadCode(code.to_owned()));
     }
     if name.trim().is_empty() {
-        return Err("a system needs a name".into());
+        return Err(SystemError::NoName);
     }
     sqlx::query(
         "INSERT INTO systems (code, name, url) VALUES ($1, $2, $3) \
@@ -39,8 +58,7 @@ pub async fn put(pool: &Pool, code: &str, name: &str, url: &str) -> Result<(), S
     .bind(name.trim())
     .bind(url)
     .execute(pool)
-    .await
-    .map_err(|error| error.to_string())?;
+    .await?;
     Ok(())
 }
 
@@ -81,21 +99,19 @@ pub fn search<'a>(systems: &'a [System], query: &str) -> Vec<&'a System> {
 }
 
 /// Lets `username` use `code`; errors name what does not exist.
-pub async fn grant(pool: &Pool, username: &str, code: &str) -> Result<(), String> {
-    exists(
+pub async fn grant(pool: &Pool, username: &str, code: &str) -> Result<(), SystemError> {
+    if !exists(
         pool,
         "SELECT 1 AS one FROM users WHERE username = $1",
         username,
-        "no user",
     )
-    .await?;
-    exists(
-        pool,
-        "SELECT 1 AS one FROM systems WHERE code = $1",
-        code,
-        "no system",
-    )
-    .await?;
+    .await?
+    {
+        return Err(SystemError::NoUser(username.to_owned()));
+    }
+    if !exists(pool, "SELECT 1 AS one FROM systems WHERE code = $1", code).await? {
+        return Err(SystemError::NoSystem(code.to_owned()));
+    }
     sqlx::query(
         "INSERT INTO permissions (username, system_code) VALUES ($1, $2) \
          ON CONFLICT (username, system_code) DO NOTHING",
@@ -103,8 +119,7 @@ pub async fn grant(pool: &Pool, username: &str, code: &str) -> Result<(), String
     .bind(username)
     .bind(code)
     .execute(pool)
-    .await
-    .map_err(|error| error.to_string())?;
+    .await?;
     Ok(())
 }
 
@@ -117,15 +132,13 @@ pub async fn revoke(pool: &Pool, username: &str, code: &str) -> Result<bool, sql
     Ok(done.rows_affected() == 1)
 }
 
-async fn exists(pool: &Pool, sql: &str, key: &str, missing: &str) -> Result<(), String> {
-    let found = sqlx::query(sql)
+/// Does `sql` (one `$1`) find a row for `key`?
+async fn exists(pool: &Pool, sql: &str, key: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(sql)
         .bind(key)
         .fetch_optional(pool)
-        .await
-        .map_err(|error| error.to_string())?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| format!("{missing} {key:?}"))
+        .await?
+        .is_some())
 }
 
 /// What a person asks IT to change.
@@ -173,20 +186,14 @@ pub async fn request(
     change: Change,
     reason: &str,
     now: i64,
-) -> Result<String, String> {
+) -> Result<String, SystemError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(format!(
-            "a reason of 1 to {MAX_REASON_CHARS} characters is needed"
-        ));
+        return Err(SystemError::BadReason);
     }
-    exists(
-        pool,
-        "SELECT 1 AS one FROM systems WHERE code = $1",
-        code,
-        "no system",
-    )
-    .await?;
+    if !exists(pool, "SELECT 1 AS one FROM systems WHERE code = $1", code).await? {
+        return Err(SystemError::NoSystem(code.to_owned()));
+    }
     let id = crate::random_id();
     sqlx::query(
         "INSERT INTO permission_requests \
@@ -200,8 +207,7 @@ pub async fn request(
     .bind(reason)
     .bind(now)
     .execute(pool)
-    .await
-    .map_err(|error| error.to_string())?;
+    .await?;
     Ok(id)
 }
 
@@ -239,13 +245,17 @@ pub async fn requests(pool: &Pool, username: Option<&str>) -> Result<Vec<Request
 }
 
 /// Approves (applying the change) or rejects a pending request.
-pub async fn decide(pool: &Pool, id: &str, approve: bool, now: i64) -> Result<Request, String> {
+pub async fn decide(
+    pool: &Pool,
+    id: &str,
+    approve: bool,
+    now: i64,
+) -> Result<Request, SystemError> {
     let pending = requests(pool, None)
-        .await
-        .map_err(|error| error.to_string())?
+        .await?
         .into_iter()
         .find(|request| request.id == id)
-        .ok_or_else(|| format!("no pending request {id:?}"))?;
+        .ok_or_else(|| SystemError::NoPendingRequest(id.to_owned()))?;
     let status = if approve { "approved" } else { "rejected" };
     let decided = sqlx::query(
         "UPDATE permission_requests SET status = $1, decided_at = $2 \
@@ -255,18 +265,15 @@ pub async fn decide(pool: &Pool, id: &str, approve: bool, now: i64) -> Result<Re
     .bind(now)
     .bind(id)
     .execute(pool)
-    .await
-    .map_err(|error| error.to_string())?;
+    .await?;
     if decided.rows_affected() != 1 {
-        return Err(format!("request {id:?} was decided meanwhile"));
+        return Err(SystemError::DecidedMeanwhile(id.to_owned()));
     }
     if approve {
         match pending.change {
             Change::Grant => grant(pool, &pending.username, &pending.system_code).await?,
             Change::Revoke => {
-                revoke(pool, &pending.username, &pending.system_code)
-                    .await
-                    .map_err(|error| error.to_string())?;
+                revoke(pool, &pending.username, &pending.system_code).await?;
             }
         }
     }

@@ -35,24 +35,24 @@ pub async fn consume(pool: &Pool, token: &str, now: i64) -> Result<bool, sqlx::E
     Ok(spent.rows_affected() == 1)
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a lifetime like 7d, 12h, 30m or 45s")]
+pub struct TtlError(String);
+
 /// `7d`, `12h`, `30m`, `45s`: a token's lifetime.
-pub fn parse_ttl(text: &str) -> Result<i64, String> {
+pub fn parse_ttl(text: &str) -> Result<i64, TtlError> {
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
     let scale = match unit {
         "d" => 86_400,
         "h" => 3_600,
         "m" => 60,
         "s" => 1,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a lifetime like 7d, 12h, 30m or 45s"
-            ))
-        }
+        _ => return Err(TtlError(text.to_owned())),
     };
     number
         .parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
         .map(|n| n * scale)
-        .ok_or_else(|| format!("{text:?} is not a lifetime like 7d, 12h, 30m or 45s"))
+        .ok_or_else(|| TtlError(text.to_owned()))
 }

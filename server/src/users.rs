@@ -3,33 +3,53 @@
 
 use crate::db::Pool;
 use crate::otp_key::OtpKey;
+use crate::passwords::PasswordError;
 use sqlx::Row;
 use thaiid_protocol::CitizenId;
 
-fn checked_citizen_id(id: &str) -> Result<(), String> {
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UserError {
+    #[error("{0:?}: a user name is ASCII letters, digits, '.', '_' or '-'")]
+    BadUsername(String),
+    /// The value is not repeated: it may be somebody's citizen ID.
+    #[error("the citizen ID is not 13 digits with a right check digit")]
+    BadCitizenId,
+    #[error("that user name or citizen ID is taken")]
+    Taken,
+    #[error("no user {0:?}")]
+    NoUser(String),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(
+        "the OTP key does not open the OTP secrets of {0} account(s): give this server the \
+         key file they were sealed with (THAIID_SERVER_OTP_KEY_FILE)"
+    )]
+    OtpKeyMismatch(usize),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+fn checked_citizen_id(id: &str) -> Result<(), UserError> {
     if CitizenId::parse(id).is_ok_and(|id| id.check_digit_valid()) {
         Ok(())
     } else {
-        Err(format!(
-            "{id:?} is not a citizen ID with a right check digit"
-        ))
+        Err(UserError::BadCitizenId)
     }
 }
 
-fn taken(error: sqlx::Error) -> String {
+fn taken(error: sqlx::Error) -> UserError {
     match error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => {
-            "that user name or citizen ID is taken".to_owned()
-        }
-        other => other.to_string(),
+        sqlx::Error::Database(e) if e.is_unique_violation() => UserError::Taken,
+        other => UserError::Db(other),
     }
 }
 
-fn changed(done: sqlx::any::AnyQueryResult, username: &str) -> Result<(), String> {
+fn changed(done: sqlx::any::AnyQueryResult, username: &str) -> Result<(), UserError> {
     if done.rows_affected() == 1 {
         Ok(())
     } else {
-        Err(format!("no user {username:?}"))
+        Err(UserError::NoUser(username.to_owned()))
     }
 }
 
@@ -40,15 +60,13 @@ pub async fn add(
     display_name: &str,
     citizen_id: Option<&str>,
     now: i64,
-) -> Result<(), String> {
+) -> Result<(), UserError> {
     if username.is_empty()
         || !username
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        return Err(format!(
-            "{username:?}: a user name is ASCII letters, digits, '.', '_' or '-'"
-        ));
+        return Err(UserError::BadUsername(username.to_owned()));
     }
     if let Some(id) = citizen_id {
         checked_citizen_id(id)?;
@@ -68,7 +86,7 @@ pub async fn add(
 }
 
 /// Links (or with `None` unlinks) the card of `citizen_id`.
-pub async fn link(pool: &Pool, username: &str, citizen_id: Option<&str>) -> Result<(), String> {
+pub async fn link(pool: &Pool, username: &str, citizen_id: Option<&str>) -> Result<(), UserError> {
     if let Some(id) = citizen_id {
         checked_citizen_id(id)?;
     }
@@ -81,28 +99,26 @@ pub async fn link(pool: &Pool, username: &str, citizen_id: Option<&str>) -> Resu
     changed(done, username)
 }
 
-pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result<(), String> {
+pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result<(), UserError> {
     let hash = crate::passwords::hash(password)?;
     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
         .bind(hash)
         .bind(username)
         .execute(pool)
-        .await
-        .map_err(|error| error.to_string())?;
+        .await?;
     changed(done, username)
 }
 
 /// Gives the account a new OTP secret, stored sealed with `key`, and answers it (base32);
 /// the old one stops working.
-pub async fn enrol_otp(pool: &Pool, key: &OtpKey, username: &str) -> Result<String, String> {
+pub async fn enrol_otp(pool: &Pool, key: &OtpKey, username: &str) -> Result<String, UserError> {
     let secret = crate::otp::new_secret();
     let done =
         sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE username = $2")
             .bind(key.seal(&secret, username))
             .bind(username)
             .execute(pool)
-            .await
-            .map_err(|error| error.to_string())?;
+            .await?;
     changed(done, username)?;
     Ok(secret)
 }
@@ -113,7 +129,7 @@ pub async fn set_details(
     display_name: Option<&str>,
     department: Option<&str>,
     email: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), UserError> {
     for (column, value) in [
         ("display_name", display_name),
         ("department", department),
@@ -125,8 +141,7 @@ pub async fn set_details(
                 .bind(value)
                 .bind(username)
                 .execute(pool)
-                .await
-                .map_err(|error| error.to_string())?;
+                .await?;
             changed(done, username)?;
         }
     }
@@ -193,17 +208,14 @@ pub async fn list(pool: &Pool) -> Result<Vec<Account>, sqlx::Error> {
 /// Seals the OTP secrets stored before sealing, and checks that `key` opens every sealed
 /// one, so that a server given the wrong key file says so at start instead of refusing
 /// every OTP. Answers how many it sealed.
-pub async fn seal_otp_secrets(pool: &Pool, key: &OtpKey) -> Result<usize, String> {
+pub async fn seal_otp_secrets(pool: &Pool, key: &OtpKey) -> Result<usize, UserError> {
     let rows = sqlx::query("SELECT username, totp_secret FROM users WHERE totp_secret IS NOT NULL")
         .fetch_all(pool)
-        .await
-        .map_err(|error| error.to_string())?;
+        .await?;
     let (mut sealed, mut unopened) = (0, 0);
     for row in rows {
-        let username: String = row.try_get("username").map_err(|error| error.to_string())?;
-        let stored: String = row
-            .try_get("totp_secret")
-            .map_err(|error| error.to_string())?;
+        let username: String = row.try_get("username")?;
+        let stored: String = row.try_get("totp_secret")?;
         if OtpKey::is_sealed(&stored) {
             unopened += usize::from(key.open(&stored, &username).is_err());
             continue;
@@ -214,15 +226,11 @@ pub async fn seal_otp_secrets(pool: &Pool, key: &OtpKey) -> Result<usize, String
             .bind(&username)
             .bind(&stored)
             .execute(pool)
-            .await
-            .map_err(|error| error.to_string())?;
+            .await?;
         sealed += 1;
     }
     if unopened > 0 {
-        return Err(format!(
-            "the OTP key does not open the OTP secrets of {unopened} account(s): give this \
-             server the key file they were sealed with (THAIID_SERVER_OTP_KEY_FILE)"
-        ));
+        return Err(UserError::OtpKeyMismatch(unopened));
     }
     Ok(sealed)
 }

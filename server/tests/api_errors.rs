@@ -5,12 +5,12 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use thaiid_server::api::{self, MAX_BODY_BYTES};
 use thaiid_server::card_key::CardKey;
+use thaiid_server::http::{AppState, MAX_BODY_BYTES};
 use thaiid_server::otp_key::OtpKey;
 use tower::ServiceExt;
 
-use thaiid_server::test_support as support;
+mod support;
 
 async fn send(
     router: &axum::Router,
@@ -36,13 +36,13 @@ async fn send(
 #[tokio::test]
 async fn refusals_before_the_handler_have_the_api_error_shape() {
     let db = support::sqlite().await;
-    let state = api::AppState::new(
+    let state = AppState::new(
         db.pool.clone(),
         "https://sso.example",
         OtpKey::generate(),
         CardKey::generate(),
     );
-    let router = api::router(state.unwrap());
+    let router = thaiid_server::app::router(state.unwrap());
     let huge = "a".repeat(MAX_BODY_BYTES + 1);
     let post = Method::POST;
     for (method, path, content_type, body, status, code) in [

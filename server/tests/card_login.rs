@@ -14,7 +14,7 @@ const SERIAL: &str = "13020112345678";
 
 use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support as support;
+mod support;
 
 on_both_databases!(
     a_good_assertion_gets_a_ticket_once,
@@ -98,7 +98,7 @@ impl World {
         card_login::verify(&self.pool, &self.card_key, token, AUD, now, None)
             .await
             .map(|ticket| ticket.ticket)
-            .map_err(|error| error.code)
+            .map_err(|error| error.code.as_str())
     }
 }
 

@@ -6,13 +6,14 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use thaiid_server::card_key::CardKey;
+use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{api, api_keys, challenges};
+use thaiid_server::{api_keys, challenges};
 use tower::ServiceExt;
 
 use support::TestDb;
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support as support;
+mod support;
 
 on_both_databases!(challenges_need_a_key_and_a_proper_origin);
 
@@ -22,14 +23,14 @@ async fn ask(db: &TestDb, key: Option<&str>, body: Value) -> (StatusCode, Value)
     if let Some(key) = key {
         request = request.header("authorization", format!("Bearer {key}"));
     }
-    let state = api::AppState::new(
+    let state = AppState::new(
         db.pool.clone(),
         "https://sso.example",
         OtpKey::generate(),
         CardKey::generate(),
     )
     .unwrap();
-    let response = api::router(state)
+    let response = thaiid_server::app::router(state)
         .oneshot(request.body(Body::from(body.to_string())).unwrap())
         .await
         .unwrap();

@@ -9,13 +9,14 @@ use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use thaiid_protocol::assertion::PublicJwk;
 use thaiid_server::card_key::CardKey;
+use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{agents, api, db, tokens};
+use thaiid_server::{agents, db, tokens};
 use tower::ServiceExt;
 
 use support::TestDb;
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support as support;
+mod support;
 
 on_both_databases!(
     a_token_enrolls_as_many_agents_as_it_has_uses,
@@ -35,8 +36,8 @@ async fn enroll(pool: &db::Pool, body: Value) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    let response = api::router(
-        api::AppState::new(
+    let response = thaiid_server::app::router(
+        AppState::new(
             pool.clone(),
             "https://sso.example",
             OtpKey::generate(),

@@ -3,18 +3,14 @@
 //! that asked, permission requests, and the headers every page carries.
 
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support as support;
+mod support;
 
-use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use support::browser::{browser, browser_with_key, code_now, Page, SITE};
 use support::{TestAgent, TestCard, TestDb};
-use thaiid_server::card_key::CardKey;
+use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{api, audit, cards, db, demo, systems, users};
-use tower::ServiceExt;
-
-const SITE: &str = "https://sso.example.go.th";
+use thaiid_server::{audit, cards, demo, systems, users};
 
 on_both_databases!(
     password_then_otp_logs_in_under_a_new_session_id,
@@ -30,203 +26,6 @@ on_both_databases!(
     a_person_registers_their_own_card_on_me,
     a_card_login_cannot_register_a_card,
 );
-
-struct Browser {
-    router: axum::Router,
-    pool: db::Pool,
-    cookie: Option<String>,
-    seeded: demo::Seeded,
-    otp_key: OtpKey,
-    card_key: CardKey,
-}
-
-struct Page {
-    status: StatusCode,
-    location: String,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Page {
-    /// The CSRF token the page carries in its meta tag.
-    fn csrf(&self) -> String {
-        let (_, rest) = self
-            .body
-            .split_once(r#"<meta name="csrf-token" content=""#)
-            .unwrap();
-        rest.split_once('"').unwrap().0.to_owned()
-    }
-}
-
-async fn browser(db: &TestDb) -> Browser {
-    browser_with_key(db, OtpKey::generate(), CardKey::generate()).await
-}
-
-/// A browser on the server that sealed another's OTP secrets with `otp_key` and hashed
-/// its cards with `card_key`.
-async fn browser_with_key(db: &TestDb, otp_key: OtpKey, card_key: CardKey) -> Browser {
-    let seeded = demo::seed(&db.pool, &otp_key, &card_key, thaiid_server::now())
-        .await
-        .unwrap();
-    let state = api::AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone());
-    Browser {
-        router: api::router(state.unwrap()),
-        pool: db.pool.clone(),
-        cookie: None,
-        seeded,
-        otp_key,
-        card_key,
-    }
-}
-
-impl Browser {
-    async fn send(&mut self, request: axum::http::request::Builder, body: String) -> Page {
-        let mut request = request;
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, format!("__Host-thaiid-session={cookie}"));
-        }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        if let Some(set) = response.headers().get(header::SET_COOKIE) {
-            let value = set.to_str().unwrap();
-            let id = value
-                .strip_prefix("__Host-thaiid-session=")
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap();
-            self.cookie = (!id.is_empty()).then(|| id.to_owned());
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let location = headers
-            .get(header::LOCATION)
-            .map(|l| l.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            location,
-            headers,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Request::get(path), String::new()).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", url_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let request = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ORIGIN, SITE);
-        self.send(request, body).await
-    }
-
-    async fn password(&mut self, password: &str) -> Page {
-        self.password_as(demo::USERNAME, password).await
-    }
-
-    async fn password_as(&mut self, username: &str, password: &str) -> Page {
-        let csrf = self.get("/login").await.csrf();
-        self.post(
-            "/login",
-            &[
-                ("username", username),
-                ("password", password),
-                ("csrf", &csrf),
-            ],
-        )
-        .await
-    }
-
-    async fn otp(&mut self, code: &str) -> Page {
-        let csrf = self.get("/login/otp").await.csrf();
-        self.post("/login/otp", &[("code", code), ("csrf", &csrf)])
-            .await
-    }
-
-    async fn outcomes(&self, method: audit::Method) -> Vec<String> {
-        let mut rows = audit::recent(&self.pool, 100).await.unwrap();
-        rows.retain(|row| row.entry.method == method);
-        rows.into_iter().map(|row| row.entry.outcome).collect()
-    }
-
-    /// A script's JSON call, as the pages' scripts make it: the session's CSRF token in
-    /// `X-CSRF-Token`. Answers the status and the body.
-    async fn call(&mut self, path: &str, csrf: &str) -> (StatusCode, serde_json::Value) {
-        let request = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ORIGIN, SITE)
-            .header("x-csrf-token", csrf.to_owned());
-        let page = self.send(request, "{}".into()).await;
-        (page.status, serde_json::from_str(&page.body).unwrap())
-    }
-
-    /// The nonce `path` hands this session's page.
-    async fn nonce(&mut self, path: &str, csrf: &str) -> String {
-        let (status, body) = self.call(path, csrf).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["nonce"].as_str().unwrap().to_owned()
-    }
-
-    /// What the agent does with the page's nonce: posts the card's assertion (no cookie:
-    /// the agent is not the browser). Answers the status and the body.
-    async fn agent_posts(&self, assertion: String) -> (StatusCode, serde_json::Value) {
-        let request = Request::post("/api/v1/card-logins")
-            .header(header::CONTENT_TYPE, "application/jose")
-            .body(Body::from(assertion))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap())
-    }
-
-    /// The login page's ID-card button with `card` read by `agent`: the page's result.
-    async fn card_login(&mut self, agent: &TestAgent, card: &TestCard) -> Result<Page, String> {
-        let mut page = self.get("/login").await;
-        if page.status == StatusCode::SEE_OTHER {
-            // Logged in already: the systems page.
-            page = self.get(&page.location).await;
-        }
-        let nonce = self.nonce("/login/card/nonce", &page.csrf()).await;
-        let (status, body) = self.agent_posts(agent.assert(SITE, &nonce, card)).await;
-        if status != StatusCode::OK {
-            return Err(body["error"]["code"].as_str().unwrap().to_owned());
-        }
-        let ticket = body["ticket"].as_str().unwrap();
-        Ok(self
-            .get(&format!("/login/card/complete?ticket={ticket}"))
-            .await)
-    }
-
-    fn session_hash(&self) -> String {
-        thaiid_server::sha256_hex(self.cookie.as_deref().unwrap())
-    }
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn code_now(b: &Browser) -> String {
-    demo::otp_now(&b.seeded, thaiid_server::now()).unwrap()
-}
 
 async fn password_then_otp_logs_in_under_a_new_session_id(db: TestDb) {
     let mut b = browser(&db).await;
@@ -302,8 +101,14 @@ async fn otp_secrets_are_sealed_at_rest(db: TestDb) {
         .unwrap();
     b.password(demo::PASSWORD).await;
     assert_eq!(b.otp(&code_now(&b)).await.location, "/systems");
-    assert_eq!(users::seal_otp_secrets(&db.pool, &b.otp_key).await, Ok(1));
-    assert_eq!(users::seal_otp_secrets(&db.pool, &b.otp_key).await, Ok(0));
+    assert_eq!(
+        users::seal_otp_secrets(&db.pool, &b.otp_key).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        users::seal_otp_secrets(&db.pool, &b.otp_key).await.unwrap(),
+        0
+    );
     let sealed = stored().await;
     assert_eq!(
         b.otp_key.open(&sealed, demo::USERNAME).unwrap(),
@@ -313,7 +118,8 @@ async fn otp_secrets_are_sealed_at_rest(db: TestDb) {
     // A server given another key file refuses to start rather than refuse every code.
     let error = users::seal_otp_secrets(&db.pool, &OtpKey::generate())
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("does not open the OTP secrets of 1 account"),
         "{error}"
@@ -586,8 +392,8 @@ async fn pages_carry_security_headers(db: TestDb) {
 
     // IT moved the agents to another port: the pages call and allow only that one.
     let state =
-        api::AppState::new(db.pool.clone(), SITE, b.otp_key.clone(), b.card_key.clone()).unwrap();
-    b.router = api::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
+        AppState::new(db.pool.clone(), SITE, b.otp_key.clone(), b.card_key.clone()).unwrap();
+    b.router = thaiid_server::app::router(state.with_agent_url("https://127.0.0.1:47999").unwrap());
     b.cookie = None;
     let moved = b.get("/login").await;
     let csp = moved.headers[header::CONTENT_SECURITY_POLICY]

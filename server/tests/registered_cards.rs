@@ -4,14 +4,14 @@
 //! card is refused and audited; `audit --alerts` finds each kind of alert.
 
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support as support;
+mod support;
 
 use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::alerts::{self, Alert, Thresholds};
 use thaiid_server::audit::{self, Method};
 use thaiid_server::card_key::CardKey;
 use thaiid_server::cards::{self, CardError};
-use thaiid_server::{card_login, challenges, db, users};
+use thaiid_server::{card_login, challenges, db, tickets, users};
 
 const SITE: &str = "https://sso.example.go.th";
 const SOMCHAI_CID: &str = "1103700123458";
@@ -72,8 +72,8 @@ impl World {
         let token = agent.assert(SITE, &nonce, card);
         let ticket = card_login::verify(&self.pool, &self.key, &token, SITE, now, None)
             .await
-            .map_err(|error| error.code)?;
-        card_login::redeem(
+            .map_err(|error| error.code.as_str())?;
+        tickets::redeem(
             &self.pool,
             &ticket.ticket,
             "session-1",
@@ -82,7 +82,7 @@ impl World {
         )
         .await
         .unwrap()
-        .map_err(|refusal| refusal.code())
+        .map_err(|refusal| refusal.code().as_str())
     }
 
     async fn login(&self, card: &TestCard) -> Result<String, &'static str> {

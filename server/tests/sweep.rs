@@ -1,14 +1,14 @@
 //! The sweep deletes what has expired, keeps one-time values an hour past their expiry
 //! so that late attempts are still told why, and leaves everything alive alone.
 
+use thaiid_server::sessions;
 use thaiid_server::sweep::{self, Swept, KEEP_EXPIRED_SECS};
 use thaiid_server::throttle::{self, Key, WINDOW_SECS};
-use thaiid_server::web::session;
 use thaiid_server::{challenges, db};
 
 use support::TestDb;
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support as support;
+mod support;
 
 on_both_databases!(only_what_expired_is_deleted);
 
@@ -24,10 +24,10 @@ async fn only_what_expired_is_deleted(db: TestDb) {
     let now = thaiid_server::now();
     let long_ago = now - KEEP_EXPIRED_SECS - challenges::NONCE_TTL_SECS - 1;
 
-    session::create(pool, None, now - session::TTL_SECS)
+    sessions::create(pool, None, now - sessions::TTL_SECS)
         .await
         .unwrap();
-    session::create(pool, None, now - 60).await.unwrap();
+    sessions::create(pool, None, now - 60).await.unwrap();
     challenges::issue(pool, "https://sso.example", "s1", long_ago)
         .await
         .unwrap();
@@ -87,7 +87,7 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         .await
         .unwrap()
         .unwrap_err();
-    assert_eq!(refusal.code(), "EXPIRED_NONCE");
+    assert_eq!(refusal.code().as_str(), "EXPIRED_NONCE");
     drop(conn);
 
     // The live address is still counted, and a second sweep finds nothing.

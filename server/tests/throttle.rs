@@ -4,7 +4,8 @@
 use thaiid_server::throttle::{self, Key, PER_ACCOUNT, PER_ADDRESS};
 
 use thaiid_server::on_both_databases;
-use thaiid_server::test_support::TestDb;
+mod support;
+use support::TestDb;
 
 on_both_databases!(
     parallel_guesses_get_the_limit_and_no_more,

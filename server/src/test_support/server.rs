@@ -12,7 +12,7 @@ use crate::card_key::CardKey;
 use crate::challenges::{self, Purpose};
 use crate::db::Pool;
 use crate::otp_key::OtpKey;
-use crate::{card_login, cards, demo, tokens, users};
+use crate::{cards, demo, tokens, users};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -29,9 +29,9 @@ pub const TEST_SESSION: &str = "test-session";
 
 /// The one place that knows how the server is assembled: the state and the router.
 fn app(pool: Pool, url: &str, otp_key: OtpKey, card_key: CardKey) -> Router {
-    let state = crate::api::AppState::new(pool, url, otp_key, card_key)
+    let state = crate::http::AppState::new(pool, url, otp_key, card_key)
         .expect("a loopback URL is a server URL");
-    crate::api::router(state)
+    crate::app::router(state)
 }
 
 /// How the server fails when told to.
@@ -204,7 +204,7 @@ impl TestServer {
     /// Redeems a ticket for [`TEST_SESSION`] as the completion page does: the account it
     /// logs in, or the refusal's code.
     pub fn redeem(&self, ticket: &str) -> Result<String, &'static str> {
-        self.block_on(card_login::redeem(
+        self.block_on(crate::tickets::redeem(
             &self.pool,
             ticket,
             TEST_SESSION,
@@ -212,7 +212,7 @@ impl TestServer {
             crate::now(),
         ))
         .expect("the database answers")
-        .map_err(|refusal| refusal.code())
+        .map_err(|refusal| refusal.code().as_str())
     }
 
     /// Every assertion posted so far, in order.
@@ -301,7 +301,7 @@ async fn controlled(State(control): State<Arc<Control>>, request: Request, next:
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::api::MAX_BODY_BYTES).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let assertion = String::from_utf8_lossy(&bytes).trim().to_owned();

@@ -2,12 +2,14 @@
 //! change those permissions, and their personal data.
 
 use super::html::{self, csrf_field, escape, notice};
-use super::{logged_in, stale_form, Reply, WebResult};
-use crate::api::AppState;
-use crate::systems::{self, Change};
+use super::{stale_form, Reply, WebResult};
+use crate::http::extract::LoggedIn;
+use crate::http::{AppState, PageError};
+use crate::sessions::Session;
+use crate::systems::{self, Change, SystemError};
 use crate::{audit, users};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Form;
 
 #[derive(serde::Deserialize, Default)]
@@ -18,13 +20,9 @@ pub struct Search {
 
 pub async fn systems(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    LoggedIn { session, username }: LoggedIn,
     Query(search): Query<Search>,
 ) -> WebResult {
-    let (session, username) = match logged_in(&state, &headers).await? {
-        Ok(who) => who,
-        Err(redirect) => return Ok(redirect),
-    };
     let account = users::find(&state.pool, &username).await?;
     let mine = systems::of_user(&state.pool, &username).await?;
     let found = systems::search(&mine, &search.q);
@@ -105,10 +103,10 @@ fn status_th(status: &str) -> &'static str {
 
 async fn permissions_page(
     state: &AppState,
-    session: &super::session::Session,
+    session: &Session,
     username: &str,
     message: &str,
-) -> Result<String, super::WebError> {
+) -> Result<String, PageError> {
     let options: String = systems::all(&state.pool)
         .await?
         .iter()
@@ -162,13 +160,9 @@ async fn permissions_page(
 
 pub async fn permissions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    LoggedIn { session, username }: LoggedIn,
     Query(sent): Query<Sent>,
 ) -> WebResult {
-    let (session, username) = match logged_in(&state, &headers).await? {
-        Ok(who) => who,
-        Err(redirect) => return Ok(redirect),
-    };
     let message = if sent.sent.is_some() {
         notice(
             "ok",
@@ -184,13 +178,9 @@ pub async fn permissions(
 
 pub async fn request_change(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    LoggedIn { session, username }: LoggedIn,
     Form(form): Form<ChangeForm>,
 ) -> WebResult {
-    let (session, username) = match logged_in(&state, &headers).await? {
-        Ok(who) => who,
-        Err(redirect) => return Ok(redirect),
-    };
     if !session.csrf_matches(&form.csrf) {
         return Ok(stale_form());
     }
@@ -208,6 +198,7 @@ pub async fn request_change(
     .await
     {
         Ok(_) => Ok(Reply::see_other("/permissions?sent=1")),
+        Err(SystemError::Db(error)) => Err(error.into()),
         Err(problem) => {
             tracing::info!("permission request refused: {problem}");
             let message = notice(
@@ -221,11 +212,10 @@ pub async fn request_change(
     }
 }
 
-pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> WebResult {
-    let (session, username) = match logged_in(&state, &headers).await? {
-        Ok(who) => who,
-        Err(redirect) => return Ok(redirect),
-    };
+pub async fn me(
+    State(state): State<AppState>,
+    LoggedIn { session, username }: LoggedIn,
+) -> WebResult {
     let Some(account) = users::find(&state.pool, &username).await? else {
         return Ok(Reply::see_other("/login"));
     };

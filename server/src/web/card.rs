@@ -3,15 +3,17 @@
 //! goes to with the agent's ticket.
 
 use super::html::{self, notice};
-use super::session;
 use super::{Reply, WebResult};
-use crate::api::{remote, ApiError, AppState};
 use crate::audit::{self, Method};
-use crate::card_login::{self, TicketRefusal};
 use crate::challenges::{self, Purpose};
+use crate::http::extract::{ClientAddr, CurrentSession, ScriptSession};
+use crate::http::{cookie, ApiError, AppState};
+use crate::sessions::{self, Amr};
+use crate::tickets::{self, TicketRefusal};
 use axum::extract::{Query, State};
-use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
+use thaiid_protocol::api::ServerErrorCode;
 
 #[derive(serde::Serialize)]
 pub struct Nonce {
@@ -31,44 +33,11 @@ impl Nonce {
 /// `POST /login/card/nonce` with `X-CSRF-Token`: the login page's nonce.
 pub async fn nonce(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ScriptSession(session): ScriptSession,
 ) -> Result<Json<Nonce>, ApiError> {
     let now = crate::now();
-    let session = calling_session(&state, &headers, now).await?;
-    let nonce = challenges::issue(&state.pool, &state.origin, &session.id_hash, now)
-        .await
-        .map_err(ApiError::internal)?;
+    let nonce = challenges::issue(&state.pool, &state.origin, &session.id_hash, now).await?;
     Ok(Json(Nonce::new(nonce, now)))
-}
-
-/// The session of a page's script call, if it sent the session's `X-CSRF-Token`.
-pub(super) async fn calling_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    now: i64,
-) -> Result<session::Session, ApiError> {
-    let session = session::load(&state.pool, headers, now)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "NO_SESSION",
-                "the session expired: reload the page",
-            )
-        })?;
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    if !session.csrf_matches(token) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "BAD_CSRF",
-            "the page is stale: reload it",
-        ));
-    }
-    Ok(session)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -96,10 +65,11 @@ fn refused(refusal: Option<TicketRefusal>) -> Reply {
             "Unknown ticket, or the session expired: log in again.",
         ),
     };
-    let code = refusal.map_or("NO_SESSION", TicketRefusal::code);
+    let code = refusal.map_or(ServerErrorCode::NoSession, TicketRefusal::code);
     let body = format!(
-        "{}<p class=\"code\">{code}</p><p><a href=\"/login\">กลับไปหน้าเข้าสู่ระบบ</a></p>",
-        notice("error", th, en)
+        "{}<p class=\"code\">{}</p><p><a href=\"/login\">กลับไปหน้าเข้าสู่ระบบ</a></p>",
+        notice("error", th, en),
+        code.as_str()
     );
     Reply::page(
         StatusCode::BAD_REQUEST,
@@ -110,19 +80,19 @@ fn refused(refusal: Option<TicketRefusal>) -> Reply {
 /// `GET /login/card/complete?ticket=T`: logs in the session that asked for the nonce.
 pub async fn complete(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    extensions: Extensions,
+    CurrentSession(current): CurrentSession,
+    client: ClientAddr,
     Query(query): Query<Completion>,
 ) -> WebResult {
     let now = crate::now();
     let mut entry = audit::Entry::new(Method::Ticket);
-    entry.remote = remote(&extensions);
-    let Some(session) = session::load(&state.pool, &headers, now).await? else {
-        entry.outcome = "NO_SESSION".into();
+    entry.remote = client.text();
+    let Some(session) = current else {
+        entry.set_outcome(Err(ServerErrorCode::NoSession));
         audit::record(&state.pool, &entry, now).await?;
         return Ok(refused(None));
     };
-    let redeemed = card_login::redeem(
+    let redeemed = tickets::redeem(
         &state.pool,
         &query.ticket,
         &session.id_hash,
@@ -132,15 +102,15 @@ pub async fn complete(
     .await?;
     match redeemed {
         Ok(username) => {
-            let (_, cookie) =
-                session::log_in(&state.pool, &session, &username, session::Amr::Card, now).await?;
-            entry.outcome = "OK".into();
+            let (_, id) =
+                sessions::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
+            entry.set_outcome(Ok(()));
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;
-            Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
+            Ok(Reply::see_other("/systems").with_cookie(Some(cookie::set(&id))))
         }
         Err(refusal) => {
-            entry.outcome = refusal.code().into();
+            entry.set_outcome(Err(refusal.code()));
             audit::record(&state.pool, &entry, now).await?;
             Ok(refused(Some(refusal)))
         }

@@ -1,6 +1,6 @@
 //! The pages' HTML: escaping and the frame every page shares. Thai first, English under it.
 
-use crate::web::session::Session;
+use crate::sessions::Session;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {

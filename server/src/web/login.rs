@@ -2,15 +2,17 @@
 //! never twice, guesses rate-limited); and logout. Every attempt is audited.
 
 use super::html::{self, csrf_field, escape, notice};
-use super::session::{self, Session};
 use super::{stale_form, Reply, WebResult};
-use crate::api::{remote, AppState};
 use crate::audit::{self, Method};
+use crate::http::extract::{ClientAddr, CurrentSession};
+use crate::http::{cookie, AppState};
+use crate::sessions::{self, Amr, Session};
 use crate::throttle::{self, Key};
 use crate::{otp, passwords, users};
 use axum::extract::{Query, State};
-use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Form;
+use thaiid_protocol::api::ServerErrorCode;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -84,13 +86,8 @@ fn otp_page(session: &Session, message: &str) -> String {
 }
 
 /// The session of a form post, if its CSRF token is right.
-async fn form_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Option<Session>, super::WebError> {
-    let session = session::load(&state.pool, headers, crate::now()).await?;
-    Ok(session.filter(|session| session.csrf_matches(csrf)))
+fn form_session(current: Option<Session>, csrf: &str) -> Option<Session> {
+    current.filter(|session| session.csrf_matches(csrf))
 }
 
 /// Audits an attempt under `account`: a name only once it is an account's, never as typed
@@ -98,29 +95,29 @@ async fn form_session(
 async fn audit(
     state: &AppState,
     method: Method,
-    outcome: &str,
+    outcome: Result<(), ServerErrorCode>,
     account: Option<&str>,
-    extensions: &Extensions,
+    client: ClientAddr,
 ) -> Result<(), sqlx::Error> {
     let mut entry = audit::Entry::new(method);
-    entry.outcome = outcome.into();
+    entry.set_outcome(outcome);
     entry.username = account.map(str::to_owned);
-    entry.remote = remote(extensions);
+    entry.remote = client.text();
     audit::record(&state.pool, &entry, crate::now()).await
 }
 
 pub async fn form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    CurrentSession(current): CurrentSession,
     Query(query): Query<LoginQuery>,
 ) -> WebResult {
     let now = crate::now();
-    let (session, cookie) = match session::load(&state.pool, &headers, now).await? {
+    let (session, cookie) = match current {
         Some(session) if session.username.is_some() => return Ok(Reply::see_other("/systems")),
         Some(session) => (session, None),
         None => {
-            let (session, cookie) = session::create(&state.pool, None, now).await?;
-            (session, Some(cookie))
+            let (session, id) = sessions::create(&state.pool, None, now).await?;
+            (session, Some(cookie::set(&id)))
         }
     };
     let message = if query.bye.is_some() {
@@ -145,21 +142,22 @@ fn too_many(state: &AppState, session: &Session, username: &str) -> Reply {
 
 pub async fn password(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    extensions: Extensions,
+    CurrentSession(current): CurrentSession,
+    client: ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> WebResult {
-    let Some(session) = form_session(&state, &headers, &form.csrf).await? else {
+    let Some(session) = form_session(current, &form.csrf) else {
         return Ok(stale_form());
     };
     let now = crate::now();
-    let address = remote(&extensions).unwrap_or_default();
+    let address = client.text().unwrap_or_default();
     let username = form.username.trim();
     let keys = [Key::Account(username), Key::Address(&address)];
     let account = users::find(&state.pool, username).await?;
     let known = account.as_ref().map(|account| account.username.as_str());
     if !throttle::attempt(&state.pool, &keys, now).await? {
-        audit(&state, Method::Password, "THROTTLED", known, &extensions).await?;
+        let throttled = Err(ServerErrorCode::Throttled);
+        audit(&state, Method::Password, throttled, known, client).await?;
         return Ok(too_many(&state, &session, username));
     }
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
@@ -167,7 +165,8 @@ pub async fn password(
     let account = match account {
         Some(account) if right => account,
         _ => {
-            audit(&state, Method::Password, "BAD_PASSWORD", known, &extensions).await?;
+            let wrong = Err(ServerErrorCode::BadPassword);
+            audit(&state, Method::Password, wrong, known, client).await?;
             let message = notice(
                 "error",
                 "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง",
@@ -180,12 +179,13 @@ pub async fn password(
         }
     };
     if account.totp_secret.is_none() {
+        let no_otp = Err(ServerErrorCode::NoOtp);
         audit(
             &state,
             Method::Password,
-            "NO_OTP",
+            no_otp,
             Some(&account.username),
-            &extensions,
+            client,
         )
         .await?;
         let message = notice(
@@ -199,51 +199,45 @@ pub async fn password(
         ));
     }
     throttle::refund(&state.pool, &keys).await?;
-    session::set_pending(&state.pool, &session, &account.username).await?;
+    sessions::set_pending(&state.pool, &session, &account.username).await?;
     audit(
         &state,
         Method::Password,
-        "OK",
+        Ok(()),
         Some(&account.username),
-        &extensions,
+        client,
     )
     .await?;
     Ok(Reply::see_other("/login/otp"))
 }
 
-pub async fn otp_form(State(state): State<AppState>, headers: HeaderMap) -> WebResult {
-    match session::load(&state.pool, &headers, crate::now()).await? {
+pub async fn otp_form(CurrentSession(current): CurrentSession) -> Reply {
+    match current {
         Some(session) if session.pending_username.is_some() => {
-            Ok(Reply::page(StatusCode::OK, otp_page(&session, "")))
+            Reply::page(StatusCode::OK, otp_page(&session, ""))
         }
-        _ => Ok(Reply::see_other("/login")),
+        _ => Reply::see_other("/login"),
     }
 }
 
 pub async fn otp(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    extensions: Extensions,
+    CurrentSession(current): CurrentSession,
+    client: ClientAddr,
     Form(form): Form<OtpForm>,
 ) -> WebResult {
-    let Some(session) = form_session(&state, &headers, &form.csrf).await? else {
+    let Some(session) = form_session(current, &form.csrf) else {
         return Ok(stale_form());
     };
     let Some(username) = session.pending_username.clone() else {
         return Ok(Reply::see_other("/login"));
     };
     let now = crate::now();
-    let address = remote(&extensions).unwrap_or_default();
+    let address = client.text().unwrap_or_default();
     let keys = [Key::Account(&username), Key::Address(&address)];
     if !throttle::attempt(&state.pool, &keys, now).await? {
-        audit(
-            &state,
-            Method::Otp,
-            "THROTTLED",
-            Some(&username),
-            &extensions,
-        )
-        .await?;
+        let throttled = Err(ServerErrorCode::Throttled);
+        audit(&state, Method::Otp, throttled, Some(&username), client).await?;
         return Ok(too_many(&state, &session, &username));
     }
     let secret = users::find(&state.pool, &username)
@@ -258,16 +252,16 @@ pub async fn otp(
         });
     let step = secret.and_then(|secret| otp::matching_step(&secret, &form.code, now as u64));
     let refusal = match step {
-        None => Some(("BAD_OTP", "รหัส OTP ไม่ถูกต้อง", "Wrong code.")),
+        None => Some((ServerErrorCode::BadOtp, "รหัส OTP ไม่ถูกต้อง", "Wrong code.")),
         Some(step) if !users::spend_otp_step(&state.pool, &username, step).await? => Some((
-            "REPLAYED_OTP",
+            ServerErrorCode::ReplayedOtp,
             "รหัส OTP นี้ถูกใช้ไปแล้ว กรุณารอรหัสใหม่จากแอปพลิเคชัน",
             "This code was used already: wait for the next one.",
         )),
         Some(_) => None,
     };
     if let Some((code, th, en)) = refusal {
-        audit(&state, Method::Otp, code, Some(&username), &extensions).await?;
+        audit(&state, Method::Otp, Err(code), Some(&username), client).await?;
         return Ok(Reply::page(
             StatusCode::UNAUTHORIZED,
             otp_page(&session, &notice("error", th, en)),
@@ -275,30 +269,23 @@ pub async fn otp(
     }
     throttle::refund(&state.pool, &keys).await?;
     throttle::succeeded(&state.pool, &username).await?;
-    let (_, cookie) = session::log_in(
-        &state.pool,
-        &session,
-        &username,
-        session::Amr::PasswordOtp,
-        now,
-    )
-    .await?;
-    audit(&state, Method::Otp, "OK", Some(&username), &extensions).await?;
-    Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
+    let (_, id) = sessions::log_in(&state.pool, &session, &username, Amr::PasswordOtp, now).await?;
+    audit(&state, Method::Otp, Ok(()), Some(&username), client).await?;
+    Ok(Reply::see_other("/systems").with_cookie(Some(cookie::set(&id))))
 }
 
 pub async fn logout(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    extensions: Extensions,
+    CurrentSession(current): CurrentSession,
+    client: ClientAddr,
     Form(form): Form<CsrfForm>,
 ) -> WebResult {
-    let Some(session) = form_session(&state, &headers, &form.csrf).await? else {
+    let Some(session) = form_session(current, &form.csrf) else {
         return Ok(stale_form());
     };
-    session::end(&state.pool, &session).await?;
+    sessions::end(&state.pool, &session).await?;
     if let Some(username) = &session.username {
-        audit(&state, Method::Logout, "OK", Some(username), &extensions).await?;
+        audit(&state, Method::Logout, Ok(()), Some(username), client).await?;
     }
-    Ok(Reply::see_other("/login?bye=1").with_cookie(Some(session::clear_cookie())))
+    Ok(Reply::see_other("/login?bye=1").with_cookie(Some(cookie::clear())))
 }

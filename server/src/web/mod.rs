@@ -8,19 +8,15 @@ mod card;
 mod html;
 mod login;
 mod register;
-pub mod session;
 
-use crate::api::AppState;
+use crate::http::extract::CurrentSession;
+use crate::http::{AppState, PageError};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use session::Session;
-
-/// Where the agent listens on every workstation unless IT set its port (SPEC §5).
-pub const DEFAULT_AGENT_URL: &str = "https://127.0.0.1:47113";
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -96,35 +92,7 @@ impl IntoResponse for Reply {
     }
 }
 
-/// The database failed: a page that says so, the details in the log only.
-pub struct WebError;
-
-impl From<sqlx::Error> for WebError {
-    fn from(error: sqlx::Error) -> WebError {
-        tracing::error!("database: {error}");
-        WebError
-    }
-}
-
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        Reply::page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            html::page(
-                "เกิดข้อผิดพลาด",
-                None,
-                &html::notice(
-                    "error",
-                    "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง",
-                    "The server failed; try again.",
-                ),
-            ),
-        )
-        .into_response()
-    }
-}
-
-pub type WebResult = Result<Reply, WebError>;
+pub type WebResult = Result<Reply, PageError>;
 
 /// A page refused because the form came without its session or CSRF token.
 fn stale_form() -> Reply {
@@ -145,14 +113,9 @@ fn stale_form() -> Reply {
     )
 }
 
-async fn home(State(state): State<AppState>, headers: axum::http::HeaderMap) -> WebResult {
-    let session = session::load(&state.pool, &headers, crate::now()).await?;
+async fn home(CurrentSession(session): CurrentSession) -> Reply {
     let logged_in = session.is_some_and(|s| s.username.is_some());
-    Ok(Reply::see_other(if logged_in {
-        "/systems"
-    } else {
-        "/login"
-    }))
+    Reply::see_other(if logged_in { "/systems" } else { "/login" })
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
@@ -215,19 +178,4 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
-}
-
-/// The logged-in session, or the redirect to the login page.
-async fn logged_in(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> Result<Result<(Session, String), Reply>, WebError> {
-    let session = session::load(&state.pool, headers, crate::now()).await?;
-    Ok(match session {
-        Some(session) => match session.username.clone() {
-            Some(name) => Ok((session, name)),
-            None => Err(Reply::see_other("/login")),
-        },
-        None => Err(Reply::see_other("/login")),
-    })
 }

@@ -4,17 +4,19 @@
 //! posts them as for a login; the server registers the card if its citizen ID is the
 //! account's, and the page redeems the ticket here to show the result.
 
-use super::card::{calling_session, Completion, Nonce};
+use super::card::{Completion, Nonce};
 use super::html::{self, escape, notice};
-use super::session::{Amr, Session};
-use super::{logged_in, Reply, WebResult};
-use crate::api::{ApiError, AppState};
-use crate::card_login::{self, TicketRefusal};
+use super::{Reply, WebResult};
 use crate::challenges::{self, Purpose};
+use crate::http::extract::{LoggedIn, ScriptSession};
+use crate::http::{ApiError, AppState};
+use crate::sessions::{Amr, Session};
+use crate::tickets::{self, TicketRefusal};
 use crate::{cards, users};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
+use thaiid_protocol::api::ServerErrorCode;
 
 /// The `/me` section: the registered card (serial masked, never the laser ID) and, in a
 /// password + OTP session, the button that registers the card in the reader.
@@ -63,29 +65,25 @@ pub(super) async fn section(
 /// in with password + OTP to an account linked to a citizen ID.
 pub async fn nonce(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ScriptSession(session): ScriptSession,
 ) -> Result<Json<Nonce>, ApiError> {
     let now = crate::now();
-    let session = calling_session(&state, &headers, now).await?;
     let Some(username) = session
         .username
         .as_deref()
         .filter(|_| session.amr == Some(Amr::PasswordOtp))
     else {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "NEEDS_PASSWORD_OTP",
+            ServerErrorCode::NeedsPasswordOtp,
             "log in with password + OTP to register a card",
         ));
     };
     let linked = users::find(&state.pool, username)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .is_some_and(|account| account.citizen_id.is_some());
     if !linked {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "NOT_LINKED",
+            ServerErrorCode::NotLinked,
             "this account is linked to no citizen ID: ask IT",
         ));
     }
@@ -96,8 +94,7 @@ pub async fn nonce(
         &session.id_hash,
         now,
     )
-    .await
-    .map_err(ApiError::internal)?;
+    .await?;
     Ok(Json(Nonce::new(nonce, now)))
 }
 
@@ -105,15 +102,11 @@ pub async fn nonce(
 /// asked for the nonce.
 pub async fn complete(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    LoggedIn { session, username }: LoggedIn,
     Query(query): Query<Completion>,
 ) -> WebResult {
-    let (session, username) = match logged_in(&state, &headers).await? {
-        Ok(who) => who,
-        Err(redirect) => return Ok(redirect),
-    };
     let now = crate::now();
-    let redeemed = card_login::redeem(
+    let redeemed = tickets::redeem(
         &state.pool,
         &query.ticket,
         &session.id_hash,
@@ -150,12 +143,13 @@ pub async fn complete(
                 StatusCode::BAD_REQUEST,
                 "ลงทะเบียนบัตรไม่สำเร็จ",
                 format!(
-                    "{}<p class=\"code\">{code}</p><p><a href=\"/me\">กลับไปหน้าข้อมูลส่วนบุคคล</a></p>",
+                    "{}<p class=\"code\">{}</p><p><a href=\"/me\">กลับไปหน้าข้อมูลส่วนบุคคล</a></p>",
                     notice(
                         "error",
                         "ไม่พบผลการลงทะเบียนบัตร หรือใช้ไปแล้ว กรุณาลองลงทะเบียนใหม่จากหน้าข้อมูลส่วนบุคคล",
                         "No such registration result, or it was shown already: register again from your page.",
-                    )
+                    ),
+                    code.as_str()
                 ),
             )
         }

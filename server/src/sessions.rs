@@ -1,13 +1,11 @@
-//! Browser sessions: a random id in a `__Host-` cookie (Secure, HttpOnly, SameSite=Lax),
-//! stored hashed; a CSRF token per session; a new id at every login.
+//! Browser sessions: a random id (the browser keeps it in a cookie), stored hashed; a
+//! CSRF token per session; a new id at every login.
 
 use crate::db::Pool;
-use axum::http::{header, HeaderMap};
 use sqlx::Row;
 
 pub use crate::amr::Amr;
 
-pub const COOKIE: &str = "__Host-thaiid-session";
 pub const TTL_SECS: i64 = 8 * 3600;
 
 #[derive(Debug, Clone)]
@@ -29,33 +27,8 @@ impl Session {
     }
 }
 
-fn cookie_id(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-}
-
-/// The `Set-Cookie` value that gives the browser `id`.
-fn set_cookie(id: &str) -> String {
-    format!("{COOKIE}={id}; Path=/; Max-Age={TTL_SECS}; HttpOnly; Secure; SameSite=Lax")
-}
-
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
-}
-
-/// The session the request's cookie names, if it is known and not expired.
-pub async fn load(
-    pool: &Pool,
-    headers: &HeaderMap,
-    now: i64,
-) -> Result<Option<Session>, sqlx::Error> {
-    let Some(id) = cookie_id(headers) else {
-        return Ok(None);
-    };
+/// The session with the id `id` (the cookie's value), if it is known and not expired.
+pub async fn load(pool: &Pool, id: &str, now: i64) -> Result<Option<Session>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id_hash, csrf, username, pending_username, amr FROM sessions \
          WHERE id_hash = $1 AND expires_at > $2",
@@ -79,8 +52,8 @@ pub async fn load(
     .transpose()
 }
 
-/// A new session (logged in as `username` by `amr`, or anonymous) and the `Set-Cookie`
-/// for it.
+/// A new session (logged in as `username` by `amr`, or anonymous) and its id, for the
+/// browser's cookie.
 pub async fn create(
     pool: &Pool,
     username: Option<(&str, Amr)>,
@@ -106,7 +79,7 @@ pub async fn create(
     .bind(session.amr.map(Amr::as_str))
     .execute(pool)
     .await?;
-    Ok((session, set_cookie(&id)))
+    Ok((session, id))
 }
 
 /// Logs the browser in: the old session ends and a new id is issued, so an id planted
@@ -142,24 +115,4 @@ pub async fn end(pool: &Pool, session: &Session) -> Result<(), sqlx::Error> {
         .execute(pool)
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cookie_is_found_among_others_and_is_locked_down() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            format!("a=1; {COOKIE}=abc; b=2").parse().unwrap(),
-        );
-        assert_eq!(cookie_id(&headers), Some("abc"));
-        let cookie = set_cookie("abc");
-        for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
-            assert!(cookie.contains(part), "{cookie}");
-        }
-        assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain");
-    }
 }

@@ -1,0 +1,18 @@
+//! The whole site: the API ([`crate::http::api`]) and the pages ([`crate::web`]) on one
+//! router, every body read within its deadline and limit.
+
+use crate::http::{self, AppState};
+use axum::Router;
+
+/// The API and the pages.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::web::routes(&state))
+        .merge(http::api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::read_body_in_time,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(http::MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,220 @@
+//! The admin command line (SPEC §7): `serve`, and the commands IT uses.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "thaiid-server",
+    version,
+    about = "Reference central card-login server and SSO pages"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL,
+    /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113;
+    /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir;
+    /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key;
+    /// THAIID_SERVER_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is
+    /// believed, default none).
+    Serve(ServeArgs),
+    /// Enrollment tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The systems people may be allowed to use.
+    System {
+        #[command(subcommand)]
+        command: SystemCommand,
+    },
+    /// Who may use which system, and people's requests to change it.
+    Permission {
+        #[command(subcommand)]
+        command: PermissionCommand,
+    },
+    /// API keys for other front ends' challenges.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Enrolled agents.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+    /// The demo: its systems and synthetic account (card: the virtual demo card).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// The audit log of login attempts and card registrations (citizen IDs and card serials
+    /// masked); --alerts: what needs a look.
+    Audit(AuditArgs),
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; prints the token alone.
+    Create {
+        #[arg(long, default_value_t = 1)]
+        uses: i64,
+        /// Lifetime: 7d, 12h, 30m, 45s.
+        #[arg(long, default_value = "7d", value_parser = crate::tokens::parse_ttl)]
+        ttl: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add an account; its password is the first line of stdin (empty: card login only).
+    Add {
+        name: String,
+        /// Links the account to the ID card with this citizen ID.
+        #[arg(long)]
+        citizen_id: Option<String>,
+        #[command(flatten)]
+        details: Details,
+    },
+    /// Set the password from the first line of stdin.
+    Passwd {
+        name: String,
+    },
+    /// Enrol (or replace) the OTP; prints the otpauth:// URI for the mobile app.
+    Otp {
+        name: String,
+    },
+    /// Link the account to a card's citizen ID (--none unlinks).
+    Link {
+        name: String,
+        #[arg(long, required_unless_present = "none")]
+        citizen_id: Option<String>,
+        #[arg(long)]
+        none: bool,
+    },
+    /// Register the account's card (it replaces the old one, which is then blocked), or
+    /// --block the registered card. Values from `thaiid-agent read --json` at the helpdesk.
+    Card {
+        name: String,
+        /// The 14 digits under the photo (card_serial).
+        #[arg(long, required_unless_present = "block", conflicts_with = "block")]
+        serial: Option<String>,
+        /// The number on the card's back (laser_id), e.g. JT0-1234567-89.
+        #[arg(long, conflicts_with = "block")]
+        laser_id: Option<String>,
+        /// Block the registered card: no card logs in until one is registered.
+        #[arg(long)]
+        block: bool,
+    },
+    /// Change the name, department or e-mail the pages show.
+    Set {
+        name: String,
+        #[command(flatten)]
+        details: Details,
+    },
+    List,
+}
+
+/// What the pages show of an account.
+#[derive(clap::Args)]
+pub struct Details {
+    /// The name the pages show (`user add`: NAME unless given).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum SystemCommand {
+    /// Add a system, or rename it: `system add 01010101 "ระบบ..."`.
+    Add {
+        code: String,
+        name: String,
+        #[arg(long, default_value = "")]
+        url: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum PermissionCommand {
+    /// Let USER use system CODE.
+    Grant {
+        user: String,
+        code: String,
+    },
+    Revoke {
+        user: String,
+        code: String,
+    },
+    /// The pending requests.
+    Requests,
+    Approve {
+        id: String,
+    },
+    Reject {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DemoCommand {
+    /// Add the demo systems and account (again: no change); prints how to log in.
+    Seed,
+    /// The demo account's OTP code now, as its mobile app would show it.
+    Otp,
+}
+
+#[derive(Subcommand)]
+pub enum ApikeyCommand {
+    /// Create a key; prints the key alone.
+    Create { name: String },
+}
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    List,
+    Revoke { id: String },
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// PEM certificate chain: serve HTTPS (otherwise plain HTTP, for a TLS proxy in front).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// How many of the newest rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    /// List alerts instead: a card used from more than --workstations agents within an
+    /// hour, a blocked card tried, an agent with more than --refusals refused card
+    /// logins within an hour.
+    #[arg(long)]
+    pub alerts: bool,
+    /// How far back the alerts look: 24h, 1h, 7d.
+    #[arg(long, default_value = "24h", value_parser = crate::tokens::parse_ttl, requires = "alerts")]
+    pub since: i64,
+    #[arg(long, default_value_t = 3, requires = "alerts")]
+    pub workstations: usize,
+    #[arg(long, default_value_t = 10, requires = "alerts")]
+    pub refusals: usize,
+}

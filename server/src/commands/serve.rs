@@ -1,0 +1,83 @@
+//! `thaiid-server serve [--tls-cert C --tls-key K]`: the API and the pages, configured
+//! by the environment (SPEC §7).
+
+use super::{card_key, otp_key, Outcome};
+use crate::cli::ServeArgs;
+use crate::db::Pool;
+use crate::http::proxies::TrustedProxies;
+use crate::http::serve::{serve, HEADER_READ_TIMEOUT};
+use crate::http::AppState;
+use crate::{sweep, users};
+use std::net::SocketAddr;
+
+pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
+    let listen = std::env::var("THAIID_SERVER_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let address: SocketAddr = listen.parse().map_err(|_| {
+        format!("THAIID_SERVER_LISTEN={listen:?} is not an address like 127.0.0.1:8080")
+    })?;
+    let tls = args.tls_cert.zip(args.tls_key);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = std::env::var("THAIID_SERVER_PUBLIC_URL")
+        .unwrap_or_else(|_| format!("{scheme}://{listen}"));
+    let proxies = std::env::var("THAIID_SERVER_TRUSTED_PROXIES").unwrap_or_default();
+    let proxies = TrustedProxies::parse(&proxies)
+        .map_err(|problem| format!("THAIID_SERVER_TRUSTED_PROXIES: {problem}"))?;
+    tokio::spawn(sweep::every_few_minutes(pool.clone()));
+    let otp_key = otp_key()?;
+    let sealed = users::seal_otp_secrets(&pool, &otp_key).await?;
+    if sealed > 0 {
+        tracing::info!("sealed the OTP secrets of {sealed} account(s) stored before sealing");
+    }
+    let mut state = AppState::new(pool, &public_url, otp_key, card_key()?)
+        .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?
+        .with_trusted_proxies(proxies);
+    if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
+        state = state
+            .with_agent_url(&agent_url)
+            .map_err(|problem| format!("THAIID_SERVER_AGENT_URL: {problem}"))?;
+    }
+    let config = match tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .map_err(|error| {
+                    format!(
+                        "cannot load {} / {}: {error}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            Some(config)
+        }
+        None => None,
+    };
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    tracing::info!("listening on {scheme}://{listen}, public URL {public_url}");
+    let app = crate::app::router(state);
+    serve(listener, config, app, handle, HEADER_READ_TIMEOUT)
+        .await
+        .map_err(|error| format!("cannot serve on {listen}: {error}"))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

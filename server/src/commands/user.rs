@@ -1,0 +1,116 @@
+//! `thaiid-server user add|passwd|otp|link|card|set|list`: accounts.
+
+use super::{otp_key, password_from_stdin, Outcome};
+use crate::card_key;
+use crate::cli::UserCommand;
+use crate::db::Pool;
+use crate::text::printable;
+use crate::{cards, otp, users};
+
+pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
+    match command {
+        UserCommand::Add {
+            name,
+            citizen_id,
+            details,
+        } => {
+            let password = password_from_stdin()?;
+            if !password.is_empty() {
+                // Judged before the account exists, so a short one adds nothing.
+                crate::passwords::hash(&password)?;
+            }
+            let display = details.display_name.as_deref().unwrap_or(&name);
+            users::add(pool, &name, display, citizen_id.as_deref(), now).await?;
+            let (department, email) = (details.department.as_deref(), details.email.as_deref());
+            users::set_details(pool, &name, None, department, email).await?;
+            if password.is_empty() {
+                println!("added {name} (no password: card login only)");
+            } else {
+                users::set_password(pool, &name, &password).await?;
+                println!("added {name}");
+            }
+        }
+        UserCommand::Passwd { name } => {
+            users::set_password(pool, &name, &password_from_stdin()?).await?;
+            println!("password of {name} set");
+        }
+        UserCommand::Otp { name } => {
+            let secret = users::enrol_otp(pool, &otp_key()?, &name).await?;
+            println!("{}", otp::provisioning_uri(&secret, &name)?);
+        }
+        UserCommand::Link {
+            name, citizen_id, ..
+        } => {
+            users::link(pool, &name, citizen_id.as_deref()).await?;
+            println!("{name}: card link updated");
+        }
+        UserCommand::Card {
+            name, block: true, ..
+        } => {
+            let masked = cards::block(pool, &name, now).await?;
+            let masked = printable(&masked);
+            println!("{name}: card {masked} blocked; no card logs in until one is registered");
+        }
+        UserCommand::Card {
+            name,
+            serial,
+            laser_id,
+            block: false,
+        } => {
+            let serial = serial.ok_or("--serial is required")?;
+            let replaced = cards::register_by_it(
+                pool,
+                &super::card_key()?,
+                &name,
+                &serial,
+                laser_id.as_deref(),
+                now,
+            )
+            .await?;
+            let laser = if laser_id.is_some() {
+                " with its laser ID"
+            } else {
+                ""
+            };
+            println!(
+                "{name}: card {} registered{laser}",
+                card_key::masked_serial(&serial)
+            );
+            if let Some(old) = replaced {
+                println!("{name}: the old card {} is blocked", printable(&old));
+            }
+        }
+        UserCommand::Set { name, details } => {
+            users::set_details(
+                pool,
+                &name,
+                details.display_name.as_deref(),
+                details.department.as_deref(),
+                details.email.as_deref(),
+            )
+            .await?;
+            println!("{name} updated");
+        }
+        UserCommand::List => {
+            for account in users::list(pool).await? {
+                println!(
+                    "{}\t{}\t{}\tpassword:{}\totp:{}",
+                    printable(&account.username),
+                    printable(&account.display_name),
+                    account.citizen_id_masked().unwrap_or_else(|| "-".into()),
+                    if account.password_hash.is_some() {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                    if account.totp_secret.is_some() {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The server's HTTP API (SPEC §7): agent enrollment, challenges for other front ends,
+//! card logins. Errors: `{"error": {"code", "message"}}` with 4xx.
+
+use super::error::ApiError;
+use super::extract::ClientAddr;
+use super::AppState;
+use crate::{agents, api_keys, card_login, challenges, tokens};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::routing::post;
+use axum::{Json, Router};
+use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorCode, Ticket};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/agents/enroll", post(enroll))
+        .route("/api/v1/card-logins", post(card_login))
+        .route("/api/v1/challenges", post(challenge))
+        .layer(axum::middleware::from_fn(super::in_the_error_shape))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeRequest {
+    origin: String,
+}
+
+#[derive(serde::Serialize)]
+struct Challenge {
+    nonce: String,
+    expires_at: String,
+}
+
+/// A nonce for another SSO front end (server to server, `Authorization: Bearer KEY`),
+/// bound to the origin its login page runs at.
+async fn challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<ChallengeRequest>,
+) -> Result<Json<Challenge>, ApiError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let owner = api_keys::owner(&state.pool, key)
+        .await?
+        .ok_or_else(|| ApiError::new(ServerErrorCode::BadApiKey, "a valid API key is required"))?;
+    let origin = thaiid_protocol::origin::web_origin(&request.origin)
+        .map_err(|problem| ApiError::new(ServerErrorCode::BadOrigin, problem))?;
+    let now = crate::now();
+    let nonce = challenges::issue(&state.pool, &origin, &format!("api:{owner}"), now).await?;
+    Ok(Json(Challenge {
+        nonce,
+        expires_at: thaiid_protocol::date::rfc3339_utc(now + challenges::NONCE_TTL_SECS),
+    }))
+}
+
+async fn card_login(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    token: String,
+) -> Result<Json<Ticket>, ApiError> {
+    let ticket = card_login::verify(
+        &state.pool,
+        &state.card_key,
+        token.trim(),
+        &state.public_url,
+        crate::now(),
+        client.text(),
+    )
+    .await;
+    match &ticket {
+        Ok(_) => tracing::info!("card login: ticket issued"),
+        Err(error) => tracing::info!(code = error.code.as_str(), "card login refused"),
+    }
+    ticket.map(Json)
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    Json(request): Json<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    if request.public_key_jwk.point().is_err() {
+        return Err(ApiError::new(
+            ServerErrorCode::BadAgentKey,
+            "the public key is not a P-256 JWK",
+        ));
+    }
+    let now = crate::now();
+    if !tokens::consume(&state.pool, &request.token, now).await? {
+        return Err(ApiError::new(
+            ServerErrorCode::BadEnrollmentToken,
+            "the enrollment token is unknown, used up or expired",
+        ));
+    }
+    let agent_id = agents::insert(&state.pool, &request, now).await?;
+    let host = crate::text::printable(&request.hostname);
+    tracing::info!(agent = %agent_id, host = %host, "agent enrolled");
+    Ok(Json(EnrollResponse { agent_id }))
+}

@@ -1,0 +1,86 @@
+//! What every handler shares: the database, the server's URLs and keys, and the proxies
+//! it believes.
+
+use super::proxies::TrustedProxies;
+use crate::card_key::CardKey;
+use crate::db::Pool;
+use crate::otp_key::OtpKey;
+use std::time::Duration;
+
+/// Where the agent listens on every workstation unless IT set its port (SPEC §5).
+pub const DEFAULT_AGENT_URL: &str = "https://127.0.0.1:47113";
+
+/// A URL the server was given that it cannot use.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    #[error("the public URL: {0}")]
+    PublicUrl(String),
+    #[error("the agent URL: {0}")]
+    AgentUrl(String),
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    /// The server's public base URL: what assertions must name as `aud`.
+    pub public_url: String,
+    /// Where its own pages run: the origin their nonces are bound to.
+    pub origin: String,
+    /// Where the pages call the agent on each workstation (its `port` setting).
+    pub agent_url: String,
+    /// Opens the accounts' OTP secrets.
+    pub otp_key: OtpKey,
+    /// What registered cards are stored under.
+    pub card_key: CardKey,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// How long a client has to send its body ([`super::BODY_DEADLINE`]).
+    pub body_deadline: Duration,
+}
+
+impl AppState {
+    pub fn new(
+        pool: Pool,
+        public_url: &str,
+        otp_key: OtpKey,
+        card_key: CardKey,
+    ) -> Result<AppState, UrlError> {
+        let public_url =
+            thaiid_protocol::origin::server_url(public_url).map_err(UrlError::PublicUrl)?;
+        Ok(AppState {
+            origin: thaiid_protocol::origin::origin_of(&public_url).map_err(UrlError::PublicUrl)?,
+            pool,
+            public_url,
+            agent_url: DEFAULT_AGENT_URL.into(),
+            otp_key,
+            card_key,
+            trusted_proxies: TrustedProxies::default(),
+            body_deadline: super::BODY_DEADLINE,
+        })
+    }
+
+    /// The pages call the agent at `url` instead of the default.
+    pub fn with_agent_url(self, url: &str) -> Result<AppState, UrlError> {
+        Ok(AppState {
+            agent_url: thaiid_protocol::origin::agent_url(url).map_err(UrlError::AgentUrl)?,
+            ..self
+        })
+    }
+
+    /// Gives clients `deadline` to send their bodies instead of [`super::BODY_DEADLINE`].
+    pub fn with_body_deadline(self, deadline: Duration) -> AppState {
+        AppState {
+            body_deadline: deadline,
+            ..self
+        }
+    }
+
+    /// Believes `X-Forwarded-For` from `proxies` (none by default).
+    pub fn with_trusted_proxies(self, proxies: TrustedProxies) -> AppState {
+        AppState {
+            trusted_proxies: proxies,
+            ..self
+        }
+    }
+}
