@@ -3,6 +3,7 @@
 // reads the card, signs its claims and posts them to the server, which registers the card
 // if it is this account's), then the result page with the agent's ticket.
 import { ThaiIdAgent, AgentError, describeError } from "/assets/thaiid-agent.js";
+import { codeOf, fetchNonce } from "/assets/card-nonce.js";
 
 /** Messages for what a person can fix, by the agent's code or the server's reason. */
 const MESSAGES = {
@@ -22,7 +23,6 @@ const MESSAGES = {
 
 const button = document.getElementById("card-register");
 const status = document.getElementById("card-status");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
 function show(kind, text, code = "") {
   status.className = `notice ${kind}`;
@@ -30,33 +30,12 @@ function show(kind, text, code = "") {
   status.dataset.code = code;
 }
 
-/** The code a person's message is chosen by: the server's reason first. */
-function codeOf(error) {
-  if (error instanceof AgentError) return error.reason || error.code;
-  return (error && error.code) || "UNKNOWN";
-}
-
-async function fetchNonce() {
-  const response = await fetch("/me/card/nonce", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: "{}",
-    credentials: "same-origin",
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok || typeof body.nonce !== "string") {
-    const code = (body.error && body.error.code) || "NONCE_FAILED";
-    throw Object.assign(new Error(code), { code });
-  }
-  return body.nonce;
-}
-
 async function register() {
   button.disabled = true;
   show("info", "กำลังเชื่อมต่อโปรแกรมอ่านบัตร…");
   try {
     // The nonce first: a session that may not register is told so before the card is read.
-    const nonce = await fetchNonce();
+    const nonce = await fetchNonce("/me/card/nonce");
     const agent = new ThaiIdAgent({ url: button.dataset.agentUrl });
     const { readers } = await agent.status();
     if (readers.length === 0) {

@@ -4,6 +4,7 @@
 // agent's ticket). The button does the same for a card that was in already. Every state
 // is told in Thai, then English, with what to do.
 import { ThaiIdAgent, AgentError, describeError } from "/assets/thaiid-agent.js";
+import { codeOf, fetchNonce } from "/assets/card-nonce.js";
 
 /** [Thai, English] by the agent's code, the server's reason or this page's state. */
 const MESSAGES = {
@@ -73,7 +74,6 @@ const MESSAGES = {
 
 const button = document.getElementById("card-login");
 const status = document.getElementById("card-status");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const agent = new ThaiIdAgent({ url: button.dataset.agentUrl });
 /** A login is under way (or done: the page is leaving): insertions and clicks wait. */
 let busy = false;
@@ -124,32 +124,11 @@ function policyHint() {
   return p;
 }
 
-/** The code a person's message is chosen by: the server's reason first. */
-function codeOf(error) {
-  if (error instanceof AgentError) return error.reason || error.code;
-  return (error && error.code) || "UNKNOWN";
-}
-
 function showError(error, source = "login") {
   const code = codeOf(error);
   const stale = code === "NO_SESSION" || code === "BAD_CSRF";
   const text = MESSAGES[code] || (stale ? MESSAGES.STALE : [describeError(error, "th"), describeError(error, "en")]);
   show("error", code, text, source);
-}
-
-async function fetchNonce() {
-  const response = await fetch("/login/card/nonce", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: "{}",
-    credentials: "same-origin",
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok || typeof body.nonce !== "string") {
-    const code = (body.error && body.error.code) || "NONCE_FAILED";
-    throw Object.assign(new Error(code), { code });
-  }
-  return body.nonce;
 }
 
 /**
@@ -172,7 +151,7 @@ async function logIn({ inserted = false } = {}) {
       const present = readers.some((r) => r.card_present);
       show("info", present ? "READING" : "WAITING", present ? MESSAGES.READING : MESSAGES.WAITING);
     }
-    const { ticket } = await agent.login(await fetchNonce());
+    const { ticket } = await agent.login(await fetchNonce("/login/card/nonce"));
     show("ok", "OK", MESSAGES.OK);
     location.assign(`/login/card/complete?ticket=${encodeURIComponent(ticket)}`);
   } catch (error) {

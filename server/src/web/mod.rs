@@ -128,6 +128,10 @@ async fn asset(Path(file): Path<String>) -> Response {
             "text/javascript; charset=utf-8",
             include_str!("../../assets/login.js"),
         ),
+        "card-nonce.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/card-nonce.js"),
+        ),
         "card-register.js" => (
             "text/javascript; charset=utf-8",
             include_str!("../../assets/card-register.js"),
