@@ -25,6 +25,8 @@ pub struct AppState {
     pub otp_key: OtpKey,
     /// What registered cards are stored under.
     pub card_key: CardKey,
+    /// What the OpenID Connect provider signs ID tokens with.
+    pub oidc_keys: crate::oidc::keys::SigningKeys,
 }
 
 impl AppState {
@@ -42,7 +44,16 @@ impl AppState {
             agent_url: crate::web::DEFAULT_AGENT_URL.into(),
             otp_key,
             card_key,
+            oidc_keys: crate::oidc::keys::SigningKeys::ephemeral(),
         })
+    }
+
+    /// ID tokens are signed with `keys` (their file) instead of a key made for this process.
+    pub fn with_oidc_keys(self, keys: crate::oidc::keys::SigningKeys) -> AppState {
+        AppState {
+            oidc_keys: keys,
+            ..self
+        }
     }
 
     /// The pages call the agent at `url` instead of the default.
@@ -67,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::routes(&state))
         .merge(api)
+        .merge(crate::oidc::api_routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

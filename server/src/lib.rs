@@ -14,6 +14,7 @@ pub mod challenges;
 pub mod db;
 pub mod demo;
 pub mod key_file;
+pub mod oidc;
 pub mod otp;
 pub mod otp_key;
 pub mod passwords;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{
-    agents, alerts, api, api_keys, audit, cards, db, demo, otp, sweep, systems, tokens, users,
+    agents, alerts, api, api_keys, audit, cards, db, demo, oidc, otp, sweep, systems, tokens, users,
 };
 
 #[derive(Parser)]
@@ -27,7 +27,8 @@ enum Command {
     /// Serve the API and the pages (DATABASE_URL, THAIID_SERVER_LISTEN, THAIID_SERVER_PUBLIC_URL,
     /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113;
     /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir;
-    /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key).
+    /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key;
+    /// THAIID_SERVER_OIDC_KEY_FILE: the OpenID Connect signing keys, default oidc-keys.json).
     Serve {
         /// PEM certificate chain: serve HTTPS (otherwise plain HTTP, for a TLS proxy in front).
         #[arg(long, requires = "tls_key")]
@@ -65,6 +66,12 @@ enum Command {
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
+    },
+    /// The OpenID Connect provider's signing keys (THAIID_SERVER_OIDC_KEY_FILE, default
+    /// oidc-keys.json in the data dir).
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
     },
     /// The demo: its systems and synthetic account (card: the virtual demo card).
     Demo {
@@ -165,14 +172,39 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum SystemCommand {
-    /// Add a system, or rename it: `system add 01010101 "ระบบ..."`.
+    /// Add a system, or rename it: `system add 01010101 "ระบบ..."`. With --redirect-uri it
+    /// is an OpenID Connect client: prints client_id (the code) and, for a new confidential
+    /// client, client_secret (once).
     Add {
         code: String,
         name: String,
         #[arg(long, default_value = "")]
         url: String,
+        /// Where the provider may send codes back (exact match); repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Where the provider may send the browser after logout (exact match).
+        #[arg(long = "post-logout-redirect-uri", requires = "redirect_uris")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (single-page or native app): no secret, PKCE alone.
+        #[arg(long, requires = "redirect_uris")]
+        public: bool,
+        /// The ID token algorithm the client needs: ES256 only (RS256 is refused).
+        #[arg(long, value_parser = oidc::clients::parse_alg, requires = "redirect_uris")]
+        id_token_alg: Option<String>,
+    },
+    /// A new client secret for system CODE (printed once); the old one stops working.
+    Secret {
+        code: String,
     },
     List,
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Make a new current signing key; the old one stays in the JWKS until its tokens
+    /// have expired.
+    RotateKey,
 }
 
 #[derive(Subcommand)]
@@ -247,6 +279,14 @@ fn card_key() -> Result<CardKey, thaiid_server::key_file::KeyFileError> {
     CardKey::load_or_create(&path)
 }
 
+/// The OpenID Connect signing keys: `THAIID_SERVER_OIDC_KEY_FILE`, by default
+/// `oidc-keys.json` in the data dir, made at first start.
+fn oidc_key_file() -> PathBuf {
+    std::env::var_os("THAIID_SERVER_OIDC_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir().join("oidc-keys.json"))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -290,9 +330,35 @@ async fn run(cli: Cli) -> Outcome {
         }
         Command::User { command } => user(&pool, command, now).await?,
         Command::System { command } => match command {
-            SystemCommand::Add { code, name, url } => {
+            SystemCommand::Add {
+                code,
+                name,
+                url,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                id_token_alg: _,
+            } => {
                 systems::put(&pool, &code, &name, &url).await?;
                 println!("system {code}: {name}");
+                if !redirect_uris.is_empty() {
+                    let registration = oidc::clients::Registration {
+                        redirect_uris,
+                        post_logout_redirect_uris,
+                        public,
+                    };
+                    let secret = oidc::clients::register(&pool, &code, &registration, now).await?;
+                    println!("client_id: {code}");
+                    if let Some(secret) = secret {
+                        println!("client_secret: {secret}");
+                    }
+                }
+            }
+            SystemCommand::Secret { code } => {
+                println!(
+                    "client_secret: {}",
+                    oidc::clients::replace_secret(&pool, &code).await?
+                );
             }
             SystemCommand::List => {
                 for system in systems::all(&pool).await? {
@@ -324,6 +390,12 @@ async fn run(cli: Cli) -> Outcome {
                 return Err(format!("no active agent {id}").into());
             }
             println!("revoked {id}");
+        }
+        Command::Oidc {
+            command: OidcCommand::RotateKey,
+        } => {
+            let kid = oidc::keys::SigningKeys::rotate(&oidc_key_file(), now)?;
+            println!("new signing key {kid}; the old one stays published until its tokens expire");
         }
         Command::Demo { command } => {
             let seeded = demo::seed(&pool, &otp_key()?, &card_key()?, now).await?;
@@ -534,8 +606,11 @@ async fn serve(pool: db::Pool, tls: Option<(PathBuf, PathBuf)>) -> Outcome {
     if sealed > 0 {
         tracing::info!("sealed the OTP secrets of {sealed} account(s) stored before sealing");
     }
+    let oidc_keys =
+        oidc::keys::SigningKeys::load_or_create(&oidc_key_file(), thaiid_server::now())?;
     let mut state = api::AppState::new(pool, &public_url, otp_key, card_key()?)
-        .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?;
+        .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?
+        .with_oidc_keys(oidc_keys);
     if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
         state = state
             .with_agent_url(&agent_url)

@@ -132,12 +132,13 @@ pub async fn complete(
     .await?;
     match redeemed {
         Ok(username) => {
+            let next = crate::oidc::resume::after_login(&state.pool, &session, now).await?;
             let (_, cookie) =
                 session::log_in(&state.pool, &session, &username, session::Amr::Card, now).await?;
             entry.outcome = "OK".into();
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;
-            Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
+            Ok(Reply::see_other(&next).with_cookie(Some(cookie)))
         }
         Err(refusal) => {
             entry.outcome = refusal.code().into();

@@ -279,6 +279,7 @@ pub async fn otp(
         ));
     }
     throttle::succeeded(&state.pool, &username).await?;
+    let next = crate::oidc::resume::after_login(&state.pool, &session, now).await?;
     let (_, cookie) = session::log_in(
         &state.pool,
         &session,
@@ -288,7 +289,7 @@ pub async fn otp(
     )
     .await?;
     audit(&state, Method::Otp, "OK", Some(&username), &extensions).await?;
-    Ok(Reply::see_other("/systems").with_cookie(Some(cookie)))
+    Ok(Reply::see_other(&next).with_cookie(Some(cookie)))
 }
 
 pub async fn logout(

@@ -4,6 +4,8 @@
 // Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use thaiid_server::db;
 
 pub struct TestDb {
