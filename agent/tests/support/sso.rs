@@ -139,7 +139,7 @@ async fn card_login(State((ledger, url)): State<Shared>, token: String) -> Respo
     }
     let unverified = match Unverified::parse(&token) {
         Ok(unverified) => unverified,
-        Err(error) => return refuse(StatusCode::BAD_REQUEST, error.code()),
+        Err(error) => return refuse(StatusCode::BAD_REQUEST, error.code().as_str()),
     };
     let Some(key) = ledger.agents.get(unverified.kid()).cloned() else {
         return refuse(StatusCode::UNAUTHORIZED, "UNKNOWN_AGENT");
@@ -153,7 +153,7 @@ async fn card_login(State((ledger, url)): State<Shared>, token: String) -> Respo
         .as_secs();
     let claims = match unverified.verify(&key, &url, now, 30) {
         Ok(claims) => claims,
-        Err(error) => return refuse(StatusCode::UNAUTHORIZED, error.code()),
+        Err(error) => return refuse(StatusCode::UNAUTHORIZED, error.code().as_str()),
     };
     if !ledger.jtis.insert(claims.jti.clone()) {
         return refuse(StatusCode::CONFLICT, "REPLAYED_JTI");

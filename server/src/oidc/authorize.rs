@@ -38,6 +38,9 @@ impl From<sqlx::Error> for Refusal {
 
 /// `uri` with `params` added to its query.
 pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return uri.to_owned();
+    }
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in params {
         query.append_pair(name, value);
@@ -235,4 +238,22 @@ async fn logged_in_at(state: &AppState, session: &Session) -> Result<Option<i64>
         .bind(&session.id_hash)
         .fetch_optional(&state.pool)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn parameters_are_added_to_the_uri_s_own_query() {
+        assert_eq!(with_query("https://a/cb", &[]), "https://a/cb");
+        assert_eq!(
+            with_query("https://a/cb", &[("state", "a b&c")]),
+            "https://a/cb?state=a+b%26c"
+        );
+        assert_eq!(
+            with_query("https://a/cb?x=1", &[("code", "c")]),
+            "https://a/cb?x=1&code=c"
+        );
+    }
 }

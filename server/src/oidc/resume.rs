@@ -3,7 +3,10 @@
 //! request instead of the systems page.
 
 use crate::db::Pool;
+use crate::web::html;
 use crate::web::session::Session;
+use crate::web::Reply;
+use axum::http::StatusCode;
 
 /// How long a login may take before the system's request is forgotten.
 pub const RESUME_TTL_SECS: i64 = 15 * 60;
@@ -28,9 +31,43 @@ pub async fn remember(
     Ok(())
 }
 
+/// Where a session that has just logged in goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterLogin {
+    Systems,
+    /// Back to the authorization request it came with.
+    Resume(String),
+}
+
+impl AfterLogin {
+    /// The answer that sends the browser there with its new session `cookie`. Back to a
+    /// request it is a page that moves on by itself, not a redirect: the login form's
+    /// `form-action 'self'` covers every redirect after the post, and the request ends in
+    /// a redirect to the system, another origin, which the browser would block.
+    pub fn reply(self, cookie: String) -> Reply {
+        match self {
+            AfterLogin::Systems => Reply::see_other("/systems"),
+            AfterLogin::Resume(path) => {
+                let body = format!(
+                    r#"<meta http-equiv="refresh" content="0;url={path}">
+<p>กำลังกลับไปยังระบบงาน <a href="{path}" id="resume">ไปต่อ</a></p>
+<p lang="en">Going back to the system: <a href="{path}">continue</a>.</p>"#,
+                    path = html::escape(&path)
+                );
+                Reply::page(StatusCode::OK, html::page("เข้าสู่ระบบแล้ว", None, &body))
+            }
+        }
+        .with_cookie(Some(cookie))
+    }
+}
+
 /// Where `session`, logging in now, goes next: the request it came with, or the systems
 /// page. Call it before the session is replaced by the logged-in one.
-pub async fn after_login(pool: &Pool, session: &Session, now: i64) -> Result<String, sqlx::Error> {
+pub async fn after_login(
+    pool: &Pool,
+    session: &Session,
+    now: i64,
+) -> Result<AfterLogin, sqlx::Error> {
     let path: Option<String> = sqlx::query_scalar(
         "DELETE FROM oidc_resumes WHERE session_hash = $1 AND expires_at > $2 RETURNING path",
     )
@@ -44,5 +81,5 @@ pub async fn after_login(pool: &Pool, session: &Session, now: i64) -> Result<Str
         .await?;
     Ok(path
         .filter(|path| path.starts_with(super::AUTHORIZE_PATH))
-        .unwrap_or_else(|| "/systems".to_owned()))
+        .map_or(AfterLogin::Systems, AfterLogin::Resume))
 }

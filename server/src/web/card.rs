@@ -138,7 +138,7 @@ pub async fn complete(
             entry.outcome = "OK".into();
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;
-            Ok(Reply::see_other(&next).with_cookie(Some(cookie)))
+            Ok(next.reply(cookie))
         }
         Err(refusal) => {
             entry.outcome = refusal.code().into();

@@ -289,7 +289,7 @@ pub async fn otp(
     )
     .await?;
     audit(&state, Method::Otp, "OK", Some(&username), &extensions).await?;
-    Ok(Reply::see_other(&next).with_cookie(Some(cookie)))
+    Ok(next.reply(cookie))
 }
 
 pub async fn logout(

@@ -30,6 +30,19 @@ pub struct Page {
 }
 
 impl Page {
+    /// Where the page sends the browser: its redirect, or the page that moves on by itself
+    /// (`<meta http-equiv="refresh">`, after a login that goes back to a system).
+    pub fn next(&self) -> String {
+        if !self.location.is_empty() {
+            return self.location.clone();
+        }
+        let (_, rest) = self
+            .body
+            .split_once(r#"<meta http-equiv="refresh" content="0;url="#)
+            .unwrap_or_else(|| panic!("neither a redirect nor a refresh: {}", self.body));
+        rest.split_once('"').unwrap().0.replace("&amp;", "&")
+    }
+
     /// The CSRF token the page carries in its meta tag.
     pub fn csrf(&self) -> String {
         let (_, rest) = self
