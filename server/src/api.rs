@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/agents/enroll", post(enroll))
         .route("/api/v1/card-logins", post(card_login))
         .route("/api/v1/challenges", post(challenge))
+        .route("/api/v1/tickets/redeem", post(crate::redeem::redeem))
         .layer(axum::middleware::from_fn(in_the_error_shape));
     Router::new()
         .merge(crate::web::routes(&state))
@@ -133,19 +134,12 @@ struct Challenge {
     expires_at: String,
 }
 
-/// A nonce for another SSO front end (server to server, `Authorization: Bearer KEY`),
-/// bound to the origin its login page runs at.
-async fn challenge(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    Json(request): Json<ChallengeRequest>,
-) -> Result<Json<Challenge>, ApiError> {
-    let key = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let owner = crate::api_keys::owner(&state.pool, key)
+/// The front end whose key is in `Authorization: Bearer KEY`.
+pub async fn calling_key(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<crate::api_keys::ApiKey, ApiError> {
+    crate::api_keys::owner(&state.pool, crate::api_keys::bearer(headers))
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| {
@@ -154,11 +148,29 @@ async fn challenge(
                 "BAD_API_KEY",
                 "a valid API key is required",
             )
-        })?;
+        })
+}
+
+/// A nonce for another SSO front end (server to server, `Authorization: Bearer KEY`),
+/// bound to the origin its login page runs at.
+async fn challenge(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Json(request): Json<ChallengeRequest>,
+) -> Result<Json<Challenge>, ApiError> {
+    let key = calling_key(&state, &headers).await?;
     let origin = thaiid_protocol::origin::web_origin(&request.origin)
         .map_err(|problem| ApiError::new(StatusCode::BAD_REQUEST, "BAD_ORIGIN", problem))?;
+    if !key.serves(&origin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "BAD_ORIGIN",
+            "the API key is not bound to this origin (apikey create NAME --origin ORIGIN)",
+        ));
+    }
     let now = crate::now();
-    let nonce = crate::challenges::issue(&state.pool, &origin, &format!("api:{owner}"), now)
+    let session = crate::api_keys::ticket_session(&key.name, &origin);
+    let nonce = crate::challenges::issue(&state.pool, &origin, &session, now)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(Challenge {

@@ -18,6 +18,7 @@ pub mod oidc;
 pub mod otp;
 pub mod otp_key;
 pub mod passwords;
+pub mod redeem;
 pub mod sweep;
 pub mod systems;
 pub mod throttle;

@@ -57,7 +57,7 @@ enum Command {
         #[command(subcommand)]
         command: PermissionCommand,
     },
-    /// API keys for other front ends' challenges.
+    /// API keys of other front ends (challenges, ticket redemption).
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
@@ -238,8 +238,17 @@ enum DemoCommand {
 
 #[derive(Subcommand)]
 enum ApikeyCommand {
-    /// Create a key; prints the key alone.
-    Create { name: String },
+    /// Create a key for the front end NAME whose login pages run at --origin (one or
+    /// more); prints the key alone.
+    Create {
+        name: String,
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+    },
+    /// The keys: name, origins, creation time.
+    List,
+    /// Revoke the key of NAME at once.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -367,11 +376,27 @@ async fn run(cli: Cli) -> Outcome {
             }
         },
         Command::Permission { command } => permission(&pool, command, now).await?,
-        Command::Apikey {
-            command: ApikeyCommand::Create { name },
-        } => {
-            println!("{}", api_keys::create(&pool, &name, now).await?);
-        }
+        Command::Apikey { command } => match command {
+            ApikeyCommand::Create { name, origins } => {
+                println!("{}", api_keys::create(&pool, &name, &origins, now).await?);
+            }
+            ApikeyCommand::List => {
+                for key in api_keys::list(&pool).await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        key.name,
+                        key.origins.join(","),
+                        thaiid_protocol::date::rfc3339_utc(key.created_at)
+                    );
+                }
+            }
+            ApikeyCommand::Revoke { name } => {
+                if !api_keys::revoke(&pool, &name).await? {
+                    return Err(format!("no API key named {name:?}").into());
+                }
+                println!("revoked {name}");
+            }
+        },
         Command::Agent {
             command: AgentCommand::List,
         } => {

@@ -3,7 +3,6 @@
 use super::codes::Grant;
 use super::keys::SigningKeys;
 use super::ID_TOKEN_TTL_SECS;
-use crate::amr::Amr;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,15 +17,6 @@ pub struct IdToken {
     pub amr: Vec<&'static str>,
     pub name: String,
     pub preferred_username: String,
-}
-
-/// The `amr` values (RFC 8176): `card` is ours (no registered value names an ID card
-/// read by an enrolled workstation), `pwd` and `otp` are registered.
-pub fn amr_values(amr: Amr) -> Vec<&'static str> {
-    match amr {
-        Amr::Card => vec!["card"],
-        Amr::PasswordOtp => vec!["pwd", "otp"],
-    }
 }
 
 impl IdToken {
@@ -45,7 +35,7 @@ impl IdToken {
             iat: now,
             nonce: grant.nonce.clone(),
             auth_time: grant.auth_time,
-            amr: amr_values(grant.amr),
+            amr: grant.amr.values().to_vec(),
             name: display_name,
             preferred_username: grant.username.clone(),
         }
