@@ -5,8 +5,10 @@
 //! OTP and arrives in the system as themselves (`preferred_username`, `sub`, `amr`); the
 //! system's logout ends the SSO session too (RP-initiated logout with `id_token_hint`);
 //! a person without permission for the system gets `access_denied` from it; and the demo
-//! person logs in again by inserting the ID card (the agent and the virtual card), arriving
-//! with `amr` `card`. The server runs in this process on SQLite.
+//! person logs in again with the ID card (the agent enrolled with the server, the virtual
+//! demo card in the first reader), arriving with `amr` `card`. The server runs in this
+//! process on SQLite; the browser and the pages are all on loopback, so Local Network
+//! Access does not come into it (sso_e2e.rs tests that).
 
 mod support;
 
@@ -14,12 +16,12 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::browser::Browser;
-use support::{free_port, Home};
+use support::{demo_card, free_port, Home, RunningAgent};
 use thaiid_server::card_key::CardKey;
 use thaiid_server::oidc::clients::{self, Registration};
 use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{api, db, demo, otp, users};
-use thaiid_tests::ReaderLock;
+use thaiid_server::{api, db, demo, otp, tokens, users};
+use thaiid_tests::{Faults, ReaderLock};
 
 const SYSTEM: &str = "01010101";
 
@@ -155,6 +157,12 @@ impl Server {
         })
     }
 
+    fn token(&self) -> String {
+        self.runtime
+            .block_on(tokens::create(&self.pool, 1, 3600, thaiid_server::now()))
+            .unwrap()
+    }
+
     fn sub(&self, username: &str) -> String {
         self.runtime
             .block_on(thaiid_server::oidc::subjects::of(&self.pool, username))
@@ -217,4 +225,41 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
         b.text("body").contains("access_denied")
     });
     assert!(!in_the_system(&browser), "{}", system.log());
+
+    // The demo person again, by inserting the ID card on the login page the system sent
+    // them to: the agent (enrolled with the server) reads the virtual card.
+    browser.goto(&format!("{}/systems", server.url));
+    browser.click("#logout");
+    browser.wait_until("the logged-out login page", |b| {
+        b.url().ends_with("/login?bye=1")
+    });
+    let enrolled = home
+        .command()
+        .args([
+            "enroll",
+            "--server",
+            &server.url,
+            "--token",
+            &server.token(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start_on(&home, agent_port, &["--allowed-origin", &server.url]);
+    agent.wait_for_card();
+    browser.goto(&format!("{}/", system.url));
+    browser.wait_until("the login page with the card in", |b| {
+        b.attribute("#card-status", "data-code") == "CARD_IN"
+    });
+    browser.click("#card-login");
+    browser.wait_until("the demo system's page", in_the_system);
+    assert_eq!(browser.text("#username"), demo::USERNAME);
+    assert_eq!(browser.text("#amr"), "card");
+    assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
 }
