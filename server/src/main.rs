@@ -348,14 +348,18 @@ async fn run(cli: Cli) -> Outcome {
                 public,
                 id_token_alg: _,
             } => {
+                let registration = oidc::clients::Registration {
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    public,
+                };
+                let client = !registration.redirect_uris.is_empty();
+                if client {
+                    registration.check()?;
+                }
                 systems::put(&pool, &code, &name, &url).await?;
                 println!("system {code}: {name}");
-                if !redirect_uris.is_empty() {
-                    let registration = oidc::clients::Registration {
-                        redirect_uris,
-                        post_logout_redirect_uris,
-                        public,
-                    };
+                if client {
                     let secret = oidc::clients::register(&pool, &code, &registration, now).await?;
                     println!("client_id: {code}");
                     if let Some(secret) = secret {

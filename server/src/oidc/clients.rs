@@ -95,6 +95,23 @@ pub fn check_redirect_uri(uri: &str) -> Result<String, ClientError> {
     Ok(uri.to_owned())
 }
 
+impl Registration {
+    /// Whether IT gave what a client needs, before anything is stored.
+    pub fn check(&self) -> Result<(), ClientError> {
+        if self.redirect_uris.is_empty() {
+            return Err(ClientError::NoRedirectUri);
+        }
+        for uri in self
+            .redirect_uris
+            .iter()
+            .chain(&self.post_logout_redirect_uris)
+        {
+            check_redirect_uri(uri)?;
+        }
+        Ok(())
+    }
+}
+
 /// Makes system `code` a client, or changes its URIs and kind. Answers the new secret when
 /// one was made (a new confidential client, or a public one made confidential); an
 /// existing secret is kept (`system secret CODE` replaces it).
@@ -104,16 +121,7 @@ pub async fn register(
     registration: &Registration,
     now: i64,
 ) -> Result<Option<String>, ClientError> {
-    if registration.redirect_uris.is_empty() {
-        return Err(ClientError::NoRedirectUri);
-    }
-    for uri in registration
-        .redirect_uris
-        .iter()
-        .chain(&registration.post_logout_redirect_uris)
-    {
-        check_redirect_uri(uri)?;
-    }
+    registration.check()?;
     let system = sqlx::query("SELECT code FROM systems WHERE code = $1")
         .bind(code)
         .fetch_optional(pool)
