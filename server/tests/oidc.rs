@@ -456,6 +456,14 @@ async fn no_permission_is_access_denied(db: TestDb) {
         back["error_uri"],
         format!("{SITE}/permissions?system={BUDGET}")
     );
+    // That page has the system chosen for the request.
+    let ask = b.get(&format!("/permissions?system={BUDGET}")).await;
+    assert!(
+        ask.body
+            .contains(&format!("<option value=\"{BUDGET}\" selected>")),
+        "{}",
+        ask.body
+    );
     // Granted, the same request gets a code.
     thaiid_server::systems::grant(&db.pool, demo::USERNAME, BUDGET)
         .await
