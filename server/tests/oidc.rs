@@ -648,6 +648,14 @@ async fn logout_with_a_hint_ends_the_session_and_goes_back(db: TestDb) {
     )
     .await;
     let hint = tokens["id_token"].as_str().unwrap();
+    // A hint of one client presented for another: a page, still signed in.
+    let page = b
+        .get(&format!(
+            "/oidc/logout?id_token_hint={hint}&client_id={SPA}"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(b.get("/systems").await.status, StatusCode::OK);
     // An unregistered post-logout URI: a page, still signed in.
     let page = b
         .get(&format!(
