@@ -43,7 +43,7 @@ async fn run(
     let hint = get("id_token_hint")
         .and_then(|token| super::id_token::hint(&state.oidc_keys, &state.public_url, token, now));
     let client_id = match (hint.as_ref().map(|(_, aud)| aud), get("client_id")) {
-        (Some(aud), Some(named)) if aud != named => return Err(OidcError::UnknownClient),
+        (Some(aud), Some(named)) if aud != named => return Err(OidcError::HintForAnotherClient),
         (Some(aud), _) => Some(aud.clone()),
         (None, named) => named.cloned(),
     };

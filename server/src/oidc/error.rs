@@ -30,6 +30,8 @@ pub enum OidcError {
     ParameterTooLong,
     #[error("request and request_uri are not supported")]
     RequestObjectNotSupported,
+    #[error("id_token_hint was issued to another client than client_id")]
+    HintForAnotherClient,
     #[error("the person is not signed in (prompt=none)")]
     LoginRequired,
     #[error("the person has no permission for this system")]
@@ -76,6 +78,7 @@ impl OidcError {
             | NonceRequired
             | ParameterTooLong
             | SeveralClientAuthentications
+            | HintForAnotherClient
             | Missing(_) => "invalid_request",
             UnsupportedResponseType => "unsupported_response_type",
             NoOpenidScope => "invalid_scope",
