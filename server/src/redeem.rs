@@ -7,10 +7,11 @@
 
 use crate::amr::Amr;
 use crate::api::{calling_key, ApiError, AppState};
+use crate::audit;
 use crate::card_login::{self, TicketRefusal};
 use crate::challenges::Purpose;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::Json;
 use sqlx::Row;
 use thaiid_protocol::api::ServerErrorCode;
@@ -64,15 +65,39 @@ fn bad_origin() -> ApiError {
     )
 }
 
+/// Redeems the ticket for the calling front end, and audits the attempt (as a ticket
+/// redemption, with the reason code when refused).
 pub async fn redeem(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     Json(request): Json<RedeemRequest>,
 ) -> Result<Json<Redeemed>, ApiError> {
-    let key = calling_key(&state, &headers).await?;
+    let redeemed = redeem_for(&state, &headers, &request.ticket).await;
+    let mut entry = audit::Entry::new(audit::Method::Ticket);
+    entry.remote = crate::api::remote(&extensions);
+    match &redeemed {
+        Ok(who) => {
+            entry.outcome = "OK".into();
+            entry.username = Some(who.username.clone());
+        }
+        Err(error) => entry.outcome = error.code.into(),
+    }
+    audit::record(&state.pool, &entry, crate::now())
+        .await
+        .map_err(ApiError::internal)?;
+    redeemed.map(Json)
+}
+
+async fn redeem_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    ticket: &str,
+) -> Result<Redeemed, ApiError> {
+    let key = calling_key(state, headers).await?;
     let row =
         sqlx::query("SELECT session, expires_at FROM tickets WHERE ticket = $1 AND purpose = $2")
-            .bind(&request.ticket)
+            .bind(ticket)
             .bind(Purpose::Login.as_str())
             .fetch_optional(&state.pool)
             .await
@@ -87,28 +112,22 @@ pub async fn redeem(
             return Err(bad_origin());
         }
     }
-    let username = card_login::redeem(
-        &state.pool,
-        &request.ticket,
-        &session,
-        Purpose::Login,
-        crate::now(),
-    )
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|refusal| {
-        tracing::info!(key = %key.name, code = refusal.code(), "ticket redemption refused");
-        ticket_refused(refusal)
-    })?;
+    let username = card_login::redeem(&state.pool, ticket, &session, Purpose::Login, crate::now())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|refusal| {
+            tracing::info!(key = %key.name, code = refusal.code(), "ticket redemption refused");
+            ticket_refused(refusal)
+        })?;
     let account = crate::users::find(&state.pool, &username)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ticket_refused(TicketRefusal::Unknown))?;
     tracing::info!(key = %key.name, "ticket redeemed");
-    Ok(Json(Redeemed {
+    Ok(Redeemed {
         username: account.username,
         display_name: account.display_name,
         amr: Amr::Card.values(),
         auth_time: expires_at - card_login::TICKET_TTL_SECS,
-    }))
+    })
 }

@@ -204,6 +204,27 @@ async fn tickets_are_redeemed_by_the_key_and_origin_they_were_issued_for(db: Tes
         (StatusCode::FORBIDDEN, Some("BAD_ORIGIN".into()))
     );
 
+    // Every attempt is in the audit log, as a ticket redemption.
+    let mut outcomes: Vec<String> = thaiid_server::audit::recent(&db.pool, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.entry.method == thaiid_server::audit::Method::Ticket)
+        .map(|row| row.entry.outcome)
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            "BAD_API_KEY",
+            "BAD_ORIGIN",
+            "BAD_ORIGIN",
+            "OK",
+            "UNKNOWN_TICKET",
+            "USED_TICKET"
+        ]
+    );
+
     // A revoked key redeems nothing, even its own ticket.
     let second = ticket().await;
     assert!(api_keys::revoke(&db.pool, "hr-portal").await.unwrap());
