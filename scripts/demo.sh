@@ -16,15 +16,19 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 install_packages curl iproute2 fonts-thai-tlwg apache2 libapache2-mod-auth-openidc
-cargo build --release --locked -p thaiid-agent -p thaiid-server -p thaiid-tests
+# DEMO_PROFILE=dev runs unoptimised binaries (a quicker build); CARGO_TARGET_DIR is honoured.
+profile=${DEMO_PROFILE:-release}
+cargo build --profile "$profile" --locked -p thaiid-agent -p thaiid-server -p thaiid-tests
 start_pcscd
 
 demo=$PWD/target/demo
 mkdir -p "$demo/agent"
-bin=$PWD/target/release
+target=${CARGO_TARGET_DIR:-$PWD/target}
+bin=$target/$([ "$profile" = dev ] && echo debug || echo "$profile")
 site=http://127.0.0.1:8080
 export DATABASE_URL="sqlite:$demo/server.db" THAIID_SERVER_LISTEN=127.0.0.1:8080 \
-  THAIID_SERVER_OTP_KEY_FILE="$demo/otp.key" THAIID_SERVER_CARD_KEY_FILE="$demo/card.key"
+  THAIID_SERVER_OTP_KEY_FILE="$demo/otp.key" THAIID_SERVER_CARD_KEY_FILE="$demo/card.key" \
+  THAIID_SERVER_OIDC_KEY_FILE="$demo/oidc-keys.json"
 # The agent keeps its key and config in target/demo; HOME stays the user's, so the
 # browsers of this user trust the agent's local certificate.
 agent() { XDG_DATA_HOME="$demo/agent" XDG_CONFIG_HOME="$demo/agent" "$bin/thaiid-agent" "$@"; }
