@@ -430,6 +430,11 @@ async fn request_errors_go_back_with_state(db: TestDb) {
         ),
         (format!("{base}&prompt=none"), "login_required", "signed in"),
         (
+            format!("{base}&response_mode=form_post"),
+            "invalid_request",
+            "query",
+        ),
+        (
             format!("{base}&request=eyJ"),
             "request_not_supported",
             "request",

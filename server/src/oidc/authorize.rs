@@ -120,6 +120,9 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
     if get("response_type").map(String::as_str) != Some("code") {
         return Err(refuse(OidcError::UnsupportedResponseType));
     }
+    if get("response_mode").is_some_and(|mode| mode != "query") {
+        return Err(refuse(OidcError::UnsupportedResponseMode));
+    }
     let scopes: Vec<&str> = get("scope")
         .map(|scope| scope.split(' ').collect())
         .unwrap_or_default();

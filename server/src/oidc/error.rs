@@ -16,6 +16,8 @@ pub enum OidcError {
     RepeatedParameter,
     #[error("response_type must be code")]
     UnsupportedResponseType,
+    #[error("response_mode must be query (or left out)")]
+    UnsupportedResponseMode,
     #[error("scope must include openid")]
     NoOpenidScope,
     #[error("PKCE is required: send code_challenge with code_challenge_method=S256")]
@@ -79,6 +81,7 @@ impl OidcError {
             | ParameterTooLong
             | SeveralClientAuthentications
             | HintForAnotherClient
+            | UnsupportedResponseMode
             | Missing(_) => "invalid_request",
             UnsupportedResponseType => "unsupported_response_type",
             NoOpenidScope => "invalid_scope",
