@@ -16,12 +16,12 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::browser::Browser;
-use support::{demo_card, free_port, Home, RunningAgent};
+use support::{demo_station, free_port, Home};
 use thaiid_server::card_key::CardKey;
 use thaiid_server::oidc::clients::{self, Registration};
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{api, db, demo, otp, tokens, users};
-use thaiid_tests::{Faults, ReaderLock};
+use thaiid_tests::ReaderLock;
 
 const SYSTEM: &str = "01010101";
 
@@ -233,26 +233,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     browser.wait_until("the logged-out login page", |b| {
         b.url().ends_with("/login?bye=1")
     });
-    let enrolled = home
-        .command()
-        .args([
-            "enroll",
-            "--server",
-            &server.url,
-            "--token",
-            &server.token(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
-    let card = demo_card(Faults::default());
-    card.insert().unwrap();
-    let agent = RunningAgent::start_on(&home, agent_port, &["--allowed-origin", &server.url]);
-    agent.wait_for_card();
+    let (_card, _agent) = demo_station(&home, &server.url, &server.token(), agent_port);
     browser.goto(&format!("{}/", system.url));
     browser.wait_until("the login page with the card in", |b| {
         b.attribute("#card-status", "data-code") == "CARD_IN"

@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::browser::{Browser, Deployment};
-use support::{demo_card, Home, RunningAgent};
+use support::{demo_card, demo_station, Home, RunningAgent};
 use thaiid_server::card_key::CardKey;
 use thaiid_server::otp_key::OtpKey;
 use thaiid_server::{agents, api, db, demo, tokens};
@@ -176,26 +176,7 @@ fn logins_in_chromium(database_url: &str) {
     ];
     let server = Server::start(database_url);
     let home = Home::new();
-    let enrolled = home
-        .command()
-        .args([
-            "enroll",
-            "--server",
-            &server.url,
-            "--token",
-            &server.token(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
-    let card = demo_card(Faults::default());
-    card.insert().unwrap();
-    let agent = RunningAgent::start_on(&home, AGENT_PORT, &["--allowed-origin", &server.url]);
-    agent.wait_for_card();
+    let (card, agent) = demo_station(&home, &server.url, &server.token(), AGENT_PORT);
     // The server's address is a public one to Chromium; `localhost` reaches the same address
     // as another origin, which the agent does not allow (the policy does: see the end).
     let endpoint = server.url.trim_start_matches("http://").to_owned();
