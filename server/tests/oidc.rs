@@ -32,6 +32,7 @@ on_both_databases!(
     codes_are_single_use_bound_and_short_lived,
     forged_tokens_are_refused,
     logout_with_a_hint_ends_the_session_and_goes_back,
+    the_command_line_registers_clients_and_rotates_keys,
 );
 
 const HR: &str = "01010101";
@@ -682,4 +683,94 @@ async fn logout_with_a_hint_ends_the_session_and_goes_back(db: TestDb) {
         .await
         .unwrap()
         .is_some());
+}
+
+/// `system add … --redirect-uri`, `system secret`, `oidc rotate-key` as IT runs them.
+async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| support::admin(&db.url, dir.path(), args);
+    let (code, out, _) = run(&[
+        "system",
+        "add",
+        HR,
+        "ระบบบริหารงานบุคคล",
+        "--redirect-uri",
+        HR_CALLBACK,
+    ]);
+    assert_eq!(code, Some(0));
+    let secret = out
+        .lines()
+        .find_map(|line| line.strip_prefix("client_secret: "))
+        .unwrap()
+        .to_owned();
+    assert!(out.contains(&format!("client_id: {HR}")), "{out}");
+    let client = clients::find(&db.pool, HR).await.unwrap().unwrap();
+    assert!(client.secret_matches(&secret));
+    // Again: the URIs change, the secret stays and is not printed.
+    let (_, out, _) = run(&["system", "add", HR, "x", "--redirect-uri", SPA_CALLBACK]);
+    assert!(!out.contains("client_secret"), "{out}");
+    let client = clients::find(&db.pool, HR).await.unwrap().unwrap();
+    assert!(client.secret_matches(&secret) && client.redirects_to(SPA_CALLBACK));
+    assert!(!client.redirects_to(HR_CALLBACK));
+    // A new secret replaces the old one.
+    let (_, out, _) = run(&["system", "secret", HR]);
+    let renewed = out.trim().strip_prefix("client_secret: ").unwrap();
+    let client = clients::find(&db.pool, HR).await.unwrap().unwrap();
+    assert!(client.secret_matches(renewed) && !client.secret_matches(&secret));
+    // Refused, and nothing stored: RS256, a fragment, a secret for a public client.
+    let (code, _, err) = run(&[
+        "system",
+        "add",
+        SPA,
+        "y",
+        "--redirect-uri",
+        SPA_CALLBACK,
+        "--id-token-alg",
+        "RS256",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot generate RSA keys"), "{err}");
+    let (code, _, err) = run(&[
+        "system",
+        "add",
+        "09090909",
+        "z",
+        "--redirect-uri",
+        "https://z/cb#f",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no #fragment"), "{err}");
+    assert!(thaiid_server::systems::all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .all(|s| s.code != "09090909"));
+    run(&[
+        "system",
+        "add",
+        SPA,
+        "y",
+        "--redirect-uri",
+        SPA_CALLBACK,
+        "--public",
+    ]);
+    let (code, _, err) = run(&["system", "secret", SPA]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("public client"), "{err}");
+    // Rotation: the new key signs, the old one stays published.
+    let path = dir.path().join("oidc-keys.json");
+    let keys = thaiid_server::oidc::keys::SigningKeys::load_or_create(&path, thaiid_server::now())
+        .unwrap();
+    let (code, out, _) = run(&["oidc", "rotate-key"]);
+    assert_eq!(code, Some(0), "{out}");
+    let kid = out.split_whitespace().nth(3).unwrap().trim_end_matches(';');
+    let jwks = keys.jwks(thaiid_server::now());
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids.len(), 2);
+    assert_eq!(kids[1], kid);
 }

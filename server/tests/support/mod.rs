@@ -40,6 +40,24 @@ pub async fn postgres() -> TestDb {
     }
 }
 
+/// `thaiid-server ARGS` as IT runs it, on the database `url` with its key files in `dir`:
+/// the exit code, stdout and stderr.
+pub fn admin(url: &str, dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("THAIID_SERVER_CARD_KEY_FILE", dir.join("card.key"))
+        .env("THAIID_SERVER_OTP_KEY_FILE", dir.join("otp.key"))
+        .env("THAIID_SERVER_OIDC_KEY_FILE", dir.join("oidc-keys.json"))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Runs an `async fn(TestDb)` test on both databases.
 #[macro_export]
 macro_rules! on_both_databases {
