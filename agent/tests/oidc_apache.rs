@@ -225,6 +225,13 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
         b.text("body").contains("access_denied")
     });
     assert!(!in_the_system(&browser), "{}", system.log());
+    // The system's error page says where to ask for the permission.
+    let ask = format!("{}/permissions?system={SYSTEM}", server.url);
+    assert!(
+        browser.text("body").contains(&ask),
+        "{}",
+        browser.text("body")
+    );
 
     // The demo person again, by inserting the ID card on the login page the system sent
     // them to: the agent (enrolled with the server) reads the virtual card.

@@ -462,6 +462,7 @@ async fn no_permission_is_access_denied(db: TestDb) {
         back["error_uri"],
         format!("{SITE}/permissions?system={BUDGET}")
     );
+    assert!(back["error_description"].ends_with(&back["error_uri"]));
     // That page has the system chosen for the request.
     let ask = b.get(&format!("/permissions?system={BUDGET}")).await;
     assert!(

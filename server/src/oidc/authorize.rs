@@ -65,7 +65,11 @@ pub async fn authorize(
             error_uri,
         }) => {
             tracing::info!(reason = %error, "oidc authorization refused");
-            let description = error.to_string();
+            // Relying parties show the description, few show error_uri: it names both.
+            let description = match &error_uri {
+                Some(uri) => format!("{error}; ask for it at {uri}"),
+                None => error.to_string(),
+            };
             let mut params = vec![
                 ("error", error.code()),
                 ("error_description", description.as_str()),
