@@ -6,6 +6,9 @@ PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev pkg-config libnss3-tools)
 # What only the tests need: a real browser and its WebDriver, openssl as an independent
 # certificate judge, PostgreSQL.
 TEST_PACKAGES=(chromium chromium-driver openssl postgresql)
+# Real OpenID Connect relying parties: Apache with mod_auth_openidc in front of a demo
+# system (the tests and the demo); openid-client comes from npm (server/tests/node).
+TEST_PACKAGES+=(apache2 libapache2-mod-auth-openidc)
 # The .msi: wixl and msitools (msiinfo) build and check it, mingw links the Windows exe.
 TEST_PACKAGES+=(wixl msitools gcc-mingw-w64-x86-64)
 # The Windows agent under Wine (installer/test-windows.sh): Wine 8 here, Wine 10 in a

@@ -8,6 +8,7 @@ source scripts/lib.sh
 
 install_packages iproute2 procps "${TEST_PACKAGES[@]}"
 command -v node >/dev/null || install_packages nodejs
+command -v npm >/dev/null || install_packages npm
 start_pcscd
 start_postgres
 trap 'stop_pcscd; stop_postgres' EXIT
@@ -24,6 +25,10 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast "${TRAY[@]}"
 fi
+# The OpenID Connect provider as openid-client (an OpenID-certified relying party) sees it,
+# against the thaiid-server the tests just built.
+npm ci --prefix server/tests/node --no-audit --no-fund --silent
+node --test server/tests/node/
 # The .msi: its tables checked with msiinfo; its exe cross-built unoptimised (MSI_PROFILE).
 MSI_PROFILE=${MSI_PROFILE:-dev} installer/test-msi.sh
 # The Windows-only code (registry, DPAPI, Root store, console) under clippy too, where the

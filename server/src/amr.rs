@@ -15,6 +15,15 @@ impl Amr {
         }
     }
 
+    /// The `amr` claim's values (RFC 8176): `card` is ours (no registered value names an
+    /// ID card read by an enrolled workstation); `pwd` and `otp` are registered.
+    pub fn values(self) -> &'static [&'static str] {
+        match self {
+            Amr::Card => &["card"],
+            Amr::PasswordOtp => &["pwd", "otp"],
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Amr> {
         match text {
             "card" => Some(Amr::Card),

@@ -20,6 +20,7 @@ pub enum Command {
     /// THAIID_SERVER_AGENT_URL: where the pages call the agent, https://127.0.0.1:47113;
     /// THAIID_SERVER_OTP_KEY_FILE: the key sealing OTP secrets, default otp.key in the data dir;
     /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key;
+    /// THAIID_SERVER_OIDC_KEY_FILE: the OpenID Connect signing keys, default oidc-keys.json;
     /// THAIID_SERVER_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is
     /// believed, default none).
     Serve(ServeArgs),
@@ -47,6 +48,12 @@ pub enum Command {
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
+    },
+    /// The OpenID Connect provider's signing keys (THAIID_SERVER_OIDC_KEY_FILE, default
+    /// oidc-keys.json in the data dir).
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
     },
     /// Enrolled agents.
     Agent {
@@ -139,14 +146,39 @@ pub struct Details {
 
 #[derive(Subcommand)]
 pub enum SystemCommand {
-    /// Add a system, or rename it: `system add 01010101 "ระบบ..."`.
+    /// Add a system, or rename it: `system add 01010101 "ระบบ..."`. With --redirect-uri it
+    /// is an OpenID Connect client: prints client_id (the code) and, for a new confidential
+    /// client, client_secret (once).
     Add {
         code: String,
         name: String,
         #[arg(long, default_value = "")]
         url: String,
+        /// Where the provider may send codes back (exact match); repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Where the provider may send the browser after logout (exact match).
+        #[arg(long = "post-logout-redirect-uri", requires = "redirect_uris")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (single-page or native app): no secret, PKCE alone.
+        #[arg(long, requires = "redirect_uris")]
+        public: bool,
+        /// The ID token algorithm the client needs: ES256 only (RS256 is refused).
+        #[arg(long, value_parser = crate::oidc::clients::parse_alg, requires = "redirect_uris")]
+        id_token_alg: Option<String>,
+    },
+    /// A new client secret for system CODE (printed once); the old one stops working.
+    Secret {
+        code: String,
     },
     List,
+}
+
+#[derive(Subcommand)]
+pub enum OidcCommand {
+    /// Make a new current signing key; the old one stays in the JWKS until its tokens
+    /// have expired.
+    RotateKey,
 }
 
 #[derive(Subcommand)]
@@ -180,8 +212,17 @@ pub enum DemoCommand {
 
 #[derive(Subcommand)]
 pub enum ApikeyCommand {
-    /// Create a key; prints the key alone.
-    Create { name: String },
+    /// Create a key for the front end NAME whose login pages run at --origin (one or
+    /// more); prints the key alone.
+    Create {
+        name: String,
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+    },
+    /// The keys: name, origins, creation time.
+    List,
+    /// Revoke the key of NAME at once.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]

@@ -14,7 +14,9 @@
 //!    [`ServerErrorCode`].
 //! 3. [`http`]: state, errors (statuses live here), extractors, the API's handlers, the
 //!    listener with its timeouts.
-//! 4. [`web`]: the pages, on `http`'s extractors and errors.
+//! 4. [`web`]: the pages, on `http`'s extractors and errors; [`oidc`]: the OpenID
+//!    Connect provider, its pages and endpoints (on `http` and `web`'s replies) with the
+//!    stores it alone uses (clients, codes, subjects, signing keys).
 //! 5. [`app`]: the router of both; [`cli`] and [`commands`]: the admin command line.
 //!
 //! One exception until its rewrite lands: [`card_login`] (domain) still answers
@@ -38,6 +40,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod key_file;
+pub mod oidc;
 pub mod otp;
 pub mod otp_key;
 pub mod passwords;

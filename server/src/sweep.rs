@@ -1,5 +1,5 @@
-//! Deletes what has expired: browser sessions, nonces, tickets, seen assertion ids and
-//! rate-limit windows, so that the tables hold hours of logins, not years. Nonces,
+//! Deletes what has expired: browser sessions, nonces, tickets, seen assertion ids,
+//! rate-limit windows and the OpenID Connect provider's codes and tokens, so that the tables hold hours of logins, not years. Nonces,
 //! tickets and assertion ids are kept for [`KEEP_EXPIRED_SECS`] after they expire, so
 //! that a late attempt is still told "expired" or "used" rather than "unknown"; a
 //! replayed assertion whose id is gone is refused anyway, as expired.
@@ -21,11 +21,18 @@ pub struct Swept {
     pub tickets: u64,
     pub assertion_ids: u64,
     pub throttle_windows: u64,
+    /// OpenID Connect codes, access tokens and authorization requests awaiting a login.
+    pub oidc: u64,
 }
 
 impl Swept {
     pub fn total(&self) -> u64 {
-        self.sessions + self.nonces + self.tickets + self.assertion_ids + self.throttle_windows
+        self.sessions
+            + self.nonces
+            + self.tickets
+            + self.assertion_ids
+            + self.throttle_windows
+            + self.oidc
     }
 }
 
@@ -53,6 +60,10 @@ pub async fn expired(pool: &Pool, now: i64) -> Result<Swept, sqlx::Error> {
             now - WINDOW_SECS,
         )
         .await?,
+        // Codes are kept like tickets, so that a late reuse is still told "used".
+        oidc: delete("DELETE FROM oidc_codes WHERE expires_at <= $1", kept_since).await?
+            + delete("DELETE FROM oidc_access_tokens WHERE expires_at <= $1", now).await?
+            + delete("DELETE FROM oidc_resumes WHERE expires_at <= $1", now).await?,
     })
 }
 

@@ -25,6 +25,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
         &[],
     ),
     ("web", &["crate::app", "crate::commands", "crate::cli"], &[]),
+    ("oidc", &["crate::app", "crate::commands", "crate::cli"], &[]),
 ];
 
 /// The domain is every top-level module but these.

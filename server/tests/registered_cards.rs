@@ -406,20 +406,7 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("card.key");
     let url = w._db.url.clone();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .env("THAIID_SERVER_CARD_KEY_FILE", &key_file)
-            .env("THAIID_SERVER_OTP_KEY_FILE", dir.path().join("otp.key"))
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| support::admin(&url, dir.path(), args);
     let (code, out, _) = run(&[
         "user",
         "card",

@@ -60,6 +60,18 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         .await
         .unwrap();
 
+    for (token, expires_at) in [("spent", now - 1), ("live", now + 60)] {
+        sqlx::query(
+            "INSERT INTO oidc_access_tokens (token_hash, code_hash, client_id, username, \
+             expires_at) VALUES ($1, 'c', '01010101', 'u', $2)",
+        )
+        .bind(token)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
     let swept = sweep::expired(pool, now).await.unwrap();
     assert_eq!(
         swept,
@@ -69,6 +81,7 @@ async fn only_what_expired_is_deleted(db: TestDb) {
             tickets: 1,
             assertion_ids: 1,
             throttle_windows: 1,
+            oidc: 1,
         }
     );
     for (table, left) in [
@@ -77,6 +90,7 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         ("tickets", 2),
         ("assertion_ids", 2),
         ("login_throttle", 1),
+        ("oidc_access_tokens", 1),
     ] {
         assert_eq!(count(pool, table).await, left, "{table}");
     }

@@ -102,6 +102,31 @@ pub fn swap(agent: &RunningAgent, out: VirtualCard, fixture: CardFixture) -> Vir
     card
 }
 
+/// The agent of `home` enrolled at the real server `server` with `token`, serving that
+/// server's login page on `port`, with the demo card in the first reader: both ready.
+pub fn demo_station(
+    home: &Home,
+    server: &str,
+    token: &str,
+    port: u16,
+) -> (VirtualCard, RunningAgent) {
+    let enrolled = home
+        .command()
+        .args(["enroll", "--server", server, "--token", token])
+        .output()
+        .unwrap();
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let card = demo_card(Faults::default());
+    card.insert().unwrap();
+    let agent = RunningAgent::start_on(home, port, &["--allowed-origin", server]);
+    agent.wait_for_card();
+    (card, agent)
+}
+
 /// The demo person's card for the first reader (not inserted yet).
 pub fn demo_card(faults: Faults) -> VirtualCard {
     VirtualCard::new(0, CardFixture::named("demo").unwrap(), faults)

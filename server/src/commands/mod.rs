@@ -6,6 +6,7 @@ pub mod agent;
 pub mod apikey;
 pub mod audit;
 pub mod demo;
+pub mod oidc;
 pub mod permission;
 pub mod serve;
 pub mod system;
@@ -13,7 +14,7 @@ pub mod token;
 pub mod user;
 
 use crate::card_key::CardKey;
-use crate::cli::{ApikeyCommand, Cli, Command, TokenCommand};
+use crate::cli::{Cli, Command, OidcCommand, TokenCommand};
 use crate::db;
 use crate::otp_key::{OtpKey, OtpKeyError};
 use std::io::{BufRead, IsTerminal};
@@ -31,11 +32,12 @@ pub async fn run(cli: Cli) -> Outcome {
             command: TokenCommand::Create { uses, ttl },
         } => token::create(&pool, uses, ttl, now).await,
         Command::User { command } => user::run(&pool, command, now).await,
-        Command::System { command } => system::run(&pool, command).await,
+        Command::System { command } => system::run(&pool, command, now).await,
         Command::Permission { command } => permission::run(&pool, command, now).await,
-        Command::Apikey {
-            command: ApikeyCommand::Create { name },
-        } => apikey::create(&pool, &name, now).await,
+        Command::Apikey { command } => apikey::run(&pool, command, now).await,
+        Command::Oidc {
+            command: OidcCommand::RotateKey,
+        } => oidc::rotate_key(now),
         Command::Agent { command } => agent::run(&pool, command, now).await,
         Command::Demo { command } => demo::run(&pool, command, now).await,
         Command::Audit(args) => audit::run(&pool, args, now).await,
@@ -71,6 +73,14 @@ fn card_key() -> Result<CardKey, crate::key_file::KeyFileError> {
         .map(PathBuf::from)
         .unwrap_or_else(|| data_dir().join("card.key"));
     CardKey::load_or_create(&path)
+}
+
+/// The OpenID Connect signing keys: `THAIID_SERVER_OIDC_KEY_FILE`, by default
+/// `oidc-keys.json` in the data dir, made at first start.
+fn oidc_key_file() -> PathBuf {
+    std::env::var_os("THAIID_SERVER_OIDC_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir().join("oidc-keys.json"))
 }
 
 /// The first line of stdin, without its line end.

@@ -7,6 +7,7 @@ use crate::db::Pool;
 use crate::http::proxies::TrustedProxies;
 use crate::http::serve::{serve, HEADER_READ_TIMEOUT};
 use crate::http::AppState;
+use crate::oidc::keys::SigningKeys;
 use crate::{sweep, users};
 use std::net::SocketAddr;
 
@@ -28,9 +29,11 @@ pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
     if sealed > 0 {
         tracing::info!("sealed the OTP secrets of {sealed} account(s) stored before sealing");
     }
+    let oidc_keys = SigningKeys::load_or_create(&super::oidc_key_file(), crate::now())?;
     let mut state = AppState::new(pool, &public_url, otp_key, card_key()?)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?
-        .with_trusted_proxies(proxies);
+        .with_trusted_proxies(proxies)
+        .with_oidc_keys(oidc_keys);
     if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
         state = state
             .with_agent_url(&agent_url)

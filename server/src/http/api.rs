@@ -6,7 +6,7 @@ use super::extract::ClientAddr;
 use super::AppState;
 use crate::{agents, api_keys, card_login, challenges, tokens};
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use thaiid_protocol::api::{EnrollRequest, EnrollResponse, ServerErrorCode, Ticket};
@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/agents/enroll", post(enroll))
         .route("/api/v1/card-logins", post(card_login))
         .route("/api/v1/challenges", post(challenge))
+        .route("/api/v1/tickets/redeem", post(super::redeem::redeem))
         .layer(axum::middleware::from_fn(super::in_the_error_shape))
 }
 
@@ -31,25 +32,45 @@ struct Challenge {
     expires_at: String,
 }
 
+/// The key in `Authorization: Bearer KEY`, or "" (which no key is).
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default()
+}
+
+/// The front end whose key is in `Authorization: Bearer KEY`.
+pub async fn calling_key(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<api_keys::ApiKey, ApiError> {
+    api_keys::owner(&state.pool, bearer(headers))
+        .await?
+        .ok_or_else(|| ApiError::new(ServerErrorCode::BadApiKey, "a valid API key is required"))
+}
+
 /// A nonce for another SSO front end (server to server, `Authorization: Bearer KEY`),
-/// bound to the origin its login page runs at.
+/// bound to the origin its login page runs at, which must be one of the key's.
 async fn challenge(
     State(state): State<AppState>,
     headers: HeaderMap,
     Json(request): Json<ChallengeRequest>,
 ) -> Result<Json<Challenge>, ApiError> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let owner = api_keys::owner(&state.pool, key)
-        .await?
-        .ok_or_else(|| ApiError::new(ServerErrorCode::BadApiKey, "a valid API key is required"))?;
+    let key = calling_key(&state, &headers).await?;
     let origin = thaiid_protocol::origin::web_origin(&request.origin)
         .map_err(|problem| ApiError::new(ServerErrorCode::BadOrigin, problem))?;
+    if !key.serves(&origin) {
+        return Err(ApiError::with_status(
+            axum::http::StatusCode::FORBIDDEN,
+            ServerErrorCode::BadOrigin,
+            "the API key is not bound to this origin (apikey create NAME --origin ORIGIN)",
+        ));
+    }
     let now = crate::now();
-    let nonce = challenges::issue(&state.pool, &origin, &format!("api:{owner}"), now).await?;
+    let session = api_keys::ticket_session(&key.name, &origin);
+    let nonce = challenges::issue(&state.pool, &origin, &session, now).await?;
     Ok(Json(Challenge {
         nonce,
         expires_at: thaiid_protocol::date::rfc3339_utc(now + challenges::NONCE_TTL_SECS),

@@ -41,11 +41,20 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// The browser's session, if its cookie names a live one.
 pub struct CurrentSession(pub Option<Session>);
 
-async fn current(parts: &Parts, state: &AppState) -> Result<Option<Session>, sqlx::Error> {
-    match cookie::session_id(&parts.headers) {
-        Some(id) => sessions::load(&state.pool, id, crate::now()).await,
+/// The live session the request's cookie names, if any.
+pub async fn session_of(
+    pool: &crate::db::Pool,
+    headers: &axum::http::HeaderMap,
+    now: i64,
+) -> Result<Option<Session>, sqlx::Error> {
+    match cookie::session_id(headers) {
+        Some(id) => sessions::load(pool, id, now).await,
         None => Ok(None),
     }
+}
+
+async fn current(parts: &Parts, state: &AppState) -> Result<Option<Session>, sqlx::Error> {
+    session_of(&state.pool, &parts.headers, crate::now()).await
 }
 
 impl FromRequestParts<AppState> for CurrentSession {

@@ -8,6 +8,7 @@ pub mod cookie;
 pub mod error;
 pub mod extract;
 pub mod proxies;
+pub mod redeem;
 pub mod serve;
 pub mod state;
 

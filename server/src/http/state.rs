@@ -37,6 +37,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// How long a client has to send its body ([`super::BODY_DEADLINE`]).
     pub body_deadline: Duration,
+    /// What the OpenID Connect provider signs ID tokens with.
+    pub oidc_keys: crate::oidc::keys::SigningKeys,
 }
 
 impl AppState {
@@ -57,7 +59,16 @@ impl AppState {
             card_key,
             trusted_proxies: TrustedProxies::default(),
             body_deadline: super::BODY_DEADLINE,
+            oidc_keys: crate::oidc::keys::SigningKeys::ephemeral(),
         })
+    }
+
+    /// ID tokens are signed with `keys` (their file) instead of a key made for this process.
+    pub fn with_oidc_keys(self, keys: crate::oidc::keys::SigningKeys) -> AppState {
+        AppState {
+            oidc_keys: keys,
+            ..self
+        }
     }
 
     /// The pages call the agent at `url` instead of the default.

@@ -91,6 +91,8 @@ pub struct ChangeForm {
 #[serde(default)]
 pub struct Sent {
     sent: Option<String>,
+    /// The system to ask for, chosen already (a system that refused the person links here).
+    system: Option<String>,
 }
 
 fn status_th(status: &str) -> &'static str {
@@ -106,15 +108,21 @@ async fn permissions_page(
     session: &Session,
     username: &str,
     message: &str,
+    chosen: Option<&str>,
 ) -> Result<String, PageError> {
     let options: String = systems::all(&state.pool)
         .await?
         .iter()
         .map(|s| {
             format!(
-                "<option value=\"{code}\">{code} {name}</option>",
+                "<option value=\"{code}\"{selected}>{code} {name}</option>",
                 code = escape(&s.code),
-                name = escape(&s.name)
+                name = escape(&s.name),
+                selected = if chosen == Some(s.code.as_str()) {
+                    " selected"
+                } else {
+                    ""
+                },
             )
         })
         .collect();
@@ -172,7 +180,8 @@ pub async fn permissions(
     } else {
         String::new()
     };
-    let html = permissions_page(&state, &session, &username, &message).await?;
+    let chosen = sent.system.as_deref();
+    let html = permissions_page(&state, &session, &username, &message, chosen).await?;
     Ok(Reply::page(StatusCode::OK, html))
 }
 
@@ -206,7 +215,7 @@ pub async fn request_change(
                 "ส่งคำขอไม่สำเร็จ กรุณาเลือกระบบและระบุเหตุผล (ไม่เกิน 500 ตัวอักษร)",
                 "Not sent: choose a system and give a reason (at most 500 characters).",
             );
-            let html = permissions_page(&state, &session, &username, &message).await?;
+            let html = permissions_page(&state, &session, &username, &message, None).await?;
             Ok(Reply::page(StatusCode::BAD_REQUEST, html))
         }
     }

@@ -102,12 +102,13 @@ pub async fn complete(
     .await?;
     match redeemed {
         Ok(username) => {
+            let next = crate::oidc::resume::after_login(&state.pool, &session, now).await?;
             let (_, id) =
                 sessions::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
             entry.set_outcome(Ok(()));
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;
-            Ok(Reply::see_other("/systems").with_cookie(Some(cookie::set(&id))))
+            Ok(next.reply(cookie::set(&id)))
         }
         Err(refusal) => {
             entry.set_outcome(Err(refusal.code()));

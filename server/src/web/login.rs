@@ -269,9 +269,10 @@ pub async fn otp(
     }
     throttle::refund(&state.pool, &keys).await?;
     throttle::succeeded(&state.pool, &username).await?;
+    let next = crate::oidc::resume::after_login(&state.pool, &session, now).await?;
     let (_, id) = sessions::log_in(&state.pool, &session, &username, Amr::PasswordOtp, now).await?;
     audit(&state, Method::Otp, Ok(()), Some(&username), client).await?;
-    Ok(Reply::see_other("/systems").with_cookie(Some(cookie::set(&id))))
+    Ok(next.reply(cookie::set(&id)))
 }
 
 pub async fn logout(

@@ -5,7 +5,7 @@
 
 mod account;
 mod card;
-mod html;
+pub(crate) mod html;
 mod login;
 mod register;
 
@@ -35,6 +35,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/me/card/nonce", post(register::nonce))
         .route("/me/card/complete", get(register::complete))
         .route("/assets/{file}", get(asset))
+        .merge(crate::oidc::browser_routes())
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
 

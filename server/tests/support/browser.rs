@@ -1,6 +1,7 @@
-//! A browser on the server's router: it keeps its session cookie, reads the CSRF token
-//! off pages, posts forms and the pages' script calls, and plays the agent's part in a
-//! card login.
+//! A browser on the server's router, in process: it keeps its session cookie, reads the
+//! CSRF token off pages, posts forms and the pages' script calls, follows a login back to
+//! a system, and plays the agent's part in a card login. The pages and OIDC tests drive
+//! the server through it.
 
 use super::{TestAgent, TestCard, TestDb};
 use axum::body::Body;
@@ -35,6 +36,19 @@ pub struct Page {
 }
 
 impl Page {
+    /// Where the page sends the browser: its redirect, or the page that moves on by itself
+    /// (`<meta http-equiv="refresh">`, after a login that goes back to a system).
+    pub fn next(&self) -> String {
+        if !self.location.is_empty() {
+            return self.location.clone();
+        }
+        let (_, rest) = self
+            .body
+            .split_once(r#"<meta http-equiv="refresh" content="0;url="#)
+            .unwrap_or_else(|| panic!("neither a redirect nor a refresh: {}", self.body));
+        rest.split_once('"').unwrap().0.replace("&amp;", "&")
+    }
+
     /// The CSRF token the page carries in its meta tag.
     pub fn csrf(&self) -> String {
         let (_, rest) = self

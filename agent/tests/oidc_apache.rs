@@ -1,0 +1,255 @@
+//! The server as an OpenID Connect provider for a real relying party: a demo system behind
+//! Apache with mod_auth_openidc (scripts/demo-system, an unprivileged test instance on a
+//! free port, started and stopped here), and Debian's Chromium driven through chromedriver.
+//! The demo person opens the system, lands on the SSO's login page, logs in by password +
+//! OTP and arrives in the system as themselves (`preferred_username`, `sub`, `amr`); the
+//! system's logout ends the SSO session too (RP-initiated logout with `id_token_hint`);
+//! a person without permission for the system gets `access_denied` from it; and the demo
+//! person logs in again with the ID card (the agent enrolled with the server, the virtual
+//! demo card in the first reader), arriving with `amr` `card`. The server runs in this
+//! process on SQLite; the browser and the pages are all on loopback, so Local Network
+//! Access does not come into it (sso_e2e.rs tests that).
+
+mod support;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::browser::Browser;
+use support::{demo_station, free_port, Home};
+use thaiid_server::card_key::CardKey;
+use thaiid_server::http::AppState;
+use thaiid_server::oidc::clients::{self, Registration};
+use thaiid_server::otp_key::OtpKey;
+use thaiid_server::{db, demo, otp, tokens, users};
+use thaiid_tests::ReaderLock;
+
+const SYSTEM: &str = "01010101";
+
+/// Apache with mod_auth_openidc in front of the demo system's page, in the foreground.
+struct DemoSystem {
+    apache: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl DemoSystem {
+    fn start(port: u16, issuer: &str, secret: &str) -> DemoSystem {
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/demo-system/start.sh"
+        );
+        let apache = Command::new(script)
+            .arg(dir.path().join("apache"))
+            .args([&port.to_string(), issuer, SYSTEM, secret])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("scripts/test.sh installs apache2 and libapache2-mod-auth-openidc");
+        let mut system = DemoSystem {
+            apache,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(exit)) = system.apache.try_wait() {
+                panic!("apache2 ended ({exit}): {}", system.log());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "apache2 did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        system
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("apache/error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for DemoSystem {
+    fn drop(&mut self) {
+        let _ = self.apache.kill();
+        let _ = self.apache.wait();
+    }
+}
+
+/// The real server on loopback, the demo seeded, the demo system its client.
+struct Server {
+    url: String,
+    pool: db::Pool,
+    otp_key: OtpKey,
+    seeded: demo::Seeded,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start(agent_url: &str) -> (Server, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let database = format!("sqlite:{}", dir.path().join("server.db").display());
+        let (url, pool, otp_key, seeded) = runtime.block_on(async {
+            let pool = db::open(&database).await.unwrap();
+            let otp_key = OtpKey::generate();
+            let card_key = CardKey::generate();
+            let seeded = demo::seed(&pool, &otp_key, &card_key, thaiid_server::now())
+                .await
+                .unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let state = AppState::new(pool.clone(), &url, otp_key.clone(), card_key)
+                .unwrap()
+                .with_agent_url(agent_url)
+                .unwrap();
+            let app = thaiid_server::app::router(state)
+                .into_make_service_with_connect_info::<SocketAddr>();
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            (url, pool, otp_key, seeded)
+        });
+        let server = Server {
+            url,
+            pool,
+            otp_key,
+            seeded,
+            runtime,
+        };
+        (server, dir)
+    }
+
+    /// Makes the demo system at `system` a client; answers its secret.
+    fn register(&self, system: &str) -> String {
+        let registration = Registration {
+            redirect_uris: vec![format!("{system}/redirect_uri")],
+            post_logout_redirect_uris: vec![format!("{system}/bye.html")],
+            public: false,
+        };
+        self.runtime
+            .block_on(clients::register(
+                &self.pool,
+                SYSTEM,
+                &registration,
+                thaiid_server::now(),
+            ))
+            .unwrap()
+            .expect("a new confidential client gets a secret")
+    }
+
+    /// Another person, with a password and an OTP but no permission for the system:
+    /// answers their OTP secret.
+    fn add_person_without_permission(&self, name: &str, password: &str) -> String {
+        self.runtime.block_on(async {
+            let now = thaiid_server::now();
+            users::add(&self.pool, name, "มาลี สุขใจ", None, now)
+                .await
+                .unwrap();
+            users::set_password(&self.pool, name, password)
+                .await
+                .unwrap();
+            users::enrol_otp(&self.pool, &self.otp_key, name)
+                .await
+                .unwrap()
+        })
+    }
+
+    fn token(&self) -> String {
+        self.runtime
+            .block_on(tokens::create(&self.pool, 1, 3600, thaiid_server::now()))
+            .unwrap()
+    }
+
+    fn sub(&self, username: &str) -> String {
+        self.runtime
+            .block_on(thaiid_server::oidc::subjects::of(&self.pool, username))
+            .unwrap()
+    }
+}
+
+/// The login page's password + OTP steps, in the browser.
+fn log_in_by_password(browser: &Browser, username: &str, password: &str, otp_code: &str) {
+    browser.wait_until("the SSO's login page", |b| b.url().contains("/login"));
+    browser.type_into("#username", username);
+    browser.type_into("#password", password);
+    browser.click("#password-login button");
+    browser.wait_until("the OTP page", |b| b.url().ends_with("/login/otp"));
+    browser.type_into("#code", otp_code);
+    browser.click("#otp-login button");
+}
+
+#[test]
+fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    thaiid_agent::http::install_crypto_provider();
+    let home = Home::new();
+    let agent_port = free_port();
+    let (server, _dir) = Server::start(&format!("https://127.0.0.1:{agent_port}"));
+    let system_port = free_port();
+    let system_url = format!("http://127.0.0.1:{system_port}");
+    let secret = server.register(&system_url);
+    let system = DemoSystem::start(system_port, &server.url, &secret);
+    let browser = Browser::start(home.path());
+    let in_the_system = |b: &Browser| !b.text("#username").is_empty();
+
+    // Password + OTP, then into the system as the demo person.
+    browser.goto(&format!("{}/", system.url));
+    let code = demo::otp_now(&server.seeded, thaiid_server::now()).unwrap();
+    log_in_by_password(&browser, demo::USERNAME, demo::PASSWORD, &code);
+    browser.wait_until("the demo system's page", in_the_system);
+    assert_eq!(browser.text("#username"), demo::USERNAME);
+    assert_eq!(browser.text("#name"), demo::DISPLAY_NAME);
+    assert_eq!(browser.text("#amr"), "pwd,otp");
+    assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
+
+    // The system's logout ends the SSO session as well, and comes back to the system.
+    browser.click("#logout");
+    browser.wait_until("the system's logged-out page", |b| {
+        !b.text("#bye").is_empty()
+    });
+    browser.goto(&format!("{}/systems", server.url));
+    browser.wait_until("the SSO's login page", |b| b.url().ends_with("/login"));
+
+    // A person without permission for the system: access_denied, from the system.
+    let otp_secret = server.add_person_without_permission("malee.s", "malee-password-2569");
+    browser.goto(&format!("{}/", system.url));
+    let code = otp::code_at(&otp_secret, thaiid_server::now() as u64).unwrap();
+    log_in_by_password(&browser, "malee.s", "malee-password-2569", &code);
+    browser.wait_until("the system's error page", |b| {
+        b.text("body").contains("access_denied")
+    });
+    assert!(!in_the_system(&browser), "{}", system.log());
+    // The system's error page says where to ask for the permission.
+    let ask = format!("{}/permissions?system={SYSTEM}", server.url);
+    assert!(
+        browser.text("body").contains(&ask),
+        "{}",
+        browser.text("body")
+    );
+
+    // The demo person again, by inserting the ID card on the login page the system sent
+    // them to: the agent (enrolled with the server) reads the virtual card.
+    browser.goto(&format!("{}/systems", server.url));
+    browser.click("#logout");
+    browser.wait_until("the logged-out login page", |b| {
+        b.url().ends_with("/login?bye=1")
+    });
+    let (_card, _agent) = demo_station(&home, &server.url, &server.token(), agent_port);
+    browser.goto(&format!("{}/", system.url));
+    browser.wait_until("the login page with the card in", |b| {
+        b.attribute("#card-status", "data-code") == "CARD_IN"
+    });
+    browser.click("#card-login");
+    browser.wait_until("the demo system's page", in_the_system);
+    assert_eq!(browser.text("#username"), demo::USERNAME);
+    assert_eq!(browser.text("#amr"), "card");
+    assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts the demo system (Apache + mod_auth_openidc, an OpenID Connect relying party) in
+# the foreground, as a test instance of its own: start.sh DIR PORT ISSUER CLIENT_ID SECRET.
+# DIR gets the configuration, the page and the logs; Apache serves http://127.0.0.1:PORT/
+# and logs in through ISSUER. Run as root, its worker drops to www-data (DIR is made
+# readable to it); otherwise it runs as the caller. It stops on SIGTERM.
+set -euo pipefail
+dir=$1 port=$2 issuer=$3 client_id=$4 secret=$5
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$dir"
+cp "$here/index.cgi" "$here/bye.html" "$dir/"
+user=
+if [ "$(id -u)" -eq 0 ]; then
+  user=$'User www-data\nGroup www-data'
+  chmod 755 "$dir"
+fi
+passphrase=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@ISSUER@|$issuer|g" \
+    -e "s|@CLIENT_ID@|$client_id|g" -e "s|@CLIENT_SECRET@|$secret|g" \
+    -e "s|@PASSPHRASE@|$passphrase|g" "$here/httpd.conf.in" \
+  | awk -v user="$user" '{ if ($0 == "@USER@") print user; else print }' >"$dir/httpd.conf"
+chmod 600 "$dir/httpd.conf"
+exec /usr/sbin/apache2 -f "$dir/httpd.conf" -X

@@ -1,0 +1,178 @@
+// node --test server/tests/node/: the OpenID Connect provider as openid-client (an
+// OpenID-certified relying party library) sees it, against a real `thaiid-server serve`
+// (THAIID_SERVER_BIN, default target/debug/thaiid-server) on a SQLite file of its own, with
+// the demo seeded and three systems registered as clients. Discovery, the code flow with
+// PKCE (client_secret_basic, client_secret_post, a public client), ID token validation
+// (signature against the JWKS, iss, aud, nonce, exp), userinfo, RP-initiated logout.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as client from "openid-client";
+
+const repo = resolve(import.meta.dirname, "../../..");
+const bin = process.env.THAIID_SERVER_BIN
+  ?? join(resolve(repo, process.env.CARGO_TARGET_DIR ?? "target"), "debug/thaiid-server");
+const dir = mkdtempSync(join(tmpdir(), "thaiid-oidc-"));
+const env = {
+  ...process.env,
+  DATABASE_URL: `sqlite:${join(dir, "server.db")}`,
+  THAIID_SERVER_OTP_KEY_FILE: join(dir, "otp.key"),
+  THAIID_SERVER_CARD_KEY_FILE: join(dir, "card.key"),
+  THAIID_SERVER_OIDC_KEY_FILE: join(dir, "oidc-keys.json"),
+};
+const admin = (...args) => execFileSync(bin, args, { env, encoding: "utf8" });
+
+const CALLBACK = "https://hr.example.go.th/oidc/callback";
+const BYE = "https://hr.example.go.th/bye";
+let site, server, secret;
+/** The browser's session cookie, as the login pages set it. */
+let cookie = "";
+
+function freePort() {
+  return new Promise((done) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  site = `http://127.0.0.1:${port}`;
+  admin("demo", "seed");
+  const added = admin("system", "add", "01010101", "ระบบทดสอบ", "--url", "https://hr.example.go.th/",
+    "--redirect-uri", CALLBACK, "--post-logout-redirect-uri", BYE);
+  secret = added.match(/^client_secret: (\S+)$/m)[1];
+  admin("system", "add", "02010101", "ระบบบริหารงานบุคคล", "--redirect-uri", CALLBACK, "--public");
+  server = spawn(bin, ["serve"], {
+    env: { ...env, THAIID_SERVER_LISTEN: `127.0.0.1:${port}`, THAIID_SERVER_PUBLIC_URL: site },
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${site}/login`)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("thaiid-server did not start");
+});
+
+after(() => {
+  server?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** One browser step: GET or form POST with the session cookie, redirects not followed. */
+async function browse(path, form) {
+  const headers = { cookie };
+  const init = { redirect: "manual", headers };
+  if (form) {
+    init.method = "POST";
+    init.body = new URLSearchParams(form);
+    headers.origin = site;
+  }
+  const response = await fetch(new URL(path, site), init);
+  const set = response.headers.get("set-cookie");
+  if (set) cookie = set.split(";")[0];
+  return response;
+}
+
+const csrfOf = async (response) =>
+  (await response.text()).match(/<meta name="csrf-token" content="([^"]+)"/)[1];
+
+/** The demo person logs in by password + OTP on the login page the provider sent them to. */
+async function logIn() {
+  const csrf = await csrfOf(await browse("/login"));
+  const step = await browse("/login", { username: "somchai.t", password: "demo-password-2569", csrf });
+  assert.equal(step.headers.get("location"), "/login/otp");
+  const otp = admin("demo", "otp").trim();
+  const done = await browse("/login/otp", { code: otp, csrf: await csrfOf(await browse("/login/otp")) });
+  // Back to a system: a page that moves on by itself (a redirect would break form-action).
+  assert.equal(done.status, 200);
+  const refresh = (await done.text()).match(/<meta http-equiv="refresh" content="0;url=([^"]+)"/)[1];
+  return refresh.replaceAll("&amp;", "&");
+}
+
+/** A code flow of `config` to the redirect URI; `loggedIn` false logs in on the way. */
+async function codeFlow(config, loggedIn) {
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: CALLBACK, scope: "openid profile", nonce, state,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+  });
+  let step = await browse(url.pathname + url.search);
+  if (!loggedIn) {
+    assert.equal(step.headers.get("location"), "/login");
+    const back = await logIn();
+    assert.equal(back, url.pathname + url.search, "the login page goes back to the request");
+    step = await browse(back);
+  }
+  const callback = new URL(step.headers.get("location"));
+  assert.equal(callback.origin + callback.pathname, CALLBACK);
+  return client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true,
+  });
+}
+
+const discover = (clientId, auth) =>
+  client.discovery(new URL(site), clientId, undefined, auth, { execute: [client.allowInsecureRequests] });
+
+test("discovery, the code flow by client_secret_basic, the ID token and userinfo", async () => {
+  const config = await discover("01010101", client.ClientSecretBasic(secret));
+  const metadata = config.serverMetadata();
+  assert.equal(metadata.issuer, site);
+  assert.deepEqual(metadata.id_token_signing_alg_values_supported, ["ES256"]);
+  assert.deepEqual(metadata.code_challenge_methods_supported, ["S256"]);
+  const tokens = await codeFlow(config, false);
+  const claims = tokens.claims();
+  assert.equal(claims.iss, site);
+  assert.equal(claims.aud, "01010101");
+  assert.equal(claims.preferred_username, "somchai.t");
+  assert.equal(claims.name, "นายสมชาย ทดสอบ");
+  assert.deepEqual(claims.amr, ["pwd", "otp"]);
+  assert.ok(claims.auth_time <= claims.iat);
+  assert.notEqual(claims.sub, "1103700123458");
+  assert.equal(tokens.refresh_token, undefined);
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.preferred_username, "somchai.t");
+
+  // Signed in already: the provider sends the browser straight back.
+  const again = await codeFlow(config, true);
+  assert.equal(again.claims().sub, claims.sub, "sub is stable");
+});
+
+test("client_secret_post, and a public client with PKCE alone", async () => {
+  const post = await discover("01010101", client.ClientSecretPost(secret));
+  const tokens = await codeFlow(post, cookie !== "");
+  const publicClient = await discover("02010101", client.None());
+  const spa = await codeFlow(publicClient, true);
+  assert.equal(spa.claims().aud, "02010101");
+  assert.equal(spa.claims().sub, tokens.claims().sub);
+});
+
+test("a wrong secret is refused", async () => {
+  const config = await discover("01010101", client.ClientSecretBasic("not-the-secret"));
+  await assert.rejects(codeFlow(config, cookie !== ""), (error) => {
+    // RFC 6749 §5.2: 401 with a Basic challenge, since the client tried Basic.
+    assert.equal(error.status, 401);
+    assert.equal(error.cause[0].scheme, "basic");
+    return true;
+  });
+});
+
+test("RP-initiated logout with the ID token as hint", async () => {
+  const config = await discover("01010101", client.ClientSecretBasic(secret));
+  const tokens = await codeFlow(config, cookie !== "");
+  const logout = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token, post_logout_redirect_uri: BYE, state: "bye-1",
+  });
+  const step = await browse(logout.pathname + logout.search);
+  assert.equal(step.headers.get("location"), `${BYE}?state=bye-1`);
+  const after = await browse("/systems");
+  assert.equal(after.headers.get("location"), "/login", "signed out");
+});
