@@ -12,16 +12,14 @@
 
 mod support;
 
-use std::net::SocketAddr;
+use axum::Router;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::browser::Browser;
 use support::{demo_station, free_port, Home};
-use thaiid_server::card_key::CardKey;
-use thaiid_server::http::AppState;
 use thaiid_server::oidc::clients::{self, Registration};
-use thaiid_server::otp_key::OtpKey;
-use thaiid_server::{db, demo, otp, tokens, users};
+use thaiid_server::test_support::{Database, TestServer};
+use thaiid_server::{demo, otp, users};
 use thaiid_tests::ReaderLock;
 
 const SYSTEM: &str = "01010101";
@@ -80,48 +78,20 @@ impl Drop for DemoSystem {
 
 /// The real server on loopback, the demo seeded, the demo system its client.
 struct Server {
+    test: TestServer,
     url: String,
-    pool: db::Pool,
-    otp_key: OtpKey,
     seeded: demo::Seeded,
-    runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
-    fn start(agent_url: &str) -> (Server, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let database = format!("sqlite:{}", dir.path().join("server.db").display());
-        let (url, pool, otp_key, seeded) = runtime.block_on(async {
-            let pool = db::open(&database).await.unwrap();
-            let otp_key = OtpKey::generate();
-            let card_key = CardKey::generate();
-            let seeded = demo::seed(&pool, &otp_key, &card_key, thaiid_server::now())
-                .await
-                .unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("http://{}", listener.local_addr().unwrap());
-            let state = AppState::new(pool.clone(), &url, otp_key.clone(), card_key)
-                .unwrap()
-                .with_agent_url(agent_url)
-                .unwrap();
-            let app = thaiid_server::app::router(state)
-                .into_make_service_with_connect_info::<SocketAddr>();
-            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-            (url, pool, otp_key, seeded)
-        });
-        let server = Server {
-            url,
-            pool,
-            otp_key,
+    fn start(agent_url: &str) -> Server {
+        let test = TestServer::start_for_agent(Database::Sqlite, Router::new(), agent_url);
+        let seeded = test.add_demo_person();
+        Server {
+            url: test.url.clone(),
+            test,
             seeded,
-            runtime,
-        };
-        (server, dir)
+        }
     }
 
     /// Makes the demo system at `system` a client; answers its secret.
@@ -131,12 +101,13 @@ impl Server {
             post_logout_redirect_uris: vec![format!("{system}/bye.html")],
             public: false,
         };
-        self.runtime
+        let now = thaiid_server::now();
+        self.test
             .block_on(clients::register(
-                &self.pool,
+                &self.test.pool,
                 SYSTEM,
                 &registration,
-                thaiid_server::now(),
+                now,
             ))
             .unwrap()
             .expect("a new confidential client gets a secret")
@@ -145,29 +116,25 @@ impl Server {
     /// Another person, with a password and an OTP but no permission for the system:
     /// answers their OTP secret.
     fn add_person_without_permission(&self, name: &str, password: &str) -> String {
-        self.runtime.block_on(async {
-            let now = thaiid_server::now();
-            users::add(&self.pool, name, "มาลี สุขใจ", None, now)
+        let pool = &self.test.pool;
+        self.test.block_on(async {
+            users::add(pool, name, "มาลี สุขใจ", None, thaiid_server::now())
                 .await
                 .unwrap();
-            users::set_password(&self.pool, name, password)
-                .await
-                .unwrap();
-            users::enrol_otp(&self.pool, &self.otp_key, name)
+            users::set_password(pool, name, password).await.unwrap();
+            users::enrol_otp(pool, &self.test.otp_key, name)
                 .await
                 .unwrap()
         })
     }
 
     fn token(&self) -> String {
-        self.runtime
-            .block_on(tokens::create(&self.pool, 1, 3600, thaiid_server::now()))
-            .unwrap()
+        self.test.enrollment_token()
     }
 
     fn sub(&self, username: &str) -> String {
-        self.runtime
-            .block_on(thaiid_server::oidc::subjects::of(&self.pool, username))
+        self.test
+            .block_on(thaiid_server::oidc::subjects::of(&self.test.pool, username))
             .unwrap()
     }
 }
@@ -192,7 +159,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     thaiid_agent::http::install_crypto_provider();
     let home = Home::new();
     let agent_port = free_port();
-    let (server, _dir) = Server::start(&format!("https://127.0.0.1:{agent_port}"));
+    let server = Server::start(&format!("https://127.0.0.1:{agent_port}"));
     let system_port = free_port();
     let system_url = format!("http://127.0.0.1:{system_port}");
     let secret = server.register(&system_url);

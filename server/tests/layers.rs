@@ -25,7 +25,11 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
         &[],
     ),
     ("web", &["crate::app", "crate::commands", "crate::cli"], &[]),
-    ("oidc", &["crate::app", "crate::commands", "crate::cli"], &[]),
+    (
+        "oidc",
+        &["crate::app", "crate::commands", "crate::cli"],
+        &[],
+    ),
 ];
 
 /// The domain is every top-level module but these.

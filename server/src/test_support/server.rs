@@ -28,9 +28,10 @@ use thaiid_protocol::assertion::Claims;
 pub const TEST_SESSION: &str = "test-session";
 
 /// The one place that knows how the server is assembled: the state and the router.
-fn app(pool: Pool, url: &str, otp_key: OtpKey, card_key: CardKey) -> Router {
+fn app(pool: Pool, url: &str, otp_key: OtpKey, card_key: CardKey, agent_url: &str) -> Router {
     let state = crate::http::AppState::new(pool, url, otp_key, card_key)
-        .expect("a loopback URL is a server URL");
+        .and_then(|state| state.with_agent_url(agent_url))
+        .expect("a loopback URL is a server URL, and an agent URL");
     crate::app::router(state)
 }
 
@@ -95,6 +96,11 @@ impl TestServer {
     /// server's own, at its origin. `POST /test/nonce` answers `{"nonce"}` for a login
     /// bound to the caller's `Origin` (else the server's), as a login page would get it.
     pub fn start_with(database: Database, pages: Router) -> TestServer {
+        TestServer::start_for_agent(database, pages, crate::http::state::DEFAULT_AGENT_URL)
+    }
+
+    /// [`TestServer::start_with`], its pages calling the agent at `agent_url`.
+    pub fn start_for_agent(database: Database, pages: Router, agent_url: &str) -> TestServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -111,13 +117,19 @@ impl TestServer {
             let test_routes = Router::new()
                 .route("/test/nonce", post(page_nonce))
                 .with_state((db.pool.clone(), url.clone()));
-            let app = app(db.pool.clone(), &url, otp_key.clone(), card_key.clone())
-                .merge(test_routes)
-                .merge(pages)
-                .layer(axum::middleware::from_fn_with_state(
-                    control.clone(),
-                    controlled,
-                ));
+            let app = app(
+                db.pool.clone(),
+                &url,
+                otp_key.clone(),
+                card_key.clone(),
+                agent_url,
+            )
+            .merge(test_routes)
+            .merge(pages)
+            .layer(axum::middleware::from_fn_with_state(
+                control.clone(),
+                controlled,
+            ));
             tokio::spawn(async move {
                 axum::serve(
                     listener,
