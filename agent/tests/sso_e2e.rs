@@ -21,7 +21,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use support::browser::{Browser, Deployment};
-use support::{demo_card, swap, Home, RunningAgent};
+use support::{demo_card, demo_station, swap, Home, RunningAgent};
 use thaiid_server::demo;
 use thaiid_server::test_support::{Database, TestServer};
 use thaiid_tests::{CardFixture, Faults, ReaderLock};
@@ -77,26 +77,7 @@ fn logins_in_chromium(database: Database) {
     let server = TestServer::start_on(database);
     let seeded = server.add_demo_person();
     let home = Home::new();
-    let enrolled = home
-        .command()
-        .args([
-            "enroll",
-            "--server",
-            &server.url,
-            "--token",
-            &server.enrollment_token(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
-    let card = demo_card(Faults::default());
-    card.insert().unwrap();
-    let agent = RunningAgent::start_on(&home, AGENT_PORT, &["--allowed-origin", &server.url]);
-    agent.wait_for_card();
+    let (card, agent) = demo_station(&home, &server.url, &server.enrollment_token(), AGENT_PORT);
     // The server's address is a public one to Chromium; `localhost` reaches the same address
     // as another origin, which the agent does not allow (the policy does: see the end).
     let endpoint = server.url.trim_start_matches("http://").to_owned();

@@ -2,7 +2,7 @@
 //! card logins. Errors: `{"error": {"code", "message"}}` with 4xx.
 
 use super::error::ApiError;
-use super::extract::ClientAddr;
+use super::extract::{bearer, ClientAddr};
 use super::AppState;
 use crate::{agents, api_keys, card_login, challenges, tokens};
 use axum::extract::State;
@@ -32,21 +32,12 @@ struct Challenge {
     expires_at: String,
 }
 
-/// The key in `Authorization: Bearer KEY`, or "" (which no key is).
-fn bearer(headers: &HeaderMap) -> &str {
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default()
-}
-
 /// The front end whose key is in `Authorization: Bearer KEY`.
 pub async fn calling_key(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<api_keys::ApiKey, ApiError> {
-    api_keys::owner(&state.pool, bearer(headers))
+    api_keys::owner(&state.pool, bearer(headers).unwrap_or_default())
         .await?
         .ok_or_else(|| ApiError::new(ServerErrorCode::BadApiKey, "a valid API key is required"))
 }

@@ -118,3 +118,11 @@ impl FromRequestParts<AppState> for ScriptSession {
         Ok(ScriptSession(session))
     }
 }
+
+/// The token in `Authorization: Bearer TOKEN`: an API key, an access token.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+}

@@ -87,11 +87,7 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
 }
 
 async fn claims(state: &AppState, headers: &HeaderMap) -> Result<serde_json::Value, OidcError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or(OidcError::InvalidToken)?;
+    let token = crate::http::extract::bearer(headers).ok_or(OidcError::InvalidToken)?;
     let username = holder(&state.pool, token.trim(), crate::now())
         .await?
         .ok_or(OidcError::InvalidToken)?;
