@@ -25,6 +25,8 @@ pub struct AppState {
     pub otp_key: OtpKey,
     /// What registered cards are stored under.
     pub card_key: CardKey,
+    /// Card logins' verifier (agents' keys, the SQLite writer).
+    pub verifier: crate::card_login::Verifier,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
         let public_url = thaiid_protocol::origin::server_url(public_url)?;
         Ok(AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url)?,
+            verifier: crate::card_login::Verifier::new(pool.clone(), card_key.clone()),
             pool,
             public_url,
             agent_url: crate::web::DEFAULT_AGENT_URL.into(),
@@ -160,20 +163,48 @@ async fn card_login(
     extensions: axum::http::Extensions,
     token: String,
 ) -> Result<Json<Ticket>, ApiError> {
+    use crate::card_login::VerifyError;
+    use thaiid_protocol::api::ServerErrorCode as C;
     let ticket = crate::card_login::verify(
-        &state.pool,
-        &state.card_key,
+        &state.verifier,
         token.trim(),
         &state.public_url,
         crate::now(),
         remote(&extensions),
     )
     .await;
-    match &ticket {
-        Ok(_) => tracing::info!("card login: ticket issued"),
-        Err(error) => tracing::info!(code = error.code, "card login refused"),
+    match ticket {
+        Ok(ticket) => {
+            tracing::info!("card login: ticket issued");
+            Ok(Json(ticket))
+        }
+        Err(VerifyError::Db(error)) => Err(ApiError::internal(error)),
+        Err(VerifyError::Refused(refusal)) => {
+            let code = refusal.code();
+            tracing::info!(code = code.as_str(), "card login refused");
+            let status = match code {
+                C::MalformedAssertion | C::AlgNotAllowed | C::WrongTyp | C::BadCardSerial => {
+                    StatusCode::BAD_REQUEST
+                }
+                C::UnknownAgent
+                | C::RevokedAgent
+                | C::BadAgentKey
+                | C::BadSignature
+                | C::WrongIssuer
+                | C::WrongAudience
+                | C::BadLifetime
+                | C::AssertionExpired
+                | C::IssuedInFuture => StatusCode::UNAUTHORIZED,
+                C::ReplayedJti
+                | C::UnknownNonce
+                | C::ExpiredNonce
+                | C::UsedNonce
+                | C::CounterNotIncreasing => StatusCode::CONFLICT,
+                _ => StatusCode::FORBIDDEN,
+            };
+            Err(ApiError::new(status, code.as_str(), refusal.message()))
+        }
     }
-    ticket.map(Json)
 }
 
 /// The peer's address, when the server was started with connect info.
