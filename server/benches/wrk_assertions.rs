@@ -6,7 +6,9 @@
 //! COUNT nonces, then signs one assertion per agent (each a distinct agent, nonce and
 //! jti, counter 1) into `DIR/assertions.txt`, one per line. They are valid for 90 s.
 //!
-//! `… -- check ACCEPTED` counts, after the run: card audit rows that say OK, tickets,
+//! `… -- createdb ADMIN_URL` makes a fresh PostgreSQL database and prints its URL.
+//!
+//! `… -- check DIR ACCEPTED` counts, after the run: card audit rows that say OK, tickets,
 //! spent jtis and nonces, and fails unless each accepted login has its audit row and its
 //! ticket and nothing was spent twice.
 
@@ -29,6 +31,14 @@ async fn main() -> ExitCode {
             prepare(std::path::Path::new(dir), count).await;
             ExitCode::SUCCESS
         }
+        ["createdb", admin] => {
+            let name = format!("thaiid_bench_{}", std::process::id());
+            let url = db::create_postgres_database(admin, &name)
+                .await
+                .expect("PostgreSQL makes the database");
+            println!("{url}");
+            ExitCode::SUCCESS
+        }
         ["check", dir, accepted] => {
             check(
                 std::path::Path::new(dir),
@@ -37,7 +47,9 @@ async fn main() -> ExitCode {
             .await
         }
         _ => {
-            eprintln!("usage: wrk_assertions prepare DIR COUNT | check DIR ACCEPTED");
+            eprintln!(
+                "usage: wrk_assertions prepare DIR COUNT | check DIR ACCEPTED | createdb ADMIN_URL"
+            );
             ExitCode::FAILURE
         }
     }
