@@ -39,7 +39,19 @@ cleanup() {
 trap cleanup EXIT
 
 field() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
-cpu_ticks() { for pid in "${pids[@]}"; do awk '{print $14+$15}' "/proc/$pid/stat"; done | paste -sd+ | bc; }
+cpu_ticks() { for pid in "$@"; do awk '{print $14+$15}' "/proc/$pid/stat"; done | paste -sd+ | bc; }
+# "PID TICKS" of each PostgreSQL backend serving the database of URL (read only).
+backend_ticks() {
+  case $1 in postgres*) ;; *) return 0 ;; esac
+  for pid in $(pgrep -f "^postgres: (.*: )?[^ ]+ ${1##*/} " || true); do
+    echo "$pid $(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+  done
+}
+# The CPU ticks between two backend_ticks: a backend new since the first counts whole.
+ticks_between() {
+  awk 'NR == FNR {seen[$1] = $2; next} {d += $2 - ($1 in seen ? seen[$1] : 0)} END {print d + 0}' \
+    <(echo "$1") <(echo "$2")
+}
 
 # measure DATABASE INSTANCES
 measure() {
@@ -70,7 +82,9 @@ measure() {
 
   local per_wrk=$(( threads / instances > 0 ? threads / instances : 1 ))
   local cpu_before wrk_pids=()
-  cpu_before=$(cpu_ticks)
+  cpu_before=$(cpu_ticks "${pids[@]}")
+  local db_before db_after
+  db_before=$(backend_ticks "$url")
   mkdir "$scratch/done"
   for i in $(seq 0 $((instances - 1))); do
     THAIID_ASSERTIONS=$scratch/assertions.txt THAIID_SHARD=$i/$instances \
@@ -85,7 +99,8 @@ measure() {
     sleep 0.1
   done
   local cpu_after
-  cpu_after=$(cpu_ticks)
+  cpu_after=$(cpu_ticks "${pids[@]}")
+  db_after=$(backend_ticks "$url")
   for i in "${wrk_pids[@]}"; do kill -INT "$i"; wait "$i" || true; done
 
   local accepted=0 p50= p99= started= finished= out refused
@@ -118,6 +133,8 @@ measure() {
   echo "verifications/s: $rate (accepted: $accepted in $seconds s)"
   echo "p50 ms:$p50   p99 ms:$p99   (per instance)"
   echo "server CPU: $(echo "($cpu_after - $cpu_before) * 1000000 / $ticks / $accepted" | bc) µs/verification"
+  [ "$database" = postgres ] &&
+    echo "PostgreSQL backends' CPU: $(echo "$(ticks_between "$db_before" "$db_after") * 1000000 / $ticks / $accepted" | bc) µs/verification"
   echo "openssl speed -multi $cores ecdsap256: $openssl_verify verify/s; ratio: $(echo "scale=3; $rate / $openssl_verify" | bc)"
   echo "at: $(date -u +%FT%TZ), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo

@@ -124,8 +124,16 @@ fn transaction(db: &mut rusqlite::Connection, batch: Vec<Job>) -> Result<Vec<Fin
             finishes.push(skip(job));
             continue;
         }
-        let (failed, finish) = job(Some(db));
-        finishes.push(finish);
+        // A job that panics is rolled back; its caller hears that the writer failed (its
+        // answer is dropped), and the thread goes on with the others.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&mut *db))));
+        let failed = match ran {
+            Ok((failed, finish)) => {
+                finishes.push(finish);
+                failed
+            }
+            Err(_) => true,
+        };
         let end = if failed {
             "ROLLBACK TO job; RELEASE job"
         } else {
