@@ -269,3 +269,58 @@ pub fn now<F: std::future::Future>(future: F) -> F::Output {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Jobs sent at once share transactions: each failed (or panicking) one leaves no row,
+    /// each other one's row is committed, and every caller hears its own outcome.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_job_leaves_nothing_and_the_others_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("writer.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (v INTEGER)")
+            .unwrap();
+        let writer = Writer::start(path.clone());
+        let tasks: Vec<_> = (0..60i64)
+            .map(|v| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .run(move |db| {
+                            rusqlite::Connection::execute(db, "INSERT INTO t (v) VALUES (?1)", [v])
+                                .map_err(lite)?;
+                            if v == 7 {
+                                panic!("a job that panics");
+                            }
+                            if v % 5 == 0 {
+                                return Err(sqlx::Error::RowNotFound);
+                            }
+                            Ok(v)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (v, task) in (0..60i64).zip(tasks) {
+            let outcome = task.await.unwrap();
+            match v {
+                7 => assert!(matches!(outcome, Err(sqlx::Error::WorkerCrashed))),
+                _ if v % 5 == 0 => assert!(matches!(outcome, Err(sqlx::Error::RowNotFound))),
+                _ => assert_eq!(outcome.unwrap(), v),
+            }
+        }
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let mut statement = db.prepare("SELECT v FROM t ORDER BY v").unwrap();
+        let kept: Vec<i64> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let expected: Vec<i64> = (0..60).filter(|v| v % 5 != 0 && *v != 7).collect();
+        assert_eq!(kept, expected);
+    }
+}
