@@ -117,17 +117,26 @@ impl Store for sqlx::AnyConnection {
         sql: &'static str,
         params: &[Param<'_>],
     ) -> Result<Option<Row>, sqlx::Error> {
-        use sqlx::Row as _;
+        use sqlx::any::AnyTypeInfoKind as Kind;
+        use sqlx::{Row as _, ValueRef as _};
         let Some(row) = bind(sql, params).fetch_optional(self).await? else {
             return Ok(None);
         };
         let cells = (0..row.len())
             .map(|i| {
-                if let Ok(number) = row.try_get::<Option<i64>, _>(i) {
-                    return Ok(number.map_or(Cell::Null, Cell::Int));
+                let value = row.try_get_raw(i)?;
+                if value.is_null() {
+                    return Ok(Cell::Null);
                 }
-                let text: Option<String> = row.try_get(i)?;
-                Ok(text.map_or(Cell::Null, Cell::Text))
+                let integer = matches!(
+                    value.type_info().kind(),
+                    Kind::SmallInt | Kind::Integer | Kind::BigInt
+                );
+                Ok(if integer {
+                    Cell::Int(row.try_get(i)?)
+                } else {
+                    Cell::Text(row.try_get(i)?)
+                })
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(Some(Row(cells)))
