@@ -82,12 +82,24 @@ const MAX_CACHED_KEYS: usize = 100_000;
 /// login's write transaction, so a cached key of a revoked agent gets nothing accepted.
 /// Unknown and revoked agents are not cached.
 #[derive(Clone, Default)]
-pub struct KeyCache(Arc<RwLock<HashMap<String, Arc<PublicJwk>>>>);
+pub struct KeyCache {
+    keys: Arc<RwLock<HashMap<String, Arc<PublicJwk>>>>,
+    /// On a SQLite file, where a miss is read (else through the pool).
+    reader: Option<Arc<crate::db::reader::Reader>>,
+}
 
 impl KeyCache {
+    /// Reads misses from the SQLite file `sqlite`, if given, else through the pool.
+    pub fn new(sqlite: Option<std::path::PathBuf>) -> KeyCache {
+        KeyCache {
+            keys: Arc::default(),
+            reader: sqlite.map(|path| Arc::new(crate::db::reader::Reader::new(path))),
+        }
+    }
+
     pub async fn get(&self, pool: &Pool, id: &str) -> Result<AgentKey, sqlx::Error> {
         let cached = self
-            .0
+            .keys
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
@@ -95,23 +107,32 @@ impl KeyCache {
         if let Some(key) = cached {
             return Ok(AgentKey::Usable(key));
         }
-        let row = sqlx::query("SELECT public_key_jwk, revoked_at FROM agents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-        let Some(row) = row else {
+        const SQL: &str = "SELECT public_key_jwk, revoked_at FROM agents WHERE id = $1";
+        let row: Option<(String, Option<i64>)> = match &self.reader {
+            Some(reader) => reader.read(|db| {
+                use rusqlite::OptionalExtension;
+                db.prepare_cached(SQL)?
+                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })?,
+            None => sqlx::query(SQL)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+                .transpose()?,
+        };
+        let Some((jwk, revoked_at)) = row else {
             return Ok(AgentKey::Unknown);
         };
-        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        if revoked_at.is_some() {
             return Ok(AgentKey::Revoked);
         }
-        let Ok(key) =
-            serde_json::from_str::<PublicJwk>(&row.try_get::<String, _>("public_key_jwk")?)
-        else {
+        let Ok(key) = serde_json::from_str::<PublicJwk>(&jwk) else {
             return Ok(AgentKey::Damaged);
         };
         let key = Arc::new(key);
-        let mut keys = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
         if keys.len() >= MAX_CACHED_KEYS {
             keys.clear();
         }

@@ -59,12 +59,12 @@ pub struct Verifier {
 impl Verifier {
     /// On a SQLite file, starts its writer thread (it ends with the last clone).
     pub fn new(pool: Pool, card_key: CardKey) -> Verifier {
-        let writer = crate::db::sqlite_file(&pool).map(writer::Writer::start);
+        let sqlite = crate::db::sqlite_file(&pool);
         Verifier {
+            keys: KeyCache::new(sqlite.clone()),
+            writer: sqlite.map(writer::Writer::start),
             pool,
             card_key,
-            keys: KeyCache::default(),
-            writer,
         }
     }
 }

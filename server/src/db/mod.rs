@@ -1,6 +1,7 @@
 //! The database: SQLite (a file, created on first start) or PostgreSQL, by URL, with
 //! the migrations applied at open.
 
+pub mod reader;
 pub mod store;
 pub mod writer;
 

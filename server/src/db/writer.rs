@@ -193,7 +193,7 @@ fn error(problem: String) -> sqlx::Error {
     sqlx::Error::Database(Box::new(WriterError(problem)))
 }
 
-fn lite(problem: rusqlite::Error) -> sqlx::Error {
+pub(super) fn lite(problem: rusqlite::Error) -> sqlx::Error {
     error(message(&problem))
 }
 
