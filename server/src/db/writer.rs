@@ -87,12 +87,15 @@ fn serve(path: &std::path::Path, mut queue: mpsc::UnboundedReceiver<Job>) {
         }
         let outcome = match &mut db {
             Ok(db) => transaction(db, batch),
-            Err(error) => Err((batch.into_iter().map(skip).collect(), message(error))),
+            Err(error) => Err((
+                batch.into_iter().map(skip).collect(),
+                WriterError::from(&*error),
+            )),
         };
         match outcome {
             Ok(finishes) => finishes.into_iter().for_each(|finish| finish(Ok(()))),
             Err((finishes, problem)) => {
-                tracing::error!("SQLite writer: {problem}");
+                tracing::error!("{problem}");
                 for finish in finishes {
                     finish(Err(error(problem.clone())));
                 }
@@ -106,11 +109,14 @@ fn skip(job: Job) -> Finish {
     job(None).1
 }
 
-type Failed = (Vec<Finish>, String);
+type Failed = (Vec<Finish>, WriterError);
 
 fn transaction(db: &mut rusqlite::Connection, batch: Vec<Job>) -> Result<Vec<Finish>, Failed> {
     if let Err(problem) = db.execute_batch("BEGIN IMMEDIATE") {
-        return Err((batch.into_iter().map(skip).collect(), message(&problem)));
+        return Err((
+            batch.into_iter().map(skip).collect(),
+            WriterError::from(&problem),
+        ));
     }
     let mut finishes = Vec::with_capacity(batch.len());
     let mut broken = None;
@@ -120,7 +126,7 @@ fn transaction(db: &mut rusqlite::Connection, batch: Vec<Job>) -> Result<Vec<Fin
             continue;
         }
         if let Err(problem) = db.execute_batch("SAVEPOINT job") {
-            broken = Some(message(&problem));
+            broken = Some(WriterError::from(&problem));
             finishes.push(skip(job));
             continue;
         }
@@ -140,14 +146,14 @@ fn transaction(db: &mut rusqlite::Connection, batch: Vec<Job>) -> Result<Vec<Fin
             "RELEASE job"
         };
         if let Err(problem) = db.execute_batch(end) {
-            broken = Some(message(&problem));
+            broken = Some(WriterError::from(&problem));
         }
     }
     let committed = match broken {
         Some(problem) => Err(problem),
         None => db
             .execute_batch("COMMIT")
-            .map_err(|problem| message(&problem)),
+            .map_err(|problem| WriterError::from(&problem)),
     };
     match committed {
         Ok(()) => Ok(finishes),
@@ -158,14 +164,16 @@ fn transaction(db: &mut rusqlite::Connection, batch: Vec<Job>) -> Result<Vec<Fin
     }
 }
 
-fn message(error: &rusqlite::Error) -> String {
-    error.to_string()
-}
-
 /// A SQLite error of the writer, as the error type card logins answer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("SQLite (writer thread): {0}")]
 pub struct WriterError(String);
+
+impl From<&rusqlite::Error> for WriterError {
+    fn from(error: &rusqlite::Error) -> WriterError {
+        WriterError(error.to_string())
+    }
+}
 
 impl sqlx::error::DatabaseError for WriterError {
     fn message(&self) -> &str {
@@ -189,12 +197,12 @@ impl sqlx::error::DatabaseError for WriterError {
     }
 }
 
-fn error(problem: String) -> sqlx::Error {
-    sqlx::Error::Database(Box::new(WriterError(problem)))
+fn error(problem: WriterError) -> sqlx::Error {
+    sqlx::Error::Database(Box::new(problem))
 }
 
 pub(super) fn lite(problem: rusqlite::Error) -> sqlx::Error {
-    error(message(&problem))
+    error(WriterError::from(&problem))
 }
 
 /// `$1`…`$16`: how the portable SQL names its parameters.
