@@ -9,22 +9,14 @@
 //! and `THAIID_BENCH_CLIENTS` (default 200) change the load. Exits non-zero if any answer
 //! was not 200 or an audit row is missing.
 
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use setup::AUD;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use thaiid_protocol::api::EnrollRequest;
-use thaiid_protocol::assertion::{self, PublicJwk};
-use thaiid_server::card_key::CardKey;
-use thaiid_server::test_support::{card_claims, free_port, fresh_postgres, TestCard};
-use thaiid_server::{agents, cards, challenges, db, users};
+use thaiid_server::db;
+use thaiid_server::test_support::{free_port, fresh_postgres};
 
-/// The assertions' `aud`, given to the server as its public URL.
-const AUD: &str = "https://sso.example.go.th";
-const ORIGIN: &str = "https://sso.example.go.th";
-/// Synthetic, with a right check digit (as in tests/card_login.rs).
-const CITIZEN_ID: &str = "1103700123458";
+mod setup;
 
 struct Load {
     clients: usize,
@@ -111,57 +103,11 @@ async fn main() -> ExitCode {
 /// Sets up `url` through the library, starts the server on it, and runs the load.
 async fn run(database: &'static str, url: &str, load: &Load, scratch: &std::path::Path) -> Figures {
     let pool = db::open(url).await.expect("the database opens");
-    let now = thaiid_server::now();
-    users::add(&pool, "somchai.t", "สมชาย ทดสอบ", Some(CITIZEN_ID), now)
-        .await
-        .expect("the user is added");
-    // The key file the server is started with (Server::start).
-    let card_key = CardKey::load_or_create(&scratch.join("card.key")).expect("the card key");
-    cards::register_by_it(&pool, &card_key, "somchai.t", "13020112345678", None, now)
-        .await
-        .expect("the card is registered");
-    let rng = SystemRandom::new();
-    let mut keys = Vec::with_capacity(load.clients);
-    for client in 0..load.clients {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let request = EnrollRequest {
-            token: String::new(),
-            public_key_jwk: PublicJwk::from_key_pair(&key),
-            hostname: format!("ws-{client}"),
-            agent_version: "bench".into(),
-        };
-        let agent = agents::insert(&pool, &request, now)
-            .await
-            .expect("the agent is enrolled");
-        keys.push((agent, key));
-    }
-    // Issued from a few tasks at once, as pages would; the nonces live 120 s, long enough
-    // for setup and the run.
-    let nonces = issue_nonces(&pool, load).await;
-
+    setup::account(&pool, scratch).await;
+    let keys = setup::enroll(&pool, load.clients).await;
+    let nonces = setup::issue_nonces(&pool, load.clients, load.per_client).await;
     let started_signing = Instant::now();
-    let now = thaiid_server::now();
-    let card = TestCard {
-        citizen_id: CITIZEN_ID.into(),
-        serial: "13020112345678".into(),
-        laser: None,
-    };
-    let assertions: Vec<Vec<String>> = keys
-        .iter()
-        .zip(nonces)
-        .map(|((agent, key), nonces)| {
-            nonces
-                .iter()
-                .enumerate()
-                .map(|(i, nonce)| {
-                    let claims = card_claims(agent, AUD, nonce, i as u64 + 1, now, &card);
-                    assertion::sign(&claims, key, &rng).expect("signing works")
-                })
-                .collect()
-        })
-        .collect();
+    let assertions = setup::sign_all(&keys, &nonces);
     eprintln!(
         "{database}: {} assertions signed in {:.1} s (not measured)",
         load.total(),
@@ -236,32 +182,6 @@ async fn run(database: &'static str, url: &str, load: &Load, scratch: &std::path
         server_cpu,
         bench_cpu,
     }
-}
-
-async fn issue_nonces(pool: &db::Pool, load: &Load) -> Vec<Vec<String>> {
-    let now = thaiid_server::now();
-    let mut tasks = Vec::new();
-    for client in 0..load.clients {
-        let pool = pool.clone();
-        let per_client = load.per_client;
-        tasks.push(tokio::spawn(async move {
-            let mut nonces = Vec::with_capacity(per_client);
-            for _ in 0..per_client {
-                let session = format!("bench-session-{client}");
-                nonces.push(
-                    challenges::issue(&pool, ORIGIN, &session, now)
-                        .await
-                        .expect("a nonce is issued"),
-                );
-            }
-            nonces
-        }));
-    }
-    let mut all = Vec::with_capacity(load.clients);
-    for task in tasks {
-        all.push(task.await.expect("a nonce task"));
-    }
-    all
 }
 
 struct ClientOutcome {

@@ -2,7 +2,10 @@
 
 use crate::db::Pool;
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use thaiid_protocol::api::EnrollRequest;
+use thaiid_protocol::assertion::PublicJwk;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRecord {
@@ -58,4 +61,82 @@ pub async fn revoke(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error
             .execute(pool)
             .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// What a card login may do with the key of the agent a token names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentKey {
+    Usable(Arc<PublicJwk>),
+    Unknown,
+    Revoked,
+    /// The stored key does not parse.
+    Damaged,
+}
+
+/// The most keys kept; past it the cache starts again empty.
+const MAX_CACHED_KEYS: usize = 100_000;
+
+/// Enrolled agents' public keys, read once per process. An agent's key never changes
+/// (enrolling again makes a new agent) and agents are never deleted, so an entry stays
+/// true; revocation (`agent revoke`, maybe from another process) is checked inside each
+/// login's write transaction, so a cached key of a revoked agent gets nothing accepted.
+/// Unknown and revoked agents are not cached.
+#[derive(Clone, Default)]
+pub struct KeyCache {
+    keys: Arc<RwLock<HashMap<String, Arc<PublicJwk>>>>,
+    /// On a SQLite file, where a miss is read (else through the pool).
+    reader: Option<Arc<crate::db::reader::Reader>>,
+}
+
+impl KeyCache {
+    /// Reads misses from the SQLite file `sqlite`, if given, else through the pool.
+    pub fn new(sqlite: Option<std::path::PathBuf>) -> KeyCache {
+        KeyCache {
+            keys: Arc::default(),
+            reader: sqlite.map(|path| Arc::new(crate::db::reader::Reader::new(path))),
+        }
+    }
+
+    pub async fn get(&self, pool: &Pool, id: &str) -> Result<AgentKey, sqlx::Error> {
+        let cached = self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned();
+        if let Some(key) = cached {
+            return Ok(AgentKey::Usable(key));
+        }
+        const SQL: &str = "SELECT public_key_jwk, revoked_at FROM agents WHERE id = $1";
+        let row: Option<(String, Option<i64>)> = match &self.reader {
+            Some(reader) => reader.read(|db| {
+                use rusqlite::OptionalExtension;
+                db.prepare_cached(SQL)?
+                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })?,
+            None => sqlx::query(SQL)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+                .transpose()?,
+        };
+        let Some((jwk, revoked_at)) = row else {
+            return Ok(AgentKey::Unknown);
+        };
+        if revoked_at.is_some() {
+            return Ok(AgentKey::Revoked);
+        }
+        let Ok(key) = serde_json::from_str::<PublicJwk>(&jwk) else {
+            return Ok(AgentKey::Damaged);
+        };
+        let key = Arc::new(key);
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        if keys.len() >= MAX_CACHED_KEYS {
+            keys.clear();
+        }
+        keys.insert(id.to_owned(), key.clone());
+        Ok(AgentKey::Usable(key))
+    }
 }

@@ -2,6 +2,7 @@
 //! reason code, and every card registered or blocked. Citizen IDs and card serials are
 //! stored masked (`1-1037-xxxxx-xx-8`, `xxxxxxxxxx5678`), names and laser IDs never.
 
+use crate::db::store::Store;
 use crate::db::Pool;
 use sqlx::Row;
 use thaiid_protocol::api::ServerErrorCode;
@@ -90,28 +91,50 @@ impl Entry {
     }
 }
 
+const INSERT: &str = "INSERT INTO audit_log \
+     (id, at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 /// Writes one row, through the pool or inside a transaction.
 pub async fn record<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     entry: &Entry,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log \
-         (id, at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    sqlx::query(INSERT)
+        .bind(ordered_id())
+        .bind(now)
+        .bind(entry.method.as_str())
+        .bind(&entry.outcome)
+        .bind(&entry.username)
+        .bind(&entry.citizen_id)
+        .bind(&entry.agent_id)
+        .bind(&entry.remote)
+        .bind(&entry.card)
+        .bind(&entry.card_ref)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// [`record`] inside the caller's transaction on a [`Store`] (a card login's).
+pub async fn write<S: Store>(db: &mut S, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
+    let id = ordered_id();
+    db.execute(
+        INSERT,
+        &[
+            id.as_str().into(),
+            now.into(),
+            entry.method.as_str().into(),
+            entry.outcome.as_str().into(),
+            (&entry.username).into(),
+            (&entry.citizen_id).into(),
+            (&entry.agent_id).into(),
+            (&entry.remote).into(),
+            (&entry.card).into(),
+            (&entry.card_ref).into(),
+        ],
     )
-    .bind(ordered_id())
-    .bind(now)
-    .bind(entry.method.as_str())
-    .bind(&entry.outcome)
-    .bind(&entry.username)
-    .bind(&entry.citizen_id)
-    .bind(&entry.agent_id)
-    .bind(&entry.remote)
-    .bind(&entry.card)
-    .bind(&entry.card_ref)
-    .execute(db)
     .await?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Nonces: single use, bound to the browser session that asked, to its origin and to what
 //! they are for (a login, or registering the card on `/me`).
 
+use crate::db::store::Store;
 use crate::db::Pool;
-use sqlx::Row;
 use thaiid_protocol::api::ServerErrorCode;
 
 /// How long a page has to get its nonce signed by the agent.
@@ -87,36 +87,36 @@ impl NonceRefusal {
 
 /// Spends `nonce` for `origin` in one UPDATE (so no two servers spend it twice) and
 /// gives back the session it is bound to and what it is for; on refusal, says why.
-pub async fn spend(
-    db: &mut sqlx::AnyConnection,
+pub async fn spend<S: Store>(
+    db: &mut S,
     nonce: &str,
     origin: &str,
     now: i64,
 ) -> Result<Result<(String, Purpose), NonceRefusal>, sqlx::Error> {
-    let spent = sqlx::query(
-        "UPDATE nonces SET used_at = $1 \
-         WHERE nonce = $2 AND origin = $3 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING session, purpose",
-    )
-    .bind(now)
-    .bind(nonce)
-    .bind(origin)
-    .fetch_optional(&mut *db)
-    .await?;
+    let spent = db
+        .row(
+            "UPDATE nonces SET used_at = $1 \
+             WHERE nonce = $2 AND origin = $3 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING session, purpose",
+            &[now.into(), nonce.into(), origin.into()],
+        )
+        .await?;
     if let Some(row) = spent {
-        let purpose = Purpose::parse(&row.try_get::<String, _>("purpose")?);
-        return Ok(Ok((row.try_get("session")?, purpose)));
+        let purpose = Purpose::parse(row.text(1).unwrap_or_default());
+        return Ok(Ok((row.text(0).unwrap_or_default().to_owned(), purpose)));
     }
-    let row = sqlx::query("SELECT origin, expires_at, used_at FROM nonces WHERE nonce = $1")
-        .bind(nonce)
-        .fetch_optional(&mut *db)
+    let row = db
+        .row(
+            "SELECT origin, expires_at, used_at FROM nonces WHERE nonce = $1",
+            &[nonce.into()],
+        )
         .await?;
     let Some(row) = row else {
         return Ok(Err(NonceRefusal::Unknown));
     };
-    let used: Option<i64> = row.try_get("used_at")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let bound_origin: String = row.try_get("origin")?;
+    let used = row.int(2);
+    let expires_at = row.int(1).unwrap_or_default();
+    let bound_origin = row.text(0).unwrap_or_default();
     Ok(Err(if used.is_some() {
         NonceRefusal::Used
     } else if expires_at <= now {

@@ -19,9 +19,6 @@
 //!    stores it alone uses (clients, codes, subjects, signing keys).
 //! 5. [`app`]: the router of both; [`cli`] and [`commands`]: the admin command line.
 //!
-//! One exception until its rewrite lands: [`card_login`] (domain) still answers
-//! [`http::ApiError`] with the statuses it chooses.
-//!
 //! [`ServerErrorCode`]: thaiid_protocol::api::ServerErrorCode
 
 pub mod agents;

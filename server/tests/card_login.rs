@@ -27,6 +27,7 @@ struct World {
     pool: db::Pool,
     agent: TestAgent,
     card_key: CardKey,
+    verifier: card_login::Verifier,
     now: i64,
 }
 
@@ -43,6 +44,7 @@ async fn world(db: TestDb) -> World {
         .unwrap();
     World {
         _db: db,
+        verifier: card_login::Verifier::new(pool.clone(), card_key.clone()),
         pool,
         agent,
         card_key,
@@ -95,10 +97,10 @@ impl World {
     }
 
     async fn login_at(&self, token: &str, now: i64) -> Result<String, &'static str> {
-        card_login::verify(&self.pool, &self.card_key, token, AUD, now, None)
+        card_login::verify(&self.verifier, token, AUD, now, None)
             .await
             .map(|ticket| ticket.ticket)
-            .map_err(|error| error.code.as_str())
+            .map_err(|error| error.code().as_str())
     }
 }
 
@@ -244,6 +246,7 @@ async fn every_refusal_has_its_own_reason(db: TestDb) {
 async fn two_servers_on_one_postgres_accept_a_nonce_once() {
     let w = world(support::postgres().await).await;
     let second = db::open(&w._db.url).await.unwrap();
+    let second = card_login::Verifier::new(second, w.card_key.clone());
     for round in 0..20u64 {
         let nonce = w.nonce(ORIGIN).await;
         let ctr = 10 * round + 1;
@@ -252,8 +255,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
             w.sign(&w.claims(&nonce, ctr + 1)),
         );
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &w.card_key, &a, AUD, w.now, None),
-            card_login::verify(&second, &w.card_key, &b, AUD, w.now, None),
+            card_login::verify(&w.verifier, &a, AUD, w.now, None),
+            card_login::verify(&second, &b, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,
@@ -262,8 +265,8 @@ async fn two_servers_on_one_postgres_accept_a_nonce_once() {
         );
         let token = w.sign(&w.claims(&w.nonce(ORIGIN).await, ctr + 2));
         let (first, other) = tokio::join!(
-            card_login::verify(&w.pool, &w.card_key, &token, AUD, w.now, None),
-            card_login::verify(&second, &w.card_key, &token, AUD, w.now, None),
+            card_login::verify(&w.verifier, &token, AUD, w.now, None),
+            card_login::verify(&second, &token, AUD, w.now, None),
         );
         assert_eq!(
             first.is_ok() as u8 + other.is_ok() as u8,

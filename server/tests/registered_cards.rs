@@ -33,6 +33,7 @@ struct World {
     _db: TestDb,
     pool: db::Pool,
     key: CardKey,
+    verifier: card_login::Verifier,
     agent: TestAgent,
 }
 
@@ -46,10 +47,12 @@ async fn world(db: TestDb) -> World {
         .await
         .unwrap();
     let agent = TestAgent::enroll(&pool, "ws-1").await;
+    let key = CardKey::generate();
     World {
         _db: db,
+        verifier: card_login::Verifier::new(pool.clone(), key.clone()),
         pool,
-        key: CardKey::generate(),
+        key,
         agent,
     }
 }
@@ -70,9 +73,9 @@ impl World {
             .await
             .unwrap();
         let token = agent.assert(SITE, &nonce, card);
-        let ticket = card_login::verify(&self.pool, &self.key, &token, SITE, now, None)
+        let ticket = card_login::verify(&self.verifier, &token, SITE, now, None)
             .await
-            .map_err(|error| error.code.as_str())?;
+            .map_err(|error| error.code().as_str())?;
         tickets::redeem(
             &self.pool,
             &ticket.ticket,
@@ -454,7 +457,11 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
 
     // The key file made by the command is the one the server hashes with.
     let key = CardKey::load_or_create(&key_file).unwrap();
-    let w = World { key, ..w };
+    let w = World {
+        verifier: card_login::Verifier::new(w.pool.clone(), key.clone()),
+        key,
+        ..w
+    };
     run(&["user", "card", "somchai.t", "--serial", SERIAL_1]);
     assert!(w.login(&card(SOMCHAI_CID, SERIAL_1, None)).await.is_ok());
     assert_eq!(

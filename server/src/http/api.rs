@@ -4,7 +4,8 @@
 use super::error::ApiError;
 use super::extract::{bearer, ClientAddr};
 use super::AppState;
-use crate::{agents, api_keys, card_login, challenges, tokens};
+use crate::card_login::{self, VerifyError};
+use crate::{agents, api_keys, challenges, tokens};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
@@ -74,19 +75,24 @@ async fn card_login(
     token: String,
 ) -> Result<Json<Ticket>, ApiError> {
     let ticket = card_login::verify(
-        &state.pool,
-        &state.card_key,
+        &state.verifier,
         token.trim(),
         &state.public_url,
         crate::now(),
         client.text(),
     )
     .await;
-    match &ticket {
-        Ok(_) => tracing::info!("card login: ticket issued"),
-        Err(error) => tracing::info!(code = error.code.as_str(), "card login refused"),
+    match ticket {
+        Ok(ticket) => {
+            tracing::info!("card login: ticket issued");
+            Ok(Json(ticket))
+        }
+        Err(VerifyError::Db(error)) => Err(error.into()),
+        Err(VerifyError::Refused(refusal)) => {
+            tracing::info!(code = refusal.code().as_str(), "card login refused");
+            Err(ApiError::new(refusal.code(), refusal.message()))
+        }
     }
-    ticket.map(Json)
 }
 
 async fn enroll(

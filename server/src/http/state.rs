@@ -39,6 +39,8 @@ pub struct AppState {
     pub body_deadline: Duration,
     /// What the OpenID Connect provider signs ID tokens with.
     pub oidc_keys: crate::oidc::keys::SigningKeys,
+    /// Card logins' verifier (agents' keys, the SQLite writer).
+    pub verifier: crate::card_login::Verifier,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             thaiid_protocol::origin::server_url(public_url).map_err(UrlError::PublicUrl)?;
         Ok(AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url).map_err(UrlError::PublicUrl)?,
+            verifier: crate::card_login::Verifier::new(pool.clone(), card_key.clone()),
             pool,
             public_url,
             agent_url: DEFAULT_AGENT_URL.into(),

@@ -1,6 +1,10 @@
 //! The database: SQLite (a file, created on first start) or PostgreSQL, by URL, with
 //! the migrations applied at open.
 
+pub mod reader;
+pub mod store;
+pub mod writer;
+
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
@@ -56,6 +60,17 @@ pub async fn open(url: &str) -> Result<Pool, DbError> {
         })?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
+}
+
+/// The file of a SQLite pool, for a connection of its own ([`writer::Writer`]); `None` on
+/// PostgreSQL, in memory, or where the path is percent-encoded in the URL (then the pool
+/// writes).
+pub fn sqlite_file(pool: &Pool) -> Option<std::path::PathBuf> {
+    let options = pool.connect_options();
+    let url = &options.database_url;
+    let path = url.path();
+    (url.scheme() == "sqlite" && !path.is_empty() && !path.contains(['%', ':']))
+        .then(|| std::path::PathBuf::from(path))
 }
 
 /// Creates the SQLite file readable by the server's user only (0600 on Unix), before

@@ -1,0 +1,182 @@
+//! What an authenticated assertion spends, in the caller's transaction: its jti, its
+//! nonce and the agent's counter (each statement spends at most once, even with several
+//! servers on one database), then the card's checks and the ticket. A refusal is
+//! committed with what it spent.
+
+use super::{Refusal, CLOCK_SKEW_SECS, TICKET_TTL_SECS};
+use crate::amr::Amr;
+use crate::audit;
+use crate::card_key::{self, CardKey};
+use crate::cards::{self, CardError, CardRefusal};
+use crate::challenges::{self, NonceRefusal, Purpose};
+use crate::db::store::Store;
+use thaiid_protocol::api::Ticket;
+use thaiid_protocol::assertion::Claims;
+use thaiid_protocol::date::{rfc3339_utc, thai_date};
+use thaiid_protocol::CitizenId;
+
+/// The outer error is the database's; the inner one the refusal.
+pub async fn spend<S: Store>(
+    db: &mut S,
+    card_key: &CardKey,
+    claims: &Claims,
+    now: i64,
+    entry: &mut audit::Entry,
+) -> Result<Result<Ticket, Refusal>, sqlx::Error> {
+    // The jti only while the agent is not revoked: a revocation holds at once, also for
+    // a key the server has cached.
+    let fresh = db
+        .execute(
+            "INSERT INTO assertion_ids (jti, agent_id, expires_at) SELECT $1, $2, $3 \
+             WHERE EXISTS (SELECT 1 FROM agents WHERE id = $2 AND revoked_at IS NULL) \
+             ON CONFLICT (jti) DO NOTHING",
+            &[
+                claims.jti.as_str().into(),
+                claims.iss.as_str().into(),
+                (claims.exp as i64 + CLOCK_SKEW_SECS as i64).into(),
+            ],
+        )
+        .await?;
+    if fresh != 1 {
+        let agent = db
+            .row(
+                "SELECT revoked_at FROM agents WHERE id = $1",
+                &[claims.iss.as_str().into()],
+            )
+            .await?;
+        return Ok(Err(match agent {
+            None => Refusal::UnknownAgent,
+            Some(row) if row.int(0).is_some() => Refusal::RevokedAgent,
+            Some(_) => Refusal::ReplayedJti,
+        }));
+    }
+    let (session, purpose) = match challenges::spend(db, &claims.nonce, &claims.origin, now).await?
+    {
+        Ok(spent) => spent,
+        Err(refusal) => return Ok(Err(nonce_refusal(refusal))),
+    };
+    if purpose == Purpose::RegisterCard {
+        entry.method = audit::Method::Register;
+    }
+    let counted = db
+        .execute(
+            "UPDATE agents SET last_ctr = $1 WHERE id = $2 AND last_ctr < $1",
+            &[(claims.ctr as i64).into(), claims.iss.as_str().into()],
+        )
+        .await?;
+    if counted != 1 {
+        return Ok(Err(Refusal::CounterNotIncreasing));
+    }
+    let card = &claims.card;
+    if !CitizenId::parse(&card.citizen_id).is_ok_and(|id| id.check_digit_valid()) {
+        return Ok(Err(Refusal::InvalidCitizenId));
+    }
+    if card.expiry_date.is_past(thai_date(now)) {
+        return Ok(Err(Refusal::CardExpired));
+    }
+    let account = match purpose {
+        Purpose::Login => match cards::account_of_citizen(db, &card.citizen_id).await? {
+            Some(account) => account,
+            None => return Ok(Err(Refusal::NotLinked)),
+        },
+        Purpose::RegisterCard => {
+            let Some((username, citizen_id)) = registering_account(db, &session, now).await? else {
+                return Ok(Err(Refusal::NeedsPasswordOtp));
+            };
+            if citizen_id.as_deref() != Some(card.citizen_id.as_str()) {
+                entry.username = Some(username);
+                return Ok(Err(Refusal::CardNotAccounts));
+            }
+            match cards::account_card(db, &username).await? {
+                Some(account) => account,
+                None => return Ok(Err(Refusal::NeedsPasswordOtp)),
+            }
+        }
+    };
+    entry.username = Some(account.username.clone());
+    let judged = cards::check(
+        db,
+        card_key,
+        &account,
+        &card.card_serial,
+        card.laser_id.as_ref(),
+    )
+    .await?;
+    match (judged, purpose) {
+        (Err(CardRefusal::Blocked), _) => return Ok(Err(Refusal::CardBlocked)),
+        (Err(CardRefusal::NotRegistered), Purpose::Login) => {
+            return Ok(Err(Refusal::CardNotRegistered))
+        }
+        _ => {}
+    }
+    if purpose == Purpose::RegisterCard {
+        if card_key::parse_serial(&card.card_serial).is_err() {
+            return Ok(Err(Refusal::BadCardSerial));
+        }
+        let laser = card.laser_id.as_ref();
+        match cards::register(
+            db,
+            card_key,
+            &account.username,
+            &card.card_serial,
+            laser,
+            now,
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(CardError::Db(error)) => return Err(error),
+            // The account went away since it was read in this transaction.
+            Err(_) => return Ok(Err(Refusal::NeedsPasswordOtp)),
+        }
+    }
+    let ticket = crate::random_id();
+    let expires_at = now + TICKET_TTL_SECS;
+    db.execute(
+        "INSERT INTO tickets (ticket, session, username, expires_at, purpose) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            ticket.as_str().into(),
+            session.as_str().into(),
+            account.username.as_str().into(),
+            expires_at.into(),
+            purpose.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(Ok(Ticket {
+        ticket,
+        expires_at: rfc3339_utc(expires_at),
+    }))
+}
+
+fn nonce_refusal(refusal: NonceRefusal) -> Refusal {
+    match refusal {
+        NonceRefusal::Unknown => Refusal::UnknownNonce,
+        NonceRefusal::Expired => Refusal::ExpiredNonce,
+        NonceRefusal::Used => Refusal::UsedNonce,
+        NonceRefusal::OriginMismatch => Refusal::OriginMismatch,
+    }
+}
+
+/// The account (and its linked citizen ID) the session `id_hash` is logged in to with
+/// password + OTP, if it still is: only such a session may register a card, so a card
+/// login, or a card alone, never registers one.
+async fn registering_account<S: Store>(
+    db: &mut S,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    let row = db
+        .row(
+            "SELECT users.username, users.citizen_id FROM sessions \
+             JOIN users ON users.username = sessions.username \
+             WHERE sessions.id_hash = $1 AND sessions.expires_at > $2 AND sessions.amr = $3",
+            &[id_hash.into(), now.into(), Amr::PasswordOtp.as_str().into()],
+        )
+        .await?;
+    Ok(row.and_then(|row| {
+        let username = row.text(0)?.to_owned();
+        Some((username, row.text(1).map(str::to_owned)))
+    }))
+}
