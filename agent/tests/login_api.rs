@@ -41,7 +41,7 @@ fn a_page_at_an_allowed_origin_gets_a_ticket_for_the_inserted_card() {
     assert_eq!(claims.origin, ORIGIN);
     assert_eq!(claims.nonce, nonce);
     assert_eq!(claims.ctr, 1);
-    assert_eq!(claims.card.citizen_id, "1103700123458");
+    assert_eq!(claims.card.citizen_id.as_str(), "1103700123458");
     assert_eq!(claims.card.name_en.first, "Somchai");
     assert_eq!(
         claims.card.laser_id.as_ref().map(|id| id.as_str()),

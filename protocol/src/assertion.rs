@@ -37,8 +37,8 @@ pub struct Header {
 /// The card fields a login needs: no photo, no address, no birth date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardClaim {
-    /// The 13-digit citizen ID as the card gives it.
-    pub citizen_id: String,
+    /// The 13-digit citizen ID as the card gives it (its check digit judged by the server).
+    pub citizen_id: CitizenId,
     /// The holder's name in Thai.
     pub name_th: Name,
     /// The holder's name in English.
@@ -67,7 +67,7 @@ impl CardClaim {
             read.update(bytes);
         }
         Ok(CardClaim {
-            citizen_id: citizen_id.as_str().to_owned(),
+            citizen_id,
             name_th: decode::name(Field::NameTh, &text(Field::NameTh)?)?,
             name_en: decode::name(Field::NameEn, &text(Field::NameEn)?)?,
             expiry_date: BuddhistDate::parse(Field::ExpiryDate, &text(Field::ExpiryDate)?)?,

@@ -45,6 +45,22 @@ impl CitizenId {
     }
 }
 
+/// On the wire (the assertion's claims): the 13 digits as a string.
+impl serde::Serialize for CitizenId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Anything but 13 ASCII digits is refused, with how many of the characters were digits
+/// (never the digits themselves).
+impl<'de> serde::Deserialize<'de> for CitizenId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        CitizenId::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for CitizenId {
     // Debug output can reach logs: mask it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,5 +125,28 @@ mod tests {
         assert_eq!(id.as_str(), "1101700203450");
         assert_eq!(id.masked(), "1-1017-xxxxx-xx-0");
         assert_eq!(format!("{id:?}"), "CitizenId(1-1017-xxxxx-xx-0)");
+    }
+
+    #[test]
+    fn on_the_wire_it_is_its_13_digits_and_nothing_else_parses() {
+        let id = CitizenId::parse("1101700203450").unwrap();
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""1101700203450""#);
+        assert_eq!(
+            serde_json::from_str::<CitizenId>(r#""1101700203450""#).unwrap(),
+            id
+        );
+        for bad in [
+            r#""110170020345""#,
+            r#""11017002034500""#,
+            r#""1101700a03450""#,
+        ] {
+            let error = serde_json::from_str::<CitizenId>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(!error.contains("11017"), "{error}");
+        }
+        // A number is not a citizen ID either (serde_json's own message names it; the
+        // assertion's parser keeps none of it).
+        assert!(serde_json::from_str::<CitizenId>("1101700203450").is_err());
     }
 }

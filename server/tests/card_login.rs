@@ -3,7 +3,7 @@
 
 use thaiid_protocol::assertion::Claims;
 use thaiid_protocol::layout::Field;
-use thaiid_protocol::BuddhistDate;
+use thaiid_protocol::{BuddhistDate, CitizenId};
 use thaiid_server::card_key::CardKey;
 use thaiid_server::{agents, card_login, cards, challenges, db, sweep, users};
 
@@ -163,13 +163,13 @@ async fn every_refusal_has_its_own_reason(db: TestDb) {
 
     // The card.
     let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
-    claims.card.citizen_id = "1103700123459".into();
+    claims.card.citizen_id = CitizenId::parse("1103700123459").unwrap();
     assert_eq!(w.login(&w.sign(&claims)).await, Err("INVALID_CITIZEN_ID"));
     let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
     claims.card.expiry_date = BuddhistDate::parse(Field::ExpiryDate, "25600101").unwrap();
     assert_eq!(w.login(&w.sign(&claims)).await, Err("CARD_EXPIRED"));
     let mut claims = w.claims(&w.nonce(ORIGIN).await, next());
-    claims.card.citizen_id = "1101700203450".into();
+    claims.card.citizen_id = CitizenId::parse("1101700203450").unwrap();
     assert_eq!(w.login(&w.sign(&claims)).await, Err("NOT_LINKED"));
 
     // The assertion itself.

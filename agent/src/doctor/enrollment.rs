@@ -8,7 +8,10 @@ use std::path::Path;
 use thaiid_protocol::assertion::CardClaim;
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
-use thaiid_protocol::BuddhistDate;
+use thaiid_protocol::{BuddhistDate, CitizenId};
+
+/// The citizen ID of the probe: all zeros, no one's (its check digit is wrong).
+const NOBODY: &str = "0000000000000";
 
 const ENROLLMENT: &str = "enrollment";
 const NEW_TOKEN_TH: &str = "ขอ token ใหม่จาก IT แล้วสั่ง thaiid-agent enroll --token TOKEN";
@@ -82,9 +85,9 @@ enum Answer {
 /// Posts an assertion for a nonce nobody issued. The server checks the agent, its
 /// signature, the audience and the times before it looks at the nonce, and a nonce it
 /// does not know spends no nonce and no counter (the assertion's id is kept, as for any
-/// attempt): `UNKNOWN_NONCE` says all of those checks passed. The card claim is empty,
-/// so the server's audit row of the attempt holds no one's data; the agent's counter is
-/// not used.
+/// attempt): `UNKNOWN_NONCE` says all of those checks passed. The card claim is empty
+/// ([`NOBODY`] for the citizen ID), so the server's audit row of the attempt holds no
+/// one's data; the agent's counter is not used.
 async fn ask_server(identity: &Identity) -> Answer {
     let nobody = || Name {
         prefix: String::new(),
@@ -95,7 +98,7 @@ async fn ask_server(identity: &Identity) -> Answer {
     let lifelong =
         BuddhistDate::parse(Field::ExpiryDate, "99999999").expect("the lifelong date parses");
     let no_card = CardClaim {
-        citizen_id: String::new(),
+        citizen_id: CitizenId::parse(NOBODY).expect("13 digits"),
         name_th: nobody(),
         name_en: nobody(),
         expiry_date: lifelong,

@@ -224,7 +224,7 @@ impl Tracked {
             self.pulled_mid_read += 1;
         }
         if let CardState::Ready(card) = &card {
-            let masked = masked(&card.claim.citizen_id);
+            let masked = card.claim.citizen_id.masked();
             tracing::info!(reader = %reader_name, card = %masked, "card read");
         }
         let _ = self.events.send(ReaderEvent::CardInserted(reader_name));
@@ -268,12 +268,6 @@ fn read_login_card(context: &pcsc::Context, reader: &CString, insertion: u64) ->
             CardState::Unreadable
         }
     }
-}
-
-fn masked(citizen_id: &str) -> String {
-    thaiid_protocol::CitizenId::parse(citizen_id)
-        .map(|id| id.masked())
-        .unwrap_or_else(|_| "x".repeat(13))
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ fn claims() -> Claims {
         origin: "https://sso.example.go.th".into(),
         ctr: 7,
         card: CardClaim {
-            citizen_id: "1103700123458".into(),
+            citizen_id: CitizenId::parse("1103700123458").unwrap(),
             name_th: Name {
                 prefix: "นาย".into(),
                 first: "สมชาย".into(),

@@ -20,7 +20,6 @@ use crate::db::{writer, Pool};
 use sqlx::Acquire;
 use thaiid_protocol::api::Ticket;
 use thaiid_protocol::assertion::{Claims, Unverified};
-use thaiid_protocol::CitizenId;
 
 /// Clock difference tolerated between agents and the server.
 pub const CLOCK_SKEW_SECS: u64 = 30;
@@ -121,9 +120,7 @@ async fn authenticate(
         Ok(claims) => claims,
         Err(error) => return Ok(Err(Refusal::from(&error))),
     };
-    if let Ok(id) = CitizenId::parse(&claims.card.citizen_id) {
-        entry.citizen_id = Some(id.masked());
-    }
+    entry.citizen_id = Some(claims.card.citizen_id.masked());
     entry.card = Some(card_key::masked_serial(&claims.card.card_serial));
     entry.card_ref = Some(verifier.card_key.reference(&claims.card.card_serial));
     Ok(Ok(claims))

@@ -13,7 +13,6 @@ use crate::db::store::Store;
 use thaiid_protocol::api::Ticket;
 use thaiid_protocol::assertion::Claims;
 use thaiid_protocol::date::{rfc3339_utc, thai_date};
-use thaiid_protocol::CitizenId;
 
 /// The outer error is the database's; the inner one the refusal.
 pub async fn spend<S: Store>(
@@ -68,14 +67,14 @@ pub async fn spend<S: Store>(
         return Ok(Err(Refusal::CounterNotIncreasing));
     }
     let card = &claims.card;
-    if !CitizenId::parse(&card.citizen_id).is_ok_and(|id| id.check_digit_valid()) {
+    if !card.citizen_id.check_digit_valid() {
         return Ok(Err(Refusal::InvalidCitizenId));
     }
     if card.expiry_date.is_past(thai_date(now)) {
         return Ok(Err(Refusal::CardExpired));
     }
     let account = match purpose {
-        Purpose::Login => match cards::account_of_citizen(db, &card.citizen_id).await? {
+        Purpose::Login => match cards::account_of_citizen(db, card.citizen_id.as_str()).await? {
             Some(account) => account,
             None => return Ok(Err(Refusal::NotLinked)),
         },

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use thaiid_protocol::assertion::{self, CardClaim, Claims, PublicJwk};
 use thaiid_protocol::decode::Name;
 use thaiid_protocol::layout::Field;
-use thaiid_protocol::{BuddhistDate, LaserId};
+use thaiid_protocol::{BuddhistDate, CitizenId, LaserId};
 
 /// A card as a test agent claims it.
 #[derive(Clone, Debug)]
@@ -45,7 +45,8 @@ pub fn card_claims(
         origin: site.into(),
         ctr,
         card: CardClaim {
-            citizen_id: card.citizen_id.clone(),
+            citizen_id: CitizenId::parse(&card.citizen_id)
+                .expect("a test card's citizen ID is 13 digits"),
             name_th: name("นาย", "สมชาย", "ทดสอบ"),
             name_en: name("Mr.", "Somchai", "Thotsop"),
             expiry_date: BuddhistDate::parse(Field::ExpiryDate, "99999999")
