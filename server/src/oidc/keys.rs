@@ -39,7 +39,20 @@ pub enum KeysError {
         source: std::io::Error,
     },
     #[error("{path} is not a valid OIDC key file ({why}): restore it from a backup, or move it away to start with a new key")]
-    Damaged { path: String, why: String },
+    Damaged { path: String, why: KeyFileProblem },
+}
+
+/// What is wrong with a key file.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileProblem {
+    #[error("not the key file's JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("key {0} is not base64url")]
+    NotBase64(String),
+    #[error("key {0} is not a P-256 PKCS#8 key")]
+    NotP256(String),
+    #[error("no current key")]
+    NoCurrentKey,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -90,7 +103,7 @@ struct KeySet {
 }
 
 impl KeySet {
-    fn parse(file: &KeyFile) -> Result<KeySet, String> {
+    fn parse(file: &KeyFile) -> Result<KeySet, KeyFileProblem> {
         let rng = ring::rand::SystemRandom::new();
         let keys = file
             .keys
@@ -98,18 +111,18 @@ impl KeySet {
             .map(|stored| {
                 let pkcs8 = B64
                     .decode(&stored.pkcs8)
-                    .map_err(|_| format!("key {} is not base64url", stored.kid))?;
+                    .map_err(|_| KeyFileProblem::NotBase64(stored.kid.clone()))?;
                 let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
-                    .map_err(|_| format!("key {} is not a P-256 PKCS#8 key", stored.kid))?;
+                    .map_err(|_| KeyFileProblem::NotP256(stored.kid.clone()))?;
                 Ok(LoadedKey {
                     kid: stored.kid.clone(),
                     pair,
                     retired_at: stored.retired_at,
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, KeyFileProblem>>()?;
         if !keys.iter().any(|key| key.retired_at.is_none()) {
-            return Err("no current key".into());
+            return Err(KeyFileProblem::NoCurrentKey);
         }
         Ok(KeySet { keys })
     }
@@ -152,7 +165,7 @@ fn read_file(path: &Path) -> Result<KeyFile, KeysError> {
     })?;
     serde_json::from_slice(&bytes).map_err(|error| KeysError::Damaged {
         path: shown(path),
-        why: error.to_string(),
+        why: error.into(),
     })
 }
 
