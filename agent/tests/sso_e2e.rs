@@ -358,7 +358,8 @@ fn logins_in_chromium(database: Database) {
     drop((browser, inserted, agent));
 
     // `doctor` asks this server whether it takes the agent's assertions: yes, and once
-    // IT revoked the workstation, no. Its question leaves an audit row without a card.
+    // IT revoked the workstation, no. Its question leaves an audit row with no one's card
+    // (the citizen ID all zeros).
     let enrollment_line = || {
         // With the state dir: the service's own checks, the enrollment among them.
         let output = (home.command().arg("doctor").arg("--state-dir"))
@@ -374,7 +375,7 @@ fn logins_in_chromium(database: Database) {
     let line = enrollment_line();
     assert!(line.contains("which takes its assertions"), "{line}");
     let probes = "SELECT COUNT(*) FROM audit_log WHERE method = 'card' \
-                  AND outcome = 'UNKNOWN_NONCE' AND citizen_id IS NULL";
+                  AND outcome = 'UNKNOWN_NONCE' AND citizen_id = '0-0000-xxxxx-xx-0'";
     assert_eq!(count(&server, probes), 1);
     let agent_id = server.agents()[0].id.clone();
     server.revoke_agent(&agent_id);
