@@ -230,12 +230,10 @@ pub fn sign(
     key: &EcdsaKeyPair,
     rng: &dyn SecureRandom,
 ) -> Result<String, ring::error::Unspecified> {
-    let header = Header {
-        alg: ALG.into(),
-        typ: TYP.into(),
-        kid: claims.iss.clone(),
-    };
-    sign_with_header(&header, claims, key, rng)
+    sign_with(claims, |input| {
+        key.sign(rng, input)
+            .map(|signature| signature.as_ref().to_vec())
+    })
 }
 
 /// Signs `claims` as the agent `claims.iss` with a key held elsewhere (a TPM): `sign`
@@ -249,27 +247,21 @@ pub fn sign_with<E>(
         typ: TYP.into(),
         kid: claims.iss.clone(),
     };
-    let header = serde_json::to_vec(&header).expect("plain struct");
-    let body = serde_json::to_vec(claims).expect("plain struct");
-    let signing_input = format!("{}.{}", B64.encode(header), B64.encode(body));
-    let signature = sign(signing_input.as_bytes())?;
-    Ok(format!("{signing_input}.{}", B64.encode(signature)))
+    compact_jws(&header, claims, sign)
 }
 
-fn sign_with_header(
-    header: &Header,
-    claims: &Claims,
-    key: &EcdsaKeyPair,
-    rng: &dyn SecureRandom,
-) -> Result<String, ring::error::Unspecified> {
-    let header = serde_json::to_vec(header).expect("plain struct");
-    let claims = serde_json::to_vec(claims).expect("plain struct");
-    let signing_input = format!("{}.{}", B64.encode(header), B64.encode(claims));
-    let signature = key.sign(rng, signing_input.as_bytes())?;
-    Ok(format!(
-        "{signing_input}.{}",
-        B64.encode(signature.as_ref())
-    ))
+/// A compact JWS of `payload` under `header` (any JSON: the assertion's, an ID token's,
+/// or a test's forged one), signed by `sign` over the signing input.
+pub fn compact_jws<E>(
+    header: &impl Serialize,
+    payload: &impl Serialize,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<String, E> {
+    let header = serde_json::to_vec(header).expect("JSON values serialize");
+    let payload = serde_json::to_vec(payload).expect("JSON values serialize");
+    let signing_input = format!("{}.{}", B64.encode(header), B64.encode(payload));
+    let signature = sign(signing_input.as_bytes())?;
+    Ok(format!("{signing_input}.{}", B64.encode(signature)))
 }
 
 /// An assertion parsed but not yet verified: read its `kid` to find the agent's key.

@@ -94,7 +94,11 @@ pub async fn spend(pool: &Pool, code: &str, now: i64) -> Result<Spent, sqlx::Err
             nonce: row.try_get("nonce")?,
             scope: row.try_get("scope")?,
             username: row.try_get("username")?,
-            amr: Amr::parse(&amr).unwrap_or(Amr::PasswordOtp),
+            // Never a stronger login than the one recorded: a value this version does
+            // not know is the database's fault, not a password + OTP.
+            amr: Amr::parse(&amr).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown amr {amr:?} in oidc_codes").into())
+            })?,
             auth_time: row.try_get("auth_time")?,
         },
         code_hash,

@@ -279,16 +279,13 @@ impl SigningKeys {
         let keys = self.keys();
         let key = keys.current();
         let header = serde_json::json!({"alg": ALG, "typ": "JWT", "kid": key.kid});
-        let input = format!(
-            "{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(serde_json::to_vec(claims).expect("claims serialize"))
-        );
-        let signature = key
-            .pair
-            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
-            .expect("ECDSA signing works");
-        format!("{input}.{}", B64.encode(signature.as_ref()))
+        let rng = ring::rand::SystemRandom::new();
+        thaiid_protocol::assertion::compact_jws(&header, claims, |input| {
+            key.pair
+                .sign(&rng, input)
+                .map(|signature| signature.as_ref().to_vec())
+        })
+        .expect("ECDSA signing works")
     }
 
     /// The published keys (`jwks_uri`): the current one and the retired ones still kept.

@@ -108,17 +108,10 @@ impl TestAgent {
 
     /// Signs `claims` under a header of the test's choosing (alg and typ attacks).
     pub fn sign_with_header(&self, header: serde_json::Value, claims: &Claims) -> String {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-        use base64::Engine;
-        let input = format!(
-            "{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(serde_json::to_vec(claims).expect("claims serialize"))
-        );
-        let signature = self
-            .key
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .expect("signing works");
-        format!("{input}.{}", B64.encode(signature.as_ref()))
+        assertion::compact_jws(&header, claims, |input| {
+            let signature = self.key.sign(&SystemRandom::new(), input)?;
+            Ok::<_, ring::error::Unspecified>(signature.as_ref().to_vec())
+        })
+        .expect("signing works")
     }
 }
