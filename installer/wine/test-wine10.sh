@@ -145,9 +145,12 @@ expect "enrolled at install" '[ "$("$server_bin" agent list | grep -c active)" =
 # (and Windows) keep added roots: the Windows client cannot verify the agent under Wine 10
 # (it can under Wine 8, part wine8). Shown, then the client is told to accept the
 # unknown root, and curl verifies the chain against the state dir's CA instead.
+client() { # client METHOD PATH [BODY]: the Windows client, told to accept the unknown root
+  chroot "$rootfs" env WINEPREFIX=$inside/prefix10 THAIID_PORT=$agent_port THAIID_IGNORE_UNKNOWN_CA=1 \
+    WINEDEBUG=-all /usr/lib/wine/wine64 "$inside/winhttp-client.exe" "$1" "$2" "$origin" ${3:+"$3"}
+}
 for _ in $(seq 50); do
-  answer=$(chroot "$rootfs" env WINEPREFIX=$inside/prefix10 THAIID_PORT=$agent_port THAIID_IGNORE_UNKNOWN_CA=1 \
-    WINEDEBUG=-all /usr/lib/wine/wine64 "$inside/winhttp-client.exe" GET /v1/status "$origin" 2>/dev/null | tr -d '\r') || true
+  answer=$(client GET /v1/status 2>/dev/null | tr -d '\r') || true
   [[ $answer == "HTTP 200"* ]] && break
   sleep 0.2
 done
@@ -169,12 +172,18 @@ nonce=$(curl -s -b "$jar" -c "$jar" -X POST -H "X-CSRF-Token: $csrf" -H "Origin:
   "$origin/login/card/nonce" | sed -n 's/.*"nonce":"\([^"]*\)".*/\1/p')
 expect "the login page's nonce" '[ -n "$nonce" ]'
 # The login waits for the card: it is taken out and put back while the login waits.
+# The login is asked once the agent has seen the card go, so it is the card put back
+# that logs in.
 kill "$card_pid" 2>/dev/null
 wait "$card_pid" 2>/dev/null || true
 card_pid=
-(chroot "$rootfs" env WINEPREFIX=$inside/prefix10 THAIID_PORT=$agent_port THAIID_IGNORE_UNKNOWN_CA=1 \
-  WINEDEBUG=-all /usr/lib/wine/wine64 "$inside/winhttp-client.exe" POST /v1/login "$origin" "{\"nonce\":\"$nonce\"}" \
-  >"$work/login10.out" 2>&1) &
+for _ in $(seq 50); do
+  answer=$(client GET /v1/status 2>/dev/null | tr -d '\r') || true
+  [[ $answer == *'"card_present":false'* ]] && break
+  sleep 0.2
+done
+expect "the agent sees the card taken out" '[[ $answer == *"\"card_present\":false"* ]]'
+(client POST /v1/login "{\"nonce\":\"$nonce\"}" >"$work/login10.out" 2>&1) &
 login_pid=$!
 sleep 3
 card
@@ -190,6 +199,8 @@ expect "the ticket logs the browser session in (303 to /systems)" '[[ $location 
 chroot "$rootfs" env WINEPREFIX=$inside/prefix10 /usr/lib/wine/wineserver -k 2>/dev/null || true
 echo "== wine10 took $(($(date +%s) - started)) s"
 if [ "$failures" -gt 0 ]; then
+  echo "      the end of the service's log:"
+  tail -n 20 "$work"/prefix10/drive_c/ProgramData/thaiid-agent/state/logs/* 2>/dev/null | cut -c1-300 | sed 's/^/      /'
   echo "test-wine10: $failures check(s) failed" >&2
   exit 1
 fi

@@ -50,12 +50,35 @@ fn read_connected(
     plan: &ReadPlan,
     card_left: impl Fn() -> bool,
 ) -> Result<CardRead, CardError> {
-    let atr = card.status2_owned()?.atr().to_vec();
+    let atr = atr_of(card)?;
     let transaction = card.transaction()?;
     let read = read_over(TransactionChannel(&transaction), atr, plan, card_left)?;
     // The data is in hand: a failure to end the transaction (card just pulled) loses nothing.
     let _ = transaction.end(pcsc::Disposition::LeaveCard);
     Ok(read)
+}
+
+/// How often, and how far apart, the ATR is asked for while the reader has none yet.
+const ATR_TRIES: u32 = 10;
+const ATR_RETRY: Duration = Duration::from_millis(50);
+
+/// The card's ATR, asked in one call with buffers of the largest sizes. Not the size query
+/// then the read (`status2_owned`): right after an insertion the reader's ATR can arrive
+/// between the two calls, and the second then fails with "buffer too small" (seen under
+/// Wine 10, whose winscard adds a round trip). An ATR not there yet is asked for again.
+fn atr_of(card: &pcsc::Card) -> Result<Vec<u8>, CardError> {
+    let mut names = [0u8; 2048];
+    let mut atr = [0u8; pcsc::MAX_ATR_SIZE];
+    for _ in 0..ATR_TRIES {
+        match card.status2(&mut names, &mut atr) {
+            Ok(status) if !status.atr().is_empty() => return Ok(status.atr().to_vec()),
+            Ok(_) | Err(pcsc::Error::InsufficientBuffer) => std::thread::sleep(ATR_RETRY),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(CardError::CardUnreadable(
+        "the reader gave no ATR for the card".into(),
+    ))
 }
 
 /// SELECT, the planned READs and the laser ID of the card whose ATR is `atr`, over
