@@ -100,6 +100,7 @@ impl Server {
             redirect_uris: vec![format!("{system}/redirect_uri")],
             post_logout_redirect_uris: vec![format!("{system}/bye.html")],
             public: false,
+            id_token_alg: None,
         };
         let now = thaiid_server::now();
         self.test

@@ -163,21 +163,29 @@ pub enum SystemCommand {
         /// A public client (single-page or native app): no secret, PKCE alone.
         #[arg(long, requires = "redirect_uris")]
         public: bool,
-        /// The ID token algorithm the client needs: ES256 only (RS256 is refused).
-        #[arg(long, value_parser = crate::oidc::clients::parse_alg, requires = "redirect_uris")]
-        id_token_alg: Option<String>,
+        /// What the client's ID tokens are signed with: ES256 (a new client's default) or
+        /// RS256 (for relying parties that verify RS256 only). Again on an existing
+        /// client: changed; left out: kept.
+        #[arg(long, value_parser = crate::oidc::alg::SigningAlg::parse, requires = "redirect_uris")]
+        id_token_alg: Option<crate::oidc::alg::SigningAlg>,
+    },
+    /// Sign client CODE's ID tokens with ALG (ES256 or RS256) from now on.
+    IdTokenAlg {
+        code: String,
+        #[arg(value_parser = crate::oidc::alg::SigningAlg::parse)]
+        alg: crate::oidc::alg::SigningAlg,
     },
     /// A new client secret for system CODE (printed once); the old one stops working.
-    Secret {
-        code: String,
-    },
+    Secret { code: String },
+    /// The systems: code, name, URL and, for an OpenID Connect client, its ID token
+    /// algorithm (`-`: not a client).
     List,
 }
 
 #[derive(Subcommand)]
 pub enum OidcCommand {
-    /// Make a new current signing key; the old one stays in the JWKS until its tokens
-    /// have expired.
+    /// Make a new current signing key of each algorithm (ES256, RS256); the old ones stay
+    /// in the JWKS until their tokens have expired.
     RotateKey,
 }
 

@@ -4,7 +4,8 @@
 //! the refusals: unregistered client or redirect URI (a page, no redirect), request errors
 //! (back to the redirect URI with `state`), no permission (`access_denied`), code reuse,
 //! wrong verifier, wrong secret, expired code, a code for another client, forged tokens
-//! (`none`, HS256) as access token and as `id_token_hint`.
+//! (`none`, HS256) as access token and as `id_token_hint`; each client's ID tokens signed
+//! with its algorithm (ES256, or RS256 for a client registered so).
 
 use thaiid_server::on_both_databases;
 mod support;
@@ -18,12 +19,14 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use support::browser::{browser, code_now, url_encode, Browser, SITE};
 use support::{TestAgent, TestCard, TestDb};
+use thaiid_server::oidc::alg::SigningAlg;
 use thaiid_server::oidc::clients::{self, Registration};
 use thaiid_server::{demo, users};
 use tower::ServiceExt;
 
 on_both_databases!(
-    discovery_names_the_endpoints_and_es256_only,
+    discovery_names_the_endpoints_and_both_algs,
+    each_client_gets_tokens_signed_with_its_alg,
     password_otp_login_resumes_the_request_and_tokens_verify,
     card_login_says_card_in_amr,
     a_public_client_uses_pkce_alone,
@@ -60,6 +63,7 @@ async fn with_clients(db: &TestDb) -> (Browser, HashMap<&'static str, String>) {
             redirect_uris: vec![callback.into()],
             post_logout_redirect_uris: vec![HR_BYE.into()],
             public,
+            id_token_alg: None,
         };
         let secret = clients::register(&db.pool, code, &registration, now)
             .await
@@ -189,13 +193,20 @@ async fn userinfo(b: &Browser, access_token: &str) -> (StatusCode, Value) {
 
 /// The claims of `id_token` once its ES256 signature verifies under the JWKS.
 async fn verified(b: &Browser, id_token: &str) -> Value {
+    verified_as(b, id_token, "ES256").await
+}
+
+/// The claims of `id_token` once its header says `alg` and its signature verifies under
+/// the JWKS key its `kid` names, as a relying party checks it: ES256 with the key's x and
+/// y, RS256 with its n and e.
+async fn verified_as(b: &Browser, id_token: &str, alg: &str) -> Value {
     let (_, jwks) = call(b, Request::get("/oidc/jwks").body(Body::empty()).unwrap()).await;
     let (signed, signature) = id_token.rsplit_once('.').unwrap();
     let (header, payload) = signed.split_once('.').unwrap();
     let header: Value = serde_json::from_slice(&B64.decode(header).unwrap()).unwrap();
     assert_eq!(
         (header["alg"].as_str(), header["typ"].as_str()),
-        (Some("ES256"), Some("JWT"))
+        (Some(alg), Some("JWT"))
     );
     let key = jwks["keys"]
         .as_array()
@@ -203,16 +214,46 @@ async fn verified(b: &Browser, id_token: &str) -> Value {
         .iter()
         .find(|key| key["kid"] == header["kid"])
         .expect("the token's kid is in the JWKS");
-    let mut point = vec![4u8];
-    point.extend(B64.decode(key["x"].as_str().unwrap()).unwrap());
-    point.extend(B64.decode(key["y"].as_str().unwrap()).unwrap());
-    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &point)
-        .verify(signed.as_bytes(), &B64.decode(signature).unwrap())
-        .expect("the ID token verifies under the JWKS");
+    assert_eq!(
+        (key["alg"].as_str(), key["use"].as_str()),
+        (Some(alg), Some("sig"))
+    );
+    let number = |name: &str| B64.decode(key[name].as_str().unwrap()).unwrap();
+    let signature = B64.decode(signature).unwrap();
+    let checked = match alg {
+        "ES256" => {
+            assert_eq!(key["kty"], "EC");
+            let mut point = vec![4u8];
+            point.extend(number("x"));
+            point.extend(number("y"));
+            ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                &point,
+            )
+            .verify(signed.as_bytes(), &signature)
+        }
+        "RS256" => {
+            assert_eq!(key["kty"], "RSA");
+            let (n, e) = (number("n"), number("e"));
+            assert_ne!(n[0], 0, "n has no leading zero byte");
+            ring::signature::RsaPublicKeyComponents { n: &n, e: &e }.verify(
+                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                signed.as_bytes(),
+                &signature,
+            )
+        }
+        other => panic!("no {other} here"),
+    };
+    checked.expect("the ID token verifies under the JWKS");
     serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap()
 }
 
-async fn discovery_names_the_endpoints_and_es256_only(db: TestDb) {
+/// The header of a compact JWS.
+fn header_of(token: &str) -> Value {
+    serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
+async fn discovery_names_the_endpoints_and_both_algs(db: TestDb) {
     let (b, _) = with_clients(&db).await;
     let request = Request::get("/.well-known/openid-configuration")
         .body(Body::empty())
@@ -231,8 +272,17 @@ async fn discovery_names_the_endpoints_and_es256_only(db: TestDb) {
     }
     assert_eq!(
         metadata["id_token_signing_alg_values_supported"],
-        json!(["ES256"])
+        json!(["ES256", "RS256"])
     );
+    // The JWKS publishes a current key of each.
+    let (_, jwks) = call(&b, Request::get("/oidc/jwks").body(Body::empty()).unwrap()).await;
+    let published: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| (key["kty"].as_str().unwrap(), key["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(published, [("EC", "ES256"), ("RSA", "RS256")]);
     assert_eq!(
         metadata["code_challenge_methods_supported"],
         json!(["S256"])
@@ -241,6 +291,88 @@ async fn discovery_names_the_endpoints_and_es256_only(db: TestDb) {
         metadata["token_endpoint_auth_methods_supported"],
         json!(["client_secret_basic", "client_secret_post", "none"])
     );
+}
+
+/// The ID token `client` gets for a code flow of the person signed in in `b`.
+async fn id_token_of(
+    b: &mut Browser,
+    client: &str,
+    callback: &str,
+    secret: Option<&str>,
+) -> String {
+    let pkce = new_pkce();
+    let code = code_for(b, client, callback, &pkce).await;
+    let mut form = exchange(&code, callback, &pkce);
+    if secret.is_none() {
+        form.push(("client_id", client));
+    }
+    let (status, tokens) = token(b, &form, secret.map(|secret| (client, secret))).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens["id_token"].as_str().unwrap().to_owned()
+}
+
+async fn each_client_gets_tokens_signed_with_its_alg(db: TestDb) {
+    let (mut b, secrets) = with_clients(&db).await;
+    log_in_by_password(&mut b).await;
+    // HR re-registered for RS256 (the URIs as before, the secret kept); SPA stays ES256.
+    let registration = Registration {
+        redirect_uris: vec![HR_CALLBACK.into()],
+        post_logout_redirect_uris: vec![HR_BYE.into()],
+        public: false,
+        id_token_alg: Some(SigningAlg::Rs256),
+    };
+    let secret = clients::register(&db.pool, HR, &registration, thaiid_server::now())
+        .await
+        .unwrap();
+    assert_eq!(secret, None, "the secret is kept");
+    let hr = id_token_of(&mut b, HR, HR_CALLBACK, Some(&secrets[HR])).await;
+    let claims = verified_as(&b, &hr, "RS256").await;
+    assert_eq!(
+        (claims["aud"].as_str(), claims["nonce"].as_str()),
+        (Some(HR), Some("n-1"))
+    );
+    let spa = id_token_of(&mut b, SPA, SPA_CALLBACK, None).await;
+    let claims = verified_as(&b, &spa, "ES256").await;
+    assert_eq!(claims["aud"], SPA);
+    // Not one key under two names: the RS256 token's kid is no ES256 key, and its
+    // signature is no ES256 signature under the ES256 client's key.
+    assert_ne!(header_of(&hr)["kid"], header_of(&spa)["kid"]);
+    let (_, jwks) = call(&b, Request::get("/oidc/jwks").body(Body::empty()).unwrap()).await;
+    let es_key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["kid"] == header_of(&spa)["kid"])
+        .unwrap();
+    let mut point = vec![4u8];
+    for coordinate in ["x", "y"] {
+        point.extend(B64.decode(es_key[coordinate].as_str().unwrap()).unwrap());
+    }
+    let (signed, signature) = hr.rsplit_once('.').unwrap();
+    assert!(ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ECDSA_P256_SHA256_FIXED,
+        &point
+    )
+    .verify(signed.as_bytes(), &B64.decode(signature).unwrap())
+    .is_err());
+    // Back to ES256: the next token is.
+    clients::set_id_token_alg(&db.pool, HR, SigningAlg::Es256)
+        .await
+        .unwrap();
+    let es = id_token_of(&mut b, HR, HR_CALLBACK, Some(&secrets[HR])).await;
+    verified_as(&b, &es, "ES256").await;
+    assert!(matches!(
+        clients::set_id_token_alg(&db.pool, "09090909", SigningAlg::Rs256).await,
+        Err(clients::ClientError::NotAClient(_))
+    ));
+    // The RS256 token is a logout hint like any other of the provider's: it names HR.
+    let page = b
+        .get(&format!(
+            "/oidc/logout?id_token_hint={hr}&post_logout_redirect_uri={}&state=s3",
+            url_encode(HR_BYE)
+        ))
+        .await;
+    assert_eq!(page.location, format!("{HR_BYE}?state=s3"));
 }
 
 async fn password_otp_login_resumes_the_request_and_tokens_verify(db: TestDb) {
@@ -719,7 +851,44 @@ async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
     let renewed = out.trim().strip_prefix("client_secret: ").unwrap();
     let client = clients::find(&db.pool, HR).await.unwrap().unwrap();
     assert!(client.secret_matches(renewed) && !client.secret_matches(&secret));
-    // Refused, and nothing stored: RS256, a fragment, a secret for a public client.
+    // The ID token algorithm: ES256 unless said; given again, changed; or by itself.
+    let pool = &db.pool;
+    let alg = |code| async move {
+        clients::find(pool, code)
+            .await
+            .unwrap()
+            .unwrap()
+            .id_token_alg
+    };
+    assert_eq!(alg(HR).await, SigningAlg::Es256);
+    let add_rs256 = [
+        "system",
+        "add",
+        HR,
+        "x",
+        "--redirect-uri",
+        SPA_CALLBACK,
+        "--id-token-alg",
+        "RS256",
+    ];
+    assert_eq!(run(&add_rs256).0, Some(0));
+    assert_eq!(alg(HR).await, SigningAlg::Rs256);
+    // Running `system add` again without the flag keeps it.
+    run(&["system", "add", HR, "x", "--redirect-uri", SPA_CALLBACK]);
+    assert_eq!(alg(HR).await, SigningAlg::Rs256);
+    let (_, out, _) = run(&["system", "list"]);
+    assert!(out.contains(&format!("{HR}\tx\t\tRS256\n")), "{out}");
+    let (code, out, _) = run(&["system", "id-token-alg", HR, "ES256"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.trim(), format!("client {HR}: ID tokens signed ES256"));
+    assert_eq!(alg(HR).await, SigningAlg::Es256);
+    // Refused, and nothing stored: an alg not offered (names are exact), a system that is
+    // no client, a fragment, a secret for a public client.
+    for bad in ["rs256", "RS384", "HS256", "none"] {
+        let (code, _, err) = run(&["system", "id-token-alg", HR, bad]);
+        assert_eq!(code, Some(2), "{bad}");
+        assert!(err.contains("ES256 (the default) or RS256"), "{err}");
+    }
     let (code, _, err) = run(&[
         "system",
         "add",
@@ -728,14 +897,25 @@ async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
         "--redirect-uri",
         SPA_CALLBACK,
         "--id-token-alg",
-        "RS256",
+        "PS256",
     ]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("cannot generate RSA keys"), "{err}");
+    assert!(
+        err.contains("\"PS256\" is not an ID token algorithm offered"),
+        "{err}"
+    );
+    assert_eq!(alg(HR).await, SigningAlg::Es256);
+    assert!(clients::find(&db.pool, SPA).await.unwrap().is_none());
+    run(&["system", "add", "09090909", "z"]);
+    let (code, _, err) = run(&["system", "id-token-alg", "09090909", "RS256"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is no OpenID Connect client"), "{err}");
+    let (_, out, _) = run(&["system", "list"]);
+    assert!(out.contains("09090909\tz\t\t-\n"), "{out}");
     let (code, _, err) = run(&[
         "system",
         "add",
-        "09090909",
+        "09090908",
         "z",
         "--redirect-uri",
         "https://z/cb#f",
@@ -746,7 +926,7 @@ async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
         .await
         .unwrap()
         .iter()
-        .all(|s| s.code != "09090909"));
+        .all(|s| s.code != "09090908"));
     run(&[
         "system",
         "add",
@@ -759,20 +939,33 @@ async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
     let (code, _, err) = run(&["system", "secret", SPA]);
     assert_eq!(code, Some(1));
     assert!(err.contains("public client"), "{err}");
-    // Rotation: the new key signs, the old one stays published.
+    // Rotation: a new key of each algorithm signs, the old ones stay published.
     let path = dir.path().join("oidc-keys.json");
     let keys = thaiid_server::oidc::keys::SigningKeys::load_or_create(&path, thaiid_server::now())
         .unwrap();
+    let kids_of = |alg: &str| -> Vec<String> {
+        keys.jwks(thaiid_server::now())["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|key| key["alg"] == alg)
+            .map(|key| key["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (old_es, old_rs) = (kids_of("ES256"), kids_of("RS256"));
+    assert_eq!((old_es.len(), old_rs.len()), (1, 1));
+    // A new modification time for the file, so that `keys` reads it again.
+    std::thread::sleep(std::time::Duration::from_millis(20));
     let (code, out, _) = run(&["oidc", "rotate-key"]);
     assert_eq!(code, Some(0), "{out}");
-    let kid = out.split_whitespace().nth(3).unwrap().trim_end_matches(';');
-    let jwks = keys.jwks(thaiid_server::now());
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert_eq!(kids.len(), 2);
-    assert_eq!(kids[1], kid);
+    let new_kid = |alg: &str| {
+        out.lines()
+            .find_map(|line| line.strip_prefix(&format!("new {alg} signing key ")))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_owned()
+    };
+    assert_eq!(kids_of("ES256"), [old_es[0].clone(), new_kid("ES256")]);
+    assert_eq!(kids_of("RS256"), [old_rs[0].clone(), new_kid("RS256")]);
+    let token = keys.sign(SigningAlg::Rs256, &json!({"sub": "x"}));
+    assert_eq!(header_of(&token)["kid"], new_kid("RS256"));
 }

@@ -1,5 +1,5 @@
-//! `thaiid-server system add CODE NAME [--url URL] [--redirect-uri URI…] | secret CODE |
-//! list`.
+//! `thaiid-server system add CODE NAME [--url URL] [--redirect-uri URI…] [--id-token-alg ALG]
+//! | secret CODE | id-token-alg CODE ALG | list`.
 
 use super::Outcome;
 use crate::cli::SystemCommand;
@@ -17,12 +17,13 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
             redirect_uris,
             post_logout_redirect_uris,
             public,
-            id_token_alg: _,
+            id_token_alg,
         } => {
             let registration = Registration {
                 redirect_uris,
                 post_logout_redirect_uris,
                 public,
+                id_token_alg,
             };
             let client = !registration.redirect_uris.is_empty();
             if client {
@@ -44,13 +45,19 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
                 clients::replace_secret(pool, &code).await?
             );
         }
+        SystemCommand::IdTokenAlg { code, alg } => {
+            clients::set_id_token_alg(pool, &code, alg).await?;
+            println!("client {code}: ID tokens signed {alg}");
+        }
         SystemCommand::List => {
+            let algs = clients::id_token_algs(pool).await?;
             for system in systems::all(pool).await? {
                 println!(
-                    "{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}",
                     printable(&system.code),
                     printable(&system.name),
-                    printable(&system.url)
+                    printable(&system.url),
+                    algs.get(&system.code).map_or("-", |alg| alg.as_str())
                 );
             }
         }

@@ -1,8 +1,10 @@
 //! Systems as OpenID Connect clients: the system's code is its `client_id`; a confidential
 //! client has a secret (256 random bits, printed once, stored as SHA-256), a public one has
 //! none and proves itself by PKCE alone; redirect URIs and post-logout redirect URIs are
-//! registered and matched exactly.
+//! registered and matched exactly; each client's ID tokens are signed with the algorithm
+//! it was registered for (`id_token_signed_response_alg`, ES256 unless IT said RS256).
 
+use super::alg::SigningAlg;
 use crate::db::Pool;
 use sqlx::Row;
 
@@ -14,6 +16,8 @@ pub struct Client {
     secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// What its ID tokens are signed with.
+    pub id_token_alg: SigningAlg,
 }
 
 impl Client {
@@ -46,6 +50,8 @@ pub struct Registration {
     pub post_logout_redirect_uris: Vec<String>,
     /// No secret: PKCE alone (a single-page or native app).
     pub public: bool,
+    /// The ID token algorithm; `None` keeps a client's (a new one: ES256).
+    pub id_token_alg: Option<SigningAlg>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,21 +65,10 @@ pub enum ClientError {
     NoRedirectUri,
     #[error("redirect URI {uri:?}: {why}")]
     BadRedirectUri { uri: String, why: &'static str },
-    #[error("{0} is not offered: ring, the server's only crypto library, cannot generate RSA keys; ID tokens are signed ES256, which every current relying party verifies")]
-    AlgNotOffered(String),
     #[error("{0} is a public client: it has no secret (PKCE alone)")]
     PublicClient(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-}
-
-/// An `--id-token-alg` as IT gives it: ES256 only (see [`ClientError::AlgNotOffered`]).
-pub fn parse_alg(text: &str) -> Result<String, ClientError> {
-    if text == super::keys::ALG {
-        Ok(text.to_owned())
-    } else {
-        Err(ClientError::AlgNotOffered(text.to_owned()))
-    }
 }
 
 /// A redirect URI as registered: absolute http(s), no fragment, no user info.
@@ -112,9 +107,10 @@ impl Registration {
     }
 }
 
-/// Makes system `code` a client, or changes its URIs and kind. Answers the new secret when
-/// one was made (a new confidential client, or a public one made confidential); an
-/// existing secret is kept (`system secret CODE` replaces it).
+/// Makes system `code` a client, or changes its URIs, kind and (when given) ID token
+/// algorithm. Answers the new secret when one was made (a new confidential client, or a
+/// public one made confidential); an existing secret is kept (`system secret CODE`
+/// replaces it).
 pub async fn register(
     pool: &Pool,
     code: &str,
@@ -138,11 +134,14 @@ pub async fn register(
     let mut tx = pool.begin().await?;
     if existing.is_none() {
         sqlx::query(
-            "INSERT INTO oidc_clients (system_code, secret_hash, created_at) VALUES ($1, $2, $3)",
+            "INSERT INTO oidc_clients \
+             (system_code, secret_hash, created_at, id_token_signed_response_alg) \
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(code)
         .bind(secret.as_deref().map(crate::sha256_hex))
         .bind(now)
+        .bind(registration.id_token_alg.unwrap_or_default().as_str())
         .execute(&mut *tx)
         .await?;
     } else if registration.public || secret.is_some() {
@@ -151,6 +150,9 @@ pub async fn register(
             .bind(code)
             .execute(&mut *tx)
             .await?;
+    }
+    if let (Some(_), Some(alg)) = (&existing, registration.id_token_alg) {
+        set_alg(&mut *tx, code, alg).await?;
     }
     sqlx::query("DELETE FROM oidc_redirect_uris WHERE system_code = $1")
         .bind(code)
@@ -198,10 +200,51 @@ pub async fn replace_secret(pool: &Pool, code: &str) -> Result<String, ClientErr
     Ok(secret)
 }
 
+async fn set_alg(
+    db: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    code: &str,
+    alg: SigningAlg,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE oidc_clients SET id_token_signed_response_alg = $1 WHERE system_code = $2",
+    )
+    .bind(alg.as_str())
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Signs client `code`'s ID tokens with `alg` from now on (`system id-token-alg CODE ALG`).
+pub async fn set_id_token_alg(pool: &Pool, code: &str, alg: SigningAlg) -> Result<(), ClientError> {
+    if set_alg(pool, code, alg).await? == 0 {
+        return Err(ClientError::NotAClient(code.to_owned()));
+    }
+    Ok(())
+}
+
+fn stored_alg(row: &sqlx::any::AnyRow) -> Result<SigningAlg, sqlx::Error> {
+    let name: String = row.try_get("id_token_signed_response_alg")?;
+    SigningAlg::parse(&name).map_err(|unknown| sqlx::Error::Decode(unknown.into()))
+}
+
+/// Each client's ID token algorithm, by system code.
+pub async fn id_token_algs(
+    pool: &Pool,
+) -> Result<std::collections::HashMap<String, SigningAlg>, sqlx::Error> {
+    sqlx::query("SELECT system_code, id_token_signed_response_alg FROM oidc_clients")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("system_code")?, stored_alg(row)?)))
+        .collect()
+}
+
 /// The client `client_id`, if it is one.
 pub async fn find(pool: &Pool, client_id: &str) -> Result<Option<Client>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "SELECT s.code, s.name, c.secret_hash FROM oidc_clients c \
+        "SELECT s.code, s.name, c.secret_hash, c.id_token_signed_response_alg \
+         FROM oidc_clients c \
          JOIN systems s ON s.code = c.system_code WHERE c.system_code = $1",
     )
     .bind(client_id)
@@ -216,6 +259,7 @@ pub async fn find(pool: &Pool, client_id: &str) -> Result<Option<Client>, sqlx::
         secret_hash: row.try_get("secret_hash")?,
         redirect_uris: Vec::new(),
         post_logout_redirect_uris: Vec::new(),
+        id_token_alg: stored_alg(&row)?,
     };
     let uris =
         sqlx::query("SELECT kind, uri FROM oidc_redirect_uris WHERE system_code = $1 ORDER BY uri")
@@ -259,12 +303,5 @@ mod tests {
         ] {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn only_es256_is_offered() {
-        assert!(parse_alg("ES256").is_ok());
-        let error = parse_alg("RS256").unwrap_err().to_string();
-        assert!(error.contains("cannot generate RSA keys"), "{error}");
     }
 }

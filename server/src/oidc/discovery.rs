@@ -1,6 +1,6 @@
 //! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and the JWKS.
 
-use super::keys::ALG;
+use super::alg::SigningAlg;
 use crate::http::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -22,7 +22,7 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [ALG],
+        "id_token_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],

@@ -1,5 +1,7 @@
-//! The ID token (OIDC Core §2): who logged in, how and when, for one client, signed ES256.
+//! The ID token (OIDC Core §2): who logged in, how and when, for one client, signed with
+//! the client's algorithm (ES256 unless it was registered for RS256).
 
+use super::alg::SigningAlg;
 use super::codes::Grant;
 use super::keys::SigningKeys;
 use super::ID_TOKEN_TTL_SECS;
@@ -41,8 +43,9 @@ impl IdToken {
         }
     }
 
-    pub fn sign(&self, keys: &SigningKeys) -> String {
-        keys.sign(self)
+    /// The token as a compact JWS under the current key of `alg`.
+    pub fn sign(&self, keys: &SigningKeys, alg: SigningAlg) -> String {
+        keys.sign(alg, self)
     }
 }
 

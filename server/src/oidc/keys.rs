@@ -1,25 +1,23 @@
-//! The provider's ID-token signing keys: ES256 (P-256) key pairs in one JSON file readable
-//! by the server alone (0600), made at first start like the OTP key; every server on one
-//! database needs the same file. `thaiid-server oidc rotate-key` adds a new current key and
-//! retires the old one, which stays published in the JWKS until the ID tokens it signed
-//! have expired. A running server sees a rotation at its next use of the keys (it re-reads
-//! the file when the file changed).
+//! The provider's ID-token signing keys: one current key per algorithm offered (ES256 and
+//! RS256, see [`super::alg`]) in one JSON file readable by the server alone (0600), made at
+//! first start like the OTP key; every server on one database needs the same file.
+//! `thaiid-server oidc rotate-key` makes a new current key of each algorithm and retires
+//! the old ones, which stay published in the JWKS until the ID tokens they signed have
+//! expired. A running server sees a rotation at its next use of the keys (it re-reads the
+//! file when the file changed).
 //!
-//! Only ES256: ring verifies and signs RSA but cannot generate RSA keys, and the server
-//! makes its keys itself.
+//! A file written before RS256 was offered holds ES256 keys without an `alg`: they are
+//! read as ES256, and the server adds the RS256 key it lacks at start.
 
+use super::alg::SigningAlg;
+use super::signing_key::{self, SigningKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use thaiid_protocol::assertion::PublicJwk;
-
-/// The one signing algorithm offered.
-pub const ALG: &str = "ES256";
 
 /// How long a retired key stays published: past the life of the last ID token it signed,
 /// with room for clocks that differ.
@@ -51,8 +49,12 @@ pub enum KeyFileProblem {
     NotBase64(String),
     #[error("key {0} is not a P-256 PKCS#8 key")]
     NotP256(String),
+    #[error("key {0} is not an RSA PKCS#8 key of 2048 to 8192 bits")]
+    NotRsa(String),
     #[error("no current key")]
     NoCurrentKey,
+    #[error("no current {0} key")]
+    NoCurrentKeyFor(SigningAlg),
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -63,23 +65,32 @@ struct KeyFile {
 #[derive(Serialize, Deserialize, Clone)]
 struct StoredKey {
     kid: String,
-    /// PKCS#8 of the P-256 key pair, base64url.
+    /// Absent in files written before RS256 was offered: ES256.
+    #[serde(default)]
+    alg: SigningAlg,
+    /// PKCS#8 of the key pair (P-256 or RSA), base64url.
     pkcs8: String,
     created_at: i64,
     retired_at: Option<i64>,
 }
 
 impl StoredKey {
-    fn generate(now: i64) -> StoredKey {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .expect("the system's random source works");
+    fn generate(alg: SigningAlg, now: i64) -> StoredKey {
         StoredKey {
             kid: crate::random_id(),
-            pkcs8: B64.encode(pkcs8.as_ref()),
+            alg,
+            pkcs8: B64.encode(signing_key::generate_pkcs8(alg)),
             created_at: now,
             retired_at: None,
         }
+    }
+
+    /// A new current key of each algorithm.
+    fn generate_all(now: i64) -> Vec<StoredKey> {
+        SigningAlg::ALL
+            .into_iter()
+            .map(|alg| StoredKey::generate(alg, now))
+            .collect()
     }
 
     fn published(&self, now: i64) -> bool {
@@ -94,7 +105,7 @@ fn published(retired_at: Option<i64>, now: i64) -> bool {
 
 struct LoadedKey {
     kid: String,
-    pair: EcdsaKeyPair,
+    pair: SigningKey,
     retired_at: Option<i64>,
 }
 
@@ -104,7 +115,6 @@ struct KeySet {
 
 impl KeySet {
     fn parse(file: &KeyFile) -> Result<KeySet, KeyFileProblem> {
-        let rng = ring::rand::SystemRandom::new();
         let keys = file
             .keys
             .iter()
@@ -112,8 +122,13 @@ impl KeySet {
                 let pkcs8 = B64
                     .decode(&stored.pkcs8)
                     .map_err(|_| KeyFileProblem::NotBase64(stored.kid.clone()))?;
-                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
-                    .map_err(|_| KeyFileProblem::NotP256(stored.kid.clone()))?;
+                let pair = SigningKey::from_pkcs8(stored.alg, &pkcs8).map_err(|_| {
+                    let kid = stored.kid.clone();
+                    match stored.alg {
+                        SigningAlg::Es256 => KeyFileProblem::NotP256(kid),
+                        SigningAlg::Rs256 => KeyFileProblem::NotRsa(kid),
+                    }
+                })?;
                 Ok(LoadedKey {
                     kid: stored.kid.clone(),
                     pair,
@@ -124,15 +139,19 @@ impl KeySet {
         if !keys.iter().any(|key| key.retired_at.is_none()) {
             return Err(KeyFileProblem::NoCurrentKey);
         }
+        if let Some(alg) = missing_current(&file.keys) {
+            return Err(KeyFileProblem::NoCurrentKeyFor(alg));
+        }
         Ok(KeySet { keys })
     }
 
-    fn current(&self) -> &LoadedKey {
+    /// The newest current key of `alg`.
+    fn current(&self, alg: SigningAlg) -> &LoadedKey {
         self.keys
             .iter()
             .rev()
-            .find(|key| key.retired_at.is_none())
-            .expect("parse checked there is a current key")
+            .find(|key| key.retired_at.is_none() && key.pair.alg() == alg)
+            .expect("parse checked there is a current key of each algorithm")
     }
 }
 
@@ -191,15 +210,24 @@ fn write_file(path: &Path, file: &KeyFile) -> Result<(), KeysError> {
         .map_err(failed)
 }
 
+/// The first algorithm that has no current key in `keys`.
+fn missing_current(keys: &[StoredKey]) -> Option<SigningAlg> {
+    SigningAlg::ALL.into_iter().find(|&alg| {
+        !keys
+            .iter()
+            .any(|key| key.alg == alg && key.retired_at.is_none())
+    })
+}
+
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 impl SigningKeys {
-    /// One key that lives as long as the process (tests).
+    /// One key of each algorithm that lives as long as the process (tests).
     pub fn ephemeral() -> SigningKeys {
         let file = KeyFile {
-            keys: vec![StoredKey::generate(crate::now())],
+            keys: StoredKey::generate_all(crate::now()),
         };
         let set = KeySet::parse(&file).expect("a fresh key parses");
         SigningKeys {
@@ -210,32 +238,50 @@ impl SigningKeys {
         }
     }
 
-    /// The keys in `path`, made there (mode 0600) if there is no file yet.
+    /// The keys in `path`, made there (mode 0600) if there is no file yet. A file with
+    /// current keys but none of some algorithm (written before that algorithm was offered)
+    /// gets one of it; a file with no current key at all is damaged, not made up for.
     pub fn load_or_create(path: &Path, now: i64) -> Result<SigningKeys, KeysError> {
-        if !path.exists() {
-            write_file(
-                path,
-                &KeyFile {
-                    keys: vec![StoredKey::generate(now)],
-                },
-            )?;
+        let existed = path.exists();
+        let mut file = if existed {
+            read_file(path)?
+        } else {
+            KeyFile { keys: Vec::new() }
+        };
+        let mut added = Vec::new();
+        if !existed || file.keys.iter().any(|key| key.retired_at.is_none()) {
+            while let Some(alg) = missing_current(&file.keys) {
+                file.keys.push(StoredKey::generate(alg, now));
+                added.push(alg.as_str());
+            }
         }
-        let stamp = modified(path);
-        let set = KeySet::parse(&read_file(path)?).map_err(|why| KeysError::Damaged {
+        // Checked before anything is written: a damaged file stays as it was.
+        let set = KeySet::parse(&file).map_err(|why| KeysError::Damaged {
             path: shown(path),
             why,
         })?;
+        if !added.is_empty() {
+            write_file(path, &file)?;
+            if existed {
+                tracing::warn!(
+                    "added a {} signing key to {}: copy the file to the other servers on this database",
+                    added.join(" and "),
+                    shown(path)
+                );
+            }
+        }
         Ok(SigningKeys {
             inner: Arc::new(Inner {
                 path: Some(path.to_owned()),
-                cache: Mutex::new((stamp, Arc::new(set))),
+                cache: Mutex::new((modified(path), Arc::new(set))),
             }),
         })
     }
 
-    /// Makes a new current key in `path` and retires the others; drops keys retired long
-    /// enough ago that no token they signed is still valid. Answers the new key's id.
-    pub fn rotate(path: &Path, now: i64) -> Result<String, KeysError> {
+    /// Makes a new current key of each algorithm in `path` and retires the others; drops
+    /// keys retired long enough ago that no token they signed is still valid. Answers the
+    /// new keys' algorithms and ids.
+    pub fn rotate(path: &Path, now: i64) -> Result<Vec<(SigningAlg, String)>, KeysError> {
         let mut file = if path.exists() {
             read_file(path)?
         } else {
@@ -245,11 +291,11 @@ impl SigningKeys {
             key.retired_at.get_or_insert(now);
         }
         file.keys.retain(|key| key.published(now));
-        let fresh = StoredKey::generate(now);
-        let kid = fresh.kid.clone();
-        file.keys.push(fresh);
+        let fresh = StoredKey::generate_all(now);
+        let kids = fresh.iter().map(|key| (key.alg, key.kid.clone())).collect();
+        file.keys.extend(fresh);
         write_file(path, &file)?;
-        Ok(kid)
+        Ok(kids)
     }
 
     /// The keys as they are now: read again when the file changed (a rotation). A file
@@ -274,21 +320,17 @@ impl SigningKeys {
         cache.1.clone()
     }
 
-    /// A compact JWS of `claims` under the current key: `{"alg":"ES256","typ":"JWT","kid"}`.
-    pub fn sign(&self, claims: &impl Serialize) -> String {
+    /// A compact JWS of `claims` under the current key of `alg`:
+    /// `{"alg","typ":"JWT","kid"}`.
+    pub fn sign(&self, alg: SigningAlg, claims: &impl Serialize) -> String {
         let keys = self.keys();
-        let key = keys.current();
-        let header = serde_json::json!({"alg": ALG, "typ": "JWT", "kid": key.kid});
-        let rng = ring::rand::SystemRandom::new();
-        thaiid_protocol::assertion::compact_jws(&header, claims, |input| {
-            key.pair
-                .sign(&rng, input)
-                .map(|signature| signature.as_ref().to_vec())
-        })
-        .expect("ECDSA signing works")
+        let key = keys.current(alg);
+        let header = serde_json::json!({"alg": alg.as_str(), "typ": "JWT", "kid": key.kid});
+        thaiid_protocol::assertion::compact_jws(&header, claims, |input| key.pair.sign(input))
+            .expect("signing works")
     }
 
-    /// The published keys (`jwks_uri`): the current one and the retired ones still kept.
+    /// The published keys (`jwks_uri`): the current ones and the retired ones still kept.
     pub fn jwks(&self, now: i64) -> serde_json::Value {
         let keys = self.keys();
         let listed: Vec<serde_json::Value> = keys
@@ -296,19 +338,20 @@ impl SigningKeys {
             .iter()
             .filter(|key| published(key.retired_at, now))
             .map(|key| {
-                let jwk = PublicJwk::from_key_pair(&key.pair);
-                serde_json::json!({
-                    "kty": jwk.kty, "crv": jwk.crv, "x": jwk.x, "y": jwk.y,
-                    "kid": key.kid, "use": "sig", "alg": ALG,
-                })
+                let mut jwk = key.pair.public_jwk();
+                jwk["kid"] = key.kid.clone().into();
+                jwk["use"] = "sig".into();
+                jwk["alg"] = key.pair.alg().as_str().into();
+                jwk
             })
             .collect();
         serde_json::json!({ "keys": listed })
     }
 
     /// The claims of a token this provider signed with a key it still publishes: the
-    /// header must say ES256 and name such a key; anything else (`none`, HS256, RS256, an
-    /// unknown `kid`, a bad signature) is refused. Expiry is the caller's to judge.
+    /// header must say ES256 or RS256 and name such a key of that algorithm; anything else
+    /// (`none`, HS256, an alg that is not its key's, an unknown `kid`, a bad signature) is
+    /// refused. Expiry is the caller's to judge.
     pub fn verify(&self, token: &str, now: i64) -> Result<serde_json::Value, TokenRefusal> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
@@ -319,9 +362,10 @@ impl SigningKeys {
         let decode = |part: &str| B64.decode(part).map_err(|_| TokenRefusal::Malformed);
         let header: serde_json::Value =
             serde_json::from_slice(&decode(header)?).map_err(|_| TokenRefusal::Malformed)?;
-        if header["alg"] != ALG {
-            return Err(TokenRefusal::AlgNotAllowed);
-        }
+        let alg = header["alg"]
+            .as_str()
+            .and_then(|name| SigningAlg::parse(name).ok())
+            .ok_or(TokenRefusal::AlgNotAllowed)?;
         let keys = self.keys();
         let key = keys
             .keys
@@ -329,14 +373,13 @@ impl SigningKeys {
             .filter(|key| published(key.retired_at, now))
             .find(|key| header["kid"] == key.kid.as_str())
             .ok_or(TokenRefusal::UnknownKey)?;
-        let public = ring::signature::UnparsedPublicKey::new(
-            &ring::signature::ECDSA_P256_SHA256_FIXED,
-            key.pair.public_key().as_ref(),
-        );
+        if key.pair.alg() != alg {
+            return Err(TokenRefusal::NotTheKeysAlg);
+        }
         let signed = &token[..token.len() - signature.len() - 1];
-        public
-            .verify(signed.as_bytes(), &decode(signature)?)
-            .map_err(|_| TokenRefusal::BadSignature)?;
+        if !key.pair.verifies(signed.as_bytes(), &decode(signature)?) {
+            return Err(TokenRefusal::BadSignature);
+        }
         serde_json::from_slice(&decode(payload)?).map_err(|_| TokenRefusal::Malformed)
     }
 }
@@ -346,8 +389,10 @@ impl SigningKeys {
 pub enum TokenRefusal {
     #[error("not a compact JWS")]
     Malformed,
-    #[error("alg is not ES256")]
+    #[error("alg is neither ES256 nor RS256")]
     AlgNotAllowed,
+    #[error("alg is not the algorithm of the key named by kid")]
+    NotTheKeysAlg,
     #[error("signed by no key this provider publishes")]
     UnknownKey,
     #[error("the signature does not verify")]
@@ -355,70 +400,4 @@ pub enum TokenRefusal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_signed_token_verifies_and_a_forged_one_does_not() {
-        let keys = SigningKeys::ephemeral();
-        let now = crate::now();
-        let token = keys.sign(&serde_json::json!({"sub": "x"}));
-        assert_eq!(keys.verify(&token, now).unwrap()["sub"], "x");
-        let other = SigningKeys::ephemeral().sign(&serde_json::json!({"sub": "x"}));
-        assert_eq!(keys.verify(&other, now), Err(TokenRefusal::UnknownKey));
-        let (head, rest) = token.split_once('.').unwrap();
-        let (payload, _) = rest.split_once('.').unwrap();
-        let kid = serde_json::from_slice::<serde_json::Value>(&B64.decode(head).unwrap()).unwrap()
-            ["kid"]
-            .clone();
-        for alg in ["none", "HS256", "RS256", "es256"] {
-            let header = B64.encode(serde_json::json!({"alg": alg, "kid": kid}).to_string());
-            for signature in ["", "AAAA"] {
-                let forged = format!("{header}.{payload}.{signature}");
-                assert_eq!(
-                    keys.verify(&forged, now),
-                    Err(TokenRefusal::AlgNotAllowed),
-                    "{alg}"
-                );
-            }
-        }
-        let tampered = format!("{head}.{}.{}", B64.encode(br#"{"sub":"y"}"#), {
-            token.rsplit_once('.').unwrap().1
-        });
-        assert_eq!(keys.verify(&tampered, now), Err(TokenRefusal::BadSignature));
-    }
-
-    #[test]
-    fn rotation_keeps_the_old_key_published_until_its_tokens_expired() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("oidc/signing-keys.json");
-        let now = 1_800_000_000;
-        let keys = SigningKeys::load_or_create(&path, now).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let old = keys.sign(&serde_json::json!({"n": 1}));
-        // A new modification time, as a later rotation has.
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        let kid = SigningKeys::rotate(&path, now).unwrap();
-        let new = keys.sign(&serde_json::json!({"n": 2}));
-        assert!(new.starts_with(
-            &B64.encode(serde_json::json!({"alg": ALG, "typ": "JWT", "kid": kid}).to_string())
-        ));
-        assert_eq!(keys.jwks(now)["keys"].as_array().unwrap().len(), 2);
-        assert!(keys.verify(&old, now).is_ok());
-        let later = now + RETIRED_KEPT_SECS;
-        assert_eq!(keys.jwks(later)["keys"].as_array().unwrap().len(), 1);
-        assert_eq!(keys.verify(&old, later), Err(TokenRefusal::UnknownKey));
-        assert!(keys.verify(&new, later).is_ok());
-        std::fs::write(&path, b"{}").unwrap();
-        let error = SigningKeys::load_or_create(&path, now).unwrap_err();
-        assert!(
-            error.to_string().contains("not a valid OIDC key file"),
-            "{error}"
-        );
-    }
-}
+mod tests;

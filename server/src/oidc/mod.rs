@@ -7,6 +7,7 @@
 //! Routes: discovery and JWKS, token and userinfo (server to server), and the two a browser
 //! visits, authorization and end-session, which go through the pages' guard.
 
+pub mod alg;
 pub mod authorize;
 pub mod clients;
 pub mod codes;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod id_token;
 pub mod keys;
 pub mod resume;
+pub mod signing_key;
 pub mod subjects;
 pub mod token;
 pub mod userinfo;

@@ -172,10 +172,10 @@ pub async fn exchange(
         .ok_or(OidcError::UnknownCode)?;
     let sub = super::subjects::of(&state.pool, &grant.username).await?;
     let id_token = IdToken::new(&state.public_url, sub, &grant, account.display_name, now)
-        .sign(&state.oidc_keys);
+        .sign(&state.oidc_keys, client.id_token_alg);
     let access_token =
         super::userinfo::issue(&state.pool, &code_hash, &client.id, &grant.username, now).await?;
-    tracing::info!(client = %client.id, "oidc tokens issued");
+    tracing::info!(client = %client.id, alg = %client.id_token_alg, "oidc tokens issued");
     let tokens = Tokens {
         access_token,
         token_type: "Bearer",
