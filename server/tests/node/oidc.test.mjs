@@ -1,9 +1,10 @@
 // node --test server/tests/node/: the OpenID Connect provider as openid-client (an
 // OpenID-certified relying party library) sees it, against a real `thaiid-server serve`
 // (THAIID_SERVER_BIN, default target/debug/thaiid-server) on a SQLite file of its own, with
-// the demo seeded and three systems registered as clients. Discovery, the code flow with
-// PKCE (client_secret_basic, client_secret_post, a public client), ID token validation
-// (signature against the JWKS, iss, aud, nonce, exp), userinfo, RP-initiated logout.
+// the demo seeded and three systems registered as clients (one of them for RS256 ID tokens).
+// Discovery, the code flow with PKCE (client_secret_basic, client_secret_post, a public
+// client), ID token validation (alg, signature against the JWKS, iss, aud, nonce, exp),
+// userinfo, RP-initiated logout.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -28,7 +29,7 @@ const admin = (...args) => execFileSync(bin, args, { env, encoding: "utf8" });
 
 const CALLBACK = "https://hr.example.go.th/oidc/callback";
 const BYE = "https://hr.example.go.th/bye";
-let site, server, secret;
+let site, server, secret, rsSecret;
 /** The browser's session cookie, as the login pages set it. */
 let cookie = "";
 
@@ -49,6 +50,9 @@ before(async () => {
     "--redirect-uri", CALLBACK, "--post-logout-redirect-uri", BYE);
   secret = added.match(/^client_secret: (\S+)$/m)[1];
   admin("system", "add", "02010101", "ระบบบริหารงานบุคคล", "--redirect-uri", CALLBACK, "--public");
+  const rs = admin("system", "add", "01010102", "ระบบสารบรรณอิเล็กทรอนิกส์", "--redirect-uri", CALLBACK,
+    "--id-token-alg", "RS256");
+  rsSecret = rs.match(/^client_secret: (\S+)$/m)[1];
   server = spawn(bin, ["serve"], {
     env: { ...env, THAIID_SERVER_LISTEN: `127.0.0.1:${port}`, THAIID_SERVER_PUBLIC_URL: site },
     stdio: "ignore",
@@ -119,16 +123,29 @@ async function codeFlow(config, loggedIn) {
   });
 }
 
-const discover = (clientId, auth) =>
-  client.discovery(new URL(site), clientId, undefined, auth, { execute: [client.allowInsecureRequests] });
+/**
+ * The provider as client `clientId` sees it; `metadata` is the client's registration as the
+ * relying party knows it. Every ID token's signature is checked against the JWKS too
+ * (openid-client checks claims and `alg` by default, the signature only when asked).
+ */
+async function discover(clientId, auth, metadata) {
+  const config = await client.discovery(new URL(site), clientId, metadata, auth,
+    { execute: [client.allowInsecureRequests] });
+  client.enableNonRepudiationChecks(config);
+  return config;
+}
+
+/** The header of a compact JWS. */
+const headerOf = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[0], "base64url"));
 
 test("discovery, the code flow by client_secret_basic, the ID token and userinfo", async () => {
   const config = await discover("01010101", client.ClientSecretBasic(secret));
   const metadata = config.serverMetadata();
   assert.equal(metadata.issuer, site);
-  assert.deepEqual(metadata.id_token_signing_alg_values_supported, ["ES256"]);
+  assert.deepEqual(metadata.id_token_signing_alg_values_supported, ["ES256", "RS256"]);
   assert.deepEqual(metadata.code_challenge_methods_supported, ["S256"]);
   const tokens = await codeFlow(config, false);
+  assert.equal(headerOf(tokens.id_token).alg, "ES256");
   const claims = tokens.claims();
   assert.equal(claims.iss, site);
   assert.equal(claims.aud, "01010101");
@@ -153,6 +170,32 @@ test("client_secret_post, and a public client with PKCE alone", async () => {
   const spa = await codeFlow(publicClient, true);
   assert.equal(spa.claims().aud, "02010101");
   assert.equal(spa.claims().sub, tokens.claims().sub);
+});
+
+test("a client registered for RS256: openid-client validates its RS256 ID token", async () => {
+  const config = await discover("01010102", client.ClientSecretBasic(rsSecret),
+    { id_token_signed_response_alg: "RS256" });
+  const tokens = await codeFlow(config, cookie !== "");
+  const header = headerOf(tokens.id_token);
+  assert.equal(header.alg, "RS256");
+  assert.equal(header.typ, "JWT");
+  const claims = tokens.claims();
+  assert.equal(claims.aud, "01010102");
+  assert.equal(claims.preferred_username, "somchai.t");
+  // The key it was checked with: the JWKS's RSA key of that kid.
+  const jwks = await (await fetch(config.serverMetadata().jwks_uri)).json();
+  const key = jwks.keys.find((k) => k.kid === header.kid);
+  assert.deepEqual([key.kty, key.alg, key.use, key.e], ["RSA", "RS256", "sig", "AQAB"]);
+  assert.equal(Buffer.from(key.n, "base64url").length, 256);
+
+  // The ES256 client's tokens are not what an RS256 relying party accepts: alg is per client.
+  const expectingRs = await discover("01010101", client.ClientSecretBasic(secret),
+    { id_token_signed_response_alg: "RS256" });
+  await assert.rejects(codeFlow(expectingRs, true), (error) => {
+    assert.match(error.cause.message, /unexpected JWT "alg" header parameter/);
+    assert.equal(error.cause.cause.header.alg, "ES256");
+    return true;
+  });
 });
 
 test("a wrong secret is refused", async () => {
