@@ -2,11 +2,15 @@
 //! redirect URI are checked first; until both are known good, a refusal is a page here
 //! (never a redirect to an unchecked URI). After that, refusals go back to the redirect URI
 //! with `error` and `state`. A person signed in goes straight back with a code (no consent
-//! screen: the systems are the administration's own); a person not signed in logs in on
-//! the login page first, then comes back here. PKCE S256 and a `nonce` are required.
+//! screen: the systems are the administration's own); a person not signed in, or whose
+//! login is older than the request accepts (`prompt=login`, `max_age`: [`super::reauth`]),
+//! logs in on the login page first, then comes back here. PKCE S256 and a `nonce` are
+//! required.
 
 use super::clients::Client;
 use super::codes::{self, Grant};
+use super::reauth::LoginWanted;
+use super::resume;
 use super::OidcError;
 use crate::http::cookie;
 use crate::http::extract::session_of;
@@ -104,7 +108,7 @@ struct Request {
     code_challenge: String,
     nonce: String,
     scope: String,
-    prompt_none: bool,
+    login: LoginWanted,
 }
 
 fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request, Refusal> {
@@ -158,7 +162,11 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
         .filter(|known| scopes.contains(known))
         .collect::<Vec<_>>()
         .join(" ");
-    let prompt_none = get("prompt").is_some_and(|prompt| prompt.split(' ').any(|p| p == "none"));
+    let login = LoginWanted::parse(
+        get("prompt").map(String::as_str),
+        get("max_age").map(String::as_str),
+    )
+    .map_err(refuse)?;
     Ok(Request {
         client,
         redirect_uri,
@@ -166,7 +174,7 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
         code_challenge,
         nonce,
         scope,
-        prompt_none,
+        login,
     })
 }
 
@@ -189,11 +197,21 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
         .as_ref()
         .and_then(|session| Some((session.clone(), session.username.clone()?, session.amr?)));
     let Some((session, username, amr)) = signed_in else {
-        if request.prompt_none {
+        if request.login.none {
             return Err(refuse(OidcError::LoginRequired, None));
         }
         return Ok(to_login(state, session, query, now).await?);
     };
+    let auth_time = logged_in_at(state, &session).await?.unwrap_or(now);
+    // Spent whenever it is there, so that the request counts its login once.
+    let fresh =
+        resume::fresh_login(&state.pool, &session, &resume::request_path(query), now).await?;
+    if !fresh && request.login.new_login(auth_time, now) {
+        if request.login.none {
+            return Err(refuse(OidcError::LoginTooOld, None));
+        }
+        return Ok(to_login(state, Some(session), query, now).await?);
+    }
     if !super::clients::permitted(&state.pool, &username, &request.client.id).await? {
         let ask = format!(
             "{}/permissions?system={}",
@@ -209,7 +227,7 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
         scope: request.scope,
         username,
         amr,
-        auth_time: logged_in_at(state, &session).await?.unwrap_or(now),
+        auth_time,
     };
     let code = codes::issue(&state.pool, &grant, now).await?;
     tracing::info!(client = %grant.client_id, "oidc code issued");
@@ -220,7 +238,8 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
     Ok(Redirect::to(&with_query(&request.redirect_uri, &params)).into_response())
 }
 
-/// To the login page, which comes back here once the session has logged in.
+/// To the login page, which comes back here once the session has logged in (a session
+/// signed in logs in again: the request wants a newer login).
 async fn to_login(
     state: &AppState,
     session: Option<Session>,
@@ -234,8 +253,7 @@ async fn to_login(
             (session, Some(cookie::set(&id)))
         }
     };
-    let back = format!("{}?{query}", super::AUTHORIZE_PATH);
-    super::resume::remember(&state.pool, &session, &back, now).await?;
+    resume::remember(&state.pool, &session, &resume::request_path(query), now).await?;
     Ok(Reply::see_other("/login")
         .with_cookie(cookie)
         .into_response())
