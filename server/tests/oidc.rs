@@ -6,7 +6,8 @@
 //! wrong verifier, wrong secret, expired code, a code for another client, forged tokens
 //! (`none`, HS256) as access token and as `id_token_hint`. Re-authentication: `prompt=login`
 //! and `max_age` send a person signed in through the login page again (as the same person
-//! or another), the ID token's `auth_time` is the new login.
+//! or another), the ID token's `auth_time` is the new login; and the audit rows of codes
+//! issued and of `access_denied`.
 
 use thaiid_server::on_both_databases;
 mod support;
@@ -20,6 +21,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use support::browser::{browser, code_now, url_encode, Browser, SITE};
 use support::{TestAgent, TestCard, TestDb};
+use thaiid_server::audit::{self, Method};
 use thaiid_server::oidc::clients::{self, Registration};
 use thaiid_server::{demo, users};
 use tower::ServiceExt;
@@ -39,6 +41,7 @@ on_both_databases!(
     prompt_login_logs_in_again_and_auth_time_is_the_new_login,
     prompt_login_as_another_person_signs_in_that_person,
     max_age_asks_for_a_login_only_when_it_is_older,
+    sign_ins_to_systems_are_audited,
 );
 
 const HR: &str = "01010101";
@@ -975,4 +978,51 @@ async fn max_age_asks_for_a_login_only_when_it_is_older(db: TestDb) {
         claims["auth_time"].as_i64().unwrap() > logged_in,
         "{claims}"
     );
+}
+
+async fn sign_ins_to_systems_are_audited(db: TestDb) {
+    let (mut b, _) = with_clients(&db).await;
+    log_in_by_password(&mut b).await;
+    code_for(&mut b, HR, HR_CALLBACK, &new_pkce()).await;
+    let page = b.get(&request(BUDGET, BUDGET_CALLBACK, &new_pkce())).await;
+    assert_eq!(
+        redirected(&page.location, BUDGET_CALLBACK)
+            .get("error")
+            .map(String::as_str),
+        Some("access_denied")
+    );
+    let mut rows = audit::recent(&db.pool, 100).await.unwrap();
+    rows.retain(|row| row.entry.method == Method::System);
+    let seen: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let e = &row.entry;
+            let amr = e.amr.map(|amr| amr.as_str());
+            format!("{} {:?} {:?} {amr:?}", e.outcome, e.system, e.username)
+        })
+        .collect();
+    let user = demo::USERNAME;
+    assert_eq!(
+        seen,
+        [
+            format!(r#"ACCESS_DENIED Some("{BUDGET}") Some("{user}") Some("pwd otp")"#),
+            format!(r#"OK Some("{HR}") Some("{user}") Some("pwd otp")"#),
+        ]
+    );
+    assert!(rows.iter().all(|row| row.entry.citizen_id.is_none()));
+    // The person's own list of logins on /me is of logins, not of systems.
+    let me = b.get("/me").await;
+    assert!(!me.body.contains("<td>system</td>"), "{}", me.body);
+    // `thaiid-server audit` shows them.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = support::admin(&db.url, dir.path(), &["audit", "--limit", "100"]);
+    assert_eq!(code, Some(0), "{err}");
+    let line = |outcome: &str, system: &str| {
+        out.lines()
+            .find(|line| line.contains(&format!("\tsystem\t{outcome}\t")))
+            .unwrap_or_else(|| panic!("no {outcome} row: {out}"))
+            .ends_with(&format!("\t{system}\tpwd otp"))
+    };
+    assert!(line("OK", HR) && line("ACCESS_DENIED", BUDGET), "{out}");
+    assert!(!out.contains(demo::CITIZEN_ID));
 }

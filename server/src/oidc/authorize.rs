@@ -5,15 +5,17 @@
 //! screen: the systems are the administration's own); a person not signed in, or whose
 //! login is older than the request accepts (`prompt=login`, `max_age`: [`super::reauth`]),
 //! logs in on the login page first, then comes back here. PKCE S256 and a `nonce` are
-//! required.
+//! required. Each code issued, and each refusal for lack of permission, is audited.
 
 use super::clients::Client;
 use super::codes::{self, Grant};
 use super::reauth::LoginWanted;
 use super::resume;
 use super::OidcError;
+use crate::amr::Amr;
+use crate::audit::{self, Method};
 use crate::http::cookie;
-use crate::http::extract::session_of;
+use crate::http::extract::{session_of, ClientAddr};
 use crate::http::AppState;
 use crate::sessions::{self, Session};
 use crate::web::Reply;
@@ -58,10 +60,11 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 pub async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
+    address: ClientAddr,
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = query.unwrap_or_default();
-    match run(&state, &headers, &query).await {
+    match run(&state, &headers, address, &query).await {
         Ok(reply) => reply,
         Err(Refusal::Page(error)) => error_page(&error),
         Err(Refusal::Redirect {
@@ -178,7 +181,12 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
     })
 }
 
-async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Response, Refusal> {
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    address: ClientAddr,
+    query: &str,
+) -> Result<Response, Refusal> {
     let parameters = super::parameters(query).map_err(Refusal::Page)?;
     let client_id = parameters.get("client_id").cloned().unwrap_or_default();
     let client = super::clients::find(&state.pool, &client_id)
@@ -212,7 +220,14 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
         }
         return Ok(to_login(state, Some(session), query, now).await?);
     }
+    let sign_in = SignIn {
+        system: &request.client.id,
+        username: &username,
+        amr,
+        address,
+    };
     if !super::clients::permitted(&state.pool, &username, &request.client.id).await? {
+        sign_in.audit(state, audit::ACCESS_DENIED, now).await?;
         let ask = format!(
             "{}/permissions?system={}",
             state.public_url, request.client.id
@@ -225,17 +240,38 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
         code_challenge: request.code_challenge,
         nonce: request.nonce,
         scope: request.scope,
-        username,
+        username: username.clone(),
         amr,
         auth_time,
     };
     let code = codes::issue(&state.pool, &grant, now).await?;
+    sign_in.audit(state, audit::OK, now).await?;
     tracing::info!(client = %grant.client_id, "oidc code issued");
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = &request.state {
         params.push(("state", state));
     }
     Ok(Redirect::to(&with_query(&request.redirect_uri, &params)).into_response())
+}
+
+/// A sign-in to a system, as the audit log keeps it.
+struct SignIn<'a> {
+    system: &'a str,
+    username: &'a str,
+    amr: Amr,
+    address: ClientAddr,
+}
+
+impl SignIn<'_> {
+    async fn audit(&self, state: &AppState, outcome: &str, now: i64) -> Result<(), sqlx::Error> {
+        let mut entry = audit::Entry::new(Method::System);
+        entry.outcome = outcome.to_owned();
+        entry.username = Some(self.username.to_owned());
+        entry.system = Some(self.system.to_owned());
+        entry.amr = Some(self.amr);
+        entry.remote = self.address.text();
+        audit::record(&state.pool, &entry, now).await
+    }
 }
 
 /// To the login page, which comes back here once the session has logged in (a session
