@@ -844,6 +844,11 @@ async fn prompt_login_logs_in_again_and_auth_time_is_the_new_login(db: TestDb) {
     log_in_by_password(&mut b).await;
     let first_login = age_login(&b, 3600).await;
     let signed_in = b.cookie.clone();
+    assert_eq!(
+        b.get("/login").await.location,
+        "/systems",
+        "signed in, nothing asked"
+    );
     // Without prompt: straight back, auth_time the first login.
     let pkce = new_pkce();
     let code = code_for(&mut b, HR, HR_CALLBACK, &pkce).await;
@@ -879,6 +884,11 @@ async fn prompt_login_logs_in_again_and_auth_time_is_the_new_login(db: TestDb) {
     assert!(auth_time >= relogin && auth_time > first_login, "{claims}");
     assert_eq!(claims["amr"], json!(["card"]));
     assert_eq!(claims["preferred_username"], demo::USERNAME);
+    assert_eq!(
+        b.get("/login").await.location,
+        "/systems",
+        "nothing asked now"
+    );
     // The new login counts once: the same request again wants another.
     assert_eq!(b.get(&ask).await.location, "/login");
     // The old session is gone: its id logs nobody in.
