@@ -1,7 +1,9 @@
 //! The audit log: one row for every login attempt, accepted or refused, with the
-//! reason code, and every card registered or blocked. Citizen IDs and card serials are
+//! reason code, every card registered or blocked, and every sign-in to a system (a code
+//! issued to it, or a refusal for lack of permission). Citizen IDs and card serials are
 //! stored masked (`1-1037-xxxxx-xx-8`, `xxxxxxxxxx5678`), names and laser IDs never.
 
+use crate::amr::Amr;
 use crate::db::store::Store;
 use crate::db::Pool;
 use sqlx::Row;
@@ -9,6 +11,8 @@ use thaiid_protocol::api::ServerErrorCode;
 
 /// The `outcome` of an accepted attempt.
 pub const OK: &str = "OK";
+/// The `outcome` of a sign-in to a system the person has no permission for.
+pub const ACCESS_DENIED: &str = "ACCESS_DENIED";
 
 /// How a person tried to log in (or out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub enum Method {
     Register,
     /// A registered card blocked (by IT, or replaced by a newer one).
     Block,
+    /// A sign-in to a system: an OpenID Connect code issued to it, or refused.
+    System,
 }
 
 impl Method {
@@ -35,6 +41,7 @@ impl Method {
             Method::Logout => "logout",
             Method::Register => "register",
             Method::Block => "block",
+            Method::System => "system",
         }
     }
 
@@ -46,6 +53,7 @@ impl Method {
             "ticket" => Method::Ticket,
             "register" => Method::Register,
             "block" => Method::Block,
+            "system" => Method::System,
             _ => Method::Logout,
         }
     }
@@ -66,6 +74,10 @@ pub struct Entry {
     pub card: Option<String>,
     /// What tells cards apart without their number ([`crate::card_key::CardKey::reference`]).
     pub card_ref: Option<String>,
+    /// The system signed in to: its code, the OpenID Connect `client_id`.
+    pub system: Option<String>,
+    /// How the person signing in to a system had logged in.
+    pub amr: Option<Amr>,
 }
 
 impl Entry {
@@ -87,13 +99,15 @@ impl Entry {
             remote: None,
             card: None,
             card_ref: None,
+            system: None,
+            amr: None,
         }
     }
 }
 
 const INSERT: &str = "INSERT INTO audit_log \
-     (id, at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+     (id, at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref, \
+     system_code, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// Writes one row, through the pool or inside a transaction.
 pub async fn record<'e>(
@@ -112,6 +126,8 @@ pub async fn record<'e>(
         .bind(&entry.remote)
         .bind(&entry.card)
         .bind(&entry.card_ref)
+        .bind(&entry.system)
+        .bind(entry.amr.map(Amr::as_str))
         .execute(db)
         .await?;
     Ok(())
@@ -133,6 +149,8 @@ pub async fn write<S: Store>(db: &mut S, entry: &Entry, now: i64) -> Result<(), 
             (&entry.remote).into(),
             (&entry.card).into(),
             (&entry.card_ref).into(),
+            (&entry.system).into(),
+            entry.amr.map(Amr::as_str).into(),
         ],
     )
     .await?;
@@ -155,7 +173,8 @@ pub struct Logged {
     pub entry: Entry,
 }
 
-const COLUMNS: &str = "at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref";
+const COLUMNS: &str =
+    "at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref, system_code, amr";
 
 /// The rows written since `since`, oldest first.
 pub async fn since(pool: &Pool, since: i64) -> Result<Vec<Logged>, sqlx::Error> {
@@ -171,11 +190,11 @@ pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Logged>, sqlx::Error>
     logged(&rows)
 }
 
-/// One person's newest `limit` logins, newest first.
+/// One person's newest `limit` logins, newest first (not their sign-ins to systems).
 pub async fn of_user(pool: &Pool, username: &str, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM audit_log \
-         WHERE username = $1 AND method <> 'password' ORDER BY at DESC, id DESC LIMIT $2"
+        "SELECT {COLUMNS} FROM audit_log WHERE username = $1 \
+         AND method NOT IN ('password', 'system') ORDER BY at DESC, id DESC LIMIT $2"
     );
     let rows = sqlx::query(&sql)
         .bind(username)
@@ -200,6 +219,11 @@ fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
                     remote: row.try_get("remote")?,
                     card: row.try_get("card")?,
                     card_ref: row.try_get("card_ref")?,
+                    system: row.try_get("system_code")?,
+                    amr: row
+                        .try_get::<Option<String>, _>("amr")?
+                        .as_deref()
+                        .and_then(Amr::parse),
                 },
             })
         })

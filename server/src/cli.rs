@@ -65,8 +65,8 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
-    /// The audit log of login attempts and card registrations (citizen IDs and card serials
-    /// masked); --alerts: what needs a look.
+    /// The audit log of login attempts, card registrations and sign-ins to systems (citizen
+    /// IDs and card serials masked); --alerts: what needs a look.
     Audit(AuditArgs),
 }
 

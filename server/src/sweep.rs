@@ -21,7 +21,8 @@ pub struct Swept {
     pub tickets: u64,
     pub assertion_ids: u64,
     pub throttle_windows: u64,
-    /// OpenID Connect codes, access tokens and authorization requests awaiting a login.
+    /// OpenID Connect codes, access tokens, authorization requests awaiting a login and
+    /// the logins made for them.
     pub oidc: u64,
 }
 
@@ -63,7 +64,8 @@ pub async fn expired(pool: &Pool, now: i64) -> Result<Swept, sqlx::Error> {
         // Codes are kept like tickets, so that a late reuse is still told "used".
         oidc: delete("DELETE FROM oidc_codes WHERE expires_at <= $1", kept_since).await?
             + delete("DELETE FROM oidc_access_tokens WHERE expires_at <= $1", now).await?
-            + delete("DELETE FROM oidc_resumes WHERE expires_at <= $1", now).await?,
+            + delete("DELETE FROM oidc_resumes WHERE expires_at <= $1", now).await?
+            + delete("DELETE FROM oidc_fresh_logins WHERE expires_at <= $1", now).await?,
     })
 }
 

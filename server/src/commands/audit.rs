@@ -1,4 +1,5 @@
 //! `thaiid-server audit [--limit N] | --alerts`: the audit log, and what needs a look.
+//! A row: time, method, outcome, user, citizen ID, card, agent, address, system, amr.
 
 use super::Outcome;
 use crate::alerts;
@@ -23,7 +24,7 @@ pub async fn run(pool: &Pool, args: AuditArgs, now: i64) -> Outcome {
         let e = &row.entry;
         let field = |value: &Option<String>| printable(value.as_deref().unwrap_or("-"));
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             thaiid_protocol::date::rfc3339_utc(row.at),
             e.method.as_str(),
             printable(&e.outcome),
@@ -31,7 +32,9 @@ pub async fn run(pool: &Pool, args: AuditArgs, now: i64) -> Outcome {
             field(&e.citizen_id),
             field(&e.card),
             field(&e.agent_id),
-            field(&e.remote)
+            field(&e.remote),
+            field(&e.system),
+            e.amr.map_or("-", |amr| amr.as_str())
         );
     }
     Ok(())

@@ -2,14 +2,20 @@
 //! redirect URI are checked first; until both are known good, a refusal is a page here
 //! (never a redirect to an unchecked URI). After that, refusals go back to the redirect URI
 //! with `error` and `state`. A person signed in goes straight back with a code (no consent
-//! screen: the systems are the administration's own); a person not signed in logs in on
-//! the login page first, then comes back here. PKCE S256 and a `nonce` are required.
+//! screen: the systems are the administration's own); a person not signed in, or whose
+//! login is older than the request accepts (`prompt=login`, `max_age`: [`super::reauth`]),
+//! logs in on the login page first, then comes back here. PKCE S256 and a `nonce` are
+//! required. Each code issued, and each refusal for lack of permission, is audited.
 
 use super::clients::Client;
 use super::codes::{self, Grant};
+use super::reauth::LoginWanted;
+use super::resume;
 use super::OidcError;
+use crate::amr::Amr;
+use crate::audit::{self, Method};
 use crate::http::cookie;
-use crate::http::extract::session_of;
+use crate::http::extract::{session_of, ClientAddr};
 use crate::http::AppState;
 use crate::sessions::{self, Session};
 use crate::web::Reply;
@@ -54,10 +60,11 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 pub async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
+    address: ClientAddr,
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = query.unwrap_or_default();
-    match run(&state, &headers, &query).await {
+    match run(&state, &headers, address, &query).await {
         Ok(reply) => reply,
         Err(Refusal::Page(error)) => error_page(&error),
         Err(Refusal::Redirect {
@@ -104,7 +111,7 @@ struct Request {
     code_challenge: String,
     nonce: String,
     scope: String,
-    prompt_none: bool,
+    login: LoginWanted,
 }
 
 fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request, Refusal> {
@@ -158,7 +165,11 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
         .filter(|known| scopes.contains(known))
         .collect::<Vec<_>>()
         .join(" ");
-    let prompt_none = get("prompt").is_some_and(|prompt| prompt.split(' ').any(|p| p == "none"));
+    let login = LoginWanted::parse(
+        get("prompt").map(String::as_str),
+        get("max_age").map(String::as_str),
+    )
+    .map_err(refuse)?;
     Ok(Request {
         client,
         redirect_uri,
@@ -166,11 +177,16 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
         code_challenge,
         nonce,
         scope,
-        prompt_none,
+        login,
     })
 }
 
-async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Response, Refusal> {
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    address: ClientAddr,
+    query: &str,
+) -> Result<Response, Refusal> {
     let parameters = super::parameters(query).map_err(Refusal::Page)?;
     let client_id = parameters.get("client_id").cloned().unwrap_or_default();
     let client = super::clients::find(&state.pool, &client_id)
@@ -189,12 +205,29 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
         .as_ref()
         .and_then(|session| Some((session.clone(), session.username.clone()?, session.amr?)));
     let Some((session, username, amr)) = signed_in else {
-        if request.prompt_none {
+        if request.login.none {
             return Err(refuse(OidcError::LoginRequired, None));
         }
         return Ok(to_login(state, session, query, now).await?);
     };
+    let auth_time = logged_in_at(state, &session).await?.unwrap_or(now);
+    // Spent whenever it is there, so that the request counts its login once.
+    let fresh =
+        resume::fresh_login(&state.pool, &session, &resume::request_path(query), now).await?;
+    if !fresh && request.login.new_login(auth_time, now) {
+        if request.login.none {
+            return Err(refuse(OidcError::LoginTooOld, None));
+        }
+        return Ok(to_login(state, Some(session), query, now).await?);
+    }
+    let sign_in = SignIn {
+        system: &request.client.id,
+        username: &username,
+        amr,
+        address,
+    };
     if !super::clients::permitted(&state.pool, &username, &request.client.id).await? {
+        sign_in.audit(state, audit::ACCESS_DENIED, now).await?;
         let ask = format!(
             "{}/permissions?system={}",
             state.public_url, request.client.id
@@ -207,11 +240,12 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
         code_challenge: request.code_challenge,
         nonce: request.nonce,
         scope: request.scope,
-        username,
+        username: username.clone(),
         amr,
-        auth_time: logged_in_at(state, &session).await?.unwrap_or(now),
+        auth_time,
     };
     let code = codes::issue(&state.pool, &grant, now).await?;
+    sign_in.audit(state, audit::OK, now).await?;
     tracing::info!(client = %grant.client_id, "oidc code issued");
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = &request.state {
@@ -220,7 +254,28 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str) -> Result<Respo
     Ok(Redirect::to(&with_query(&request.redirect_uri, &params)).into_response())
 }
 
-/// To the login page, which comes back here once the session has logged in.
+/// A sign-in to a system, as the audit log keeps it.
+struct SignIn<'a> {
+    system: &'a str,
+    username: &'a str,
+    amr: Amr,
+    address: ClientAddr,
+}
+
+impl SignIn<'_> {
+    async fn audit(&self, state: &AppState, outcome: &str, now: i64) -> Result<(), sqlx::Error> {
+        let mut entry = audit::Entry::new(Method::System);
+        entry.outcome = outcome.to_owned();
+        entry.username = Some(self.username.to_owned());
+        entry.system = Some(self.system.to_owned());
+        entry.amr = Some(self.amr);
+        entry.remote = self.address.text();
+        audit::record(&state.pool, &entry, now).await
+    }
+}
+
+/// To the login page, which comes back here once the session has logged in (a session
+/// signed in logs in again: the request wants a newer login).
 async fn to_login(
     state: &AppState,
     session: Option<Session>,
@@ -234,8 +289,7 @@ async fn to_login(
             (session, Some(cookie::set(&id)))
         }
     };
-    let back = format!("{}?{query}", super::AUTHORIZE_PATH);
-    super::resume::remember(&state.pool, &session, &back, now).await?;
+    resume::remember(&state.pool, &session, &resume::request_path(query), now).await?;
     Ok(Reply::see_other("/login")
         .with_cookie(cookie)
         .into_response())

@@ -26,6 +26,8 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        // consent and select_account are accepted too, and need no screen here.
+        "prompt_values_supported": ["none", "login"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "amr",
             "name", "preferred_username"],
         "claims_parameter_supported": false,

@@ -36,6 +36,12 @@ pub enum OidcError {
     HintForAnotherClient,
     #[error("the person is not signed in (prompt=none)")]
     LoginRequired,
+    #[error("the person's login is older than max_age (prompt=none)")]
+    LoginTooOld,
+    #[error("prompt=none cannot be given with another prompt value")]
+    PromptNoneWithOthers,
+    #[error("max_age must be a whole number of seconds, 0 or more")]
+    BadMaxAge,
     #[error("the person has no permission for this system")]
     NoPermission,
     // The token endpoint.
@@ -82,11 +88,13 @@ impl OidcError {
             | SeveralClientAuthentications
             | HintForAnotherClient
             | UnsupportedResponseMode
+            | PromptNoneWithOthers
+            | BadMaxAge
             | Missing(_) => "invalid_request",
             UnsupportedResponseType => "unsupported_response_type",
             NoOpenidScope => "invalid_scope",
             RequestObjectNotSupported => "request_not_supported",
-            LoginRequired => "login_required",
+            LoginRequired | LoginTooOld => "login_required",
             NoPermission => "access_denied",
             UnsupportedGrantType => "unsupported_grant_type",
             UnknownCode | CodeReused | CodeExpired | CodeForAnotherClient | RedirectUriMismatch

@@ -16,6 +16,7 @@ pub mod end_session;
 pub mod error;
 pub mod id_token;
 pub mod keys;
+pub mod reauth;
 pub mod resume;
 pub mod signing_key;
 pub mod subjects;

@@ -1,15 +1,25 @@
-//! An authorization request that found nobody signed in: the browser session is sent to the
-//! login page, and once it has logged in (password + OTP or card) it goes back to the
-//! request instead of the systems page.
+//! An authorization request that found nobody signed in, or a login older than it accepts
+//! (`prompt=login`, `max_age`): the browser session is sent to the login page, and once it
+//! has logged in (password + OTP or card) it goes back to the request instead of the
+//! systems page. The new session is remembered as logged in for that request, which
+//! then counts that login as the new one it asked for.
 
+use crate::amr::Amr;
 use crate::db::Pool;
-use crate::sessions::Session;
+use crate::sessions::{self, Session};
 use crate::web::html;
 use crate::web::Reply;
 use axum::http::StatusCode;
 
 /// How long a login may take before the system's request is forgotten.
 pub const RESUME_TTL_SECS: i64 = 15 * 60;
+/// How long after a login the request it was made for may come back and count it.
+pub const FRESH_TTL_SECS: i64 = 120;
+
+/// The path of the authorization request with `query`, as the browser asks for it again.
+pub fn request_path(query: &str) -> String {
+    format!("{}?{query}", super::AUTHORIZE_PATH)
+}
 
 /// Remembers that `session` should go back to `path` (made by the server: no open
 /// redirect) once it has logged in.
@@ -61,13 +71,67 @@ impl AfterLogin {
     }
 }
 
-/// Where `session`, logging in now, goes next: the request it came with, or the systems
-/// page. Call it before the session is replaced by the logged-in one.
-pub async fn after_login(
+/// Whether `session` is to log in for a request: then the login page shows even to a
+/// person signed in, whom the request asked to log in again.
+pub async fn pending(pool: &Pool, session: &Session, now: i64) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query(
+        "SELECT 1 AS one FROM oidc_resumes WHERE session_hash = $1 AND expires_at > $2",
+    )
+    .bind(&session.id_hash)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Logs `old` in as `username` by `amr` ([`sessions::log_in`]: a new session, a new id):
+/// where the browser goes next, and the new id for its cookie. A login for a request
+/// is remembered as that request's new login ([`fresh_login`]).
+pub async fn log_in(
+    pool: &Pool,
+    old: &Session,
+    username: &str,
+    amr: Amr,
+    now: i64,
+) -> Result<(AfterLogin, String), sqlx::Error> {
+    let next = after_login(pool, old, now).await?;
+    let (session, id) = sessions::log_in(pool, old, username, amr, now).await?;
+    if let AfterLogin::Resume(path) = &next {
+        sqlx::query(
+            "INSERT INTO oidc_fresh_logins (session_hash, path, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&session.id_hash)
+        .bind(path)
+        .bind(now + FRESH_TTL_SECS)
+        .execute(pool)
+        .await?;
+    }
+    Ok((next, id))
+}
+
+/// Whether `session` was made by a login for the request at `path` within
+/// [`FRESH_TTL_SECS`]: spent by the first ask, so that the request counts it once.
+pub async fn fresh_login(
     pool: &Pool,
     session: &Session,
+    path: &str,
     now: i64,
-) -> Result<AfterLogin, sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
+    let spent = sqlx::query(
+        "DELETE FROM oidc_fresh_logins WHERE session_hash = $1 AND path = $2 \
+         AND expires_at > $3 RETURNING session_hash",
+    )
+    .bind(&session.id_hash)
+    .bind(path)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    Ok(spent.is_some())
+}
+
+/// Where `session`, logging in now, goes next: the request it came with, or the systems
+/// page. Called before the session is replaced by the logged-in one.
+async fn after_login(pool: &Pool, session: &Session, now: i64) -> Result<AfterLogin, sqlx::Error> {
     let path: Option<String> = sqlx::query_scalar(
         "DELETE FROM oidc_resumes WHERE session_hash = $1 AND expires_at > $2 RETURNING path",
     )

@@ -8,7 +8,8 @@ use crate::audit::{self, Method};
 use crate::challenges::{self, Purpose};
 use crate::http::extract::{ClientAddr, CurrentSession, ScriptSession};
 use crate::http::{cookie, ApiError, AppState};
-use crate::sessions::{self, Amr};
+use crate::oidc::resume;
+use crate::sessions::Amr;
 use crate::tickets::{self, TicketRefusal};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -102,9 +103,8 @@ pub async fn complete(
     .await?;
     match redeemed {
         Ok(username) => {
-            let next = crate::oidc::resume::after_login(&state.pool, &session, now).await?;
-            let (_, id) =
-                sessions::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
+            let (next, id) =
+                resume::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
             entry.set_outcome(Ok(()));
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;

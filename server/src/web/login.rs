@@ -6,6 +6,7 @@ use super::{stale_form, Reply, WebResult};
 use crate::audit::{self, Method};
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
+use crate::oidc::resume;
 use crate::sessions::{self, Amr, Session};
 use crate::throttle::{self, Key};
 use crate::{otp, passwords, users};
@@ -113,7 +114,13 @@ pub async fn form(
 ) -> WebResult {
     let now = crate::now();
     let (session, cookie) = match current {
-        Some(session) if session.username.is_some() => return Ok(Reply::see_other("/systems")),
+        // Signed in: the systems page, unless a system asked for a new login.
+        Some(session) if session.username.is_some() => {
+            if !resume::pending(&state.pool, &session, now).await? {
+                return Ok(Reply::see_other("/systems"));
+            }
+            (session, None)
+        }
         Some(session) => (session, None),
         None => {
             let (session, id) = sessions::create(&state.pool, None, now).await?;
@@ -122,6 +129,12 @@ pub async fn form(
     };
     let message = if query.bye.is_some() {
         notice("ok", "ออกจากระบบเรียบร้อยแล้ว", "You are logged out.")
+    } else if session.username.is_some() {
+        notice(
+            "info",
+            "ระบบงานขอให้ยืนยันตัวตนอีกครั้ง กรุณาเข้าสู่ระบบใหม่",
+            "The system asks you to log in again.",
+        )
     } else {
         String::new()
     };
@@ -269,8 +282,8 @@ pub async fn otp(
     }
     throttle::refund(&state.pool, &keys).await?;
     throttle::succeeded(&state.pool, &username).await?;
-    let next = crate::oidc::resume::after_login(&state.pool, &session, now).await?;
-    let (_, id) = sessions::log_in(&state.pool, &session, &username, Amr::PasswordOtp, now).await?;
+    let (next, id) =
+        resume::log_in(&state.pool, &session, &username, Amr::PasswordOtp, now).await?;
     audit(&state, Method::Otp, Ok(()), Some(&username), client).await?;
     Ok(next.reply(cookie::set(&id)))
 }

@@ -4,6 +4,7 @@
 // the demo seeded and three systems registered as clients (one of them for RS256 ID tokens).
 // Discovery, the code flow with PKCE (client_secret_basic, client_secret_post, a public
 // client), ID token validation (alg, signature against the JWKS, iss, aud, nonce, exp),
+// max_age (auth_time) and prompt=login,
 // userinfo, RP-initiated logout.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -196,6 +197,31 @@ test("a client registered for RS256: openid-client validates its RS256 ID token"
     assert.equal(error.cause.cause.header.alg, "ES256");
     return true;
   });
+});
+
+test("max_age: auth_time as openid-client checks it; prompt=login: the login page again", async () => {
+  const config = await discover("01010101", client.ClientSecretBasic(secret));
+  if (cookie === "") await codeFlow(config, false);
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const params = {
+    redirect_uri: CALLBACK, scope: "openid profile", nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+  };
+  const url = client.buildAuthorizationUrl(config, { ...params, max_age: "3600" });
+  const step = await browse(url.pathname + url.search);
+  // openid-client requires auth_time and refuses a login older than maxAge.
+  const tokens = await client.authorizationCodeGrant(config, new URL(step.headers.get("location")), {
+    pkceCodeVerifier: verifier, expectedNonce: nonce, maxAge: 3600, idTokenExpected: true,
+  });
+  assert.equal(typeof tokens.claims().auth_time, "number");
+  assert.deepEqual(config.serverMetadata().prompt_values_supported, ["none", "login"]);
+  // Signed in, prompt=login: the login page, which shows rather than going to /systems.
+  const login = client.buildAuthorizationUrl(config, { ...params, prompt: "login" });
+  assert.equal((await browse(login.pathname + login.search)).headers.get("location"), "/login");
+  const page = await browse("/login");
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /log in again/);
 });
 
 test("a wrong secret is refused", async () => {
