@@ -15,6 +15,7 @@ pub mod end_session;
 pub mod error;
 pub mod id_token;
 pub mod keys;
+pub mod origins;
 pub mod resume;
 pub mod subjects;
 pub mod token;
