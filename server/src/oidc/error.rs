@@ -43,6 +43,8 @@ pub enum OidcError {
     BadClientAuthentication,
     #[error("use one client authentication method, not several")]
     SeveralClientAuthentications,
+    #[error("the request comes from a web origin that is none of the client's redirect URIs'")]
+    ForeignOrigin,
     #[error("grant_type must be authorization_code")]
     UnsupportedGrantType,
     #[error("the code is unknown")]
@@ -89,6 +91,7 @@ impl OidcError {
             LoginRequired => "login_required",
             NoPermission => "access_denied",
             UnsupportedGrantType => "unsupported_grant_type",
+            ForeignOrigin => "unauthorized_client",
             UnknownCode | CodeReused | CodeExpired | CodeForAnotherClient | RedirectUriMismatch
             | WrongCodeVerifier => "invalid_grant",
             InvalidToken => "invalid_token",
