@@ -140,17 +140,6 @@ impl Server {
     }
 }
 
-/// The login page's password + OTP steps, in the browser.
-fn log_in_by_password(browser: &Browser, username: &str, password: &str, otp_code: &str) {
-    browser.wait_until("the SSO's login page", |b| b.url().contains("/login"));
-    browser.type_into("#username", username);
-    browser.type_into("#password", password);
-    browser.click("#password-login button");
-    browser.wait_until("the OTP page", |b| b.url().ends_with("/login/otp"));
-    browser.type_into("#code", otp_code);
-    browser.click("#otp-login button");
-}
-
 #[test]
 fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     let _locks = [
@@ -171,7 +160,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     // Password + OTP, then into the system as the demo person.
     browser.goto(&format!("{}/", system.url));
     let code = demo::otp_now(&server.seeded, thaiid_server::now()).unwrap();
-    log_in_by_password(&browser, demo::USERNAME, demo::PASSWORD, &code);
+    browser.log_in_by_password(demo::USERNAME, demo::PASSWORD, &code);
     browser.wait_until("the demo system's page", in_the_system);
     assert_eq!(browser.text("#username"), demo::USERNAME);
     assert_eq!(browser.text("#name"), demo::DISPLAY_NAME);
@@ -190,7 +179,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     let otp_secret = server.add_person_without_permission("malee.s", "malee-password-2569");
     browser.goto(&format!("{}/", system.url));
     let code = otp::code_at(&otp_secret, thaiid_server::now() as u64).unwrap();
-    log_in_by_password(&browser, "malee.s", "malee-password-2569", &code);
+    browser.log_in_by_password("malee.s", "malee-password-2569", &code);
     browser.wait_until("the system's error page", |b| {
         b.text("body").contains("access_denied")
     });

@@ -9,7 +9,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::routes(&state))
         .merge(http::api::routes())
-        .merge(crate::oidc::api_routes())
+        .merge(crate::oidc::api_routes(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::read_body_in_time,

@@ -226,6 +226,17 @@ impl Browser {
         .to_owned()
     }
 
+    /// The SSO login page's password + OTP steps, once the browser is sent there.
+    pub fn log_in_by_password(&self, username: &str, password: &str, otp_code: &str) {
+        self.wait_until("the SSO's login page", |b| b.url().contains("/login"));
+        self.type_into("#username", username);
+        self.type_into("#password", password);
+        self.click("#password-login button");
+        self.wait_until("the OTP page", |b| b.url().ends_with("/login/otp"));
+        self.type_into("#code", otp_code);
+        self.click("#otp-login button");
+    }
+
     /// Waits until `done` holds, failing with `what` and the page's text after PATIENCE.
     pub fn wait_until(&self, what: &str, done: impl Fn(&Browser) -> bool) {
         self.wait_every(Duration::from_millis(100), what, done);

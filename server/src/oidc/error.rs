@@ -49,6 +49,8 @@ pub enum OidcError {
     BadClientAuthentication,
     #[error("use one client authentication method, not several")]
     SeveralClientAuthentications,
+    #[error("the request comes from a web origin that is none of the client's redirect URIs'")]
+    ForeignOrigin,
     #[error("grant_type must be authorization_code")]
     UnsupportedGrantType,
     #[error("the code is unknown")]
@@ -97,6 +99,7 @@ impl OidcError {
             LoginRequired | LoginTooOld => "login_required",
             NoPermission => "access_denied",
             UnsupportedGrantType => "unsupported_grant_type",
+            ForeignOrigin => "unauthorized_client",
             UnknownCode | CodeReused | CodeExpired | CodeForAnotherClient | RedirectUriMismatch
             | WrongCodeVerifier => "invalid_grant",
             InvalidToken => "invalid_token",

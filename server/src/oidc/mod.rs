@@ -4,18 +4,21 @@
 //! Rust OpenID Connect crates (`openidconnect`, `oauth2`, `axum-oidc`) are clients, and a
 //! provider for this one flow is a few small, reviewable modules.
 //!
-//! Routes: discovery and JWKS, token and userinfo (server to server), and the two a browser
-//! visits, authorization and end-session, which go through the pages' guard.
+//! Routes: discovery and JWKS, token and userinfo (server to server, and from single-page
+//! apps by CORS), and the two a browser visits, authorization and end-session, which go
+//! through the pages' guard.
 
 pub mod alg;
 pub mod authorize;
 pub mod clients;
 pub mod codes;
+pub mod cors;
 pub mod discovery;
 pub mod end_session;
 pub mod error;
 pub mod id_token;
 pub mod keys;
+pub mod origins;
 pub mod reauth;
 pub mod resume;
 pub mod signing_key;
@@ -44,19 +47,27 @@ pub const USERINFO_PATH: &str = "/oidc/userinfo";
 pub const JWKS_PATH: &str = "/oidc/jwks";
 pub const END_SESSION_PATH: &str = "/oidc/logout";
 
-/// What relying parties' servers call: discovery, keys, token, userinfo.
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
+/// What relying parties call: discovery, keys, token, userinfo; the first two open to
+/// every origin, the others to the origins of registered redirect URIs ([`cors`]).
+pub fn api_routes(state: &AppState) -> Router<AppState> {
+    let documents = Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(discovery::configuration),
         )
         .route(JWKS_PATH, get(discovery::jwks))
+        .layer(axum::middleware::from_fn(cors::public_document));
+    let calls = Router::new()
         .route(TOKEN_PATH, axum::routing::post(token::exchange))
         .route(
             USERINFO_PATH,
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::registered_origins,
+        ));
+    documents.merge(calls)
 }
 
 /// What browsers visit: under the pages' guard and headers.

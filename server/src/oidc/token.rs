@@ -1,6 +1,7 @@
 //! `POST /oidc/token`: a code for an ID token and an access token. The client
 //! authenticates by `client_secret_basic` or `client_secret_post`, or, if public, by PKCE
-//! alone; every client proves the PKCE verifier. No refresh tokens.
+//! alone; every client proves the PKCE verifier. A request from a browser comes from the
+//! origin of one of the client's redirect URIs. No refresh tokens.
 
 use super::clients::Client;
 use super::codes::{self, Spent};
@@ -128,11 +129,18 @@ async fn authenticate(
         None => client.is_public(),
         Some(secret) => client.secret_matches(&secret),
     };
-    if authenticated {
-        Ok(client)
-    } else {
-        Err(OidcError::BadClientAuthentication)
+    if !authenticated {
+        return Err(OidcError::BadClientAuthentication);
     }
+    // From a browser (it sends `Origin`), only the client's own pages may spend its codes.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let own = super::origins::WebOrigin::from_header(origin.as_bytes())
+            .is_some_and(|origin| super::origins::is_clients(&client, &origin));
+        if !own {
+            return Err(OidcError::ForeignOrigin);
+        }
+    }
+    Ok(client)
 }
 
 pub async fn exchange(
