@@ -70,6 +70,7 @@ fn a_single_page_app_logs_the_demo_person_in_with_fetch_across_origins() {
         redirect_uris: vec![format!("{app}/callback")],
         post_logout_redirect_uris: Vec::new(),
         public: true,
+        id_token_alg: None,
     };
     let secret = test
         .block_on(clients::register(
