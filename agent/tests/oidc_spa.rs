@@ -103,7 +103,8 @@ fn a_single_page_app_logs_the_demo_person_in_with_fetch_across_origins() {
         ))
         .unwrap();
     assert_eq!(browser.text("#sub"), sub);
-    assert_eq!(browser.text("#keys"), "1");
+    // The JWKS read across origins: one key per algorithm (ES256, RS256).
+    assert_eq!(browser.text("#keys"), "2");
 
     // The app's origin reads the endpoints' refusals of a made-up code and token; another
     // origin reads discovery (public) but neither answer.
