@@ -7,6 +7,7 @@
 //! plain 403, and it is a page of code with no new dependency.
 
 use super::origins::{self, WebOrigin};
+use super::token::TokenError;
 use crate::http::AppState;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -67,10 +68,8 @@ pub async fn registered_origins(
         Some(origin) => match origins::is_registered(&state.pool, &origin).await {
             Ok(true) => Some(origin),
             Ok(false) => None,
-            Err(error) => {
-                tracing::error!("database: {error}");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            // The OAuth error body a relying party expects (`server_error`, 500).
+            Err(error) => return TokenError(error.into()).into_response(),
         },
     };
     let mut response = match (preflight, &allowed) {
