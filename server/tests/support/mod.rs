@@ -1,10 +1,12 @@
 //! The server tests' support: the shared test support of the server's `test-support`
-//! feature, the admin command line as IT runs it, and a browser for the pages.
+//! feature, the admin command line as IT runs it, a browser for the pages, and the
+//! OpenID Connect tests' clients, requests and token checks.
 #![allow(dead_code, unused_imports)]
 
 pub use thaiid_server::test_support::*;
 
 pub mod browser;
+pub mod oidc;
 
 /// `thaiid-server ARGS` as IT runs it, on the database `url` with its key files in `dir`:
 /// the exit code, stdout and stderr.
