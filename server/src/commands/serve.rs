@@ -30,10 +30,9 @@ pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
         tracing::info!("sealed the OTP secrets of {sealed} account(s) stored before sealing");
     }
     let oidc_keys = SigningKeys::load_or_create(&super::oidc_key_file(), crate::now())?;
-    let mut state = AppState::new(pool, &public_url, otp_key, card_key()?)
+    let mut state = AppState::with_oidc_keys(pool, &public_url, otp_key, card_key()?, oidc_keys)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?
-        .with_trusted_proxies(proxies)
-        .with_oidc_keys(oidc_keys);
+        .with_trusted_proxies(proxies);
     if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
         state = state
             .with_agent_url(&agent_url)

@@ -44,11 +44,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A state whose ID tokens are signed with keys made for this process (tests).
     pub fn new(
         pool: Pool,
         public_url: &str,
         otp_key: OtpKey,
         card_key: CardKey,
+    ) -> Result<AppState, UrlError> {
+        let keys = crate::oidc::keys::SigningKeys::ephemeral();
+        AppState::with_oidc_keys(pool, public_url, otp_key, card_key, keys)
+    }
+
+    /// A state whose ID tokens are signed with `oidc_keys` (their file, for `serve`): no
+    /// throwaway key is made first, an RSA one being a tenth of a second or more.
+    pub fn with_oidc_keys(
+        pool: Pool,
+        public_url: &str,
+        otp_key: OtpKey,
+        card_key: CardKey,
+        oidc_keys: crate::oidc::keys::SigningKeys,
     ) -> Result<AppState, UrlError> {
         let public_url =
             thaiid_protocol::origin::server_url(public_url).map_err(UrlError::PublicUrl)?;
@@ -62,16 +76,8 @@ impl AppState {
             card_key,
             trusted_proxies: TrustedProxies::default(),
             body_deadline: super::BODY_DEADLINE,
-            oidc_keys: crate::oidc::keys::SigningKeys::ephemeral(),
+            oidc_keys,
         })
-    }
-
-    /// ID tokens are signed with `keys` (their file) instead of a key made for this process.
-    pub fn with_oidc_keys(self, keys: crate::oidc::keys::SigningKeys) -> AppState {
-        AppState {
-            oidc_keys: keys,
-            ..self
-        }
     }
 
     /// The pages call the agent at `url` instead of the default.
