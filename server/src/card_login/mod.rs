@@ -17,6 +17,7 @@ use crate::agents::{AgentKey, KeyCache};
 use crate::audit;
 use crate::card_key::{self, CardKey};
 use crate::db::{writer, Pool};
+use crate::tickets::Grant;
 use sqlx::Acquire;
 use thaiid_protocol::api::Ticket;
 use thaiid_protocol::assertion::{Claims, Unverified};
@@ -141,7 +142,7 @@ async fn spend_and_record(
                     let outcome = spend::spend(db, &card_key, &claims, now, &mut entry).await?;
                     entry.outcome = outcome_code(&outcome).into();
                     audit::write(db, &entry, now).await?;
-                    Ok(outcome)
+                    Ok(outcome.map(|(ticket, _)| ticket))
                 })
             })
             .await;
@@ -152,12 +153,13 @@ async fn spend_and_record(
     entry.outcome = outcome_code(&outcome).into();
     audit::write(&mut *tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(outcome.map(|(ticket, _)| ticket))
 }
 
-fn outcome_code(outcome: &Result<Ticket, Refusal>) -> &'static str {
+/// The audit row's outcome: a ticket's, or the refusal's reason code.
+fn outcome_code(outcome: &Result<(Ticket, Grant), Refusal>) -> &'static str {
     match outcome {
-        Ok(_) => "OK",
+        Ok((_, grant)) => grant.refusal().unwrap_or(audit::OK),
         Err(refusal) => refusal.code().as_str(),
     }
 }
