@@ -444,7 +444,14 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
     let (code, _, err) = run(&["user", "card", "somchai.t", "--block"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("has no registered card to block"), "{err}");
-    let (code, _, err) = run(&["user", "card", "somchai.t", "--serial", "12345"]);
+    let (code, _, err) = run(&[
+        "user",
+        "card",
+        "somchai.t",
+        "--serial",
+        "12345",
+        "--no-laser-applet",
+    ]);
     assert_eq!(code, Some(1));
     assert!(err.contains("14 digits"), "{err}");
     let (code, _, err) = run(&[
