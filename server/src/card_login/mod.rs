@@ -1,7 +1,8 @@
 //! `POST /api/v1/card-logins`: every check of SPEC §7 on an agent's assertion, each
 //! refusal under its own reason code, then a one-time ticket for the session that
-//! asked for the nonce. A nonce asked for on `/me` registers the card instead, for the
-//! account that session logged in to with password + OTP.
+//! asked for the nonce (a card registered without its laser ID gets a ticket for a first
+//! factor only). A nonce asked for on `/me` registers the card instead, for the account
+//! that session logged in to with password + OTP (or card + OTP, for its own card).
 //!
 //! The signature is checked against the agent's key from [`crate::agents::KeyCache`];
 //! what the assertion spends, the ticket and the audit row are written in one
