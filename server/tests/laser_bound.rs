@@ -110,6 +110,11 @@ async fn a_card_without_its_laser_id_is_a_first_factor_the_otp_completes(db: Tes
     // IT said the card has no laser applet: nobody asks to register it again.
     let me = b.get("/me").await;
     assert!(!me.body.contains("register-again"), "{}", me.body);
+    assert!(me.body.contains("บัตรรุ่นไม่มีเลขหลังบัตร"), "{}", me.body);
+    assert!(
+        !me.body.contains(r#"id="card-register""#),
+        "its own card is registered"
+    );
 
     // Each code once, also after a card.
     let csrf = me.csrf();

@@ -34,10 +34,10 @@ pub(super) async fn section(
     account: &users::Account,
 ) -> Result<String, sqlx::Error> {
     let registered = cards::registered(&state.pool, &account.username).await?;
-    let again = if registered
+    let register_again = registered
         .as_ref()
-        .is_some_and(cards::Registered::to_register_again)
-    {
+        .is_some_and(cards::Registered::to_register_again);
+    let again = if register_again {
         format!(
             "<div id=\"register-again\">{}</div>",
             notice(
@@ -53,7 +53,13 @@ pub(super) async fn section(
         Some(card) => format!(
             "<p id=\"registered-card\" data-state=\"registered\">บัตรที่ลงทะเบียน: เลขใต้รูป <span class=\"serial\">{}</span>{} (ลงทะเบียนเมื่อ {} เวลาประเทศไทย)</p>",
             escape(&card.serial_masked),
-            if card.laser { " พร้อมเลขหลังบัตร" } else { "" },
+            match (card.laser, card.without_laser) {
+                (true, _) => " พร้อมเลขหลังบัตร",
+                (false, Some(cards::WithoutLaser::NoApplet)) => {
+                    " (บัตรรุ่นไม่มีเลขหลังบัตร: ยืนยันด้วย OTP ทุกครั้งที่เข้าสู่ระบบด้วยบัตร)"
+                }
+                (false, _) => " (ไม่มีเลขหลังบัตร)",
+            },
             html::thai_time(card.registered_at),
         ),
         None => "<p id=\"registered-card\" data-state=\"none\">ยังไม่ได้ลงทะเบียนบัตร: เข้าสู่ระบบด้วยบัตรไม่ได้จนกว่าจะลงทะเบียน</p>\n<p lang=\"en\">No card registered: card login is refused until one is.</p>".to_owned(),
@@ -64,7 +70,10 @@ pub(super) async fn section(
             "บัญชีนี้ยังไม่ได้ผูกกับเลขประจำตัวประชาชน กรุณาติดต่อผู้ดูแลระบบก่อนลงทะเบียนบัตร",
             "This account is linked to no citizen ID: ask IT before registering a card.",
         )
-    } else if !may_register(session) {
+    } else if !may_register(session)
+        // A card + OTP session only adds the laser ID to its own card.
+        || (session.amr == Some(Amr::CardOtp) && !register_again)
+    {
         notice(
             "info",
             "ลงทะเบียนบัตรใหม่ได้หลังเข้าสู่ระบบด้วยชื่อผู้ใช้ รหัสผ่าน และ OTP เท่านั้น",
