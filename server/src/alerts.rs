@@ -2,7 +2,9 @@
 //! log. A card used from more than N workstations within an hour (a copied card, or
 //! claims made up by a stolen agent key); a blocked card tried (a lost card in someone
 //! else's hands); and an agent whose card logins are refused more than M times within an
-//! hour (a workstation guessing).
+//! hour (a workstation guessing). Besides the log: each account whose card is still
+//! registered by its serial alone from before laser binding (its holder is to register it
+//! again on `/me`).
 
 use crate::audit::{Logged, Method};
 use crate::text::printable;
@@ -50,6 +52,13 @@ pub enum Alert {
         refusals: usize,
         at: i64,
     },
+    /// A card registered by its serial alone before laser binding: a first factor only
+    /// until its holder registers it again with its laser ID.
+    CardToRegisterAgain {
+        username: String,
+        /// When the card was registered.
+        at: i64,
+    },
 }
 
 impl Alert {
@@ -57,7 +66,8 @@ impl Alert {
         match self {
             Alert::ManyWorkstations { at, .. }
             | Alert::BlockedCardTried { at, .. }
-            | Alert::ManyRefusals { at, .. } => *at,
+            | Alert::ManyRefusals { at, .. }
+            | Alert::CardToRegisterAgain { at, .. } => *at,
         }
     }
 
@@ -92,6 +102,11 @@ impl Alert {
             } => format!(
                 "{time}\tAGENT_MANY_REFUSALS\tagent {}\t{refusals} refused card logins within an hour",
                 printable(agent_id)
+            ),
+            Alert::CardToRegisterAgain { username, .. } => format!(
+                "{time}\tCARD_WITHOUT_LASER_ID\tuser {}\tregistered by its serial alone: \
+                 to be registered again with its laser ID (on /me, or by the helpdesk)",
+                printable(username)
             ),
         }
     }
@@ -187,6 +202,15 @@ pub fn find(rows: &[Logged], thresholds: Thresholds) -> Vec<Alert> {
     }
     alerts.sort_by_key(Alert::at);
     alerts
+}
+
+/// The standing alerts of cards still registered by their serial alone (`accounts`: user
+/// name and when the card was registered, from [`crate::cards::to_register_again`]).
+pub fn cards_to_register_again(accounts: Vec<(String, i64)>) -> Vec<Alert> {
+    accounts
+        .into_iter()
+        .map(|(username, at)| Alert::CardToRegisterAgain { username, at })
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,6 +11,9 @@ use thaiid_protocol::api::ServerErrorCode;
 
 /// The `outcome` of an accepted attempt.
 pub const OK: &str = "OK";
+/// The `outcome` of a card registration on `/me` refused because the card gave no laser
+/// ID (not read, or an old card without the laser applet: the helpdesk registers it).
+pub const LASER_ID_MISSING: &str = "LASER_ID_MISSING";
 /// The `outcome` of a sign-in to a system the person has no permission for.
 pub const ACCESS_DENIED: &str = "ACCESS_DENIED";
 

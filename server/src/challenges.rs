@@ -13,7 +13,7 @@ pub const NONCE_TTL_SECS: i64 = 120;
 pub enum Purpose {
     Login,
     /// Registering the card on `/me`, for the account the session logged in with
-    /// password + OTP.
+    /// password + OTP (or card + OTP).
     RegisterCard,
 }
 

@@ -111,14 +111,20 @@ pub enum UserCommand {
     },
     /// Register the account's card (it replaces the old one, which is then blocked), or
     /// --block the registered card. Values from `thaiid-agent read --json` at the helpdesk.
+    /// A card is registered with its laser ID; one without the laser applet only with
+    /// --no-laser-applet, and then the OTP follows its every card login.
     Card {
         name: String,
         /// The 14 digits under the photo (card_serial).
         #[arg(long, required_unless_present = "block", conflicts_with = "block")]
         serial: Option<String>,
         /// The number on the card's back (laser_id), e.g. JT0-1234567-89.
-        #[arg(long, conflicts_with = "block")]
+        #[arg(long, conflicts_with_all = ["block", "no_laser_applet"])]
         laser_id: Option<String>,
+        /// The card has no laser applet (an old card: `laser_id` null in
+        /// `thaiid-agent read --json`): it logs in as a first factor, the OTP after it.
+        #[arg(long, conflicts_with = "block")]
+        no_laser_applet: bool,
         /// Block the registered card: no card logs in until one is registered.
         #[arg(long)]
         block: bool,
@@ -256,7 +262,8 @@ pub struct AuditArgs {
     pub limit: i64,
     /// List alerts instead: a card used from more than --workstations agents within an
     /// hour, a blocked card tried, an agent with more than --refusals refused card
-    /// logins within an hour.
+    /// logins within an hour; and each account whose card is still registered by its
+    /// serial alone (to be registered again with its laser ID).
     #[arg(long)]
     pub alerts: bool,
     /// How far back the alerts look: 24h, 1h, 7d.

@@ -83,7 +83,8 @@ pub async fn seed(
     // Also in a demo database from before registered cards.
     let registered = cards::registered(pool, USERNAME).await?;
     if registered.is_none() {
-        cards::register_by_it(pool, card_key, USERNAME, CARD_SERIAL, LASER_ID, now).await?;
+        let laser = cards::LaserEntry::as_read(LASER_ID);
+        cards::register_by_it(pool, card_key, USERNAME, CARD_SERIAL, laser, now).await?;
     }
     let otp_secret = match existing.and_then(|account| account.totp_secret) {
         Some(stored) => key.open(&stored, USERNAME)?,

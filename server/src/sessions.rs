@@ -4,7 +4,7 @@
 use crate::db::Pool;
 use sqlx::Row;
 
-pub use crate::amr::Amr;
+pub use crate::amr::{Amr, FirstFactor};
 
 pub const TTL_SECS: i64 = 8 * 3600;
 
@@ -15,10 +15,18 @@ pub struct Session {
     pub csrf: String,
     /// Logged in as.
     pub username: Option<String>,
-    /// Password accepted, OTP not yet.
-    pub pending_username: Option<String>,
+    /// A first factor accepted, the OTP not yet.
+    pub pending: Option<Pending>,
     /// How the session logged in.
     pub amr: Option<Amr>,
+}
+
+/// A session that holds a first factor for `username` and waits for the OTP
+/// (`/login/otp`): after a password, or after a card registered without its laser ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub username: String,
+    pub factor: FirstFactor,
 }
 
 impl Session {
@@ -30,7 +38,7 @@ impl Session {
 /// The session with the id `id` (the cookie's value), if it is known and not expired.
 pub async fn load(pool: &Pool, id: &str, now: i64) -> Result<Option<Session>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id_hash, csrf, username, pending_username, amr FROM sessions \
+        "SELECT id_hash, csrf, username, pending_username, pending_factor, amr FROM sessions \
          WHERE id_hash = $1 AND expires_at > $2",
     )
     .bind(crate::sha256_hex(id))
@@ -42,7 +50,16 @@ pub async fn load(pool: &Pool, id: &str, now: i64) -> Result<Option<Session>, sq
             id_hash: row.try_get("id_hash")?,
             csrf: row.try_get("csrf")?,
             username: row.try_get("username")?,
-            pending_username: row.try_get("pending_username")?,
+            pending: row
+                .try_get::<Option<String>, _>("pending_username")?
+                .map(|username| -> Result<Pending, sqlx::Error> {
+                    let factor = row.try_get::<Option<String>, _>("pending_factor")?;
+                    Ok(Pending {
+                        username,
+                        factor: FirstFactor::parse(factor.as_deref()),
+                    })
+                })
+                .transpose()?,
             amr: row
                 .try_get::<Option<String>, _>("amr")?
                 .as_deref()
@@ -64,7 +81,7 @@ pub async fn create(
         id_hash: crate::sha256_hex(&id),
         csrf: crate::random_id(),
         username: username.map(|(name, _)| name.to_owned()),
-        pending_username: None,
+        pending: None,
         amr: username.map(|(_, amr)| amr),
     };
     sqlx::query(
@@ -95,17 +112,22 @@ pub async fn log_in(
     create(pool, Some((username, amr)), now).await
 }
 
-/// Remembers that `username` gave the right password; the OTP comes next.
+/// Remembers that `username` gave `factor` (the right password, or a card registered
+/// without its laser ID); the OTP comes next.
 pub async fn set_pending(
     pool: &Pool,
     session: &Session,
     username: &str,
+    factor: FirstFactor,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET pending_username = $1 WHERE id_hash = $2")
-        .bind(username)
-        .bind(&session.id_hash)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET pending_username = $1, pending_factor = $2 WHERE id_hash = $3",
+    )
+    .bind(username)
+    .bind(factor.as_str())
+    .bind(&session.id_hash)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -28,16 +28,61 @@ impl TicketRefusal {
     }
 }
 
+/// What a card login's ticket gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// The card alone logs in (its laser ID registered and presented), or a card
+    /// registration's result.
+    Card,
+    /// The card is registered without its laser ID: a first factor, the OTP must follow.
+    FirstFactor,
+    /// A card registration refused once the card was read: the card gave no laser ID.
+    LaserIdMissing,
+}
+
+impl Grant {
+    /// The `factor` column's value.
+    pub fn factor(self) -> &'static str {
+        match self {
+            Grant::FirstFactor => "card-first",
+            Grant::Card | Grant::LaserIdMissing => "card",
+        }
+    }
+
+    /// The `refusal` column's value.
+    pub fn refusal(self) -> Option<&'static str> {
+        match self {
+            Grant::LaserIdMissing => Some(crate::audit::LASER_ID_MISSING),
+            Grant::Card | Grant::FirstFactor => None,
+        }
+    }
+
+    fn parse(factor: &str, refusal: Option<&str>) -> Grant {
+        match (factor, refusal) {
+            (_, Some(_)) => Grant::LaserIdMissing,
+            ("card-first", None) => Grant::FirstFactor,
+            _ => Grant::Card,
+        }
+    }
+}
+
+/// A redeemed ticket: its account and what it gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    pub username: String,
+    pub grant: Grant,
+}
+
 /// Redeems `ticket` for the browser session `session` in one UPDATE (once, across
-/// instances) and answers the account it logs in (or registered the card of). A ticket
-/// for another purpose is unknown here.
+/// instances) and answers the account it logs in (or registered the card of) and what it
+/// gives. A ticket for another purpose is unknown here.
 pub async fn redeem(
     pool: &Pool,
     ticket: &str,
     session: &str,
     purpose: Purpose,
     now: i64,
-) -> Result<Result<String, TicketRefusal>, sqlx::Error> {
+) -> Result<Result<Redeemed, TicketRefusal>, sqlx::Error> {
     let redeemed = sqlx::query(
         "UPDATE tickets SET used_at = $1 \
          WHERE ticket = $2 AND session = $3 AND used_at IS NULL AND expires_at > $1 \
@@ -50,7 +95,7 @@ pub async fn redeem(
     .execute(pool)
     .await?;
     let row = sqlx::query(
-        "SELECT session, username, expires_at, used_at FROM tickets \
+        "SELECT session, username, expires_at, used_at, factor, refusal FROM tickets \
          WHERE ticket = $1 AND purpose = $2",
     )
     .bind(ticket)
@@ -61,7 +106,12 @@ pub async fn redeem(
         return Ok(Err(TicketRefusal::Unknown));
     };
     if redeemed.rows_affected() == 1 {
-        return Ok(Ok(row.try_get("username")?));
+        let factor: String = row.try_get("factor")?;
+        let refusal: Option<String> = row.try_get("refusal")?;
+        return Ok(Ok(Redeemed {
+            username: row.try_get("username")?,
+            grant: Grant::parse(&factor, refusal.as_deref()),
+        }));
     }
     let used: Option<i64> = row.try_get("used_at")?;
     let expires_at: i64 = row.try_get("expires_at")?;

@@ -39,9 +39,16 @@ async fn world(db: TestDb) -> World {
         .await
         .unwrap();
     let card_key = CardKey::generate();
-    cards::register_by_it(&pool, &card_key, "somchai.t", SERIAL, None, now)
-        .await
-        .unwrap();
+    cards::register_by_it(
+        &pool,
+        &card_key,
+        "somchai.t",
+        SERIAL,
+        cards::LaserEntry::NoApplet,
+        now,
+    )
+    .await
+    .unwrap();
     World {
         _db: db,
         verifier: card_login::Verifier::new(pool.clone(), card_key.clone()),

@@ -38,9 +38,16 @@ async fn world(db: TestDb) -> World {
         .await
         .unwrap();
     let card_key = CardKey::generate();
-    cards::register_by_it(&db.pool, &card_key, "somchai.t", SERIAL, None, now)
-        .await
-        .unwrap();
+    cards::register_by_it(
+        &db.pool,
+        &card_key,
+        "somchai.t",
+        SERIAL,
+        cards::LaserEntry::NoApplet,
+        now,
+    )
+    .await
+    .unwrap();
     World {
         db,
         card_key,

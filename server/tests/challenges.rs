@@ -1,7 +1,8 @@
 //! `POST /api/v1/challenges`: nonces for other SSO front ends, only with an API key,
 //! only for a proper origin the key is bound to; and `POST /api/v1/tickets/redeem`: the
-//! card login's ticket, redeemed once by the key and origin it was issued for; on SQLite
-//! and on PostgreSQL.
+//! card login's ticket, redeemed once by the key and origin it was issued for, never for a
+//! card registered without its laser ID (a first factor, whose OTP only the SSO's pages
+//! ask for); on SQLite and on PostgreSQL.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -24,6 +25,7 @@ const FINANCE: &str = "https://finance.example.go.th";
 on_both_databases!(
     challenges_need_a_key_and_a_proper_origin,
     tickets_are_redeemed_by_the_key_and_origin_they_were_issued_for,
+    a_card_without_its_laser_id_logs_in_no_other_front_end,
 );
 
 async fn ask(db: &TestDb, key: Option<&str>, body: Value) -> (StatusCode, Value) {
@@ -236,4 +238,53 @@ async fn tickets_are_redeemed_by_the_key_and_origin_they_were_issued_for(db: Tes
         code(&redeem(Some(hr), second).await),
         (StatusCode::UNAUTHORIZED, Some("BAD_API_KEY".into()))
     );
+}
+
+async fn a_card_without_its_laser_id_logs_in_no_other_front_end(db: TestDb) {
+    let now = thaiid_server::now();
+    let (otp_key, card_key) = (OtpKey::generate(), CardKey::generate());
+    demo::seed(&db.pool, &otp_key, &card_key, now)
+        .await
+        .unwrap();
+    let laser = thaiid_server::cards::LaserEntry::NoApplet;
+    thaiid_server::cards::register_by_it(
+        &db.pool,
+        &card_key,
+        demo::USERNAME,
+        demo::CARD_SERIAL,
+        laser,
+        now,
+    )
+    .await
+    .unwrap();
+    let router = thaiid_server::app::router(
+        AppState::new(db.pool.clone(), SITE, otp_key, card_key).unwrap(),
+    );
+    let hr = api_keys::create(&db.pool, "hr-portal", &[HR.into()], now)
+        .await
+        .unwrap();
+    let agent = TestAgent::enroll(&db.pool, "ws-1").await;
+    let card = TestCard {
+        citizen_id: demo::CITIZEN_ID.into(),
+        serial: demo::CARD_SERIAL.into(),
+        laser: demo::LASER_ID,
+    };
+    let origin = json!({"origin": HR}).to_string();
+    let (_, challenge) = post(&router, "/api/v1/challenges", Some(&hr), origin).await;
+    let mut claims = agent.claims(SITE, challenge["nonce"].as_str().unwrap(), &card);
+    claims.origin = HR.into();
+    let (status, body) = post(&router, "/api/v1/card-logins", None, agent.sign(&claims)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = json!({ "ticket": body["ticket"] }).to_string();
+    let (status, answer) = post(&router, "/api/v1/tickets/redeem", Some(&hr), body).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("CARD_NOT_REGISTERED")),
+        "{answer}"
+    );
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("without its laser ID"));
+    assert!(answer.get("username").is_none());
 }

@@ -85,6 +85,7 @@ impl World {
         )
         .await
         .unwrap()
+        .map(|redeemed| redeemed.username)
         .map_err(|refusal| refusal.code().as_str())
     }
 
@@ -103,7 +104,7 @@ impl World {
             &self.key,
             user,
             serial,
-            laser,
+            cards::LaserEntry::as_read(laser),
             thaiid_server::now(),
         )
         .await
@@ -424,7 +425,14 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
         out,
         "somchai.t: card xxxxxxxxxx5678 registered with its laser ID\n"
     );
-    let (code, out, _) = run(&["user", "card", "somchai.t", "--serial", SERIAL_2]);
+    let (code, out, _) = run(&[
+        "user",
+        "card",
+        "somchai.t",
+        "--serial",
+        SERIAL_2,
+        "--no-laser-applet",
+    ]);
     assert_eq!(code, Some(0));
     assert!(
         out.ends_with("somchai.t: the old card xxxxxxxxxx5678 is blocked\n"),
@@ -436,7 +444,14 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
     let (code, _, err) = run(&["user", "card", "somchai.t", "--block"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("has no registered card to block"), "{err}");
-    let (code, _, err) = run(&["user", "card", "somchai.t", "--serial", "12345"]);
+    let (code, _, err) = run(&[
+        "user",
+        "card",
+        "somchai.t",
+        "--serial",
+        "12345",
+        "--no-laser-applet",
+    ]);
     assert_eq!(code, Some(1));
     assert!(err.contains("14 digits"), "{err}");
     let (code, _, err) = run(&[
@@ -462,7 +477,14 @@ async fn the_command_line_registers_and_blocks(db: TestDb) {
         key,
         ..w
     };
-    run(&["user", "card", "somchai.t", "--serial", SERIAL_1]);
+    run(&[
+        "user",
+        "card",
+        "somchai.t",
+        "--serial",
+        SERIAL_1,
+        "--no-laser-applet",
+    ]);
     assert!(w.login(&card(SOMCHAI_CID, SERIAL_1, None)).await.is_ok());
     assert_eq!(
         w.login(&card(SOMCHAI_CID, SERIAL_2, None)).await,

@@ -27,9 +27,16 @@ pub async fn account(pool: &db::Pool, scratch: &std::path::Path) {
         .await
         .expect("the user is added");
     let card_key = CardKey::load_or_create(&scratch.join("card.key")).expect("the card key");
-    cards::register_by_it(pool, &card_key, "somchai.t", SERIAL, None, now)
-        .await
-        .expect("the card is registered");
+    cards::register_by_it(
+        pool,
+        &card_key,
+        "somchai.t",
+        SERIAL,
+        cards::LaserEntry::NoApplet,
+        now,
+    )
+    .await
+    .expect("the card is registered");
 }
 
 /// `count` agents enrolled, each with its key, from a few tasks at once.

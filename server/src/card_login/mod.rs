@@ -1,7 +1,8 @@
 //! `POST /api/v1/card-logins`: every check of SPEC §7 on an agent's assertion, each
 //! refusal under its own reason code, then a one-time ticket for the session that
-//! asked for the nonce. A nonce asked for on `/me` registers the card instead, for the
-//! account that session logged in to with password + OTP.
+//! asked for the nonce (a card registered without its laser ID gets a ticket for a first
+//! factor only). A nonce asked for on `/me` registers the card instead, for the account
+//! that session logged in to with password + OTP (or card + OTP, for its own card).
 //!
 //! The signature is checked against the agent's key from [`crate::agents::KeyCache`];
 //! what the assertion spends, the ticket and the audit row are written in one
@@ -17,6 +18,7 @@ use crate::agents::{AgentKey, KeyCache};
 use crate::audit;
 use crate::card_key::{self, CardKey};
 use crate::db::{writer, Pool};
+use crate::tickets::Grant;
 use sqlx::Acquire;
 use thaiid_protocol::api::Ticket;
 use thaiid_protocol::assertion::{Claims, Unverified};
@@ -141,7 +143,7 @@ async fn spend_and_record(
                     let outcome = spend::spend(db, &card_key, &claims, now, &mut entry).await?;
                     entry.outcome = outcome_code(&outcome).into();
                     audit::write(db, &entry, now).await?;
-                    Ok(outcome)
+                    Ok(outcome.map(|(ticket, _)| ticket))
                 })
             })
             .await;
@@ -152,12 +154,13 @@ async fn spend_and_record(
     entry.outcome = outcome_code(&outcome).into();
     audit::write(&mut *tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(outcome.map(|(ticket, _)| ticket))
 }
 
-fn outcome_code(outcome: &Result<Ticket, Refusal>) -> &'static str {
+/// The audit row's outcome: a ticket's, or the refusal's reason code.
+fn outcome_code(outcome: &Result<(Ticket, Grant), Refusal>) -> &'static str {
     match outcome {
-        Ok(_) => "OK",
+        Ok((_, grant)) => grant.refusal().unwrap_or(audit::OK),
         Err(refusal) => refusal.code().as_str(),
     }
 }

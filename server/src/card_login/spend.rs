@@ -1,27 +1,31 @@
 //! What an authenticated assertion spends, in the caller's transaction: its jti, its
 //! nonce and the agent's counter (each statement spends at most once, even with several
 //! servers on one database), then the card's checks and the ticket. A refusal is
-//! committed with what it spent.
+//! committed with what it spent. The ticket says what it gives: a card registered without
+//! its laser ID logs in as a first factor only; a registration on `/me` of a card that
+//! gave no laser ID is refused, and the ticket carries that for the page to say why.
 
 use super::{Refusal, CLOCK_SKEW_SECS, TICKET_TTL_SECS};
 use crate::amr::Amr;
 use crate::audit;
 use crate::card_key::{self, CardKey};
-use crate::cards::{self, CardError, CardRefusal};
+use crate::cards::{self, CardError, CardMatch, CardRefusal, LaserBinding};
 use crate::challenges::{self, NonceRefusal, Purpose};
 use crate::db::store::Store;
+use crate::tickets::Grant;
 use thaiid_protocol::api::Ticket;
 use thaiid_protocol::assertion::Claims;
 use thaiid_protocol::date::{rfc3339_utc, thai_date};
 
-/// The outer error is the database's; the inner one the refusal.
+/// The outer error is the database's; the inner one the refusal. A ticket comes with what
+/// it gives.
 pub async fn spend<S: Store>(
     db: &mut S,
     card_key: &CardKey,
     claims: &Claims,
     now: i64,
     entry: &mut audit::Entry,
-) -> Result<Result<Ticket, Refusal>, sqlx::Error> {
+) -> Result<Result<(Ticket, Grant), Refusal>, sqlx::Error> {
     // The jti only while the agent is not revoked: a revocation holds at once, also for
     // a key the server has cached.
     let fresh = db
@@ -73,15 +77,18 @@ pub async fn spend<S: Store>(
     if card.expiry_date.is_past(thai_date(now)) {
         return Ok(Err(Refusal::CardExpired));
     }
+    let mut registering = None;
     let account = match purpose {
         Purpose::Login => match cards::account_of_citizen(db, card.citizen_id.as_str()).await? {
             Some(account) => account,
             None => return Ok(Err(Refusal::NotLinked)),
         },
         Purpose::RegisterCard => {
-            let Some((username, citizen_id)) = registering_account(db, &session, now).await? else {
+            let Some((username, citizen_id, amr)) = registering_account(db, &session, now).await?
+            else {
                 return Ok(Err(Refusal::NeedsPasswordOtp));
             };
+            registering = Some(amr);
             if citizen_id.as_deref() != Some(card.citizen_id.as_str()) {
                 entry.username = Some(username);
                 return Ok(Err(Refusal::CardNotAccounts));
@@ -101,52 +108,66 @@ pub async fn spend<S: Store>(
         card.laser_id.as_ref(),
     )
     .await?;
-    match (judged, purpose) {
+    let grant = match (judged, registering) {
         (Err(CardRefusal::Blocked), _) => return Ok(Err(Refusal::CardBlocked)),
-        (Err(CardRefusal::NotRegistered), Purpose::Login) => {
-            return Ok(Err(Refusal::CardNotRegistered))
+        (Err(CardRefusal::NotRegistered), None) => return Ok(Err(Refusal::CardNotRegistered)),
+        (Ok(CardMatch::SerialOnly), None) => Grant::FirstFactor,
+        (Ok(CardMatch::Laser), None) => Grant::Card,
+        // A card + OTP session only adds the laser ID to the card it logged in with; a
+        // new card takes the password and the OTP.
+        (judged, Some(Amr::CardOtp)) if judged != Ok(CardMatch::SerialOnly) => {
+            return Ok(Err(Refusal::NeedsPasswordOtp))
         }
-        _ => {}
-    }
-    if purpose == Purpose::RegisterCard {
-        if card_key::parse_serial(&card.card_serial).is_err() {
-            return Ok(Err(Refusal::BadCardSerial));
+        (_, Some(_)) => {
+            if card_key::parse_serial(&card.card_serial).is_err() {
+                return Ok(Err(Refusal::BadCardSerial));
+            }
+            match &card.laser_id {
+                // Its front alone is what a blank card can carry: only IT, told the card
+                // has no laser applet, registers a card without its laser ID.
+                None => Grant::LaserIdMissing,
+                Some(laser) => {
+                    let binding = LaserBinding::Laser(laser);
+                    match cards::register(
+                        db,
+                        card_key,
+                        &account.username,
+                        &card.card_serial,
+                        binding,
+                        now,
+                    )
+                    .await
+                    {
+                        Ok(_) => Grant::Card,
+                        Err(CardError::Db(error)) => return Err(error),
+                        // The account went away since it was read in this transaction.
+                        Err(_) => return Ok(Err(Refusal::NeedsPasswordOtp)),
+                    }
+                }
+            }
         }
-        let laser = card.laser_id.as_ref();
-        match cards::register(
-            db,
-            card_key,
-            &account.username,
-            &card.card_serial,
-            laser,
-            now,
-        )
-        .await
-        {
-            Ok(_) => {}
-            Err(CardError::Db(error)) => return Err(error),
-            // The account went away since it was read in this transaction.
-            Err(_) => return Ok(Err(Refusal::NeedsPasswordOtp)),
-        }
-    }
+    };
     let ticket = crate::random_id();
     let expires_at = now + TICKET_TTL_SECS;
     db.execute(
-        "INSERT INTO tickets (ticket, session, username, expires_at, purpose) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO tickets (ticket, session, username, expires_at, purpose, factor, refusal) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             ticket.as_str().into(),
             session.as_str().into(),
             account.username.as_str().into(),
             expires_at.into(),
             purpose.as_str().into(),
+            grant.factor().into(),
+            grant.refusal().into(),
         ],
     )
     .await?;
-    Ok(Ok(Ticket {
+    let ticket = Ticket {
         ticket,
         expires_at: rfc3339_utc(expires_at),
-    }))
+    };
+    Ok(Ok((ticket, grant)))
 }
 
 fn nonce_refusal(refusal: NonceRefusal) -> Refusal {
@@ -158,24 +179,31 @@ fn nonce_refusal(refusal: NonceRefusal) -> Refusal {
     }
 }
 
-/// The account (and its linked citizen ID) the session `id_hash` is logged in to with
-/// password + OTP, if it still is: only such a session may register a card, so a card
-/// login, or a card alone, never registers one.
+/// The account (its linked citizen ID, and how the session logged in) the session
+/// `id_hash` is logged in to with password + OTP or card + OTP, if it still is: only such
+/// a session may register a card, so a card alone never registers one.
 async fn registering_account<S: Store>(
     db: &mut S,
     id_hash: &str,
     now: i64,
-) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+) -> Result<Option<(String, Option<String>, Amr)>, sqlx::Error> {
     let row = db
         .row(
-            "SELECT users.username, users.citizen_id FROM sessions \
+            "SELECT users.username, users.citizen_id, sessions.amr FROM sessions \
              JOIN users ON users.username = sessions.username \
-             WHERE sessions.id_hash = $1 AND sessions.expires_at > $2 AND sessions.amr = $3",
-            &[id_hash.into(), now.into(), Amr::PasswordOtp.as_str().into()],
+             WHERE sessions.id_hash = $1 AND sessions.expires_at > $2 \
+             AND sessions.amr IN ($3, $4)",
+            &[
+                id_hash.into(),
+                now.into(),
+                Amr::PasswordOtp.as_str().into(),
+                Amr::CardOtp.as_str().into(),
+            ],
         )
         .await?;
     Ok(row.and_then(|row| {
         let username = row.text(0)?.to_owned();
-        Some((username, row.text(1).map(str::to_owned)))
+        let amr = Amr::parse(row.text(2)?)?;
+        Some((username, row.text(1).map(str::to_owned), amr))
     }))
 }

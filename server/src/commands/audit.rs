@@ -15,7 +15,11 @@ pub async fn run(pool: &Pool, args: AuditArgs, now: i64) -> Outcome {
             workstations: args.workstations,
             refusals: args.refusals,
         };
-        for alert in alerts::find(&rows, thresholds) {
+        let mut found = alerts::find(&rows, thresholds);
+        found.extend(alerts::cards_to_register_again(
+            crate::cards::to_register_again(pool).await?,
+        ));
+        for alert in found {
             println!("{}", alert.line());
         }
         return Ok(());

@@ -55,27 +55,24 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
             name,
             serial,
             laser_id,
+            no_laser_applet,
             block: false,
         } => {
             let serial = serial.ok_or("--serial is required")?;
-            let replaced = cards::register_by_it(
-                pool,
-                &super::card_key()?,
-                &name,
-                &serial,
-                laser_id.as_deref(),
-                now,
-            )
-            .await?;
-            let laser = if laser_id.is_some() {
-                " with its laser ID"
-            } else {
-                ""
-            };
-            println!(
-                "{name}: card {} registered{laser}",
-                card_key::masked_serial(&serial)
-            );
+            let laser = cards::LaserEntry::from_options(laser_id.as_deref(), no_laser_applet)?;
+            let replaced =
+                cards::register_by_it(pool, &super::card_key()?, &name, &serial, laser, now)
+                    .await?;
+            let serial = card_key::masked_serial(&serial);
+            match laser {
+                cards::LaserEntry::LaserId(_) => {
+                    println!("{name}: card {serial} registered with its laser ID");
+                }
+                cards::LaserEntry::NoApplet => println!(
+                    "{name}: card {serial} registered without a laser ID (no laser applet): \
+                     a first factor only, the OTP follows its every card login"
+                ),
+            }
             if let Some(old) = replaced {
                 println!("{name}: the old card {} is blocked", printable(&old));
             }

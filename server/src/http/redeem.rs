@@ -13,7 +13,7 @@ use crate::amr::Amr;
 use crate::audit;
 use crate::card_login::TICKET_TTL_SECS;
 use crate::challenges::Purpose;
-use crate::tickets::{self, TicketRefusal};
+use crate::tickets::{self, Grant, TicketRefusal};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -113,13 +113,24 @@ async fn redeem_for(
             return Err(bad_origin());
         }
     }
-    let username = tickets::redeem(&state.pool, ticket, &session, Purpose::Login, crate::now())
+    let redeemed = tickets::redeem(&state.pool, ticket, &session, Purpose::Login, crate::now())
         .await?
         .map_err(|refusal| {
             tracing::info!(key = %key.name, code = refusal.code().as_str(), "ticket redemption refused");
             ticket_refused(refusal)
         })?;
-    let account = crate::users::find(&state.pool, &username)
+    if redeemed.grant != Grant::Card {
+        // A card registered without its laser ID is a first factor only, and the OTP that
+        // must follow it is asked on this server's pages alone.
+        tracing::info!(key = %key.name, "ticket redemption refused: a first factor only");
+        return Err(refused(
+            ServerErrorCode::CardNotRegistered,
+            StatusCode::FORBIDDEN,
+            "this card is registered without its laser ID: a first factor only, whose OTP \
+             this server's own login page asks for; register the card with its laser ID",
+        ));
+    }
+    let account = crate::users::find(&state.pool, &redeemed.username)
         .await?
         .ok_or_else(|| ticket_refused(TicketRefusal::Unknown))?;
     tracing::info!(key = %key.name, "ticket redeemed");

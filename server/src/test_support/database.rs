@@ -25,6 +25,53 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A fresh database as a server of migration `version` left it, with `before` (SQL
+    /// statements: that server's rows) run on it, then opened by this server (the later
+    /// migrations applied): how an upgrade meets old data.
+    pub async fn upgraded(database: Database, version: i64, before: &[String]) -> TestDb {
+        let (url, dir) = match database {
+            Database::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let path = dir.path().join("server.db");
+                (format!("sqlite:{}?mode=rwc", path.display()), Some(dir))
+            }
+            Database::Postgres => {
+                let admin = std::env::var("THAIID_TEST_POSTGRES")
+                    .expect("THAIID_TEST_POSTGRES is not set: run scripts/test.sh");
+                (fresh_postgres(&admin).await.0, None)
+            }
+        };
+        sqlx::any::install_default_drivers();
+        let old = sqlx::AnyPool::connect(&url)
+            .await
+            .expect("the database opens");
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|migration| migration.version <= version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        migrator.run(&old).await.expect("the old migrations run");
+        for statement in before {
+            sqlx::query(statement)
+                .execute(&old)
+                .await
+                .expect("the old server's rows are written");
+        }
+        old.close().await;
+        TestDb {
+            pool: db::open(&url)
+                .await
+                .expect("the upgrade opens the database"),
+            url,
+            _dir: dir,
+        }
+    }
+}
+
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite:{}", dir.path().join("server.db").display());

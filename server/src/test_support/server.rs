@@ -176,14 +176,15 @@ impl TestServer {
         .expect("the account is added");
     }
 
-    /// Registers the card `serial` (+ `laser`) as `username`'s, as IT does.
+    /// Registers the card `serial` (+ `laser`; `None`: a card without the laser applet) as
+    /// `username`'s, as IT does.
     pub fn register_card(&self, username: &str, serial: &str, laser: Option<&str>) {
         self.block_on(cards::register_by_it(
             &self.pool,
             &self.card_key,
             username,
             serial,
-            laser,
+            cards::LaserEntry::as_read(laser),
             crate::now(),
         ))
         .expect("the card is registered");
@@ -224,6 +225,7 @@ impl TestServer {
             crate::now(),
         ))
         .expect("the database answers")
+        .map(|redeemed| redeemed.username)
         .map_err(|refusal| refusal.code().as_str())
     }
 

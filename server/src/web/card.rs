@@ -1,6 +1,7 @@
 //! The ID-card button's two calls: a nonce bound to this browser session and the
 //! server's origin (the page hands it to the agent), and the completion URL the page
-//! goes to with the agent's ticket.
+//! goes to with the agent's ticket. A card registered without its laser ID is a first
+//! factor only: its completion asks for the OTP ([`super::second_factor`]).
 
 use super::html::{self, notice};
 use super::{Reply, WebResult};
@@ -9,8 +10,9 @@ use crate::challenges::{self, Purpose};
 use crate::http::extract::{ClientAddr, CurrentSession, ScriptSession};
 use crate::http::{cookie, ApiError, AppState};
 use crate::oidc::resume;
-use crate::sessions::Amr;
-use crate::tickets::{self, TicketRefusal};
+use crate::sessions::{self, Amr, FirstFactor};
+use crate::tickets::{self, Grant, Redeemed, TicketRefusal};
+use crate::users;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -102,13 +104,48 @@ pub async fn complete(
     )
     .await?;
     match redeemed {
-        Ok(username) => {
+        Ok(Redeemed {
+            username,
+            grant: Grant::FirstFactor,
+        }) => {
+            let has_otp = users::find(&state.pool, &username)
+                .await?
+                .is_some_and(|account| account.totp_secret.is_some());
+            entry.set_outcome(if has_otp {
+                Ok(())
+            } else {
+                Err(ServerErrorCode::NoOtp)
+            });
+            if has_otp {
+                sessions::set_pending(&state.pool, &session, &username, FirstFactor::Card).await?;
+            }
+            entry.username = Some(username);
+            audit::record(&state.pool, &entry, now).await?;
+            Ok(if has_otp {
+                Reply::see_other(super::second_factor::PATH)
+            } else {
+                super::second_factor::no_otp_after_card()
+            })
+        }
+        Ok(Redeemed {
+            username,
+            grant: Grant::Card,
+        }) => {
             let (next, id) =
                 resume::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
             entry.set_outcome(Ok(()));
             entry.username = Some(username);
             audit::record(&state.pool, &entry, now).await?;
             Ok(next.reply(cookie::set(&id)))
+        }
+        // Only a registration's ticket carries a refusal.
+        Ok(Redeemed {
+            grant: Grant::LaserIdMissing,
+            ..
+        }) => {
+            entry.set_outcome(Err(ServerErrorCode::UnknownTicket));
+            audit::record(&state.pool, &entry, now).await?;
+            Ok(refused(Some(TicketRefusal::Unknown)))
         }
         Err(refusal) => {
             entry.set_outcome(Err(refusal.code()));

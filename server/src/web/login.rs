@@ -1,5 +1,5 @@
-//! Login by user name + password, then the 6-digit OTP of the mobile app (180 s step,
-//! never twice, guesses rate-limited); and logout. Every attempt is audited.
+//! Login by user name + password (the OTP follows: [`super::second_factor`]); and logout.
+//! Every attempt is audited.
 
 use super::html::{self, csrf_field, escape, notice};
 use super::{stale_form, Reply, WebResult};
@@ -7,9 +7,9 @@ use crate::audit::{self, Method};
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
 use crate::oidc::resume;
-use crate::sessions::{self, Amr, Session};
+use crate::sessions::{self, FirstFactor, Session};
 use crate::throttle::{self, Key};
-use crate::{otp, passwords, users};
+use crate::{passwords, users};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Form;
@@ -20,13 +20,6 @@ use thaiid_protocol::api::ServerErrorCode;
 pub struct PasswordForm {
     username: String,
     password: String,
-    csrf: String,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct OtpForm {
-    code: String,
     csrf: String,
 }
 
@@ -70,30 +63,14 @@ fn login_page(state: &AppState, session: &Session, message: &str, username: &str
     html::page("เข้าสู่ระบบ", Some(session), &body)
 }
 
-fn otp_page(session: &Session, message: &str) -> String {
-    let body = format!(
-        r#"{message}
-<p>กรอกรหัส OTP 6 หลักจากแอปพลิเคชันบนมือถือ (รหัสเปลี่ยนทุก 3 นาที)</p>
-<p lang="en">Enter the 6-digit code of your mobile app (it changes every 3 minutes).</p>
-<form method="post" action="/login/otp" id="otp-login">
-{csrf}
-<label>รหัส OTP <input name="code" id="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{{6}}" maxlength="6" required autofocus></label>
-<button type="submit">เข้าสู่ระบบ</button>
-</form>
-<p><a href="/login">เริ่มใหม่</a></p>"#,
-        csrf = csrf_field(session),
-    );
-    html::page("ยืนยันรหัส OTP", Some(session), &body)
-}
-
 /// The session of a form post, if its CSRF token is right.
-fn form_session(current: Option<Session>, csrf: &str) -> Option<Session> {
+pub(super) fn form_session(current: Option<Session>, csrf: &str) -> Option<Session> {
     current.filter(|session| session.csrf_matches(csrf))
 }
 
 /// Audits an attempt under `account`: a name only once it is an account's, never as typed
 /// (people type their password into the name field).
-async fn audit(
+pub(super) async fn audit(
     state: &AppState,
     method: Method,
     outcome: Result<(), ServerErrorCode>,
@@ -141,7 +118,7 @@ pub async fn form(
     Ok(Reply::page(StatusCode::OK, login_page(&state, &session, &message, "")).with_cookie(cookie))
 }
 
-fn too_many(state: &AppState, session: &Session, username: &str) -> Reply {
+pub(super) fn too_many(state: &AppState, session: &Session, username: &str) -> Reply {
     let message = notice(
         "error",
         "ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่ หรือเข้าสู่ระบบด้วยบัตรประชาชน",
@@ -212,7 +189,13 @@ pub async fn password(
         ));
     }
     throttle::refund(&state.pool, &keys).await?;
-    sessions::set_pending(&state.pool, &session, &account.username).await?;
+    sessions::set_pending(
+        &state.pool,
+        &session,
+        &account.username,
+        FirstFactor::Password,
+    )
+    .await?;
     audit(
         &state,
         Method::Password,
@@ -222,70 +205,6 @@ pub async fn password(
     )
     .await?;
     Ok(Reply::see_other("/login/otp"))
-}
-
-pub async fn otp_form(CurrentSession(current): CurrentSession) -> Reply {
-    match current {
-        Some(session) if session.pending_username.is_some() => {
-            Reply::page(StatusCode::OK, otp_page(&session, ""))
-        }
-        _ => Reply::see_other("/login"),
-    }
-}
-
-pub async fn otp(
-    State(state): State<AppState>,
-    CurrentSession(current): CurrentSession,
-    client: ClientAddr,
-    Form(form): Form<OtpForm>,
-) -> WebResult {
-    let Some(session) = form_session(current, &form.csrf) else {
-        return Ok(stale_form());
-    };
-    let Some(username) = session.pending_username.clone() else {
-        return Ok(Reply::see_other("/login"));
-    };
-    let now = crate::now();
-    let address = client.text().unwrap_or_default();
-    let keys = [Key::Account(&username), Key::Address(&address)];
-    if !throttle::attempt(&state.pool, &keys, now).await? {
-        let throttled = Err(ServerErrorCode::Throttled);
-        audit(&state, Method::Otp, throttled, Some(&username), client).await?;
-        return Ok(too_many(&state, &session, &username));
-    }
-    let secret = users::find(&state.pool, &username)
-        .await?
-        .and_then(|account| account.totp_secret)
-        .and_then(|stored| match state.otp_key.open(&stored, &username) {
-            Ok(secret) => Some(secret),
-            Err(problem) => {
-                tracing::error!("{problem}");
-                None
-            }
-        });
-    let step = secret.and_then(|secret| otp::matching_step(&secret, &form.code, now as u64));
-    let refusal = match step {
-        None => Some((ServerErrorCode::BadOtp, "รหัส OTP ไม่ถูกต้อง", "Wrong code.")),
-        Some(step) if !users::spend_otp_step(&state.pool, &username, step).await? => Some((
-            ServerErrorCode::ReplayedOtp,
-            "รหัส OTP นี้ถูกใช้ไปแล้ว กรุณารอรหัสใหม่จากแอปพลิเคชัน",
-            "This code was used already: wait for the next one.",
-        )),
-        Some(_) => None,
-    };
-    if let Some((code, th, en)) = refusal {
-        audit(&state, Method::Otp, Err(code), Some(&username), client).await?;
-        return Ok(Reply::page(
-            StatusCode::UNAUTHORIZED,
-            otp_page(&session, &notice("error", th, en)),
-        ));
-    }
-    throttle::refund(&state.pool, &keys).await?;
-    throttle::succeeded(&state.pool, &username).await?;
-    let (next, id) =
-        resume::log_in(&state.pool, &session, &username, Amr::PasswordOtp, now).await?;
-    audit(&state, Method::Otp, Ok(()), Some(&username), client).await?;
-    Ok(next.reply(cookie::set(&id)))
 }
 
 pub async fn logout(

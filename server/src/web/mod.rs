@@ -8,6 +8,7 @@ mod card;
 pub(crate) mod html;
 mod login;
 mod register;
+mod second_factor;
 
 use crate::http::extract::CurrentSession;
 use crate::http::{AppState, PageError};
@@ -22,7 +23,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login::form).post(login::password))
-        .route("/login/otp", get(login::otp_form).post(login::otp))
+        .route(
+            second_factor::PATH,
+            get(second_factor::form).post(second_factor::submit),
+        )
         .route("/login/card/nonce", post(card::nonce))
         .route("/login/card/complete", get(card::complete))
         .route("/logout", post(login::logout))

@@ -3,12 +3,21 @@
 //! the account registered before is blocked. Registering a card replaces the old one,
 //! which goes on the account's blocked list, so a lost card stops working the moment its
 //! owner registers the new one.
+//!
+//! Everything on a card's front can be printed on a blank programmable card; the laser ID
+//! is not on its front. So a card is registered with its laser ID whenever it has the
+//! laser applet, and a card registered without one is a first factor only
+//! ([`CardMatch::SerialOnly`]): the OTP follows its every login.
+
+mod by_it;
+
+pub use by_it::{block, register_by_it, to_register_again, LaserEntry};
 
 use crate::audit::{self, Method};
 use crate::card_key::{self, CardKey, SerialError};
 use crate::db::store::{Row as StoreRow, Store};
 use crate::db::Pool;
-use sqlx::{Acquire, Row};
+use sqlx::Row;
 use thaiid_protocol::api::ServerErrorCode;
 use thaiid_protocol::laser::{LaserId, LaserIdError};
 
@@ -23,6 +32,15 @@ pub enum CardError {
     Serial(#[from] SerialError),
     #[error("the laser ID (on the card's back, e.g. JT0-1234567-89): {0}")]
     Laser(#[from] LaserIdError),
+    #[error(
+        "a card with the laser applet is registered with its laser ID: give --laser-id \
+         (the number on the card's back, `laser_id` in `thaiid-agent read --json`); only for \
+         an old card without the laser applet (`laser_id` null), say --no-laser-applet: \
+         then every card login of it asks for the OTP too"
+    )]
+    LaserIdRequired,
+    #[error("--laser-id and --no-laser-applet contradict each other: give one")]
+    LaserIdAndNoApplet,
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -45,6 +63,50 @@ impl CardRefusal {
     }
 }
 
+/// How a registered card's login counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardMatch {
+    /// Serial and laser ID: the card alone logs in.
+    Laser,
+    /// The registration has no laser ID: a first factor only, the OTP must follow.
+    SerialOnly,
+}
+
+/// Why a registered card has no laser ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithoutLaser {
+    /// IT said the card has no laser applet (`--no-laser-applet`): nobody is asked more.
+    NoApplet,
+    /// Registered by its serial alone before cards were bound to their laser IDs: its
+    /// holder is asked to register it again.
+    Legacy,
+}
+
+impl WithoutLaser {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithoutLaser::NoApplet => "no-applet",
+            WithoutLaser::Legacy => "legacy",
+        }
+    }
+
+    fn parse(text: &str) -> Option<WithoutLaser> {
+        match text {
+            "no-applet" => Some(WithoutLaser::NoApplet),
+            "legacy" => Some(WithoutLaser::Legacy),
+            _ => None,
+        }
+    }
+}
+
+/// What a card is registered with besides its serial.
+#[derive(Debug, Clone, Copy)]
+pub enum LaserBinding<'a> {
+    Laser(&'a LaserId),
+    /// IT said the card has no laser applet.
+    NoApplet,
+}
+
 /// The registered card as people may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registered {
@@ -52,13 +114,23 @@ pub struct Registered {
     pub serial_masked: String,
     /// Is the laser ID registered too?
     pub laser: bool,
+    /// Why not, where it is not.
+    pub without_laser: Option<WithoutLaser>,
     pub registered_at: i64,
+}
+
+impl Registered {
+    /// A legacy registration, whose holder is asked to register the card again.
+    pub fn to_register_again(&self) -> bool {
+        !self.laser && self.without_laser != Some(WithoutLaser::NoApplet)
+    }
 }
 
 /// The card an account registered, if any.
 pub async fn registered(pool: &Pool, username: &str) -> Result<Option<Registered>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT card_serial_masked, card_laser_hash, card_registered_at FROM users \
+        "SELECT card_serial_masked, card_laser_hash, card_without_laser, card_registered_at \
+         FROM users \
          WHERE username = $1 AND card_serial_hash IS NOT NULL",
     )
     .bind(username)
@@ -72,6 +144,10 @@ pub async fn registered(pool: &Pool, username: &str) -> Result<Option<Registered
             laser: row
                 .try_get::<Option<String>, _>("card_laser_hash")?
                 .is_some(),
+            without_laser: row
+                .try_get::<Option<String>, _>("card_without_laser")?
+                .as_deref()
+                .and_then(WithoutLaser::parse),
             registered_at: row
                 .try_get::<Option<i64>, _>("card_registered_at")?
                 .unwrap_or_default(),
@@ -126,8 +202,10 @@ pub async fn account_card<S: Store>(
     Ok(row.and_then(AccountCard::from_row))
 }
 
-/// Does the card (`serial`, `laser`) log in to `account`? A card the account replaced or
-/// blocked is named as such, not as merely unknown. The registered card itself is never
+/// Does the card (`serial`, `laser`) log in to `account`, and alone or as a first factor?
+/// A registration without a laser ID makes any card with its serial a first factor only,
+/// whatever laser ID it presents. A card the account replaced or blocked is named as
+/// such, not as merely unknown. The registered card itself is never
 /// on the blocked list (registering takes it off, blocking unregisters it), so the list is
 /// read only for another card.
 pub async fn check<S: Store>(
@@ -136,18 +214,20 @@ pub async fn check<S: Store>(
     account: &AccountCard,
     serial: &str,
     laser: Option<&LaserId>,
-) -> Result<Result<(), CardRefusal>, sqlx::Error> {
+) -> Result<Result<CardMatch, CardRefusal>, sqlx::Error> {
     let serial_hash = key.serial(serial);
     let serial_matches = account
         .serial_hash
         .as_deref()
         .is_some_and(|stored| crate::same_secret(stored, &serial_hash));
-    let laser_matches = match &account.laser_hash {
-        None => true,
-        Some(stored) => laser.is_some_and(|laser| crate::same_secret(stored, &key.laser(laser))),
+    let matched = match &account.laser_hash {
+        None => Some(CardMatch::SerialOnly),
+        Some(stored) => laser
+            .is_some_and(|laser| crate::same_secret(stored, &key.laser(laser)))
+            .then_some(CardMatch::Laser),
     };
-    if serial_matches && laser_matches {
-        return Ok(Ok(()));
+    if let Some(matched) = matched.filter(|_| serial_matches) {
+        return Ok(Ok(matched));
     }
     let blocked = db
         .row(
@@ -165,8 +245,8 @@ pub async fn check<S: Store>(
     }))
 }
 
-/// Registers the card (`serial`, checked by the caller; `laser` where known) as
-/// `username`'s, inside the caller's transaction. The card registered before, if another,
+/// Registers the card (`serial`, checked by the caller; with its laser ID, or declared
+/// without the applet) as `username`'s, inside the caller's transaction. The card registered before, if another,
 /// goes on the blocked list (its audit row is written here); a card registered again is
 /// taken off it. Answers the blocked card's masked serial.
 pub async fn register<S: Store>(
@@ -174,7 +254,7 @@ pub async fn register<S: Store>(
     key: &CardKey,
     username: &str,
     serial: &str,
-    laser: Option<&LaserId>,
+    laser: LaserBinding<'_>,
     now: i64,
 ) -> Result<Option<String>, CardError> {
     let row = db
@@ -198,16 +278,21 @@ pub async fn register<S: Store>(
         &[username.into(), serial_hash.as_str().into()],
     )
     .await?;
-    let laser_hash = laser.map(|laser| key.laser(laser));
+    let (laser_hash, without_laser) = match laser {
+        LaserBinding::Laser(laser) => (Some(key.laser(laser)), None),
+        LaserBinding::NoApplet => (None, Some(WithoutLaser::NoApplet.as_str())),
+    };
     let masked = card_key::masked_serial(serial);
     db.execute(
         "UPDATE users SET card_serial_hash = $1, card_laser_hash = $2, \
-         card_serial_masked = $3, card_registered_at = $4 WHERE username = $5",
+         card_serial_masked = $3, card_registered_at = $4, card_without_laser = $5 \
+         WHERE username = $6",
         &[
             serial_hash.as_str().into(),
             laser_hash.as_deref().into(),
             masked.as_str().into(),
             now.into(),
+            without_laser.into(),
             username.into(),
         ],
     )
@@ -240,60 +325,4 @@ async fn block_hash<S: Store>(
     entry.card = Some(masked.to_owned());
     entry.card_ref = Some(serial_hash[..16].to_owned());
     audit::write(db, &entry, now).await
-}
-
-/// IT registers a card (`user card NAME --serial S [--laser-id L]`), as typed: the serial
-/// 14 digits, the laser ID as [`LaserId::parse`] takes it. One transaction with its
-/// audit rows. Answers the replaced card's masked serial.
-pub async fn register_by_it(
-    pool: &Pool,
-    key: &CardKey,
-    username: &str,
-    serial: &str,
-    laser: Option<&str>,
-    now: i64,
-) -> Result<Option<String>, CardError> {
-    let serial = card_key::parse_serial(serial)?;
-    let laser = laser.map(LaserId::parse).transpose()?;
-    let mut connection = pool.acquire().await?;
-    let mut tx = connection.begin().await?;
-    let replaced = register(&mut *tx, key, username, &serial, laser.as_ref(), now).await?;
-    let mut entry = audit::Entry::new(Method::Register);
-    entry.outcome = "OK".into();
-    entry.username = Some(username.to_owned());
-    entry.card = Some(card_key::masked_serial(&serial));
-    entry.card_ref = Some(key.reference(&serial));
-    audit::record(&mut *tx, &entry, now).await?;
-    tx.commit().await?;
-    Ok(replaced)
-}
-
-/// `user card NAME --block`: the registered card goes on the blocked list and the account
-/// has none. Answers its masked serial.
-pub async fn block(pool: &Pool, username: &str, now: i64) -> Result<String, CardError> {
-    let mut connection = pool.acquire().await?;
-    let mut tx = connection.begin().await?;
-    let row =
-        sqlx::query("SELECT card_serial_hash, card_serial_masked FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| CardError::NoUser(username.to_owned()))?;
-    let hash: Option<String> = row.try_get("card_serial_hash")?;
-    let Some(hash) = hash else {
-        return Err(CardError::NoCard(username.to_owned()));
-    };
-    let masked: String = row
-        .try_get::<Option<String>, _>("card_serial_masked")?
-        .unwrap_or_default();
-    block_hash(&mut *tx, username, &hash, &masked, "OK", now).await?;
-    sqlx::query(
-        "UPDATE users SET card_serial_hash = NULL, card_laser_hash = NULL, \
-         card_serial_masked = NULL, card_registered_at = NULL WHERE username = $1",
-    )
-    .bind(username)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(masked)
 }

@@ -1,0 +1,152 @@
+//! `/login/otp`: a session that holds a first factor ([`Pending`]: the right password, or
+//! a card registered without its laser ID) gives the 6-digit OTP of the mobile app (180 s
+//! step, each code once, guesses rate-limited per account and address), and only then is
+//! it logged in, as the first factor and the OTP together (`pwd otp`, `card otp`). Every
+//! attempt is audited.
+
+use super::html::{self, csrf_field, notice};
+use super::login::{audit, form_session, too_many};
+use super::{stale_form, Reply, WebResult};
+use crate::audit::Method;
+use crate::http::extract::{ClientAddr, CurrentSession};
+use crate::http::{cookie, AppState};
+use crate::oidc::resume::{self, AfterLogin};
+use crate::sessions::{FirstFactor, Pending, Session};
+use crate::throttle::{self, Key};
+use crate::{cards, otp, users};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Form;
+use thaiid_protocol::api::ServerErrorCode;
+
+/// Where a session waiting for its OTP is sent.
+pub const PATH: &str = "/login/otp";
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct OtpForm {
+    code: String,
+    csrf: String,
+}
+
+fn otp_page(session: &Session, pending: &Pending, message: &str) -> String {
+    let why = match pending.factor {
+        FirstFactor::Password => String::new(),
+        FirstFactor::Card => notice(
+            "info",
+            "อ่านบัตรประชาชนแล้ว บัตรใบนี้ลงทะเบียนไว้โดยไม่มีเลขหลังบัตร (laser ID) จึงต้องยืนยันด้วยรหัส OTP อีกขั้นหนึ่ง",
+            "Your ID card was read. It is registered without its laser ID, so the OTP is asked too.",
+        ),
+    };
+    let body = format!(
+        r#"{message}
+{why}
+<p>กรอกรหัส OTP 6 หลักจากแอปพลิเคชันบนมือถือ (รหัสเปลี่ยนทุก 3 นาที)</p>
+<p lang="en">Enter the 6-digit code of your mobile app (it changes every 3 minutes).</p>
+<form method="post" action="{PATH}" id="otp-login" data-first-factor="{factor}">
+{csrf}
+<label>รหัส OTP <input name="code" id="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{{6}}" maxlength="6" required autofocus></label>
+<button type="submit">เข้าสู่ระบบ</button>
+</form>
+<p><a href="/login">เริ่มใหม่</a></p>"#,
+        csrf = csrf_field(session),
+        factor = pending.factor.as_str(),
+    );
+    html::page("ยืนยันรหัส OTP", Some(session), &body)
+}
+
+/// The page a card registered without its laser ID gets when its account has no OTP: the
+/// login cannot be completed here.
+pub fn no_otp_after_card() -> Reply {
+    let body = format!(
+        "{}<p class=\"code\">{}</p><p><a href=\"/login\">กลับไปหน้าเข้าสู่ระบบ</a></p>",
+        notice(
+            "error",
+            "บัตรใบนี้ลงทะเบียนไว้โดยไม่มีเลขหลังบัตร (laser ID) จึงต้องยืนยันด้วยรหัส OTP ด้วย แต่บัญชีของท่านยังไม่ได้ลงทะเบียน OTP กรุณาติดต่อเจ้าหน้าที่ (helpdesk)",
+            "This card is registered without its laser ID, so the OTP must follow it, and your account has no OTP: ask the helpdesk.",
+        ),
+        ServerErrorCode::NoOtp.as_str()
+    );
+    Reply::page(
+        StatusCode::FORBIDDEN,
+        html::page("เข้าสู่ระบบไม่สำเร็จ", None, &body),
+    )
+}
+
+/// `GET /login/otp`: the form, for a session that holds a first factor.
+pub async fn form(CurrentSession(current): CurrentSession) -> Reply {
+    match current {
+        Some(session) => match &session.pending {
+            Some(pending) => Reply::page(StatusCode::OK, otp_page(&session, pending, "")),
+            None => Reply::see_other("/login"),
+        },
+        None => Reply::see_other("/login"),
+    }
+}
+
+/// `POST /login/otp` (field `code`): the OTP completes the first factor's login.
+pub async fn submit(
+    State(state): State<AppState>,
+    CurrentSession(current): CurrentSession,
+    client: ClientAddr,
+    Form(form): Form<OtpForm>,
+) -> WebResult {
+    let Some(session) = form_session(current, &form.csrf) else {
+        return Ok(stale_form());
+    };
+    let Some(pending) = session.pending.clone() else {
+        return Ok(Reply::see_other("/login"));
+    };
+    let username = pending.username.as_str();
+    let now = crate::now();
+    let address = client.text().unwrap_or_default();
+    let keys = [Key::Account(username), Key::Address(&address)];
+    if !throttle::attempt(&state.pool, &keys, now).await? {
+        let throttled = Err(ServerErrorCode::Throttled);
+        audit(&state, Method::Otp, throttled, Some(username), client).await?;
+        return Ok(too_many(&state, &session, username));
+    }
+    let secret = users::find(&state.pool, username)
+        .await?
+        .and_then(|account| account.totp_secret)
+        .and_then(|stored| match state.otp_key.open(&stored, username) {
+            Ok(secret) => Some(secret),
+            Err(problem) => {
+                tracing::error!("{problem}");
+                None
+            }
+        });
+    let step = secret.and_then(|secret| otp::matching_step(&secret, &form.code, now as u64));
+    let refusal = match step {
+        None => Some((ServerErrorCode::BadOtp, "รหัส OTP ไม่ถูกต้อง", "Wrong code.")),
+        Some(step) if !users::spend_otp_step(&state.pool, username, step).await? => Some((
+            ServerErrorCode::ReplayedOtp,
+            "รหัส OTP นี้ถูกใช้ไปแล้ว กรุณารอรหัสใหม่จากแอปพลิเคชัน",
+            "This code was used already: wait for the next one.",
+        )),
+        Some(_) => None,
+    };
+    if let Some((code, th, en)) = refusal {
+        audit(&state, Method::Otp, Err(code), Some(username), client).await?;
+        return Ok(Reply::page(
+            StatusCode::UNAUTHORIZED,
+            otp_page(&session, &pending, &notice("error", th, en)),
+        ));
+    }
+    throttle::refund(&state.pool, &keys).await?;
+    throttle::succeeded(&state.pool, username).await?;
+    let amr = pending.factor.with_otp();
+    let (next, id) = resume::log_in(&state.pool, &session, username, amr, now).await?;
+    audit(&state, Method::Otp, Ok(()), Some(username), client).await?;
+    // A card registered by its serial alone before laser binding: its holder is asked on
+    // /me to insert it again, unless a system is waiting.
+    if pending.factor == FirstFactor::Card && next == AfterLogin::Systems {
+        let again = cards::registered(&state.pool, username)
+            .await?
+            .is_some_and(|card| card.to_register_again());
+        if again {
+            return Ok(Reply::see_other("/me").with_cookie(Some(cookie::set(&id))));
+        }
+    }
+    Ok(next.reply(cookie::set(&id)))
+}
