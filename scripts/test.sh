@@ -49,3 +49,9 @@ bash installer/test-windows.sh all
 # one: the package is what is tested here, and a release build would add minutes.
 THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY=1 \
   bash installer/test-deb.sh
+# The same package under a real systemd (PID 1 in a Debian 12 container): the unit under
+# its hardening, enrolled, socket-activated pcscd with the virtual card, a login for the
+# active logind session's user, refused once locked or for another user
+# (installer/test-systemd.sh). ~1 min, plus ~2 min the first time (the tree, cached).
+THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY=1 \
+  bash installer/test-systemd.sh
