@@ -52,6 +52,7 @@ THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY
 # The same package under a real systemd (PID 1 in a Debian 12 container): the unit under
 # its hardening, enrolled, socket-activated pcscd with the virtual card, a login for the
 # active logind session's user, refused once locked or for another user
-# (installer/test-systemd.sh). ~1 min, plus ~2 min the first time (the tree, cached).
+# (installer/test-systemd.sh). ~1 to 1.5 min (most of it packaging the debug agent again),
+# plus 2 to 4 min the first time (debootstrap of the tree, cached in target/).
 THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY=1 \
   bash installer/test-systemd.sh
