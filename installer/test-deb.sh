@@ -23,19 +23,10 @@ ORIGIN=https://sso.example.go.th
 ENV_FILE=/run/thaiid-deb-test.env
 AGENT_PORT=47113
 SERVER_BIN=${THAIID_SERVER_BIN:-${CARGO_TARGET_DIR:-target}/debug/thaiid-server}
-passes=0
-failures=0
 exec 3>&2
+source installer/lib.sh
 
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600)
-
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-ok() { echo "ok    $*"; passes=$((passes + 1)); }
-check() { # description, command...
-  local what=$1
-  shift
-  if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi
-}
 
 [ -x "$SERVER_BIN" ] || { echo "no $SERVER_BIN: cargo build -p thaiid-server --bin thaiid-server" >&2; exit 1; }
 SERVER_BIN=$(realpath "$SERVER_BIN")
@@ -49,7 +40,6 @@ purge_package() {
 
 # Background processes of this test, stopped by their PIDs.
 pids=()
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 work=""
 cleanup() {
   local pid

@@ -19,6 +19,9 @@ TEST_PACKAGES+=(wine64 debootstrap)
 # every command line of the install (the enrollment token must be on none); systemd for
 # `systemd-analyze verify` of the unit (CI runs no systemd).
 TEST_PACKAGES+=(dpkg-dev lintian debconf-utils desktop-file-utils ucf strace systemd)
+# The .deb under a real systemd (installer/test-systemd.sh): systemd-nspawn boots a
+# Debian 12 tree (debootstrap, above) with systemd as PID 1.
+TEST_PACKAGES+=(systemd-container)
 # The tray icon (feature `tray`): GTK 3 and libayatana-appindicator to build it; Xvfb, a
 # session bus, trayer (an XEmbed tray), xdotool and xwd (x11-apps) to see and click it;
 # dbus-send and dbus-monitor (dbus-bin) for the ksni test.

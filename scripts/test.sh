@@ -49,3 +49,10 @@ bash installer/test-windows.sh all
 # one: the package is what is tested here, and a release build would add minutes.
 THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY=1 \
   bash installer/test-deb.sh
+# The same package under a real systemd (PID 1 in a Debian 12 container): the unit under
+# its hardening, enrolled, socket-activated pcscd with the virtual card, a login for the
+# active logind session's user, refused once locked or for another user
+# (installer/test-systemd.sh). ~1 to 1.5 min (most of it packaging the debug agent again),
+# plus 2 to 4 min the first time (debootstrap of the tree, cached in target/).
+THAIID_DEB_BINARY=${CARGO_TARGET_DIR:-target}/debug/thaiid-agent THAIID_DEB_TRAY=1 \
+  bash installer/test-systemd.sh
