@@ -10,8 +10,13 @@
 # THAIID_DEB_BINARY=path packages that binary instead of building the release one (CI can
 # give the debug binary its tests already built, and skip a release build of minutes);
 # it must have been built with the same features.
+#
+# On a fresh Debian it installs what it needs when run as root (a C compiler, PC/SC's
+# headers, dpkg-dev; GTK 3 and libayatana-appindicator3 for the tray); anyone else is
+# told the one apt-get command to run first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 changelog_version=$(sed -n '1s/^thaiid-agent (\([^)]*\)).*/\1/p' installer/deb/changelog)
@@ -21,16 +26,22 @@ if [ "$version" != "$changelog_version" ]; then
   exit 1
 fi
 
-if ! cargo deb --version >/dev/null 2>&1; then
-  echo "installing cargo-deb (cargo install cargo-deb --locked)"
-  cargo install cargo-deb --locked --quiet
-fi
-
 # TRAY SWITCH: on once the tray helper's feature exists in agent/Cargo.toml.
 tray=${THAIID_DEB_TRAY:-auto}
 if [ "$tray" = auto ]; then
   if sed -n '/^\[features\]/,/^\[/p' agent/Cargo.toml | grep -q '^tray *='; then tray=1; else tray=0; fi
 fi
+# dpkg-dev: dpkg-shlibdeps, which cargo-deb runs for the Depends ($auto).
+packages=("${BUILD_PACKAGES[@]}" dpkg-dev)
+[ "$tray" = 1 ] && packages+=(libgtk-3-dev libayatana-appindicator3-dev)
+install_build_packages "${packages[@]}"
+require_cargo
+
+if ! cargo deb --version >/dev/null 2>&1; then
+  echo "installing cargo-deb (cargo install cargo-deb --locked)" >&2
+  cargo install cargo-deb --locked --quiet
+fi
+
 variant=()
 if [ "$tray" = 1 ]; then
   variant=(--variant tray)

@@ -3,8 +3,10 @@
 # x86_64-pc-windows-gnu, then wixl (msitools) makes
 # target/installer/thaiid-agent-<version>-x64.msi from installer/msi/thaiid-agent.wxs.
 #
-# Needs: Debian packages wixl, msitools, gcc-mingw-w64-x86-64; the Rust target
-# x86_64-pc-windows-gnu (added with rustup when missing).
+# Needs: Debian packages wixl, msitools, gcc-mingw-w64-x86-64 (the exe, and the enrollment
+# action installer/msi/enroll-action.c), gcc; the Rust target x86_64-pc-windows-gnu (added
+# with rustup when missing). Run as root on a fresh Debian, it installs the packages;
+# anyone else is told the one apt-get command to run first.
 # Env: MSI_PROFILE (cargo profile, default release), MSI_FEATURES (cargo features of the
 # agent; default: `tray` when the agent has that feature), CARGO_TARGET_DIR, MSI_EXE (an
 # already built thaiid-agent.exe to package instead of building one), MSI_VERSION (another
@@ -15,14 +17,17 @@ root=$PWD
 target=x86_64-pc-windows-gnu
 profile=${MSI_PROFILE:-release}
 
+source scripts/lib.sh
+
 die() {
   echo "build-msi: $*" >&2
   exit 1
 }
 
-for tool in wixl msibuild; do
-  command -v "$tool" >/dev/null || die "$tool not found: apt-get install wixl msitools"
-done
+packages=(wixl msitools gcc-mingw-w64-x86-64)
+# The host's C compiler builds the build scripts of the exe's crates.
+[ -n "${MSI_EXE:-}" ] || packages+=(gcc libc6-dev)
+install_build_packages "${packages[@]}"
 
 # The version of the workspace ([workspace.package] in Cargo.toml): the MSI's ProductVersion.
 version=${MSI_VERSION:-$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)}
@@ -33,8 +38,7 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 if [ -n "${MSI_EXE:-}" ]; then
   exe=$MSI_EXE
 else
-  command -v x86_64-w64-mingw32-gcc >/dev/null ||
-    die "x86_64-w64-mingw32-gcc not found: apt-get install gcc-mingw-w64-x86-64"
+  require_cargo
   if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
     echo "adding the Rust target $target" >&2
     rustup target add "$target" ||
@@ -64,6 +68,11 @@ stage=$out_dir/msi-stage
 rm -rf "$stage"
 mkdir -p "$stage"
 cp "$exe" "$stage/thaiid-agent.exe"
+# The enrollment action (a DLL in the Binary table): C, so that it needs only the mingw
+# this script needs anyway, and no Rust runtime inside msiexec.
+x86_64-w64-mingw32-gcc -shared -O2 -Wall -Wextra -Werror -static-libgcc -s \
+  -o "$stage/enroll-action.dll" installer/msi/enroll-action.c -lmsi ||
+  die "cannot build installer/msi/enroll-action.c"
 # wixl 0.101 finds sources relative to the working directory only.
 (cd "$stage" && wixl --arch x64 -D Version="$version" -D AgentExe=thaiid-agent.exe \
   -o "$msi.tmp" "$root/installer/msi/thaiid-agent.wxs")

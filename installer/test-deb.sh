@@ -7,7 +7,7 @@
 # ExecStart run by hand as the service user, /v1/status enrolled over HTTPS trusted by the
 # CA copy, a second local user who cannot read the key, Chromium trusting the agent through
 # the managed policy alone; a reinstall that keeps the enrollment and the admin's edits and
-# stops the old per-user agent; remove, purge (user, state, CA, policies, debconf answers
+# stops the old per-user agent; a CA planted in the state dir refused and not trusted; remove, purge (user, state, CA, policies, debconf answers
 # gone; Chromium refuses the same certificate); bad install parameters fail the install.
 # Leaves the machine as it found it (package purged, test user and files removed).
 set -euo pipefail
@@ -357,6 +357,46 @@ else
   ok "after the reinstall the token is still in no file but the test's env file"
 fi
 rm -f "$ENV_FILE"
+
+# --- a CA planted in the state dir is refused, never trusted ---------------------------------
+# What anyone with the service user's rights could leave there: a whole working set (CA,
+# leaf, key) under a CA named like the agent's, path length 0, but without name constraints,
+# so that it would vouch for any site. Before the check, setup kept it and the policies
+# trusted it.
+planted=$work/planted
+mkdir "$planted" "$work/good"
+cp -p "$STATE/ca.pem" "$STATE/localhost.pem" "$STATE/localhost.key" "$work/good/"
+(
+  cd "$planted"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+    -days 90 -subj "/CN=ThaiID Login Agent local CA 0123ABCD" \
+    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout localhost.key -out leaf.csr -subj /CN=localhost
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' >leaf.ext
+  openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 -extfile leaf.ext -out leaf.pem
+  cat leaf.pem ca.pem >localhost.pem
+) >"$work/planted.log" 2>&1 || { cat "$work/planted.log" >&2; fail "making the planted CA with openssl"; }
+for file in ca.pem localhost.pem localhost.key; do
+  install -o "$SVC_USER" -g "$SVC_USER" -m 600 "$planted/$file" "$STATE/$file"
+done
+if "${APT[@]}" install --reinstall "./$deb" >/tmp/thaiid-deb-planted.log 2>&1; then
+  fail "a reinstall over a planted CA without name constraints succeeded"
+else
+  grep 'thaiid-agent:' /tmp/thaiid-deb-planted.log | sed 's/^/      planted: /' || true
+  check "a planted CA is refused: the install fails and says why" \
+    grep -q "REFUSED: nothing trusts $STATE/ca.pem" /tmp/thaiid-deb-planted.log
+  check "  it names what is wrong with it (no name constraints)" \
+    grep -q "ca.pem is refused, nothing trusts it: it is not name-constrained to exactly localhost, 127.0.0.1 and ::1" /tmp/thaiid-deb-planted.log
+fi
+check "  the CA copy is still the agent's own CA" cmp -s "$CA_COPY" "$work/good/ca.pem"
+check "  Chromium's CA policy still names the agent's own CA only" \
+  json /etc/chromium/policies/managed/thaiid-agent-ca.json "assert d == {'CACertificates': ['$ca_der']}"
+check "  the planted files are left for IT to look at" cmp -s "$STATE/ca.pem" "$planted/ca.pem"
+for file in ca.pem localhost.pem localhost.key; do
+  install -o "$SVC_USER" -g "$SVC_USER" -m 600 "$work/good/$file" "$STATE/$file"
+done
+check "  with the agent's own files back, dpkg --configure -a finishes the install" env DEBIAN_FRONTEND=noninteractive dpkg --configure -a
+check "root's check accepts the agent's own CA (setup --check-ca)" thaiid-agent setup --check-ca "$CA_COPY"
 
 if start_service; then
   check "after the reinstall /v1/status answers enrolled:true" service_enrolled

@@ -114,14 +114,32 @@ done
 # The enrollment token: used once, written nowhere a user can read, in no log.
 check "no EnrollToken registry value" "$(rows Registry | awk -F'\t' '$4 == "EnrollToken"' | wc -l)" 0
 check "ENROLL_TOKEN is not searched for in the registry" "$(cell AppSearch ENROLL_TOKEN 2)" ""
-check "ENROLL_TOKEN is not saved to another property" "$(rows CustomAction | grep -c 'ENROLL_TOKEN\]' || true)" 1
-check "MsiHiddenProperties hides the token and the enrolling action" "$(cell Property MsiHiddenProperties 2)" "ENROLL_TOKEN;RunEnroll"
+check "ENROLL_TOKEN is copied once only, into the enrollment action's data" \
+  "$(rows CustomAction | awk -F'\t' '$4 ~ /ENROLL_TOKEN\]/ { print $1 "|" $2 "|" $3 }')" "SetRunEnroll|51|RunEnroll"
+# SPEC §10: no command line holds the token (process-creation logs and EDR keep them).
+# Exe actions (types 2, 18, 34, 50) get nothing but a command line; the token goes to a DLL
+# action's CustomActionData, which hands it to `enroll` in its environment.
+exe_actions_with_token=$(rows CustomAction | awk -F'\t' '
+  { type = $2 % 64 }
+  (type == 2 || type == 18 || type == 34 || type == 50) && $4 ~ /ENROLL_TOKEN/ { print $1 }')
+check "no exe custom action's command line names ENROLL_TOKEN" "$exe_actions_with_token" ""
+check "MsiHiddenProperties hides the token, its copy and the enrolling action's data" \
+  "$(cell Property MsiHiddenProperties 2)" "ENROLL_TOKEN;SetRunEnroll;RunEnroll"
+type=$(cell CustomAction RunEnroll 2)
+check "RunEnroll: a DLL of the Binary table, its entry Enroll" \
+  "$((type & 0x3f))|$(cell CustomAction RunEnroll 3)|$(cell CustomAction RunEnroll 4)" "1|EnrollAction|Enroll"
+has_bits "  deferred, as LocalSystem" "$type" 0xc00 0x80
+check "  its data: EXE|STATE|SERVER|TOKEN, the token last" "$(cell CustomAction SetRunEnroll 4)" \
+  '[#AgentExe]|[CommonAppDataFolder]thaiid-agent\state|[SERVER_URL]|[ENROLL_TOKEN]'
+msiinfo extract "$msi" Binary.EnrollAction >"$extract/enroll-action.dll" 2>/dev/null || true
+exports=$(x86_64-w64-mingw32-objdump -p "$extract/enroll-action.dll" 2>/dev/null || true)
+[[ $exports == *"file format pei-x86-64"* && $exports == *"] Enroll"* ]] &&
+  ok "  the Binary is an x86-64 DLL that exports Enroll" || fail "  the Binary is an x86-64 DLL that exports Enroll"
 check "  ENROLL_TOKEN a secure property" "$(cell Property SecureCustomProperties 2 | tr ';' '\n' | grep -cx ENROLL_TOKEN)" 1
 
 # Custom actions: type 18 = exe from the File table; 0x40 ignore the exit code;
 # 0x80 async; 0x400 deferred; 0x800 no impersonation (LocalSystem).
 for action in RunSetup:"setup --state-dir $state" \
-  RunEnroll:"enroll --state-dir $state --server \"[SERVER_URL]\" --token \"[ENROLL_TOKEN]\"" \
   RunSetupUninstall:"setup --state-dir $state --uninstall" \
   RunServiceInstall:"service --state-dir $state install" RunServiceUninstall:"service uninstall"; do
   name=${action%%:*} command=${action#*:}
@@ -151,6 +169,8 @@ cond=$(condition RunEnroll)
 [[ $cond == *"NOT Installed"* && $cond == *"NOT REMOVE"* && $cond == *"ENROLL_TOKEN AND SERVER_URL"* && $cond == *"NOT WIX_UPGRADE_DETECTED"* ]] &&
   ok "RunEnroll on a first install with a token and a server only" || fail "RunEnroll condition: [$cond]"
 before "  after setup made the state dir" RunSetup RunEnroll
+check "SetRunEnroll under the same condition" "$(condition SetRunEnroll)" "$cond"
+before "  before RunEnroll" SetRunEnroll RunEnroll
 cond=$(condition RunSetupUninstall)
 [[ $cond == *'REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE'* ]] &&
   ok "RunSetupUninstall on removal, not on upgrade" || fail "RunSetupUninstall condition: [$cond]"

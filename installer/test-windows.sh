@@ -3,7 +3,8 @@
 #   wine8   Debian 12's Wine 8 (wine64): the .msi installed with SERVER_URL, ALLOWED_ORIGINS
 #           and ENROLL_TOKEN against a real thaiid-server on loopback; the thaiid-agent
 #           service running under Wine's services.exe, enrolled at install (the server's
-#           `agent list`), its state dir, the token in no registry value and no log, the
+#           `agent list`), its state dir, the token in no registry value, no file and on no
+#           command line the install made (Wine's process trace), the
 #           CA in the machine's Root store; /v1/status over HTTPS from a Windows client
 #           (WinHTTP, Windows' own chain checks against the machine's Root store) and from
 #           curl verifying against the CA taken out of that store; a login refused with
@@ -137,8 +138,16 @@ wine8() {
   local client=(env WINEDEBUG=-all THAIID_PORT=$agent_port "$wine" "$work/winhttp-client.exe")
 
   echo "== install: SERVER_URL, ALLOWED_ORIGINS, ENROLL_TOKEN"
-  (cd "$work" && "$wine" msiexec /i agent.msi SERVER_URL="$origin" ALLOWED_ORIGINS="$origin" \
-    ENROLL_TOKEN="$token" PORT=$agent_port /qn /l*v install.log)
+  # Wine's process channel traces the command line of every process the install creates
+  # (the custom action server, setup, enroll, service install, sc) as Windows' process-creation
+  # logs and EDR would keep them.
+  (cd "$work" && WINEDEBUG=-all,trace+process "$wine" msiexec /i agent.msi SERVER_URL="$origin" \
+    ALLOWED_ORIGINS="$origin" ENROLL_TOKEN="$token" PORT=$agent_port /qn /l*v install.log 2>"$work/process.log")
+  grep -a 'CreateProcessInternalW' "$work/process.log" | grep -av 'msiexec.*/i agent.msi' >"$work/created.log" || true
+  echo "      the install created $(wc -l <"$work/created.log") processes"
+  expect "the install ran thaiid-agent.exe enroll --state-dir ... --server ... (Wine's process trace)" \
+    'grep -a "thaiid-agent.exe" "$work/created.log" | grep -a "enroll --state-dir" | grep -qa -- "--server"'
+  expect "  the token was on no command line of the install" '! grep -qaF "$token" "$work/created.log"'
   expect "exe in Program Files" '[ -f "$exe" ]'
   for _ in $(seq 100); do "$wine" sc query thaiid-agent 2>/dev/null | grep -q RUNNING && break; sleep 0.2; done
   expect "the service's ImagePath is quoted" \
@@ -152,6 +161,9 @@ wine8() {
     '[ -f "$state/agent.key" ] && [ -f "$state/enrollment.json" ] && [ -f "$state/ca.pem" ]'
   expect "no per-user state (the service's, not the installing user's)" \
     '! ls "$WINEPREFIX/drive_c/users/"*/AppData/Roaming/thaiid-agent/data/agent.key >/dev/null 2>&1'
+  local commands
+  commands=$(for proc in /proc/[0-9]*; do tr '\0' ' ' <"$proc/cmdline" 2>/dev/null && echo; done | grep -a 'thaiid-agent.exe' || true)
+  expect "the running service's command line holds no token" '[ -n "$commands" ] && ! grep -qaF "$token" <<<"$commands"'
   expect "the token in no registry value" '! "$wine" reg query "HKLM\SOFTWARE\ThaiID Login Agent" /s 2>/dev/null | grep -qF "$token"'
   expect "the token in no file of the machine" '! grep -rqaF "$token" "$WINEPREFIX"'
   # MsiHiddenProperties keeps it out of Windows' log; Wine's msi ignores that property.
@@ -190,6 +202,29 @@ wine8() {
   echo "      doctor: $(grep -a "key:" "$work/doctor.log" | tr -d '\r' | head -1)"
   expect "doctor says where the key is: DPAPI machine scope under Wine (no CNG ECDSA key there)" \
     'grep -aq "key: software key (DPAPI, machine scope)" "$work/doctor.log"'
+  echo "== a CA planted in the state dir is refused, the Root store keeps the agent's own"
+  # A working set (CA, leaf, key) under a CA named like the agent's, path length 0, without
+  # name constraints: what the service's account could leave there for the next setup.
+  mkdir "$work/planted" "$work/good"
+  cp "$state/ca.pem" "$state/localhost.pem" "$state/localhost.key" "$work/good/"
+  (
+    cd "$work/planted"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+      -days 90 -subj "/CN=ThaiID Login Agent local CA 0123ABCD" \
+      -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout localhost.key -out leaf.csr -subj /CN=localhost
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' >leaf.ext
+    openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 -extfile leaf.ext -out leaf.pem
+    cat leaf.pem ca.pem >localhost.pem
+  ) >"$work/planted.log" 2>&1
+  cp "$work/planted/ca.pem" "$work/planted/localhost.pem" "$work/planted/localhost.key" "$state/"
+  expect "setup --state-dir refuses it (the install's RunSetup would fail)" \
+    '! "$wine" "$exe" setup --state-dir "C:\\ProgramData\\thaiid-agent\\state" >"$work/planted-setup.log" 2>&1 && grep -aq "is refused, nothing trusts it: it is not name-constrained" "$work/planted-setup.log"'
+  machine_root_ca >"$work/machine-root-planted.pem" || true
+  expect "  the machine's Root store still holds the agent's own CA only" \
+    'cmp -s "$work/machine-root-planted.pem" "$work/machine-root.pem"'
+  cp "$work/good/ca.pem" "$work/good/localhost.pem" "$work/good/localhost.key" "$state/"
+
   echo "== a state dir a user made first is refused"
   mkdir -p "$WINEPREFIX/drive_c/ProgramData/squatted/state"
   expect "setup --state-dir on a folder not made by it fails" \

@@ -28,21 +28,51 @@ TEST_PACKAGES+=(systemd-container)
 TEST_PACKAGES+=(libgtk-3-dev libayatana-appindicator3-dev xvfb dbus-daemon dbus-bin trayer
   xdotool x11-apps)
 
+# What building the agent for Linux needs: a C compiler (ring) and PC/SC's headers.
+BUILD_PACKAGES=(gcc libc6-dev pkg-config libpcsclite-dev)
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-install_packages() {
-  local missing=()
-  for p in "${PACKAGES[@]}" "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+# The packages of "$@" that are not installed, one a line.
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages "${PACKAGES[@]}" "$@")
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+  require_cargo
+}
+
+# The build scripts' packages: installed as root; anyone else gets the one apt-get command
+# to run and the script stops here, not halfway through cargo ("gobject-2.0 not found").
+install_build_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages "$@")
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "missing Debian packages: ${missing[*]}. Install them as root, then run this again:" >&2
+      echo "  apt-get install --no-install-recommends ${missing[*]}" >&2
+      exit 1
+    fi
+    echo "installing: ${missing[*]}" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+require_cargo() {
+  command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first (https://rustup.rs)" >&2; exit 1; }
 }
 
 # Starts pcscd (with the vpcd virtual readers) unless one already answers; sets

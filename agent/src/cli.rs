@@ -68,6 +68,10 @@ pub enum Command {
         /// Remove the certificate from the browsers' trust stores and delete it.
         #[arg(long)]
         uninstall: bool,
+        /// Only check that FILE holds one CA certificate of this agent (CA, path length 0,
+        /// name-constrained to localhost, 127.0.0.1 and ::1) and nothing else; exit 6 if not.
+        #[arg(long, value_name = "FILE", conflicts_with = "uninstall")]
+        check_ca: Option<PathBuf>,
         #[command(flatten)]
         state: StateArgs,
     },

@@ -41,9 +41,15 @@ fn main() -> ExitCode {
         }) => commands::enroll::run(server.as_deref(), token.as_deref(), &state.resolve()),
         Some(Command::Read(args)) => commands::read::run(args),
         Some(Command::Readers { json }) => commands::readers::run(*json),
-        Some(Command::Setup { uninstall, state }) => {
-            commands::setup::run(*uninstall, &state.resolve())
-        }
+        Some(Command::Setup {
+            check_ca: Some(file),
+            ..
+        }) => commands::setup::check_ca(file),
+        Some(Command::Setup {
+            uninstall,
+            check_ca: None,
+            state,
+        }) => commands::setup::run(*uninstall, &state.resolve()),
         #[cfg(windows)]
         Some(Command::Service { action, state }) => {
             commands::service::run(*action, &state.resolve())

@@ -210,3 +210,20 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     assert_eq!(browser.text("#amr"), "card");
     assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
 }
+
+/// A clone in /root or in a 0700 home puts the demo system's instance in a private
+/// directory (`scripts/demo.sh`), which Apache's worker (www-data when run as root, as
+/// here in CI) cannot go through: start.sh serves the pages from where it can read them,
+/// and the page loads instead of "403 Server unable to read htaccess file".
+#[test]
+fn the_demo_system_serves_its_pages_from_a_private_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    thaiid_agent::http::install_crypto_provider();
+    // The logged-out page needs no provider: nothing answers at this issuer.
+    let system = DemoSystem::start(free_port(), "http://127.0.0.1:9", "unused-secret");
+    let private = std::fs::Permissions::from_mode(0o700);
+    std::fs::set_permissions(system.dir.path(), private).unwrap();
+    let page = reqwest::blocking::get(format!("{}/bye.html", system.url)).unwrap();
+    assert_eq!(page.status(), 200, "{}", system.log());
+    assert!(page.text().unwrap().contains(r#"id="bye""#));
+}

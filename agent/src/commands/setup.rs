@@ -1,9 +1,10 @@
-//! `thaiid-agent setup [--uninstall]`: the local CA and the browsers' trust in it; one
+//! `thaiid-agent setup [--uninstall | --check-ca FILE]`: the local CA and the browsers' trust in it; one
 //! line per trust store, ok or what failed and how to fix it.
 
 use crate::error::AgentError;
 use crate::paths::StateDir;
 use crate::setup::{self, SetupError, Stale, TrustOutcome};
+use std::path::Path;
 
 pub fn run(uninstall: bool, state: &StateDir) -> Result<(), AgentError> {
     let data_dir = &state.path;
@@ -41,6 +42,13 @@ pub fn run(uninstall: bool, state: &StateDir) -> Result<(), AgentError> {
         true => Ok(()),
         false => Err(SetupError::Trust(failed.join(", ")).into()),
     }
+}
+
+/// `setup --check-ca FILE`: one line, ok or why the CA is refused (as the error).
+pub fn check_ca(file: &Path) -> Result<(), AgentError> {
+    let name = setup::check_ca_file(file)?;
+    println!("ok    {}: {name}, a CA of this agent", file.display());
+    Ok(())
 }
 
 /// Prints one line per store; gives the stores that failed.

@@ -65,11 +65,20 @@ pub(super) fn authority(
 ) -> Result<(String, String, Issuer<'static, KeyPair>), rcgen::Error> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let name = format!("{NAME_PREFIX}{}", tag(&key));
+    let params = authority_params(&name, not_before, not_after);
+    let pem = params.self_signed(&key)?.pem();
+    Ok((name, pem, Issuer::new(params, key)))
+}
+
+/// What every CA of this agent is, and the only CA [`super::anchor`] lets be trusted.
+pub(super) fn authority_params(
+    name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, name.clone());
+    params.distinguished_name.push(DnType::CommonName, name);
     params
         .distinguished_name
         .push(DnType::OrganizationName, "ThaiID Login Agent");
@@ -86,8 +95,7 @@ pub(super) fn authority(
     });
     params.not_before = not_before;
     params.not_after = not_after;
-    let pem = params.self_signed(&key)?.pem();
-    Ok((name, pem, Issuer::new(params, key)))
+    params
 }
 
 pub(super) fn leaf(
@@ -117,43 +125,4 @@ pub(super) fn leaf(
 fn tag(key: &KeyPair) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, key.public_key_raw());
     thaiid_protocol::hex::upper(&digest.as_ref()[..4])
-}
-
-/// The common name in a certificate's subject (the DER inside the Name SEQUENCE).
-pub fn common_name(subject: &[u8]) -> Option<String> {
-    const COMMON_NAME: [u8; 3] = [0x55, 0x04, 0x03];
-    const UTF8_STRING: u8 = 0x0C;
-    const PRINTABLE_STRING: u8 = 0x13;
-    let mut rdns = subject;
-    while !rdns.is_empty() {
-        let (_set, mut attributes, rest) = der(rdns)?;
-        rdns = rest;
-        while !attributes.is_empty() {
-            let (_sequence, attribute, rest) = der(attributes)?;
-            attributes = rest;
-            let (_oid, oid, value) = der(attribute)?;
-            let (tag, text, _) = der(value)?;
-            if oid == COMMON_NAME && [UTF8_STRING, PRINTABLE_STRING].contains(&tag) {
-                return String::from_utf8(text.to_vec()).ok();
-            }
-        }
-    }
-    None
-}
-
-/// One DER element: (tag, contents, what follows). Lengths up to 64 KiB.
-fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = match first {
-        0..=0x7F => (usize::from(first), rest),
-        0x81 => (usize::from(*rest.first()?), rest.get(1..)?),
-        0x82 => (
-            usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])),
-            rest.get(2..)?,
-        ),
-        _ => return None,
-    };
-    let contents = rest.get(..length)?;
-    Some((tag, contents, rest.get(length..)?))
 }

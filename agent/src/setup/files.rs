@@ -2,7 +2,8 @@
 //! key 0600 in a 0700 dir), and taken back only if they still make a chain a browser
 //! will accept for the next 30 days. Anything less is a reason to start over.
 
-use super::{ca, LocalTls, SetupError};
+use super::anchor::{self, RefusedCa};
+use super::{LocalTls, SetupError};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
@@ -22,7 +23,7 @@ const LEFTOVERS: [&str; 3] = ["localhost.json", "ca.tmp", "localhost.tmp"];
 /// A leaf this close to its end is replaced (with a new CA: the old CA key is gone).
 pub const RENEW_BEFORE: Duration = Duration::days(30);
 
-/// Why the files on disk cannot be used and a new CA is made.
+/// Why the files on disk cannot be used: a new CA is made, unless they were [`Stale::Refused`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Stale {
@@ -36,6 +37,9 @@ pub enum Stale {
     Expiring,
     #[error("the certificate does not verify ({0})")]
     Invalid(String),
+    /// Not stale but planted: never replaced silently, never trusted (SPEC §10).
+    #[error("{CA_FILE} is not a CA of this agent: {0}")]
+    Refused(RefusedCa),
 }
 
 pub fn path(data_dir: &Path, file: &str) -> PathBuf {
@@ -99,9 +103,6 @@ fn check(
 
     let mut roots = RootCertStore::empty();
     roots.add(ca).map_err(|e| unreadable(CA_FILE, e))?;
-    let ca_name = ca::common_name(roots.roots[0].subject.as_ref())
-        .filter(|name| ca::is_ours(name))
-        .ok_or_else(|| Stale::Invalid(format!("{CA_FILE} is not a CA of this agent")))?;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -135,7 +136,9 @@ fn check(
     rustls::sign::CertifiedKey::new(vec![leaf], key)
         .keys_match()
         .map_err(|_| Stale::Invalid(format!("{KEY_FILE} is not the certificate's key")))?;
-    Ok(ca_name)
+    // Last: files that do not work are only damaged and made anew, but a working set
+    // under a CA that is not this agent's kind was put there, and is refused.
+    anchor::check(ca_pem.as_bytes()).map_err(Stale::Refused)
 }
 
 fn unreadable(file: &'static str, error: impl std::fmt::Display) -> Stale {

@@ -6,6 +6,7 @@
 //! The machine service's CA (a state dir, SPEC §10) is trusted machine-wide by the
 //! installer (browser policies, the machine's Root store), never in a user's files.
 
+mod anchor;
 mod ca;
 mod files;
 #[cfg(not(windows))]
@@ -16,6 +17,7 @@ mod stores;
 #[cfg(windows)]
 mod windows;
 
+pub use anchor::RefusedCa;
 pub use files::Stale;
 pub use stores::{Done, TrustOutcome, TrustStore};
 
@@ -73,6 +75,17 @@ pub enum SetupError {
     Trust(String),
     #[error("the local CA could not be removed from: {0} (the lines above say how to fix each)")]
     Untrust(String),
+    #[error(
+        "{path} is refused, nothing trusts it: {reason}. This agent did not make it: find out \
+         who put it there, then delete ca.pem, localhost.pem and localhost.key beside it and \
+         run `thaiid-agent setup` again"
+    )]
+    RefusedCa { path: PathBuf, reason: RefusedCa },
+    #[error("cannot read {path} ({source})")]
+    CheckCa {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What [`install`] did.
@@ -103,14 +116,21 @@ fn install_in(
     now: OffsetDateTime,
 ) -> Result<Installed, SetupError> {
     let _lock = files::DirLock::acquire(data_dir)?;
+    let refused = |reason| SetupError::RefusedCa {
+        path: ca_path(data_dir),
+        reason,
+    };
     let (tls, renewed) = match files::load(data_dir, now) {
         Ok(tls) => (tls, None),
+        Err(Stale::Refused(reason)) => return Err(refused(reason)),
         Err(stale) => {
             let tls = create(now)?;
             files::write(data_dir, &tls)?;
             (tls, Some(stale))
         }
     };
+    // No store gets a CA that is not this agent's kind, whatever made it.
+    anchor::check(tls.ca_pem.as_bytes()).map_err(refused)?;
     // Syncing also takes out the CAs a renewal replaced.
     let trust = stores.into_iter().map(|store| store.sync(&tls)).collect();
     Ok(Installed {
@@ -168,6 +188,30 @@ fn status_in(data_dir: &Path, stores: &[TrustStore], now: OffsetDateTime) -> Vec
             (store.description.clone(), trusted)
         })
         .collect()
+}
+
+/// `setup --check-ca FILE`: the CA's name when FILE holds a CA of this agent and nothing
+/// else (what the .deb's postinst asks before its policies trust the state dir's CA).
+pub fn check_ca_file(path: &Path) -> Result<String, SetupError> {
+    // A CA certificate is under 1 KiB: a larger file is not one, and is not read whole.
+    const LIMIT: usize = 64 * 1024;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, LIMIT as u64 + 1), &mut bytes)
+        })
+        .map_err(|source| SetupError::CheckCa {
+            path: path.to_owned(),
+            source,
+        })?;
+    let checked = match bytes.len() > LIMIT {
+        true => Err(RefusedCa::NotPem("larger than 64 KiB".into())),
+        false => anchor::check(&bytes),
+    };
+    checked.map_err(|reason| SetupError::RefusedCa {
+        path: path.to_owned(),
+        reason,
+    })
 }
 
 /// Where the CA certificate is, for people who add it by hand.
