@@ -7,6 +7,8 @@ use crate::image::CardImage;
 use crate::layout::{Chunk, Field, ReadPlan};
 use std::fmt;
 
+pub mod laser;
+
 /// Sends one command APDU to the card and returns its whole answer (data + SW1 SW2).
 ///
 /// The agent implements it over PC/SC; tests implement it over a card in memory.
@@ -28,8 +30,6 @@ const ANSWER_CAPACITY: usize = 258;
 /// One READ may be followed by a few GET RESPONSE or 6C resends; a card that keeps
 /// asking for more than this is broken, not slow.
 const MAX_EXCHANGES: usize = 8;
-
-pub mod laser;
 
 /// What the agent was doing when the card failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +102,7 @@ pub enum Malformed {
         /// What was asked for.
         room: usize,
     },
-    /// More GET RESPONSE or resends than one read may take (the most it may take).
+    /// More commands (GET RESPONSE or resends) than one read may take: that limit.
     #[error("it asked for more than {0} exchanges for one read")]
     Endless(usize),
 }
@@ -158,7 +158,7 @@ impl<E: std::error::Error + 'static> ReadError<E> {
 struct Ask {
     /// What is being done, for errors.
     step: Step,
-    /// The most data bytes due: the command's Le, or more where the card may add to it.
+    /// The most data bytes the answer may carry: the command's Le.
     room: u8,
     /// Whether data + `90 00` with fewer bytes than announced is an answer (ISO 7816-4's
     /// Le is a maximum) or malformed (a READ BINARY owes every byte it was asked for).
