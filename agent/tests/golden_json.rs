@@ -9,7 +9,7 @@ use thaiid_agent::smartcard::{exit, read_over, CardError};
 use thaiid_agent::summary::summary;
 use thaiid_protocol::layout::Field;
 use thaiid_protocol::{Card as CardModel, ReadPlan};
-use thaiid_tests::{Answer, Card, CardFixture, CommandKind, Faults};
+use thaiid_tests::{Answer, Card, CardFixture, CommandKind, Faults, LaserAnswer};
 
 /// `fixture` read with `fields`, through a card that misbehaves as `faults` say: the
 /// decoded card, and the APDUs it received.
@@ -29,12 +29,13 @@ fn golden(fixture: &CardFixture) -> String {
 }
 
 /// The laser ID's APDUs after the MOI reads: SELECT (6A 82 ends it without the applet),
-/// then its read, with a GET RESPONSE on cards that answer 61 xx.
+/// then the read of the whole record, with one GET RESPONSE on cards that answer 61 xx.
 fn laser_apdus(fixture: &CardFixture) -> usize {
-    match (&fixture.laser_id, fixture.answer) {
-        (None, _) => 1,
-        (Some(_), Answer::Direct) => 2,
-        (Some(_), Answer::GetResponse) => 3,
+    match (&fixture.laser_id, fixture.laser_answer, fixture.answer) {
+        (None, _, _) => 1,
+        (Some(_), LaserAnswer::Record, Answer::Direct) => 2,
+        (Some(_), LaserAnswer::Record, Answer::GetResponse) => 3,
+        (Some(_), LaserAnswer::HeaderThenField | LaserAnswer::Field, _) => 3,
     }
 }
 

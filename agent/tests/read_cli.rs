@@ -6,7 +6,9 @@
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-use thaiid_tests::{reader_name, CardFixture, CommandKind, Faults, ReaderLock, VirtualCard};
+use thaiid_tests::{
+    reader_name, CardFixture, CommandKind, Faults, LaserAnswer, ReaderLock, VirtualCard,
+};
 
 fn agent(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_thaiid-agent"))
@@ -83,6 +85,53 @@ fn the_demo_card_prints_its_golden_json_in_ten_apdus() {
 }
 
 #[test]
+fn cards_answering_61_10_to_the_laser_read_print_their_laser_id_in_ten_apdus() {
+    // The 7 header bytes with 61 10 (GET RESPONSE P2=01 for this ATR), and 61 10 alone.
+    for name in ["leap-day-middle-name", "address-160"] {
+        let fixture = fixture(name);
+        assert_ne!(fixture.laser_answer, LaserAnswer::Record, "{name}");
+        let golden = std::fs::read_to_string(fixture.expected_json_path()).unwrap();
+        assert!(golden.contains("\"laser_id\": \""), "{name}: {golden}");
+        let slot = insert(fixture, Faults::default());
+        let output = agent(&["read", "--json"]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(stdout(&output), golden, "{name}");
+        assert_eq!(
+            slot.card.apdu_count(),
+            10,
+            "{name}: 7 for the text, 3 for the laser ID"
+        );
+        assert_read_only(&slot.card);
+    }
+}
+
+#[test]
+fn a_laser_applet_answering_oddly_leaves_laser_id_null_and_a_warning() {
+    let mut expected = fixture("demo").expected_json().unwrap();
+    let laser_id = expected["laser_id"].as_str().unwrap().to_owned();
+    expected["laser_id"] = serde_json::Value::Null;
+    // APDU 8 is the laser read, after the SELECT, 3 READs with their GET RESPONSEs, and
+    // the laser applet's SELECT.
+    let _slot = insert(
+        fixture("demo"),
+        Faults {
+            status_at: Some((8, 0x6F00)),
+            ..Faults::default()
+        },
+    );
+    let output = agent(&["read", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, expected);
+    let log = stderr(&output);
+    assert!(
+        log.contains("the card gave no laser ID: reading the laser ID: the card answered 6F 00"),
+        "{log}"
+    );
+    assert!(!log.contains(&laser_id[..3]), "{log}");
+}
+
+#[test]
 fn the_photo_is_written_byte_exact() {
     let fixture = fixture("demo");
     let jpeg = fixture.photo.clone().unwrap();
@@ -145,7 +194,8 @@ fn read_failing(faults: Faults) -> String {
 
 #[test]
 fn a_card_removed_mid_read_gives_exit_5_and_no_partial_json() {
-    for after in [1, 2, 4, 6] {
+    // 7, 8 and 9: during the laser ID's SELECT, read and GET RESPONSE.
+    for after in [1, 2, 4, 6, 7, 8, 9] {
         let message = read_failing(Faults {
             remove_after: Some(after),
             ..Faults::default()

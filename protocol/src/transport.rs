@@ -4,9 +4,10 @@
 
 use crate::apdu::{split_answer, Command, Instruction, Status, StatusWord};
 use crate::image::CardImage;
-use crate::laser::ANSWER_LEN;
 use crate::layout::{Chunk, Field, ReadPlan};
 use std::fmt;
+
+pub mod laser;
 
 /// Sends one command APDU to the card and returns its whole answer (data + SW1 SW2).
 ///
@@ -101,9 +102,9 @@ pub enum Malformed {
         /// What was asked for.
         room: usize,
     },
-    /// More GET RESPONSE or resends than one read may take.
-    #[error("it asked for more than {MAX_EXCHANGES} exchanges for one read")]
-    Endless,
+    /// More commands (GET RESPONSE or resends) than one read may take: that limit.
+    #[error("it asked for more than {0} exchanges for one read")]
+    Endless(usize),
 }
 
 /// Why a read failed.
@@ -150,6 +151,20 @@ impl<E: std::error::Error + 'static> ReadError<E> {
             | ReadError::Malformed { step, .. } => *step,
         }
     }
+}
+
+/// What one command and its follow-ups may bring back.
+#[derive(Clone, Copy, Debug)]
+struct Ask {
+    /// What is being done, for errors.
+    step: Step,
+    /// The most data bytes the answer may carry: the command's Le.
+    room: u8,
+    /// Whether data + `90 00` with fewer bytes than announced is an answer (ISO 7816-4's
+    /// Le is a maximum) or malformed (a READ BINARY owes every byte it was asked for).
+    fewer_ok: bool,
+    /// The most commands it may take, follow-ups included.
+    max_commands: usize,
 }
 
 /// A conversation with one inserted card.
@@ -211,43 +226,30 @@ impl<C: CardChannel> CardSession<C> {
         Ok(image)
     }
 
-    /// The laser applet's 23-byte answer (SPEC §2), after the MOI reads; `None` for a
-    /// card without that applet (`6A 82`). Two APDUs, three with a `61 xx` or `6C xx`.
-    pub fn read_laser(&mut self) -> Result<Option<Vec<u8>>, ReadError<C::Error>> {
-        let command = Command::select_laser();
-        let (_, sw) = self.send(command, Step::SelectLaser)?;
-        match sw.meaning() {
-            Status::Ok | Status::MoreData(_) => {}
-            _ if sw == StatusWord::FILE_NOT_FOUND => return Ok(None),
-            Status::WrongLength(_) | Status::Error => {
-                return Err(ReadError::Status {
-                    step: Step::SelectLaser,
-                    instruction: command.instruction(),
-                    sw,
-                })
-            }
-        }
-        let answer = self.exchange(Command::read_laser(ANSWER_LEN), Step::ReadLaser, ANSWER_LEN)?;
-        Ok(Some(answer))
-    }
-
     /// One READ BINARY with its GET RESPONSE or 6C follow-ups: 1 to `le` bytes.
     fn read_once(&mut self, offset: u16, le: u8) -> Result<Vec<u8>, ReadError<C::Error>> {
-        self.exchange(Command::read_binary(offset, le), Step::Read { offset }, le)
+        let ask = Ask {
+            step: Step::Read { offset },
+            room: le,
+            fewer_ok: false,
+            max_commands: MAX_EXCHANGES,
+        };
+        self.exchange(Command::read_binary(offset, le), ask)
     }
 
-    /// `command`, asking for `le` bytes, and its GET RESPONSE or 6C follow-ups: the data,
-    /// 1 to `le` bytes.
-    fn exchange(
-        &mut self,
-        mut command: Command,
-        step: Step,
-        le: u8,
-    ) -> Result<Vec<u8>, ReadError<C::Error>> {
-        let room = usize::from(le);
+    /// `command` and its GET RESPONSE or 6C follow-ups, as `ask` allows: the data, at
+    /// most `ask.room` bytes. The one place the card's `61 xx` and `6C xx` are followed.
+    fn exchange(&mut self, mut command: Command, ask: Ask) -> Result<Vec<u8>, ReadError<C::Error>> {
+        let Ask {
+            step,
+            fewer_ok,
+            max_commands,
+            ..
+        } = ask;
+        let room = usize::from(ask.room);
         let mut expected = room;
         let mut data = Vec::with_capacity(room);
-        for _ in 0..MAX_EXCHANGES {
+        for _ in 0..max_commands {
             let (answer, sw) = self.send(command, step)?;
             data.extend_from_slice(&answer);
             let malformed = |problem| ReadError::Malformed {
@@ -262,7 +264,7 @@ impl<C: CardChannel> CardSession<C> {
                 }));
             }
             let announced = match sw.meaning() {
-                Status::Ok if data.len() < expected => {
+                Status::Ok if data.len() < expected && !fewer_ok => {
                     return Err(malformed(Malformed::Short {
                         expected,
                         got: data.len(),
@@ -297,7 +299,7 @@ impl<C: CardChannel> CardSession<C> {
         Err(ReadError::Malformed {
             step,
             instruction: command.instruction(),
-            problem: Malformed::Endless,
+            problem: Malformed::Endless(max_commands),
         })
     }
 
@@ -323,3 +325,5 @@ impl<C: CardChannel> CardSession<C> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transcript;

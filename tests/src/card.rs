@@ -15,13 +15,10 @@ pub const SELECT_MOI: [u8; 13] = [
     0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x00, 0x54, 0x48, 0x00, 0x01,
 ];
 
-/// SELECT of the laser applet (SPEC §2); cards without it answer `6A 82`.
-pub const SELECT_LASER: [u8; 13] = [
-    0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x00, 0x84, 0x06, 0x00, 0x02,
-];
+mod laser;
 
-/// The laser read's answer length.
-const LASER_ANSWER_LEN: u8 = 0x17;
+use laser::LaserApplet;
+pub use laser::SELECT_LASER;
 
 /// What GET RESPONSE returns after the SELECT: 10 bytes shaped like an FCI.
 pub const SELECT_RESPONSE: [u8; 10] = [0x6F, 0x08, 0x84, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x54, 0x48];
@@ -54,7 +51,7 @@ pub enum CommandKind {
     Select,
     Read,
     GetResponse,
-    /// `80 00 00 00 17`: the laser applet's read.
+    /// `80 00 00 00 Le`: the laser applet's read.
     LaserRead,
     /// Anything else, including every write or VERIFY: the agent must never send one.
     Other,
@@ -189,8 +186,8 @@ pub struct Card {
     image: Vec<u8>,
     atr: Vec<u8>,
     answer_mode: Answer,
-    /// The laser applet's 23-byte answer; `None`: the card has no laser applet.
-    laser: Option<Vec<u8>>,
+    /// `None`: the card has no laser applet.
+    laser: Option<LaserApplet>,
     faults: Faults,
     stats: Arc<CardStats>,
     selected: Applet,
@@ -209,7 +206,10 @@ impl Card {
             image: fixture.image.clone(),
             atr: fixture.atr.clone(),
             answer_mode: fixture.answer,
-            laser: fixture.laser_id.as_deref().map(laser_answer),
+            laser: fixture
+                .laser_id
+                .as_deref()
+                .map(|id| LaserApplet::new(id, fixture.laser_answer)),
             faults,
             stats,
             selected: Applet::None,
@@ -365,24 +365,14 @@ impl Card {
         }
     }
 
-    /// `80 00 00 00 17`: the laser ID's answer; another Le gets `6C 17`.
+    /// `80 00 00 00 Le`: the laser applet's record, in the fixture's form.
     fn read_laser(&mut self, apdu: &[u8]) -> Reply {
-        let &[_, _, 0x00, 0x00, le] = apdu else {
-            return Reply::Status(0x6700);
-        };
-        let Some(answer) = self.laser.clone() else {
+        let Some(applet) = &self.laser else {
             return Reply::Status(0x6986);
         };
-        if le != LASER_ANSWER_LEN {
-            return Reply::Status(0x6C00 | u16::from(LASER_ANSWER_LEN));
-        }
-        match self.answer_mode {
-            Answer::GetResponse => {
-                self.pending = Some(answer);
-                Reply::Status(0x6100 | u16::from(LASER_ANSWER_LEN))
-            }
-            Answer::Direct => Reply::Data(answer),
-        }
+        let (reply, pending) = applet.read(apdu, self.answer_mode);
+        self.pending = pending;
+        reply
     }
 
     fn get_response(&mut self, apdu: &[u8], p1: u8, p2: u8) -> Reply {
@@ -412,14 +402,6 @@ impl Card {
         }
         Reply::Data(pending)
     }
-}
-
-/// The laser applet's answer for `id`: 7 bytes, then the ID padded with NULs to 16.
-fn laser_answer(id: &str) -> Vec<u8> {
-    let mut answer = vec![0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
-    answer.extend(id.bytes().take(16));
-    answer.resize(usize::from(LASER_ANSWER_LEN), 0);
-    answer
 }
 
 #[cfg(test)]

@@ -36,6 +36,22 @@ pub enum Answer {
     Direct,
 }
 
+/// How the laser applet answers its read, in the two forms public readers describe
+/// (SPEC §2). Its SELECT answers as `answer` says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LaserAnswer {
+    /// The whole 23-byte record to Le `17` (the Android reader's form): at once or after
+    /// `61 17`, as `answer` says; any other Le gets `6C 17`.
+    #[default]
+    Record,
+    /// The 7 header bytes with `61 10` to any Le (go-thai-smartcard's capture); GET
+    /// RESPONSE Le `10` brings the 16-byte laser field.
+    HeaderThenField,
+    /// `61 10` alone to any Le; GET RESPONSE Le `10` brings the 16-byte laser field.
+    Field,
+}
+
 /// A loaded fixture: the card's ATR, its behaviour and its encoded file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardFixture {
@@ -51,6 +67,8 @@ pub struct CardFixture {
     pub photo: Option<Vec<u8>>,
     /// The laser ID its laser applet holds; `None`: the card has no laser applet.
     pub laser_id: Option<String>,
+    /// How its laser applet answers the read.
+    pub laser_answer: LaserAnswer,
     /// The fixture file this was loaded from.
     pub path: PathBuf,
 }
@@ -114,6 +132,10 @@ pub enum FixtureError {
     PhotoNotJpeg { path: PathBuf, photo: PathBuf },
     #[error("{path}: fixture names must be a file stem, got {name:?}")]
     BadName { path: PathBuf, name: String },
+    #[error("{path}: `laser_answer` needs a `laser_id`: a card without one has no laser applet")]
+    LaserAnswerWithoutId { path: PathBuf },
+    #[error("{path}: `laser_id` is {len} bytes, the laser field holds 16")]
+    LaserIdTooLong { path: PathBuf, len: usize },
     #[error("{path}: expected JSON: {source}")]
     Json {
         path: PathBuf,
@@ -132,6 +154,7 @@ struct FixtureFile {
     answer: Answer,
     photo: Option<PathBuf>,
     laser_id: Option<String>,
+    laser_answer: Option<LaserAnswer>,
     fields: BTreeMap<String, String>,
     #[serde(default)]
     tail: BTreeMap<String, String>,
@@ -198,6 +221,21 @@ impl CardFixture {
             });
         }
 
+        match (&file.laser_id, file.laser_answer) {
+            (None, Some(_)) => {
+                return Err(FixtureError::LaserAnswerWithoutId {
+                    path: path.to_owned(),
+                })
+            }
+            (Some(id), _) if id.len() > 16 => {
+                return Err(FixtureError::LaserIdTooLong {
+                    path: path.to_owned(),
+                    len: id.len(),
+                })
+            }
+            _ => {}
+        }
+
         let mut image = Image::new(path);
         for (key, text) in &file.fields {
             image.text(text_field(path, "fields", key)?, text)?;
@@ -227,6 +265,7 @@ impl CardFixture {
             image: image.into_bytes(),
             photo,
             laser_id: file.laser_id,
+            laser_answer: file.laser_answer.unwrap_or_default(),
             path: path.to_owned(),
         })
     }

@@ -23,7 +23,7 @@ pub mod virtual_card;
 pub mod vpcd;
 
 pub use card::{Card, CardStats, Command, CommandKind, Faults};
-pub use fixture::{cards_dir, fixtures_dir, Answer, CardFixture, FixtureError};
+pub use fixture::{cards_dir, fixtures_dir, Answer, CardFixture, FixtureError, LaserAnswer};
 pub use reader::{reader_name, Presence, ReaderError, ReaderLock};
 pub use virtual_card::{VirtualCard, VirtualCardError};
 pub use vpcd::SessionEnd;

@@ -6,28 +6,30 @@ use super::CardError;
 use std::ffi::CStr;
 use std::time::Duration;
 use thaiid_protocol::assertion::CardClaim;
+use thaiid_protocol::transport::laser::{LaserRead, LaserUnreadable};
 use thaiid_protocol::transport::{CardChannel, CardSession, Malformed, ReadError};
-use thaiid_protocol::{Card, CardImage, LaserId, ReadPlan};
+use thaiid_protocol::{Card, CardImage, ReadPlan};
 
 /// What one read brought back.
 pub struct CardRead {
     pub atr: Vec<u8>,
     pub image: CardImage,
-    /// `None`: no laser applet, or an answer that holds no laser ID (logged).
-    pub laser_id: Option<LaserId>,
+    /// What the laser applet gave: its ID, no applet (older cards), or an answer that
+    /// holds no ID (logged). The card and the claim carry the ID alone.
+    pub laser: LaserRead,
 }
 
 impl CardRead {
     pub fn decode(&self) -> Result<Card, CardError> {
         let mut card = Card::decode(&self.atr, &self.image)?;
-        card.laser_id = self.laser_id.clone();
+        card.laser_id = self.laser.laser_id().cloned();
         Ok(card)
     }
 
     /// The login fields, for an assertion.
     pub fn claim(&self) -> Result<CardClaim, CardError> {
         let mut claim = CardClaim::decode(&self.atr, &self.image)?;
-        claim.laser_id = self.laser_id.clone();
+        claim.laser_id = self.laser.laser_id().cloned();
         Ok(claim)
     }
 }
@@ -106,31 +108,22 @@ where
         .select()
         .and_then(|()| session.read(plan))
         .map_err(removed_or)?;
-    let laser_id = match session.read_laser() {
-        Ok(answer) => answer.and_then(|answer| {
-            LaserId::from_answer(&answer)
-                .inspect_err(|error| tracing::warn!("no laser ID: {error}"))
-                .ok()
-        }),
-        // A card pulled out, a reader gone: the read failed. An applet that answers
-        // oddly only leaves the card without a laser ID (a login then cannot match one).
-        Err(error @ ReadError::Channel { .. }) => return Err(removed_or(error)),
-        Err(
-            error @ ReadError::Malformed {
-                problem: Malformed::NoStatusWord(0),
-                ..
-            },
-        ) if card_left() => return Err(removed_or(error)),
-        Err(error) => {
-            tracing::warn!("no laser ID: {error}");
-            None
-        }
+    // A card pulled out, a reader gone: the read failed. An applet that answers oddly
+    // only leaves the card without a laser ID (a login then cannot match a registered one).
+    let laser = match session.read_laser().map_err(removed_or)? {
+        LaserRead::Unreadable(LaserUnreadable::Malformed {
+            problem: Malformed::NoStatusWord(0),
+            ..
+        }) if card_left() => return Err(CardError::CardRemoved),
+        laser => laser,
     };
-    Ok(CardRead {
-        atr,
-        image,
-        laser_id,
-    })
+    match &laser {
+        // The reason names status words and lengths, never the ID's characters.
+        LaserRead::Unreadable(reason) => tracing::warn!("the card gave no laser ID: {reason}"),
+        LaserRead::NoApplet => tracing::debug!("the card has no laser ID applet"),
+        LaserRead::Id(_) => {}
+    }
+    Ok(CardRead { atr, image, laser })
 }
 
 /// Is the reader empty now, or within half a second?

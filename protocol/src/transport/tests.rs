@@ -1,59 +1,9 @@
 //! Transcripts: each test lists the exact commands the session must send and what the
 //! card answers to each.
 
+use super::transcript::{Removed, Transcript, REMOVED};
 use super::*;
-use crate::hex::{parse, spaced};
 use crate::layout::FILE_LEN;
-
-/// A card that plays back a transcript and fails the test on any other command.
-struct Transcript {
-    steps: Vec<(Vec<u8>, Vec<u8>)>,
-    next: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("card removed")]
-struct Removed;
-
-const REMOVED: &str = "<removed>";
-
-impl Transcript {
-    fn new(steps: &[(&str, &str)]) -> Transcript {
-        let steps = steps
-            .iter()
-            .map(|(command, answer)| {
-                let answer = if *answer == REMOVED {
-                    Vec::new()
-                } else {
-                    parse(answer).expect("answer hex")
-                };
-                (parse(command).expect("command hex"), answer)
-            })
-            .collect();
-        Transcript { steps, next: 0 }
-    }
-
-    fn finished(&self) -> bool {
-        self.next == self.steps.len()
-    }
-}
-
-impl CardChannel for Transcript {
-    type Error = Removed;
-
-    fn transmit<'a>(&mut self, command: &[u8], answer: &'a mut [u8]) -> Result<&'a [u8], Removed> {
-        let (expected, reply) = self.steps.get(self.next).unwrap_or_else(|| {
-            panic!("unexpected extra command {}", spaced(command));
-        });
-        assert_eq!(spaced(command), spaced(expected), "command #{}", self.next);
-        self.next += 1;
-        if reply.is_empty() {
-            return Err(Removed);
-        }
-        answer[..reply.len()].copy_from_slice(reply);
-        Ok(&answer[..reply.len()])
-    }
-}
 
 const SELECT: &str = "00 A4 04 00 08 A0 00 00 00 54 48 00 01";
 const ATR_3B68: &[u8] = &[
@@ -294,7 +244,7 @@ fn a_card_that_never_finishes_is_cut_off() {
         ("80 B0 00 04 02 00 0D", "6C 0D"),
         MAX_EXCHANGES - 1,
     ));
-    assert_eq!(malformed(&steps), Malformed::Endless);
+    assert_eq!(malformed(&steps), Malformed::Endless(MAX_EXCHANGES));
 }
 
 #[test]
@@ -383,95 +333,4 @@ fn command_budgets() {
         24,
         "full read, direct answers"
     );
-}
-
-const SELECT_LASER: &str = "00 A4 04 00 08 A0 00 00 00 84 06 00 02";
-const READ_LASER: &str = "80 00 00 00 17";
-/// The laser applet's answer for `JT0-1234567-89`: 7 bytes, the ID, NUL padding.
-const LASER_ANSWER: &str = "01 02 03 04 05 06 07 4A 54 30 2D 31 32 33 34 35 36 37 2D 38 39 00 00";
-
-fn read_laser(steps: &[(&str, &str)]) -> Result<Option<Vec<u8>>, ReadError<Removed>> {
-    let mut session = CardSession::new(Transcript::new(steps), ATR_3B68);
-    let laser = session.read_laser();
-    let sent = session.commands_sent() as usize;
-    assert!(session.into_channel().finished() || laser.is_err());
-    assert_eq!(sent, steps.len());
-    laser
-}
-
-fn laser_id(answer: Option<Vec<u8>>) -> String {
-    crate::laser::LaserId::from_answer(&answer.expect("an answer"))
-        .unwrap()
-        .as_str()
-        .to_owned()
-}
-
-#[test]
-fn the_laser_id_comes_with_its_data_at_once() {
-    let answer = format!("{LASER_ANSWER} 90 00");
-    let read = read_laser(&[(SELECT_LASER, "90 00"), (READ_LASER, &answer)]);
-    assert_eq!(laser_id(read.unwrap()), "JT0-1234567-89");
-}
-
-#[test]
-fn the_laser_id_after_61xx_comes_by_get_response() {
-    let answer = format!("{LASER_ANSWER} 90 00");
-    let read = read_laser(&[
-        (SELECT_LASER, "61 0A"),
-        (READ_LASER, "61 17"),
-        ("00 C0 00 00 17", &answer),
-    ]);
-    assert_eq!(laser_id(read.unwrap()), "JT0-1234567-89");
-}
-
-#[test]
-fn the_laser_read_is_sent_again_on_6cxx() {
-    let answer = format!("{LASER_ANSWER} 90 00");
-    let read = read_laser(&[
-        (SELECT_LASER, "90 00"),
-        (READ_LASER, "6C 17"),
-        (READ_LASER, &answer),
-    ]);
-    assert_eq!(laser_id(read.unwrap()), "JT0-1234567-89");
-}
-
-#[test]
-fn a_card_without_the_laser_applet_has_no_laser_id() {
-    assert_eq!(read_laser(&[(SELECT_LASER, "6A 82")]).unwrap(), None);
-}
-
-#[test]
-fn other_laser_answers_are_named_errors() {
-    let error = read_laser(&[(SELECT_LASER, "69 85")]).unwrap_err();
-    assert_eq!(error.step(), Step::SelectLaser);
-    assert!(
-        error
-            .to_string()
-            .starts_with("selecting the laser ID applet: the card answered 69 85"),
-        "{error}"
-    );
-    let error = read_laser(&[(SELECT_LASER, "90 00"), (READ_LASER, "6F 00")]).unwrap_err();
-    assert_eq!(error.step(), Step::ReadLaser);
-    let error = read_laser(&[(SELECT_LASER, "90 00"), (READ_LASER, "01 02 90 00")]).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ReadError::Malformed {
-                problem: Malformed::Short {
-                    expected: 23,
-                    got: 2
-                },
-                ..
-            }
-        ),
-        "{error}"
-    );
-    let error = read_laser(&[(SELECT_LASER, "90 00"), (READ_LASER, REMOVED)]).unwrap_err();
-    assert!(matches!(
-        error,
-        ReadError::Channel {
-            step: Step::ReadLaser,
-            ..
-        }
-    ));
 }

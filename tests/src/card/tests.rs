@@ -427,3 +427,50 @@ fn the_laser_applet_answers_only_on_cards_that_have_it() {
     assert_eq!(direct.answer(&SELECT_LASER), vec![0x90, 0x00]);
     assert_eq!(direct.answer(&READ_LASER).len(), 25);
 }
+
+/// A card of `atr` whose laser applet holds `JT0-1234567-89` and answers in `form`.
+fn laser_card(atr: &str, answer: &str, form: crate::fixture::LaserAnswer) -> Card {
+    let mut with = fixture(atr, answer);
+    with.laser_id = Some("JT0-1234567-89".into());
+    with.laser_answer = form;
+    Card::new(&with, Faults::default())
+}
+
+const READ_RECORD: [u8; 5] = [0x80, 0x00, 0x00, 0x00, 0x17];
+/// The laser field of `JT0-1234567-89`: the ID padded with NULs to 16 bytes.
+const LASER_FIELD: &[u8; 16] = b"JT0-1234567-89\0\0";
+
+#[test]
+fn a_header_then_field_applet_answers_61_10_after_the_header() {
+    use crate::fixture::LaserAnswer::HeaderThenField;
+    for answer in ["get-response", "direct"] {
+        let mut card = laser_card(ATR_3B68, answer, HeaderThenField);
+        card.answer(&SELECT_LASER);
+        for le in [0x07, 0x17] {
+            let reply = card.answer(&[0x80, 0x00, 0x00, 0x00, le]);
+            assert_eq!(reply, [0, 0, 0, 0, 0, 0, 0, 0x61, 0x10], "Le {le:02X}");
+        }
+        assert_eq!(card.answer(&get_response(0, 0x10)), with_ok(LASER_FIELD));
+    }
+    // Cards whose ATR starts 3B 67 want P2 = 01 here too.
+    let mut card = laser_card(ATR_3B67, "get-response", HeaderThenField);
+    card.answer(&SELECT_LASER);
+    card.answer(&READ_RECORD);
+    assert_eq!(card.answer(&get_response(0, 0x10)), [0x6A, 0x86]);
+    card.answer(&READ_RECORD);
+    assert_eq!(card.answer(&get_response(1, 0x10)), with_ok(LASER_FIELD));
+}
+
+#[test]
+fn a_field_applet_answers_61_10_alone() {
+    let mut card = laser_card(ATR_3B68, "direct", crate::fixture::LaserAnswer::Field);
+    assert_eq!(card.answer(&SELECT_LASER), [0x90, 0x00]);
+    assert_eq!(card.answer(&READ_RECORD), [0x61, 0x10]);
+    assert_eq!(card.answer(&get_response(0, 0x17)), [0x6C, 0x10]);
+    assert_eq!(card.answer(&get_response(0, 0x10)), with_ok(LASER_FIELD));
+    assert_eq!(
+        card.answer(&get_response(0, 0x10)),
+        [0x69, 0x85],
+        "nothing left"
+    );
+}
