@@ -225,6 +225,28 @@ fn without_a_session_manager_only_root_is_served_unless_any_local_user() {
     );
 }
 
+/// The output of `command`, which must exit by itself: a service that starts instead is
+/// stopped after 20 s and fails the test.
+fn exited(mut command: Command) -> std::process::Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    match finished.recv_timeout(Duration::from_secs(20)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            // SAFETY: kill has no memory preconditions; the pid is our own child's.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("the service started instead of refusing")
+        }
+    }
+}
+
 #[test]
 fn the_service_refuses_origins_of_this_machine_and_a_state_dir_not_its_own() {
     assert_root();
@@ -241,11 +263,9 @@ fn the_service_refuses_origins_of_this_machine_and_a_state_dir_not_its_own() {
             "--port",
             &port,
         ];
-        agent(&state.binary, Some(&service), &args)
-            .args(["--allowed-origin", origin])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        let mut command = agent(&state.binary, Some(&service), &args);
+        command.args(["--allowed-origin", origin]);
+        exited(command)
     };
     let refused = |output: std::process::Output, says: &str| {
         let stderr = String::from_utf8_lossy(&output.stderr);
