@@ -9,6 +9,9 @@ use tokio::sync::Mutex;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 
 const LOGIN1: &str = "org.freedesktop.login1";
+/// logind answers in milliseconds; one that does not answer must not hold the watcher
+/// or a request for ever (the caller is then refused).
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A connection to the system bus, made at first need and made again after a failure
 /// (dbus or logind restarted).
@@ -25,12 +28,17 @@ impl Logind {
         for fresh in [connection.is_none(), true] {
             if fresh {
                 *connection = None;
-                *connection = Some(zbus::Connection::system().await.map_err(failed)?);
+                let connect = tokio::time::timeout(ANSWER_WITHIN, zbus::Connection::system());
+                let connected = connect.await.unwrap_or_else(|_| Err(silent()));
+                *connection = Some(connected.map_err(failed)?);
             }
             let Some(bus) = connection.as_ref() else {
                 continue;
             };
-            match ask(bus, id).await {
+            let answer = tokio::time::timeout(ANSWER_WITHIN, ask(bus, id))
+                .await
+                .unwrap_or_else(|_| Err(silent()));
+            match answer {
                 Ok(locked) => return Ok(locked),
                 Err(error) if fresh => return Err(failed(error)),
                 Err(error) => tracing::debug!("logind: {error}; connecting again"),
@@ -62,6 +70,10 @@ async fn ask(bus: &zbus::Connection, id: &str) -> zbus::Result<bool> {
         .await?;
     let value: OwnedValue = reply.body().deserialize()?;
     Ok(bool::try_from(value)?)
+}
+
+fn silent() -> zbus::Error {
+    zbus::Error::Failure(format!("no answer within {ANSWER_WITHIN:?}"))
 }
 
 fn failed(error: zbus::Error) -> CallerError {
