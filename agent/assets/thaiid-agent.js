@@ -45,9 +45,9 @@ const MESSAGES = {
 /**
  * A failed call. `code` is one of the agent's codes (NO_READER, NO_CARD, CARD_REMOVED,
  * CARD_UNREADABLE, CARD_EXPIRED, NOT_ENROLLED, SERVER_UNREACHABLE, SERVER_REJECTED, BUSY,
- * BAD_REQUEST, ORIGIN_NOT_ALLOWED, NOT_LOCAL_SESSION, REINSERT_CARD) or one of this client's:
- * LOCAL_NETWORK_BLOCKED (the browser's Local Network Access refused this page the loopback
- * address), AGENT_NOT_RUNNING (the agent cannot be reached: not installed, not running, or
+ * BAD_REQUEST, ORIGIN_NOT_ALLOWED, NOT_LOCAL_SESSION, SESSION_LOCKED, REINSERT_CARD) or one of
+ * this client's: LOCAL_NETWORK_BLOCKED (the browser's Local Network Access refused this page
+ * the loopback address), AGENT_NOT_RUNNING (the agent cannot be reached: not installed, not running, or
  * its certificate not trusted), AGENT_TIMEOUT, AGENT_ERROR (an answer that is not the
  * agent's error JSON).
  *

@@ -332,7 +332,7 @@ test("openapi.json documents the API of SPEC §5", () => {
   assert.deepEqual(doc.components.schemas.ErrorCode.enum, [
     "NO_READER", "NO_CARD", "CARD_REMOVED", "CARD_UNREADABLE", "CARD_EXPIRED", "NOT_ENROLLED",
     "SERVER_UNREACHABLE", "SERVER_REJECTED", "BUSY", "BAD_REQUEST", "ORIGIN_NOT_ALLOWED",
-    "NOT_LOCAL_SESSION", "REINSERT_CARD",
+    "NOT_LOCAL_SESSION", "SESSION_LOCKED", "REINSERT_CARD",
   ]);
   const login = Object.keys(doc.paths["/v1/login"].post.responses);
   assert.deepEqual(login, ["200", "400", "403", "408", "409", "413", "415", "421", "422", "502", "503"]);

@@ -28,6 +28,9 @@ pub struct Config {
     pub enroll_token: Option<EnrollToken>,
     /// How long after its insertion a card may still be used for its one login.
     pub insertion_window: Duration,
+    /// On a machine without a session manager, serve every local user, not only root
+    /// (CI, single-user kiosks; SPEC §5 "Caller").
+    pub any_local_user: bool,
 }
 
 /// An enrollment token: a secret, so `Debug` does not show it.
@@ -68,6 +71,7 @@ pub struct FileConfig {
     pub enroll_token: Option<String>,
     /// Minutes; fractions allowed.
     pub insertion_window_minutes: Option<f64>,
+    pub any_local_user: Option<bool>,
 }
 
 /// Where the configuration comes from, below the environment and the flags.
@@ -79,6 +83,8 @@ pub struct Sources<'a> {
     /// The user's file; it must exist when `THAIID_CONFIG` names it. `None` for the
     /// machine service, which has no user's file (and, run by root, may not read root's).
     pub user: Option<&'a Path>,
+    /// For the machine service: its allowed origins must be https and not this machine.
+    pub machine_service: bool,
 }
 
 /// Where each raw value came from, for error messages.
@@ -89,6 +95,7 @@ struct Raw {
     reader: Option<String>,
     enroll_token: Option<String>,
     insertion_window_minutes: Option<(String, f64)>,
+    any_local_user: Option<bool>,
 }
 
 impl Config {
@@ -106,6 +113,7 @@ impl Config {
             reader: None,
             enroll_token: None,
             insertion_window_minutes: None,
+            any_local_user: None,
         };
         let machine = read_file(sources.machine, env("THAIID_MACHINE_CONFIG").is_some())?;
         raw.set_from(&sources.machine.display().to_string(), machine);
@@ -132,6 +140,19 @@ impl Config {
         if let Some(token) = env("THAIID_ENROLL_TOKEN") {
             raw.enroll_token = Some(token);
         }
+        if let Some(text) = env("THAIID_ANY_LOCAL_USER") {
+            let yes = match text.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(ConfigError {
+                        origin: "THAIID_ANY_LOCAL_USER".into(),
+                        problem: format!("{text:?}: write true or false"),
+                    })
+                }
+            };
+            raw.any_local_user = Some(yes);
+        }
         if let Some(port) = env("THAIID_PORT") {
             raw.port = port.trim().parse().map_err(|_| ConfigError {
                 origin: "THAIID_PORT".into(),
@@ -146,33 +167,35 @@ impl Config {
         }
         raw.port = flags.port.unwrap_or(raw.port);
         raw.reader = flags.reader.clone().or(raw.reader);
-        raw.validate()
+        raw.validate(sources.machine_service)
     }
 
-    /// The configuration from the usual places.
+    /// The configuration from the usual places, for a user's agent.
     pub fn from_environment(flags: &Overrides) -> Result<Config, ConfigError> {
-        Config::load(
-            &Sources {
-                machine: &crate::paths::machine_config_file(),
-                registry: machine_registry()?,
-                user: Some(&crate::paths::config_file()),
-            },
-            |key| std::env::var(key).ok(),
-            flags,
-        )
+        Config::from_places(Some(&crate::paths::config_file()), false, flags)
     }
 
     /// The configuration of an agent working on `state`: the machine service's has no
-    /// user's file (unless `THAIID_CONFIG` names one); a user's agent's has.
+    /// user's file (unless `THAIID_CONFIG` names one) and allows no origin of this
+    /// machine; a user's agent's has its file.
     pub fn for_state(state: &StateDir, flags: &Overrides) -> Result<Config, ConfigError> {
-        if !state.machine || std::env::var_os("THAIID_CONFIG").is_some() {
-            return Config::from_environment(flags);
-        }
+        let user_file = crate::paths::config_file();
+        let user = (!state.machine || std::env::var_os("THAIID_CONFIG").is_some())
+            .then_some(user_file.as_path());
+        Config::from_places(user, state.machine, flags)
+    }
+
+    fn from_places(
+        user: Option<&Path>,
+        machine_service: bool,
+        flags: &Overrides,
+    ) -> Result<Config, ConfigError> {
         Config::load(
             &Sources {
                 machine: &crate::paths::machine_config_file(),
                 registry: machine_registry()?,
-                user: None,
+                user,
+                machine_service,
             },
             |key| std::env::var(key).ok(),
             flags,
@@ -209,9 +232,10 @@ impl Raw {
         if let Some(minutes) = file.insertion_window_minutes {
             self.insertion_window_minutes = Some((origin.to_owned(), minutes));
         }
+        self.any_local_user = file.any_local_user.or(self.any_local_user);
     }
 
-    fn validate(self) -> Result<Config, ConfigError> {
+    fn validate(self, machine_service: bool) -> Result<Config, ConfigError> {
         let server_url = match self.server_url {
             Some((origin, url)) => {
                 Some(server_url(&url).map_err(|problem| ConfigError { origin, problem })?)
@@ -223,6 +247,10 @@ impl Raw {
                 .iter()
                 .map(|origin| web_origin(origin))
                 .collect::<Result<Vec<_>, _>>()
+                .and_then(|origins| match machine_service {
+                    true => machine::service_origins(origins),
+                    false => Ok(origins),
+                })
                 .map_err(|problem| ConfigError {
                     origin: source,
                     problem,
@@ -259,6 +287,7 @@ impl Raw {
                 .filter(|token| !token.is_empty())
                 .map(EnrollToken),
             insertion_window,
+            any_local_user: self.any_local_user.unwrap_or(false),
         })
     }
 }
@@ -279,6 +308,7 @@ fn machine_registry() -> Result<Option<FileConfig>, ConfigError> {
     Ok(None)
 }
 
+mod machine;
 // Tests on every platform: the values' parsing is platform-free.
 #[cfg(any(windows, test))]
 mod registry;

@@ -22,6 +22,9 @@ pub enum AgentError {
     #[cfg(windows)]
     #[error("{0}")]
     StateDir(#[from] crate::win::acl::StateDirError),
+    #[cfg(unix)]
+    #[error("{0}")]
+    ServiceStateDir(#[from] crate::fs::StateDirError),
     #[cfg(windows)]
     #[error("{0}")]
     Service(#[from] crate::win::service::ServiceError),
@@ -47,6 +50,8 @@ impl AgentError {
             | AgentError::Runtime(_) => exit::OTHER,
             #[cfg(windows)]
             AgentError::StateDir(_) | AgentError::Service(_) => exit::OTHER,
+            #[cfg(unix)]
+            AgentError::ServiceStateDir(_) => exit::OTHER,
         }
     }
 }

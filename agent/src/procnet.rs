@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The kernel's `TCP_LISTEN` state, as `/proc/net/tcp` prints it (`0A`).
 const LISTEN: u8 = 0x0A;
+/// `TCP_ESTABLISHED` (`01`).
+const ESTABLISHED: u8 = 0x01;
 
 /// One row of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,11 +16,19 @@ pub struct Socket {
     /// The kernel's TCP state number.
     pub state: u8,
     pub uid: u32,
+    /// The socket's inode; 0 for a row no open socket holds any more (TIME_WAIT, an
+    /// orphan being closed), whose uid may be left over from anyone.
+    pub inode: u64,
 }
 
 impl Socket {
     pub fn listening(&self) -> bool {
         self.state == LISTEN
+    }
+
+    /// A connection a process holds open now: only its uid names a live caller.
+    pub fn held_open(&self) -> bool {
+        self.state == ESTABLISHED && self.inode != 0
     }
 }
 
@@ -42,10 +52,11 @@ pub fn listener_uid(ip: IpAddr, port: u16) -> Option<u32> {
         .map(|socket| socket.uid)
 }
 
-/// In `sockets`, the uid of the one bound to `from` and connected to `to`.
+/// In `sockets`, the uid of the established one, held open, bound to `from` and
+/// connected to `to`.
 pub fn connection_uid(sockets: &[Socket], from: SocketAddr, to: SocketAddr) -> Option<u32> {
     (sockets.iter())
-        .find(|socket| socket.local == from && socket.remote == to)
+        .find(|socket| socket.local == from && socket.remote == to && socket.held_open())
         .map(|socket| socket.uid)
 }
 
@@ -55,13 +66,14 @@ pub fn parse(text: &str) -> Vec<Socket> {
 }
 
 fn row(line: &str) -> Option<Socket> {
-    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid ...
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
     let fields: Vec<&str> = line.split_whitespace().collect();
     Some(Socket {
         local: address(fields.get(1)?)?,
         remote: address(fields.get(2)?)?,
         state: u8::from_str_radix(fields.get(3)?, 16).ok()?,
         uid: fields.get(7)?.parse().ok()?,
+        inode: fields.get(9)?.parse().ok()?,
     })
 }
 
@@ -136,6 +148,35 @@ mod tests {
         let agent6: SocketAddr = "[::1]:47145".parse().unwrap();
         let client6: SocketAddr = "[::1]:54322".parse().unwrap();
         assert_eq!(connection_uid(&table6, client6, agent6), Some(1002));
+    }
+
+    /// Rows of client ports: an orphan of root's (uid 0, inode 0), TIME_WAIT rows of
+    /// earlier connections (one beside a live connection from the same port), CLOSE_WAIT.
+    #[cfg(target_endian = "little")]
+    const LEFTOVERS: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:D431 0100007F:B829 01 00000000:00000000 00:00000000 00000000     0        0 0 1 0000000000000000 20 4 30 10 -1
+   1: 0100007F:D432 0100007F:B829 06 00000000:00000000 03:00000F9E 00000000     0        0 0 3 0000000000000000
+   2: 0100007F:D433 0100007F:B829 06 00000000:00000000 03:00000F9E 00000000  1001        0 0 3 0000000000000000
+   3: 0100007F:D433 0100007F:B829 01 00000000:00000000 00:00000000 00000000  1003        0 7 1 0000000000000000 20 4 30 10 -1
+   4: 0100007F:D434 0100007F:B829 08 00000000:00000000 00:00000000 00000000  1004        0 8 1 0000000000000000 20 4 30 10 -1
+";
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn only_established_rows_held_open_name_a_caller() {
+        let table = parse(LEFTOVERS);
+        assert_eq!(table.len(), 5);
+        let agent: SocketAddr = "127.0.0.1:47145".parse().unwrap();
+        let port = |port: u16| SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port);
+        // An orphan row of root's (inode 0) is not root calling.
+        assert_eq!(table[0].uid, 0);
+        assert_eq!(table[0].inode, 0);
+        assert_eq!(connection_uid(&table, port(54321), agent), None);
+        // TIME_WAIT rows name nobody, even beside a live connection of the same port.
+        assert_eq!(connection_uid(&table, port(54322), agent), None);
+        assert_eq!(connection_uid(&table, port(54323), agent), Some(1003));
+        // CLOSE_WAIT (08) is no caller either.
+        assert_eq!(connection_uid(&table, port(54324), agent), None);
     }
 
     #[test]

@@ -10,176 +10,13 @@ mod support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::local::{agent, installed_agent, mode, wait_for_login, Killed, LocalUser};
+use support::logind::Seat;
 use support::{add_person, demo_card, free_port, ORIGIN};
 use thaiid_server::test_support::TestServer;
 use thaiid_tests::{CardFixture, Faults, ReaderLock};
-
-/// A local account made for the test, deleted on drop.
-struct LocalUser {
-    name: String,
-    uid: u32,
-}
-
-impl LocalUser {
-    fn create(role: &str) -> LocalUser {
-        let name = format!("thaiid-{role}-{}", std::process::id());
-        let made = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-            ])
-            .arg(&name)
-            .status()
-            .expect("useradd");
-        assert!(made.success(), "useradd {name}");
-        let uid = Command::new("id").args(["-u", &name]).output().unwrap();
-        let uid = String::from_utf8(uid.stdout)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        LocalUser { name, uid }
-    }
-
-    /// `program` run as this user, in its own group only (useradd made one of the same
-    /// name): none of root's groups stay with it.
-    fn command(&self, program: &str) -> Command {
-        let mut command = Command::new("setpriv");
-        command
-            .args(["--reuid", &self.uid.to_string(), "--regid"])
-            .arg(self.gid().to_string())
-            .args(["--clear-groups", program]);
-        command
-    }
-
-    fn gid(&self) -> u32 {
-        let gid = Command::new("id")
-            .args(["-g", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8(gid.stdout)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    }
-
-    /// GETs `path` of the agent as this user, or POSTs `body` to it, with curl:
-    /// (HTTP status, JSON body).
-    fn call(&self, port: u16, path: &str, body: Option<&str>) -> (u16, serde_json::Value) {
-        let mut curl = self.command("curl");
-        curl.args(["-sk", "-w", "\n%{http_code}", "-H"])
-            .arg(format!("Origin: {ORIGIN}"));
-        if let Some(body) = body {
-            curl.args([
-                "-H",
-                "X-ThaiID-Agent: 1",
-                "-H",
-                "Content-Type: application/json",
-            ])
-            .args(["--data-binary", body]);
-        }
-        let output = curl
-            .arg(format!("https://127.0.0.1:{port}{path}"))
-            .output()
-            .expect("curl");
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-        (
-            status.trim().parse().unwrap_or(0),
-            serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-        )
-    }
-
-    fn login(&self, port: u16, nonce: &str) -> (u16, serde_json::Value) {
-        let body = serde_json::json!({ "nonce": nonce }).to_string();
-        self.call(port, "/v1/login", Some(&body))
-    }
-}
-
-impl Drop for LocalUser {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel").arg(&self.name).status();
-    }
-}
-
-/// logind's runtime dir as the service reads it, with the console's active user.
-struct Seat {
-    dir: tempfile::TempDir,
-}
-
-impl Seat {
-    fn new() -> Seat {
-        let seat = Seat {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::create_dir(seat.dir.path().join("seats")).unwrap();
-        seat
-    }
-
-    fn activate(&self, user: &LocalUser) {
-        let seat0 = format!(
-            "# This is private data. Do not parse.\nIS_SEAT0=1\nACTIVE=2\nACTIVE_UID={}\nSESSIONS=2\n",
-            user.uid
-        );
-        std::fs::write(self.dir.path().join("seats/seat0"), seat0).unwrap();
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The agent binary where every user can run it, as the package installs it (the build's
-/// own may be under a home other users cannot enter).
-fn installed_agent(dir: &Path) -> PathBuf {
-    let path = dir.join("thaiid-agent");
-    std::fs::copy(env!("CARGO_BIN_EXE_thaiid-agent"), &path).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-/// The agent at `binary`, run by root or by `user`.
-fn agent(binary: &Path, user: Option<&LocalUser>, args: &[&str]) -> Command {
-    let mut command = match user {
-        Some(user) => user.command(binary.to_str().unwrap()),
-        None => Command::new(binary),
-    };
-    command
-        .args(args)
-        // Nothing of the developer's own agent: no user config, no machine config.
-        .env("THAIID_MACHINE_CONFIG", "/dev/null")
-        .env("THAIID_CONFIG", "/dev/null")
-        .env("HOME", "/nonexistent")
-        .env_remove("THAIID_STATE_DIR")
-        .env_remove("THAIID_ENROLL_TOKEN");
-    command
-}
-
-/// A login as `user`, waiting for the card's read (a reinserted card is read again).
-fn wait_for_login(user: &LocalUser, port: u16, nonce: &str) -> (u16, serde_json::Value) {
-    let started = Instant::now();
-    loop {
-        let (status, body) = user.login(port, nonce);
-        if body["error"]["code"] != "REINSERT_CARD" || started.elapsed() > Duration::from_secs(10) {
-            return (status, body);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
 
 #[test]
 fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyone_else() {
@@ -262,8 +99,8 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     }
 
     // The service, as its own user, with `desk` at the console.
-    let seat = Seat::new();
-    seat.activate(&desk);
+    let seat = Seat::start();
+    seat.activate(&desk, "c1");
     let port = free_port();
     let _service = Killed(
         agent(
@@ -279,7 +116,8 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
                 ORIGIN,
             ],
         )
-        .env("THAIID_LOGIND_DIR", seat.dir.path())
+        .env("THAIID_LOGIND_DIR", seat.logind_dir())
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &seat.bus)
         .stdout(Stdio::null())
         .spawn()
         .unwrap(),
@@ -334,7 +172,7 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
     assert_eq!(server.accepted().len(), 1);
 
     // Another user takes the console: the service follows the seat at once.
-    seat.activate(&other);
+    seat.activate(&other, "c2");
     assert_eq!(other.call(port, "/v1/status", None).0, 200);
     let (status, body) = desk.call(port, "/v1/status", None);
     assert_eq!(
@@ -410,7 +248,7 @@ fn a_desktop_users_doctor_tells_the_service_from_a_users_own_agent_on_its_port()
     let root = tempfile::tempdir().unwrap();
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let binary = installed_agent(root.path());
-    // No seat0 here: no session manager, every local user counts as local.
+    // No seat0 here: no session manager; the configuration serves every local user.
     let logind = tempfile::tempdir().unwrap();
     // Each state dir as the installer makes it: its owner's, 0700.
     let state_of = |user: &LocalUser, name: &str| {
@@ -427,6 +265,7 @@ fn a_desktop_users_doctor_tells_the_service_from_a_users_own_agent_on_its_port()
         let child = Killed(
             agent(&binary, Some(user), &args)
                 .env("THAIID_LOGIND_DIR", logind.path())
+                .env("THAIID_ANY_LOCAL_USER", "true")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

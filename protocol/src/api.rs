@@ -104,6 +104,8 @@ error_codes! {
         OriginNotAllowed = "ORIGIN_NOT_ALLOWED",
         /// The caller is not the user of the machine's active local session.
         NotLocalSession = "NOT_LOCAL_SESSION",
+        /// The caller's session is locked, or the card went in while the screen was locked.
+        SessionLocked = "SESSION_LOCKED",
         /// This insertion was used for a login already: take the card out and put it back.
         ReinsertCard = "REINSERT_CARD",
     }
@@ -122,7 +124,8 @@ impl AgentErrorCode {
             AgentErrorCode::CardExpired
             | AgentErrorCode::ServerRejected
             | AgentErrorCode::OriginNotAllowed
-            | AgentErrorCode::NotLocalSession => 403,
+            | AgentErrorCode::NotLocalSession
+            | AgentErrorCode::SessionLocked => 403,
             AgentErrorCode::ServerUnreachable => 502,
             AgentErrorCode::BadRequest => 400,
         }
@@ -179,6 +182,10 @@ impl AgentErrorCode {
             AgentErrorCode::NotLocalSession => (
                 "ใช้บัตรได้เฉพาะผู้ที่เข้าสู่ระบบอยู่หน้าเครื่องนี้",
                 "Only the person logged in at this computer's screen may use its card reader.",
+            ),
+            AgentErrorCode::SessionLocked => (
+                "หน้าจอเครื่องนี้ล็อกอยู่ หรือบัตรถูกเสียบขณะหน้าจอล็อก กรุณาปลดล็อกหน้าจอ แล้วถอดบัตรออกและเสียบใหม่",
+                "This computer's screen is locked, or the card went in while it was: unlock the screen, then take the card out and insert it again.",
             ),
         }
     }

@@ -11,6 +11,10 @@ use crate::setup::LocalTls;
 
 pub fn run(args: &ServeArgs) -> Result<(), AgentError> {
     let state = args.state.resolve();
+    #[cfg(unix)]
+    if state.machine {
+        crate::fs::tighten_state_dir(&state.path)?;
+    }
     // The service's state dir is made by `setup` (the installer) with its ACL; the
     // service checks it was, and an administrator's foreground run makes it.
     #[cfg(windows)]

@@ -5,6 +5,28 @@ fn load(file: Option<&str>, env: &[(&str, &str)], flags: Overrides) -> Result<Co
     load_on_machine(None, file, env, flags)
 }
 
+/// As the machine service loads it: the machine's file, no user's file.
+fn load_for_service(
+    machine: &str,
+    env: &[(&str, &str)],
+    flags: Overrides,
+) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let machine_path = dir.path().join("machine.toml");
+    std::fs::write(&machine_path, machine).unwrap();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let sources = Sources {
+        machine: &machine_path,
+        registry: None,
+        user: None,
+        machine_service: true,
+    };
+    Config::load(&sources, |key| env.get(key).cloned(), &flags)
+}
+
 /// With the machine's file `machine` (written by the installer) under the user's `file`.
 fn load_on_machine(
     machine: Option<&str>,
@@ -28,6 +50,7 @@ fn load_on_machine(
         machine: &machine_path,
         registry: None,
         user: Some(&path),
+        machine_service: false,
     };
     Config::load(&sources, |key| env.get(key).cloned(), &flags)
 }
@@ -44,8 +67,67 @@ fn defaults_without_a_file() {
             reader: None,
             enroll_token: None,
             insertion_window: std::time::Duration::from_secs(120),
+            any_local_user: false,
         }
     );
+}
+
+#[test]
+fn any_local_user_is_a_machine_key_and_a_variable() {
+    let on = load_on_machine(
+        Some("any_local_user = true"),
+        None,
+        &[],
+        Overrides::default(),
+    );
+    assert!(on.unwrap().any_local_user);
+    let env = [("THAIID_ANY_LOCAL_USER", "false")];
+    let off = load_on_machine(
+        Some("any_local_user = true"),
+        None,
+        &env,
+        Overrides::default(),
+    );
+    assert!(!off.unwrap().any_local_user);
+    let error = load(
+        None,
+        &[("THAIID_ANY_LOCAL_USER", "yes")],
+        Overrides::default(),
+    );
+    let error = error.unwrap_err();
+    assert_eq!(error.origin, "THAIID_ANY_LOCAL_USER");
+    assert!(error.problem.contains("true or false"), "{error}");
+}
+
+#[test]
+fn the_machine_service_refuses_origins_of_this_machine_and_names_them() {
+    let file = r#"allowed_origins = ["https://sso.example.go.th", "http://localhost:8080"]"#;
+    // A developer's own agent may allow it...
+    let user = load(Some(file), &[], Overrides::default()).unwrap();
+    assert_eq!(user.allowed_origins[1], "http://localhost:8080");
+    // ...the machine service may not, from its file, the environment or a flag.
+    let error = load_for_service(file, &[], Overrides::default()).unwrap_err();
+    assert!(error.origin.ends_with("machine.toml"), "{error}");
+    assert!(
+        error.problem.contains("\"http://localhost:8080\""),
+        "{error}"
+    );
+    let env = [("THAIID_ALLOWED_ORIGINS", "https://127.0.0.1:8443")];
+    let error = load_for_service("", &env, Overrides::default()).unwrap_err();
+    assert_eq!(error.origin, "THAIID_ALLOWED_ORIGINS");
+    assert!(error.problem.contains("loopback"), "{error}");
+    let flags = Overrides {
+        allowed_origins: Some(vec!["https://[::1]:9443".into()]),
+        ..Overrides::default()
+    };
+    let error = load_for_service("", &[], flags).unwrap_err();
+    assert_eq!(error.origin, "--allowed-origin");
+    let good = load_for_service(
+        r#"allowed_origins = ["https://sso.example.go.th"]"#,
+        &[],
+        Overrides::default(),
+    );
+    assert_eq!(good.unwrap().allowed_origins, ["https://sso.example.go.th"]);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Run with the service's state dir (root, the service's user), it checks the key and
 //! enrollment there; run by a desktop user, it checks the service through its API.
 
+mod callers;
 mod card;
 mod enrollment;
 mod network;
@@ -84,6 +85,7 @@ impl fmt::Display for Finding {
 /// order a login needs them.
 pub fn examine(config: &Config, state: &StateDir) -> Vec<Finding> {
     let mut findings = card::examine(config.reader.as_deref());
+    findings.push(callers::examine(config));
     findings.extend(trust::examine(state));
     findings.extend(network::examine(config, &state.path));
     findings
@@ -93,6 +95,7 @@ pub fn examine(config: &Config, state: &StateDir) -> Vec<Finding> {
 /// the login server with this machine's clock. `state_dir`: the service's, when named.
 pub fn examine_as_user(config: &Config, state_dir: Option<&Path>) -> Vec<Finding> {
     let mut findings = card::examine(config.reader.as_deref());
+    findings.push(callers::examine(config));
     match crate::commands::runtime() {
         Ok(runtime) => {
             findings.extend(runtime.block_on(service::examine(config, state_dir)));

@@ -18,7 +18,10 @@ pub async fn events(
         .filter_map(|event| event.ok().map(reader_event));
     let logins = BroadcastStream::new(app.login_events.subscribe())
         .filter_map(|event| event.ok().map(login_event));
-    Sse::new(readers.merge(logins).map(Ok)).keep_alive(KeepAlive::default())
+    // A comment first, so that the answer's headers go out at once: a client knows it is
+    // subscribed (EventSource's `open`) without waiting for the first event or keep-alive.
+    let subscribed = tokio_stream::once(Event::default().comment("subscribed"));
+    Sse::new(subscribed.chain(readers.merge(logins)).map(Ok)).keep_alive(KeepAlive::default())
 }
 
 fn reader_event(event: ReaderEvent) -> Event {

@@ -1,9 +1,9 @@
 //! Who may talk to the agent: the checks of SPEC §5 before any handler runs.
 //! Host must name the agent itself (DNS rebinding), the caller must be the user at the
-//! machine, Origin must be allowed exactly, POSTs carry the custom header; preflights
-//! answer only allowed origins.
+//! machine, its screen unlocked, Origin must be allowed exactly, POSTs carry the custom
+//! header; preflights answer only allowed origins.
 
-use super::caller;
+use super::caller::{self, Caller, Refusal};
 use super::error::ApiError;
 use super::AppState;
 use axum::extract::{ConnectInfo, Request, State};
@@ -19,6 +19,10 @@ pub const CUSTOM_HEADER: &str = "x-thaiid-agent";
 /// The request's allowed Origin, for the handlers (the assertion's `origin`).
 #[derive(Clone, Debug)]
 pub struct CallerOrigin(pub String);
+
+/// Who the request came from, for the handlers that check again later.
+#[derive(Clone, Copy, Debug)]
+pub struct Identified(pub Caller);
 
 pub async fn guard(
     State(app): State<Arc<AppState>>,
@@ -37,9 +41,10 @@ pub async fn guard(
     if get && path == "/openapi.json" && !headers.contains_key(header::ORIGIN) {
         return next.run(request).await;
     }
-    if !serves(peer, app.config.port) {
-        return ApiError::new(AgentErrorCode::NotLocalSession).into_response();
-    }
+    let caller = match served(&app, peer).await {
+        Ok(caller) => caller,
+        Err(refusal) => return ApiError::new(refusal.code()).into_response(),
+    };
     // Status and events carry no personal data: the user's own tray and doctor read
     // them without an Origin (a browser always sends one on a cross-origin read).
     let headless = get && matches!(path, "/v1/status" | "/v1/events");
@@ -67,22 +72,31 @@ pub async fn guard(
     request
         .extensions_mut()
         .insert(CallerOrigin(origin.clone()));
+    request.extensions_mut().insert(Identified(caller));
     let mut response = next.run(request).await;
     allow_origin(response.headers_mut(), &origin);
     response
 }
 
-/// Whether the client at `peer` is the user at the machine (SPEC §5).
-fn serves(peer: SocketAddr, port: u16) -> bool {
+/// The client at `peer`, if it is the user at the machine, screen unlocked (SPEC §5).
+async fn served(app: &AppState, peer: SocketAddr) -> Result<Caller, Refusal> {
+    let port = app.config.port;
     let local = match peer {
         SocketAddr::V4(_) => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
         SocketAddr::V6(_) => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
     };
-    match caller::identify(peer, local) {
-        Ok(caller) => caller.is_served(),
+    let checked = match caller::identify(peer, local) {
+        Ok(Caller::Privileged) => return Ok(Caller::Privileged),
+        Ok(caller) => app.seats.console().await.map(|console| (caller, console)),
+        Err(error) => Err(error),
+    };
+    match checked {
+        Ok((caller, console)) => {
+            caller::admits(caller, console, app.config.any_local_user).map(|()| caller)
+        }
         Err(error) => {
             tracing::warn!("caller check: {error}: refused");
-            false
+            Err(Refusal::NotLocalSession)
         }
     }
 }

@@ -2,12 +2,16 @@
 //! workstation key, posted to the server; its ticket goes back to the page. Each
 //! insertion of a card authorizes one login within a window after it (SPEC §5): the
 //! person's act of inserting the card is the consent, which a script on the page cannot
-//! repeat on its own.
+//! repeat on its own, and it is the consent of the person whose unlocked session was at
+//! the console as it went in: a login left running by someone who then locked the screen
+//! or switched user is checked again when it takes the card, and never gets it.
 
+use super::caller::{self, Caller};
 use super::error::ApiError;
-use super::guard::CallerOrigin;
+use super::guard::{CallerOrigin, Identified};
 use super::{AppState, LoginEvent};
 use crate::enrollment::{self, Identity, Refusal};
+use crate::smartcard::CardError;
 use crate::watcher::{CardState, Inserted, Snapshot};
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -23,6 +27,7 @@ pub const CARD_WAIT: Duration = Duration::from_secs(30);
 pub async fn login(
     State(app): State<Arc<AppState>>,
     Extension(CallerOrigin(origin)): Extension<CallerOrigin>,
+    Extension(Identified(caller)): Extension<Identified>,
     super::body::JsonBody(request): super::body::JsonBody<LoginRequest>,
 ) -> Result<Json<Ticket>, ApiError> {
     if !nonce_is_plausible(&request.nonce) {
@@ -46,7 +51,7 @@ pub async fn login(
     let _ = app.login_events.send(LoginEvent::Started {
         origin: origin.clone(),
     });
-    let result = sign_in(&app, identity, &origin, &request.nonce).await;
+    let result = sign_in(&app, identity, caller, &origin, &request.nonce).await;
     let _ = app.login_events.send(LoginEvent::Finished {
         origin: origin.clone(),
         code: result.as_ref().err().map(|error| error.code),
@@ -63,6 +68,7 @@ pub async fn login(
 async fn sign_in(
     app: &AppState,
     identity: &mut Identity,
+    caller: Caller,
     origin: &str,
     nonce: &str,
 ) -> Result<Ticket, ApiError> {
@@ -71,6 +77,9 @@ async fn sign_in(
         window: app.config.insertion_window,
     };
     let card = wait_for_card(app.watcher.snapshot.clone(), &usable).await?;
+    // The caller may have locked the screen or left the console while it waited; the
+    // card is not taken (nor spent) unless it went in at the caller's own session.
+    take(app, caller, &card).await?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -78,6 +87,7 @@ async fn sign_in(
     if card.claim.expiry_date.is_past(thai_date(now as i64)) {
         return Err(AgentErrorCode::CardExpired.into());
     }
+    still_inserted(&card).await?;
     let ctr = identity.counter.advance().map_err(|error| {
         tracing::error!("assertion counter: {error}");
         ApiError::new(AgentErrorCode::NotEnrolled)
@@ -97,6 +107,44 @@ async fn sign_in(
             Refusal::Unreachable => AgentErrorCode::ServerUnreachable.into(),
             Refusal::Rejected(reason) => ApiError::rejected(reason),
         })
+}
+
+/// Whether `caller` may take `card` now (SPEC §5 "Caller").
+async fn take(app: &AppState, caller: Caller, card: &Inserted) -> Result<(), ApiError> {
+    if caller == Caller::Privileged {
+        return Ok(());
+    }
+    let console = app.seats.console().await.map_err(|error| {
+        tracing::warn!("caller check at the card: {error}: refused");
+        ApiError::new(AgentErrorCode::NotLocalSession)
+    })?;
+    caller::may_take(caller, card.owner, console, app.config.any_local_user).map_err(|refusal| {
+        tracing::info!(?refusal, "the card is not the caller's: left for its owner");
+        ApiError::new(refusal.code())
+    })
+}
+
+/// The card read at insertion is still in its reader, just before it is signed for: one
+/// pulled out a moment ago, before the watcher saw it go, is not signed with its read.
+async fn still_inserted(card: &Inserted) -> Result<(), ApiError> {
+    let (reader, count) = (card.reader.clone(), card.event_count);
+    let checked = tokio::task::spawn_blocking(move || -> Result<bool, CardError> {
+        let context = pcsc::Context::establish(pcsc::Scope::User)?;
+        crate::smartcard::still_inserted(&context, &reader, count)
+    })
+    .await;
+    match checked {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => Err(AgentErrorCode::CardRemoved.into()),
+        Ok(Err(error)) => {
+            tracing::warn!("is the card still in: {error}");
+            Err(AgentErrorCode::CardRemoved.into())
+        }
+        Err(error) => {
+            tracing::error!("is the card still in: {error}");
+            Err(AgentErrorCode::CardRemoved.into())
+        }
+    }
 }
 
 /// Which read cards may still log in.

@@ -41,6 +41,8 @@ pub struct AppState {
     pub config: Config,
     pub data_dir: PathBuf,
     pub watcher: Watcher,
+    /// The machine's console: who is at it, and whether their screen is locked.
+    pub seats: Arc<caller::Seats>,
     /// Held for the whole of a login: the one-at-a-time lock.
     pub identity: Mutex<Option<Identity>>,
     /// Insertions that gave their one login (SPEC §5), of the cards still in.
@@ -96,8 +98,10 @@ pub async fn run(config: Config, data_dir: PathBuf, tls: &LocalTls) -> Result<()
             ),
         }
     }
+    let seats = Arc::new(caller::Seats::default());
     let app = Arc::new(AppState {
-        watcher: watcher::spawn(config.reader.clone()),
+        watcher: watcher::spawn(config.reader.clone(), owner_now(seats.clone())),
+        seats,
         identity: Mutex::new(identity),
         spent: Default::default(),
         login_events: broadcast::channel(16).0,
@@ -137,6 +141,19 @@ pub async fn run(config: Config, data_dir: PathBuf, tls: &LocalTls) -> Result<()
         let _ = server.await;
     }
     Ok(())
+}
+
+/// For the watcher's thread: whose an insertion is, from the console as it is; nobody's
+/// when the console cannot be read.
+fn owner_now(seats: Arc<caller::Seats>) -> watcher::OwnerNow {
+    let runtime = tokio::runtime::Handle::current();
+    Box::new(move || match runtime.block_on(seats.console()) {
+        Ok(console) => console.owner(),
+        Err(error) => {
+            tracing::warn!("the console at a card's insertion: {error}: the card is nobody's");
+            watcher::Owner::Nobody
+        }
+    })
 }
 
 fn server_tls(tls: &LocalTls) -> Result<rustls::ServerConfig, ServeError> {

@@ -9,4 +9,4 @@ mod trace;
 
 pub use error::{exit, CardError};
 pub use read::{read_card, read_over, CardRead};
-pub use readers::{list_readers, wait_for_card, ReaderStatus};
+pub use readers::{list_readers, still_inserted, wait_for_card, ReaderStatus};

@@ -1,7 +1,7 @@
 //! Which readers there are, which hold a card, and waiting for one to.
 
 use super::CardError;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::time::{Duration, Instant};
 
 pub struct ReaderStatus {
@@ -60,6 +60,22 @@ pub fn wait_for_card(
             states,
             deadline.saturating_duration_since(Instant::now()),
         )?;
+    }
+}
+
+/// Whether the card pcscd counted `event_count` for is still in `reader`: the same
+/// insertion, not pulled out since (nor swapped for another), even if the watcher has not
+/// seen it go yet.
+pub fn still_inserted(
+    context: &pcsc::Context,
+    reader: &CStr,
+    event_count: u32,
+) -> Result<bool, CardError> {
+    let mut states = [pcsc::ReaderState::new(reader, pcsc::State::UNAWARE)];
+    match context.get_status_change(Duration::ZERO, &mut states) {
+        Ok(()) => Ok(holds_card(&states[0]) && states[0].event_count() == event_count),
+        Err(pcsc::Error::UnknownReader) => Ok(false),
+        Err(error) => Err(error.into()),
     }
 }
 

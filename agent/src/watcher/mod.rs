@@ -4,11 +4,11 @@
 
 mod snapshot;
 
-pub use snapshot::{CardState, Inserted, ReaderView, Snapshot};
+pub use snapshot::{CardState, Inserted, Owner, ReaderView, Snapshot};
 
 use crate::smartcard::read_card;
 use crate::smartcard::CardError;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::sync::Arc;
 use std::time::Duration;
 use thaiid_protocol::layout::Field;
@@ -35,15 +35,18 @@ pub struct Watcher {
 const POLL: Duration = Duration::from_secs(2);
 const RECONNECT: Duration = Duration::from_millis(500);
 
+/// Tells whose an insertion is, the moment the watcher sees the card go in.
+pub type OwnerNow = Box<dyn Fn() -> Owner + Send>;
+
 /// Starts watching; only `reader` if given.
-pub fn spawn(reader: Option<String>) -> Watcher {
+pub fn spawn(reader: Option<String>, owner_now: OwnerNow) -> Watcher {
     let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
     let (events, _) = broadcast::channel(64);
     let thread_events = events.clone();
     std::thread::Builder::new()
         .name("card-watcher".into())
         .spawn(move || {
-            let mut tracked = Tracked::new(reader, snapshot_tx, thread_events);
+            let mut tracked = Tracked::new(reader, snapshot_tx, thread_events, owner_now);
             loop {
                 match pcsc::Context::establish(pcsc::Scope::User) {
                     Ok(context) => {
@@ -79,6 +82,7 @@ struct Tracked {
     insertions: u64,
     snapshot: watch::Sender<Snapshot>,
     events: broadcast::Sender<ReaderEvent>,
+    owner_now: OwnerNow,
 }
 
 impl Tracked {
@@ -86,6 +90,7 @@ impl Tracked {
         only: Option<String>,
         snapshot: watch::Sender<Snapshot>,
         events: broadcast::Sender<ReaderEvent>,
+        owner_now: OwnerNow,
     ) -> Tracked {
         Tracked {
             only,
@@ -95,6 +100,7 @@ impl Tracked {
             insertions: 0,
             snapshot,
             events,
+            owner_now,
         }
     }
 
@@ -217,9 +223,16 @@ impl Tracked {
         }
         slot.card = Some(CardState::Reading);
         self.publish(true);
-        let name = self.states[index].name().to_owned();
+        // Whose it is is decided as it goes in, before the read: not by whoever is at
+        // the console once the read is done.
+        let insertion = Insertion {
+            number: self.insertions + 1,
+            owner: (self.owner_now)(),
+            event_count: count,
+        };
         self.insertions += 1;
-        let card = read_login_card(context, &name, self.insertions);
+        let name = self.states[index].name().to_owned();
+        let card = read_login_card(context, &name, insertion);
         if matches!(card, CardState::Removed) {
             self.pulled_mid_read += 1;
         }
@@ -253,14 +266,24 @@ impl Tracked {
     }
 }
 
+/// What the watcher knows of an insertion before its read.
+struct Insertion {
+    number: u64,
+    owner: Owner,
+    event_count: u32,
+}
+
 /// The login read: 7 APDUs and the laser ID's 1 to 3.
-fn read_login_card(context: &pcsc::Context, reader: &CString, insertion: u64) -> CardState {
+fn read_login_card(context: &pcsc::Context, reader: &CStr, insertion: Insertion) -> CardState {
     let read = read_card(context, reader, &ReadPlan::new(&Field::LOGIN));
     match read.and_then(|read| read.claim()) {
         Ok(claim) => CardState::Ready(Arc::new(Inserted {
             claim,
-            insertion,
+            insertion: insertion.number,
             read_at: std::time::Instant::now(),
+            owner: insertion.owner,
+            reader: reader.to_owned(),
+            event_count: insertion.event_count,
         })),
         Err(CardError::CardRemoved) => CardState::Removed,
         Err(error) => {
@@ -277,7 +300,8 @@ mod tests {
     #[test]
     fn a_service_never_reached_is_published_as_down_with_no_readers() {
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
-        let mut tracked = Tracked::new(None, snapshot_tx, broadcast::channel(4).0);
+        let owner_now: OwnerNow = Box::new(|| Owner::Nobody);
+        let mut tracked = Tracked::new(None, snapshot_tx, broadcast::channel(4).0, owner_now);
         tracked.forget_all();
         assert!(!snapshot.borrow().service_up);
         assert!(snapshot.borrow().readers.is_empty());

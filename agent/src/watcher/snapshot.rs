@@ -1,5 +1,6 @@
 //! What the watcher knows at one moment, as the login and status handlers see it.
 
+use std::ffi::CString;
 use std::sync::Arc;
 use std::time::Instant;
 use thaiid_protocol::assertion::CardClaim;
@@ -35,7 +36,8 @@ pub struct Snapshot {
     pub pulled_mid_read: u64,
 }
 
-/// A card read at its insertion. Each insertion authorizes one login (SPEC §5).
+/// A card read at its insertion. Each insertion authorizes one login (SPEC §5), for
+/// the person it belongs to.
 #[derive(Debug)]
 pub struct Inserted {
     pub claim: CardClaim,
@@ -43,4 +45,23 @@ pub struct Inserted {
     pub insertion: u64,
     /// When its read finished: the start of its window.
     pub read_at: Instant,
+    /// Who was at the console when the card went in.
+    pub owner: Owner,
+    /// The reader it is in, and the smart card service's event count for it then: the
+    /// card is still this insertion while both hold.
+    pub reader: CString,
+    pub event_count: u32,
+}
+
+/// Whose an insertion is (SPEC §5 "Caller"): putting the card in is the consent of the
+/// person whose unlocked session was active at the console, and of nobody else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// That session's user: Linux its uid, Windows its session's id.
+    User(u32),
+    /// The machine has no session manager: whoever the configuration serves.
+    AnyLocalUser,
+    /// The screen was locked, nobody was logged in at the console, or the console's
+    /// state could not be read.
+    Nobody,
 }

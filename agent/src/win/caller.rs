@@ -1,8 +1,9 @@
 //! Who is behind a TCP connection to the service, on Windows (SPEC §5 "Caller"): the
 //! process owning the client's socket (GetExtendedTcpTable, IPv4 and IPv6), its session
-//! (ProcessIdToSessionId), compared with the session at the physical console
-//! (WTSGetActiveConsoleSessionId). A service in session 0, another user's remote
-//! session, or a socket whose owner cannot be found is not the console's user.
+//! (ProcessIdToSessionId), and the session at the physical console
+//! (WTSGetActiveConsoleSessionId) with its lock state (WTSQuerySessionInformationW,
+//! WTSSessionInfoEx). A service in session 0, another user's remote session, or a
+//! socket whose owner cannot be found is not the console's user.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use windows_sys::Win32::Foundation::{ERROR_INSUFFICIENT_BUFFER, NO_ERROR};
@@ -11,7 +12,8 @@ use windows_sys::Win32::NetworkManagement::IpHelper::{
 };
 use windows_sys::Win32::Networking::WinSock::{AF_INET, AF_INET6};
 use windows_sys::Win32::System::RemoteDesktop::{
-    ProcessIdToSessionId, WTSGetActiveConsoleSessionId,
+    ProcessIdToSessionId, WTSFreeMemory, WTSGetActiveConsoleSessionId, WTSQuerySessionInformationW,
+    WTSSessionInfoEx, WTSINFOEXW, WTS_CURRENT_SERVER_HANDLE, WTS_SESSIONSTATE_UNLOCK,
 };
 use windows_sys::Win32::System::Threading::GetCurrentProcessId;
 
@@ -23,41 +25,105 @@ const NO_CONSOLE_SESSION: u32 = 0xFFFF_FFFF;
 pub enum CallerError {
     #[error("cannot read the TCP table: Windows error {0}")]
     TcpTable(u32),
+    #[error("cannot ask Windows whether session {session} is locked: {source}")]
+    LockState {
+        session: u32,
+        source: std::io::Error,
+    },
 }
 
 /// Where the client of a connection runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Session {
-    /// In the session at the physical console.
-    Console,
+pub enum ClientSession {
     /// This very process (the service asking itself).
     Ourselves,
-    /// Another session: session 0 (services), a remote desktop, no console session.
-    Other,
+    /// A process in this session: the console's, session 0 (services), a remote desktop.
+    Session(u32),
     /// No process of this machine owns the socket (or Windows will not say which).
     NotFound,
 }
 
+/// The session at the physical console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleSession {
+    /// None is attached (between sessions).
+    Vacant,
+    Attached {
+        session: u32,
+        locked: bool,
+    },
+}
+
 /// Where the client at `peer`, connected to us at `local`, runs.
-pub fn session_of(peer: SocketAddr, local: SocketAddr) -> Result<Session, CallerError> {
+pub fn client_session(peer: SocketAddr, local: SocketAddr) -> Result<ClientSession, CallerError> {
     let Some(pid) = owner_of(peer, local)?.filter(|pid| *pid != 0) else {
-        return Ok(Session::NotFound);
+        return Ok(ClientSession::NotFound);
     };
     // SAFETY: no arguments, no preconditions.
     if pid == unsafe { GetCurrentProcessId() } {
-        return Ok(Session::Ourselves);
+        return Ok(ClientSession::Ourselves);
     }
-    // SAFETY: no arguments, no preconditions.
-    let console = unsafe { WTSGetActiveConsoleSessionId() };
     let mut session = 0u32;
     // SAFETY: `session` is a valid out pointer.
     if unsafe { ProcessIdToSessionId(pid, &mut session) } == 0 {
-        return Ok(Session::NotFound);
+        return Ok(ClientSession::NotFound);
     }
-    Ok(match console != NO_CONSOLE_SESSION && session == console {
-        true => Session::Console,
-        false => Session::Other,
+    Ok(ClientSession::Session(session))
+}
+
+/// The console's session and whether it is locked.
+pub fn console_session() -> Result<ConsoleSession, CallerError> {
+    // SAFETY: no arguments, no preconditions.
+    let session = unsafe { WTSGetActiveConsoleSessionId() };
+    if session == NO_CONSOLE_SESSION {
+        return Ok(ConsoleSession::Vacant);
+    }
+    Ok(ConsoleSession::Attached {
+        session,
+        locked: is_locked(session)?,
     })
+}
+
+/// WTSINFOEX_LEVEL1_W.SessionFlags: only WTS_SESSIONSTATE_UNLOCK is unlocked; LOCK and
+/// UNKNOWN count as locked. (Windows 7 and Server 2008 R2 report the two swapped; Rust's
+/// Windows targets need Windows 10 or later, so this binary never runs there.)
+fn is_locked(session: u32) -> Result<bool, CallerError> {
+    let mut buffer: windows_sys::core::PWSTR = std::ptr::null_mut();
+    let mut bytes = 0u32;
+    // SAFETY: valid out pointers; on success Windows allocates `buffer`, freed below.
+    let done = unsafe {
+        WTSQuerySessionInformationW(
+            WTS_CURRENT_SERVER_HANDLE,
+            session,
+            WTSSessionInfoEx,
+            &mut buffer,
+            &mut bytes,
+        )
+    };
+    if done == 0 || buffer.is_null() {
+        return Err(CallerError::LockState {
+            session,
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    let enough = bytes as usize >= std::mem::size_of::<WTSINFOEXW>();
+    // SAFETY: `buffer` holds `bytes` bytes, checked to hold a WTSINFOEXW, whose Level 1
+    // is the only level Windows defines; read unaligned, then freed once.
+    let flags = unsafe {
+        let flags = enough.then(|| {
+            let info = buffer.cast::<WTSINFOEXW>().read_unaligned();
+            (info.Level == 1).then_some(info.Data.WTSInfoExLevel1.SessionFlags)
+        });
+        WTSFreeMemory(buffer.cast());
+        flags.flatten()
+    };
+    match flags {
+        Some(flags) => Ok(flags as u32 != WTS_SESSIONSTATE_UNLOCK),
+        None => Err(CallerError::LockState {
+            session,
+            source: std::io::Error::other("an answer that is not WTSINFOEX level 1"),
+        }),
+    }
 }
 
 /// The pid owning the socket whose local end is `peer` and remote end `local`: the

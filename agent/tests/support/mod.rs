@@ -6,6 +6,10 @@
 #![allow(dead_code)]
 
 pub mod browser;
+#[cfg(target_os = "linux")]
+pub mod local;
+#[cfg(target_os = "linux")]
+pub mod logind;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,17 +1,32 @@
 //! Windows: the owner of the client's socket and its session, against the console's
-//! (the calls, and their `unsafe`, are in `crate::win::caller`). A process in session 0
-//! (a service) or in a remote desktop session is not the person at the machine; a
-//! socket no Windows process owns (under Wine: a Linux process) is refused too.
+//! session and its lock state (the calls, and their `unsafe`, are in
+//! `crate::win::caller`). A process in session 0 (a service) or in a remote desktop
+//! session is not the person at the machine; a socket no Windows process owns (under
+//! Wine: a Linux process) is refused too. Windows always has a console: never
+//! [`Console::Unmanaged`].
 
-use super::{Caller, CallerError};
-use crate::win::caller::{session_of, Session};
+use super::{Caller, CallerError, Console};
+use crate::win::caller::{client_session, console_session, ClientSession, ConsoleSession};
 use std::net::SocketAddr;
 
 pub fn identify(peer: SocketAddr, local: SocketAddr) -> Result<Caller, CallerError> {
-    match session_of(peer, local) {
-        Ok(Session::Console | Session::Ourselves) => Ok(Caller::Local),
-        Ok(Session::Other) => Ok(Caller::OtherUser),
-        Ok(Session::NotFound) => Err(CallerError::Unknown(peer)),
-        Err(error) => Err(CallerError::Io(std::io::Error::other(error))),
+    match client_session(peer, local).map_err(io)? {
+        ClientSession::Ourselves => Ok(Caller::Privileged),
+        ClientSession::Session(session) => Ok(Caller::User(session)),
+        ClientSession::NotFound => Err(CallerError::Unknown(peer)),
     }
+}
+
+pub fn console() -> Result<Console, CallerError> {
+    Ok(match console_session().map_err(io)? {
+        ConsoleSession::Vacant => Console::Vacant,
+        ConsoleSession::Attached { session, locked } => Console::Active {
+            user: session,
+            locked,
+        },
+    })
+}
+
+fn io(error: crate::win::caller::CallerError) -> CallerError {
+    CallerError::Io(std::io::Error::other(error))
 }
