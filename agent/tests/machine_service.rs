@@ -12,7 +12,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::local::{agent, installed_agent, mode, wait_for_login, Killed, LocalUser};
+use support::local::{
+    agent, installed_agent, mode, wait_for_login, wait_until_listening, Killed, LocalUser,
+};
 use support::logind::Seat;
 use support::{add_person, demo_card, free_port, ORIGIN};
 use thaiid_server::test_support::TestServer;
@@ -122,14 +124,7 @@ fn the_service_serves_only_the_user_at_the_machine_and_keeps_its_key_from_everyo
         .spawn()
         .unwrap(),
     );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "service did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_listening(port, "service");
 
     let (status, body) = desk.call(port, "/v1/status", None);
     assert_eq!(status, 200, "{body}");
@@ -271,15 +266,7 @@ fn a_desktop_users_doctor_tells_the_service_from_a_users_own_agent_on_its_port()
                 .spawn()
                 .unwrap(),
         );
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "serve as {}",
-                user.name
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until_listening(port, &format!("serve as {}", user.name));
         child
     };
     let state = state_of(&service, "service");
