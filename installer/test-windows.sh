@@ -12,6 +12,11 @@
 #   wine10  Debian 13's Wine 10 in a debootstrap'd chroot (cached under target/), talking to
 #           the host's pcscd: `thaiid-agent read --json` of the virtual card and a full
 #           login through the service.
+# The service serves elevated callers (as root on Linux), and Wine's user is an
+# administrator: the Windows clients run under its elevated token (Wine 8 starts programs
+# with it, Wine 10 with the limited one). Wine cannot say whether the console is unlocked
+# (no WTSSessionInfoEx), so the client under the limited token is refused, and a plain
+# user's login is not shown here.
 # Usage: installer/test-windows.sh [wine8|wine10|all]   (default all)
 # A part that cannot run here says so loudly and the script exits non-zero: no silent skip.
 #
@@ -28,6 +33,9 @@ wine=${WINE:-/usr/lib/wine/wine64}
 server_bin=${THAIID_SERVER_BIN:-$CARGO_TARGET_DIR/debug/thaiid-server}
 work=$(mktemp -d /tmp/thaiid-windows.XXXXXX)
 server_pid=
+# The SSO page's origin in ALLOWED_ORIGINS: https (the machine service refuses http: and
+# loopback origins, SPEC §5); nothing is served there, the clients only send it as Origin.
+export SSO_ORIGIN=https://sso.example.go.th
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   WINEPREFIX=$work/prefix "${WINESERVER:-/usr/lib/wine/wineserver}" -k 2>/dev/null || true
@@ -128,26 +136,30 @@ wine8() {
   cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
   local port=18091
   start_server $port
-  local origin=http://127.0.0.1:$port
+  # The server under test on loopback; the SSO page's origin an https one, as the machine
+  # service accepts no http: or loopback origin (SPEC §5).
+  local server=http://127.0.0.1:$port origin=$SSO_ORIGIN
   local token
   token=$("$server_bin" token create --uses 1 --ttl 1h)
   local state="$WINEPREFIX/drive_c/ProgramData/thaiid-agent/state"
   local exe="$WINEPREFIX/drive_c/Program Files/ThaiID Login Agent/thaiid-agent.exe"
   # Not the default port: another agent on this machine (a developer's, a test's) may hold it.
   local agent_port=47213
-  local client=(env WINEDEBUG=-all THAIID_PORT=$agent_port "$wine" "$work/winhttp-client.exe")
+  # The Windows client under the administrator's elevated token, and under its limited one.
+  local client=(env WINEDEBUG=-all THAIID_PORT=$agent_port THAIID_TOKEN=elevated "$wine" "$work/winhttp-client.exe")
+  local limited_client=(env WINEDEBUG=-all THAIID_PORT=$agent_port THAIID_TOKEN=limited "$wine" "$work/winhttp-client.exe")
 
   echo "== install: SERVER_URL, ALLOWED_ORIGINS, ENROLL_TOKEN"
   # Wine's process channel traces the command line of every process the install creates
   # (the custom action server, setup, enroll, service install, sc) as Windows' process-creation
   # logs and EDR would keep them.
-  (cd "$work" && WINEDEBUG=-all,trace+process "$wine" msiexec /i agent.msi SERVER_URL="$origin" \
+  (cd "$work" && WINEDEBUG=-all,trace+process "$wine" msiexec /i agent.msi SERVER_URL="$server" \
     ALLOWED_ORIGINS="$origin" ENROLL_TOKEN="$token" PORT=$agent_port /qn /l*v install.log 2>"$work/process.log")
   grep -a 'CreateProcessInternalW' "$work/process.log" | grep -av 'msiexec.*/i agent.msi' >"$work/created.log" || true
   echo "      the install created $(wc -l <"$work/created.log") processes"
   expect "the install ran thaiid-agent.exe enroll --state-dir ... --server ... (Wine's process trace)" \
     'grep -a "thaiid-agent.exe" "$work/created.log" | grep -a "enroll --state-dir" | grep -qa -- "--server"'
-  expect "  the token was on no command line of the install" '! grep -qaF "$token" "$work/created.log"'
+  expect "  the token was on no command line of the install" '! grep -qaF -e "$token" "$work/created.log"'
   expect "exe in Program Files" '[ -f "$exe" ]'
   for _ in $(seq 100); do "$wine" sc query thaiid-agent 2>/dev/null | grep -q RUNNING && break; sleep 0.2; done
   expect "the service's ImagePath is quoted" \
@@ -163,11 +175,11 @@ wine8() {
     '! ls "$WINEPREFIX/drive_c/users/"*/AppData/Roaming/thaiid-agent/data/agent.key >/dev/null 2>&1'
   local commands
   commands=$(for proc in /proc/[0-9]*; do tr '\0' ' ' <"$proc/cmdline" 2>/dev/null && echo; done | grep -a 'thaiid-agent.exe' || true)
-  expect "the running service's command line holds no token" '[ -n "$commands" ] && ! grep -qaF "$token" <<<"$commands"'
-  expect "the token in no registry value" '! "$wine" reg query "HKLM\SOFTWARE\ThaiID Login Agent" /s 2>/dev/null | grep -qF "$token"'
-  expect "the token in no file of the machine" '! grep -rqaF "$token" "$WINEPREFIX"'
+  expect "the running service's command line holds no token" '[ -n "$commands" ] && ! grep -qaF -e "$token" <<<"$commands"'
+  expect "the token in no registry value" '! "$wine" reg query "HKLM\SOFTWARE\ThaiID Login Agent" /s 2>/dev/null | grep -qF -e "$token"'
+  expect "the token in no file of the machine" '! grep -rqaF -e "$token" "$WINEPREFIX"'
   # MsiHiddenProperties keeps it out of Windows' log; Wine's msi ignores that property.
-  if grep -qaF "$token" "$work/install.log"; then
+  if grep -qaF -e "$token" "$work/install.log"; then
     echo "note  the token is in the install log: Wine's msi ignores MsiHiddenProperties (Windows honours it)"
   else
     ok "the token is not in the install log"
@@ -180,15 +192,25 @@ wine8() {
   expect "the CA is in the machine's Root store" '[ -s "$work/machine-root.pem" ]'
   expect "  the same CA as the state dir's ca.pem" \
     'cmp -s <(openssl x509 -in "$work/machine-root.pem" -outform DER) <(openssl x509 -in "$state/ca.pem" -outform DER)'
-  local answer
+  local answer elevation
+  elevation=$(env WINEDEBUG=-all "$wine" "$work/winhttp-client.exe" TOKEN 2>/dev/null | tr -d '\r') || true
+  echo "      the access token Wine 8 starts a program with: ${elevation:-no answer} (its user is an administrator)"
   for _ in $(seq 50); do
     answer=$("${client[@]}" GET /v1/status "$origin" 2>/dev/null | tr -d '\r') || true
     [[ $answer == "HTTP 200"* ]] && break
     sleep 0.2
   done
   echo "      WinHTTP GET /v1/status: ${answer//$'\n'/ }"
-  expect "/v1/status from a Windows client, TLS checked by Windows against the Root store" \
+  expect "/v1/status from an elevated Windows client, TLS checked by Windows against the Root store" \
     '[[ $answer == "HTTP 200"* && $answer == *"\"enrolled\":true"* ]]'
+  answer=$("${limited_client[@]}" GET /v1/status "$origin" 2>/dev/null | tr -d '\r') || true
+  echo "      WinHTTP GET /v1/status, limited token: ${answer//$'\n'/ }"
+  expect "  the same client under the administrator's limited token is refused: NOT_LOCAL_SESSION" \
+    '[[ $answer == "HTTP 403"* && $answer == *NOT_LOCAL_SESSION* ]]'
+  echo "note  Wine cannot show a plain user served at an unlocked console: it does not answer"
+  echo "      WTSQuerySessionInformationW(WTSSessionInfoEx), so the service cannot tell the console"
+  echo "      is unlocked and refuses every caller that is no administrator (as on Windows when"
+  echo "      the lock state cannot be read); only elevated callers are served under Wine"
   answer=$(curl -s --cacert "$work/machine-root.pem" -H "Origin: $origin" -w ' HTTP %{http_code}' \
     "https://localhost:$agent_port/v1/status") || answer="curl failed: $?"
   echo "      curl GET /v1/status: $answer"
@@ -196,7 +218,7 @@ wine8() {
     '[[ $answer == *"HTTP 200" || $answer == *"NOT_LOCAL_SESSION"* ]]'
   answer=$("${client[@]}" POST /v1/login "$origin" '{"nonce":"wine8-nonce-0123456789abcdef"}' | tr -d '\r') || true
   echo "      WinHTTP POST /v1/login: ${answer//$'\n'/ }"
-  expect "a login is refused with NO_READER (Wine 8's winscard is a stub)" '[[ $answer == *NO_READER* ]]'
+  expect "an elevated client's login is refused with NO_READER (Wine 8's winscard is a stub)" '[[ $answer == *NO_READER* ]]'
 
   "$wine" "$exe" doctor --state-dir 'C:\ProgramData\thaiid-agent\state' >"$work/doctor.log" 2>&1 || true
   echo "      doctor: $(grep -a "key:" "$work/doctor.log" | tr -d '\r' | head -1)"

@@ -1,5 +1,6 @@
 //! Who is behind a TCP connection to the service, on Windows (SPEC §5 "Caller"): the
-//! process owning the client's socket (GetExtendedTcpTable, IPv4 and IPv6), its session
+//! process owning the client's socket (GetExtendedTcpTable, IPv4 and IPv6), whether it is
+//! privileged (elevated or LocalSystem, `super::token`), else its session
 //! (ProcessIdToSessionId), and the session at the physical console
 //! (WTSGetActiveConsoleSessionId) with its lock state (WTSQuerySessionInformationW,
 //! WTSSessionInfoEx). A service in session 0, another user's remote session, or a
@@ -37,6 +38,8 @@ pub enum CallerError {
 pub enum ClientSession {
     /// This very process (the service asking itself).
     Ourselves,
+    /// An elevated process or LocalSystem's, which the state dir's ACL lets use the key.
+    Privileged,
     /// A process in this session: the console's, session 0 (services), a remote desktop.
     Session(u32),
     /// No process of this machine owns the socket (or Windows will not say which).
@@ -62,6 +65,9 @@ pub fn client_session(peer: SocketAddr, local: SocketAddr) -> Result<ClientSessi
     // SAFETY: no arguments, no preconditions.
     if pid == unsafe { GetCurrentProcessId() } {
         return Ok(ClientSession::Ourselves);
+    }
+    if super::token::is_privileged(pid) {
+        return Ok(ClientSession::Privileged);
     }
     let mut session = 0u32;
     // SAFETY: `session` is a valid out pointer.

@@ -1,5 +1,5 @@
 //! The Windows machine service (SPEC §10): the SCM glue, the state directory's ACL, the
-//! caller's session, the workstation key in CNG. Every `unsafe` call of these lives in
+//! caller's session and privileges, the workstation key in CNG. Every `unsafe` call of these lives in
 //! this module, each with its SAFETY note.
 
 #[cfg(windows)]
@@ -13,6 +13,8 @@ pub mod dpapi;
 #[cfg(windows)]
 pub mod service;
 mod sid;
+#[cfg(windows)]
+mod token;
 #[cfg(windows)]
 mod wide;
 

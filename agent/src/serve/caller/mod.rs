@@ -23,7 +23,8 @@ use thaiid_protocol::api::AgentErrorCode;
 /// Who a caller is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Caller {
-    /// Root, or the service's own account: it can read the key anyway.
+    /// Root or the service's own account (Windows: the service itself, an elevated process
+    /// or LocalSystem): it can read the key anyway.
     Privileged,
     /// A local user (Linux: the uid; Windows: the session id of the client's process).
     User(u32),

@@ -1,6 +1,7 @@
 //! Windows: the owner of the client's socket and its session, against the console's
 //! session and its lock state (the calls, and their `unsafe`, are in
-//! `crate::win::caller`). A process in session 0 (a service) or in a remote desktop
+//! `crate::win::caller`). An elevated process or LocalSystem's is privileged, as root is on
+//! Linux: the state dir's ACL lets it use the key anyway (SPEC §10). A process in session 0 (a service) or in a remote desktop
 //! session is not the person at the machine; a socket no Windows process owns (under
 //! Wine: a Linux process) is refused too. Windows always has a console: never
 //! [`Console::Unmanaged`].
@@ -11,7 +12,7 @@ use std::net::SocketAddr;
 
 pub fn identify(peer: SocketAddr, local: SocketAddr) -> Result<Caller, CallerError> {
     match client_session(peer, local).map_err(io)? {
-        ClientSession::Ourselves => Ok(Caller::Privileged),
+        ClientSession::Ourselves | ClientSession::Privileged => Ok(Caller::Privileged),
         ClientSession::Session(session) => Ok(Caller::User(session)),
         ClientSession::NotFound => Err(CallerError::Unknown(peer)),
     }
