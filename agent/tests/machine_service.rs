@@ -238,6 +238,11 @@ fn a_desktop_users_doctor_tells_the_service_from_a_users_own_agent_on_its_port()
         0,
         "this test makes real users: run it as root"
     );
+    // Its service watches every reader: no other test's card may go in meanwhile.
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
     let service = LocalUser::create("dsvc");
     let desk = LocalUser::create("ddesk");
     let root = tempfile::tempdir().unwrap();

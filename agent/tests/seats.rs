@@ -181,6 +181,11 @@ fn doctor_says(state: &ServiceState, env: &[(&str, &str)]) -> String {
 #[test]
 fn without_a_session_manager_only_root_is_served_unless_any_local_user() {
     assert_root();
+    // Its service watches every reader: no other test's card may go in meanwhile.
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
     let service = LocalUser::create("nsvc");
     let alice = LocalUser::create("nalice");
     let server = TestServer::start();
@@ -250,6 +255,11 @@ fn exited(mut command: Command) -> std::process::Output {
 #[test]
 fn the_service_refuses_origins_of_this_machine_and_a_state_dir_not_its_own() {
     assert_root();
+    // Its service watches every reader: no other test's card may go in meanwhile.
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
     let service = LocalUser::create("osvc");
     let alice = LocalUser::create("oalice");
     let server = TestServer::start();
