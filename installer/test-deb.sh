@@ -25,6 +25,7 @@ AGENT_PORT=47113
 SERVER_BIN=${THAIID_SERVER_BIN:-${CARGO_TARGET_DIR:-target}/debug/thaiid-server}
 exec 3>&2
 source installer/lib.sh
+source installer/planted-ca.sh
 
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600)
 
@@ -366,16 +367,7 @@ rm -f "$ENV_FILE"
 planted=$work/planted
 mkdir "$planted" "$work/good"
 cp -p "$STATE/ca.pem" "$STATE/localhost.pem" "$STATE/localhost.key" "$work/good/"
-(
-  cd "$planted"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-    -days 90 -subj "/CN=ThaiID Login Agent local CA 0123ABCD" \
-    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout localhost.key -out leaf.csr -subj /CN=localhost
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' >leaf.ext
-  openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 -extfile leaf.ext -out leaf.pem
-  cat leaf.pem ca.pem >localhost.pem
-) >"$work/planted.log" 2>&1 || { cat "$work/planted.log" >&2; fail "making the planted CA with openssl"; }
+plant_ca "$planted" || { cat "$planted/openssl.log" >&2; fail "making the planted CA with openssl"; }
 for file in ca.pem localhost.pem localhost.key; do
   install -o "$SVC_USER" -g "$SVC_USER" -m 600 "$planted/$file" "$STATE/$file"
 done

@@ -26,6 +26,7 @@
 # shellcheck disable=SC2034 # variables used inside the expect strings (eval)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source installer/planted-ca.sh
 root=$PWD
 parts=${1:-all}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
@@ -229,16 +230,7 @@ wine8() {
   # name constraints: what the service's account could leave there for the next setup.
   mkdir "$work/planted" "$work/good"
   cp "$state/ca.pem" "$state/localhost.pem" "$state/localhost.key" "$work/good/"
-  (
-    cd "$work/planted"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-      -days 90 -subj "/CN=ThaiID Login Agent local CA 0123ABCD" \
-      -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout localhost.key -out leaf.csr -subj /CN=localhost
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' >leaf.ext
-    openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 -extfile leaf.ext -out leaf.pem
-    cat leaf.pem ca.pem >localhost.pem
-  ) >"$work/planted.log" 2>&1
+  plant_ca "$work/planted"
   cp "$work/planted/ca.pem" "$work/planted/localhost.pem" "$work/planted/localhost.key" "$state/"
   expect "setup --state-dir refuses it (the install's RunSetup would fail)" \
     '! "$wine" "$exe" setup --state-dir "C:\\ProgramData\\thaiid-agent\\state" >"$work/planted-setup.log" 2>&1 && grep -aq "is refused, nothing trusts it: it is not name-constrained" "$work/planted-setup.log"'
