@@ -377,6 +377,13 @@ error_codes! {
         ReplayedOtp = "REPLAYED_OTP",
         /// The account has no OTP set up.
         NoOtp = "NO_OTP",
+        // Self-service (SPEC §7a) and assurance levels (SPEC §7).
+        /// A new password is too short, the user name, the citizen ID or a common one.
+        WeakPassword = "WEAK_PASSWORD",
+        /// The helpdesk's reset code is unknown, used, expired or another account's.
+        BadResetCode = "BAD_RESET_CODE",
+        /// The sign-in is weaker than the system, or the request's `acr_values`, needs.
+        InsufficientLevel = "INSUFFICIENT_LEVEL",
     }
 }
 

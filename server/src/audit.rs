@@ -32,6 +32,12 @@ pub enum Method {
     Block,
     /// A sign-in to a system: an OpenID Connect code issued to it, or refused.
     System,
+    /// An OTP set up or replaced by its owner on `/me/otp`.
+    OtpSetup,
+    /// A step of forgot password: the card or reset code, the OTP, the new password.
+    Forgot,
+    /// A helpdesk reset code made for an account.
+    ResetCode,
 }
 
 impl Method {
@@ -45,6 +51,9 @@ impl Method {
             Method::Register => "register",
             Method::Block => "block",
             Method::System => "system",
+            Method::OtpSetup => "otp-setup",
+            Method::Forgot => "forgot",
+            Method::ResetCode => "reset-code",
         }
     }
 
@@ -57,6 +66,9 @@ impl Method {
             "register" => Method::Register,
             "block" => Method::Block,
             "system" => Method::System,
+            "otp-setup" => Method::OtpSetup,
+            "forgot" => Method::Forgot,
+            "reset-code" => Method::ResetCode,
             _ => Method::Logout,
         }
     }

@@ -2,6 +2,7 @@
 //! hash and the OTP secret (sealed with the server's [`OtpKey`]).
 
 use crate::db::Pool;
+use crate::otp::Step;
 use crate::otp_key::OtpKey;
 use crate::passwords::PasswordError;
 use sqlx::Row;
@@ -109,18 +110,33 @@ pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result
     changed(done, username)
 }
 
-/// Gives the account a new OTP secret, stored sealed with `key`, and answers it (base32);
-/// the old one stops working.
+/// Gives the account a new OTP secret for the administration's 180-second app, stored
+/// sealed with `key`, and answers it (base32); the old one stops working.
 pub async fn enrol_otp(pool: &Pool, key: &OtpKey, username: &str) -> Result<String, UserError> {
     let secret = crate::otp::new_secret();
-    let done =
-        sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE username = $2")
-            .bind(key.seal(&secret, username))
-            .bind(username)
-            .execute(pool)
-            .await?;
-    changed(done, username)?;
+    set_otp(pool, key, username, &secret, Step::Slow).await?;
     Ok(secret)
+}
+
+/// Stores `secret` (sealed with `key`) as the account's OTP, for an app with `step`; the
+/// old one stops working and the steps spent start again.
+pub async fn set_otp(
+    pool: &Pool,
+    key: &OtpKey,
+    username: &str,
+    secret: &str,
+    step: Step,
+) -> Result<(), UserError> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_step = $2, totp_last_step = 0 \
+         WHERE username = $3",
+    )
+    .bind(key.seal(secret, username))
+    .bind(step.secs() as i64)
+    .bind(username)
+    .execute(pool)
+    .await?;
+    changed(done, username)
 }
 
 pub async fn set_details(
@@ -159,6 +175,8 @@ pub struct Account {
     pub password_hash: Option<String>,
     /// As stored: sealed (open it with the server's [`OtpKey`]).
     pub totp_secret: Option<String>,
+    /// The step of the account's OTP app.
+    pub totp_step: Step,
 }
 
 impl Account {
@@ -169,8 +187,8 @@ impl Account {
     }
 }
 
-const COLUMNS: &str =
-    "username, display_name, citizen_id, department, email, password_hash, totp_secret";
+const COLUMNS: &str = "username, display_name, citizen_id, department, email, password_hash, \
+     totp_secret, totp_step";
 
 fn account(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
@@ -181,6 +199,12 @@ fn account(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         totp_secret: row.try_get("totp_secret")?,
+        totp_step: {
+            let secs: i64 = row.try_get("totp_step")?;
+            Step::from_secs(secs).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown OTP step {secs} in users").into())
+            })?
+        },
     })
 }
 
@@ -235,8 +259,9 @@ pub async fn seal_otp_secrets(pool: &Pool, key: &OtpKey) -> Result<usize, UserEr
     Ok(sealed)
 }
 
-/// Spends OTP step `step` for `username`: true once per step, and only for a step later
-/// than every step accepted before (one UPDATE, safe across instances).
+/// Spends OTP step number `step` (counted in the account's own step) for `username`: true
+/// once per step, and only for a step later than every step accepted before (one UPDATE,
+/// safe across instances).
 pub async fn spend_otp_step(pool: &Pool, username: &str, step: u64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE users SET totp_last_step = $1 WHERE username = $2 AND totp_last_step < $1",

@@ -41,7 +41,8 @@ pub fn status_of(code: ServerErrorCode) -> StatusCode {
         | C::NoSession
         | C::BadPassword
         | C::BadOtp
-        | C::ReplayedOtp => StatusCode::UNAUTHORIZED,
+        | C::ReplayedOtp
+        | C::BadResetCode => StatusCode::UNAUTHORIZED,
         C::OriginMismatch
         | C::InvalidCitizenId
         | C::CardExpired
@@ -51,7 +52,9 @@ pub fn status_of(code: ServerErrorCode) -> StatusCode {
         | C::CardNotAccounts
         | C::NeedsPasswordOtp
         | C::BadCsrf
-        | C::NoOtp => StatusCode::FORBIDDEN,
+        | C::NoOtp
+        | C::InsufficientLevel => StatusCode::FORBIDDEN,
+        C::WeakPassword => StatusCode::UNPROCESSABLE_ENTITY,
         C::ReplayedJti
         | C::UnknownNonce
         | C::ExpiredNonce

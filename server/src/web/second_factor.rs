@@ -8,12 +8,13 @@ use super::html::{self, csrf_field, notice};
 use super::login::{audit, form_session, too_many};
 use super::{stale_form, Reply, WebResult};
 use crate::audit::Method;
+use crate::cards;
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
 use crate::oidc::resume::{self, AfterLogin};
+use crate::otp_check::{self, OtpCheck};
 use crate::sessions::{FirstFactor, Pending, Session};
 use crate::throttle::{self, Key};
-use crate::{cards, otp, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Form;
@@ -73,6 +74,19 @@ pub fn no_otp_after_card() -> Reply {
     )
 }
 
+/// What a page says of an OTP it refused.
+pub(super) fn otp_refusal_notice(checked: OtpCheck) -> String {
+    let (th, en) = match checked {
+        OtpCheck::Replayed => (
+            "รหัส OTP นี้ถูกใช้ไปแล้ว กรุณารอรหัสใหม่จากแอปพลิเคชัน",
+            "This code was used already: wait for the next one.",
+        ),
+        OtpCheck::NoOtp => ("บัญชีนี้ยังไม่ได้ลงทะเบียน OTP", "This account has no OTP yet."),
+        OtpCheck::Right | OtpCheck::Wrong => ("รหัส OTP ไม่ถูกต้อง", "Wrong code."),
+    };
+    notice("error", th, en)
+}
+
 /// `GET /login/otp`: the form, for a session that holds a first factor.
 pub async fn form(CurrentSession(current): CurrentSession) -> Reply {
     match current {
@@ -106,31 +120,13 @@ pub async fn submit(
         audit(&state, Method::Otp, throttled, Some(username), client).await?;
         return Ok(too_many(&state, &session, username));
     }
-    let secret = users::find(&state.pool, username)
-        .await?
-        .and_then(|account| account.totp_secret)
-        .and_then(|stored| match state.otp_key.open(&stored, username) {
-            Ok(secret) => Some(secret),
-            Err(problem) => {
-                tracing::error!("{problem}");
-                None
-            }
-        });
-    let step = secret.and_then(|secret| otp::matching_step(&secret, &form.code, now as u64));
-    let refusal = match step {
-        None => Some((ServerErrorCode::BadOtp, "รหัส OTP ไม่ถูกต้อง", "Wrong code.")),
-        Some(step) if !users::spend_otp_step(&state.pool, username, step).await? => Some((
-            ServerErrorCode::ReplayedOtp,
-            "รหัส OTP นี้ถูกใช้ไปแล้ว กรุณารอรหัสใหม่จากแอปพลิเคชัน",
-            "This code was used already: wait for the next one.",
-        )),
-        Some(_) => None,
-    };
-    if let Some((code, th, en)) = refusal {
+    let checked = otp_check::check(&state.pool, &state.otp_key, username, &form.code, now).await?;
+    if let Some(code) = checked.refusal() {
         audit(&state, Method::Otp, Err(code), Some(username), client).await?;
+        let message = otp_refusal_notice(checked);
         return Ok(Reply::page(
             StatusCode::UNAUTHORIZED,
-            otp_page(&session, &pending, &notice("error", th, en)),
+            otp_page(&session, &pending, &message),
         ));
     }
     throttle::refund(&state.pool, &keys).await?;
