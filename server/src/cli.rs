@@ -201,6 +201,10 @@ pub enum PermissionCommand {
     Grant {
         user: String,
         code: String,
+        /// USER's own account name in that system (e.g. m01010101): shown on the systems
+        /// page and sent to it as `preferred_username`.
+        #[arg(long = "as", value_name = "NAME")]
+        account_name: Option<String>,
     },
     Revoke {
         user: String,

@@ -21,9 +21,16 @@ pub enum SystemError {
     NoPendingRequest(String),
     #[error("request {0:?} was decided meanwhile")]
     DecidedMeanwhile(String),
+    #[error("an account name in a system is 1 to {MAX_ACCOUNT_NAME_CHARS} printable characters")]
+    BadAccountName,
+    #[error("{0} has no permission for {1}")]
+    NoPermission(String, String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
+
+/// The longest account name a permission may carry for its system.
+pub const MAX_ACCOUNT_NAME_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct System {
@@ -40,6 +47,14 @@ fn system(row: &sqlx::any::AnyRow) -> Result<System, sqlx::Error> {
         name: row.try_get("name")?,
         url: row.try_get("url")?,
     })
+}
+
+/// A system a person may use, and their own account name in it (SPEC §7 "Per-system user
+/// names"), when the permission carries one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permitted {
+    pub system: System,
+    pub account_name: Option<String>,
 }
 
 /// Adds a system, or renames it when the code exists.
@@ -71,10 +86,10 @@ pub async fn all(pool: &Pool) -> Result<Vec<System>, sqlx::Error> {
         .collect()
 }
 
-/// The systems `username` may use, by code.
-pub async fn of_user(pool: &Pool, username: &str) -> Result<Vec<System>, sqlx::Error> {
+/// The systems `username` may use, by code, with their account name in each.
+pub async fn of_user(pool: &Pool, username: &str) -> Result<Vec<Permitted>, sqlx::Error> {
     sqlx::query(
-        "SELECT s.code, s.name, s.url FROM systems s \
+        "SELECT s.code, s.name, s.url, p.account_name FROM systems s \
          JOIN permissions p ON p.system_code = s.code \
          WHERE p.username = $1 ORDER BY s.code",
     )
@@ -82,20 +97,74 @@ pub async fn of_user(pool: &Pool, username: &str) -> Result<Vec<System>, sqlx::E
     .fetch_all(pool)
     .await?
     .iter()
-    .map(system)
+    .map(|row| {
+        Ok(Permitted {
+            system: system(row)?,
+            account_name: row.try_get("account_name")?,
+        })
+    })
     .collect()
 }
 
-/// The systems whose code or name contains every word of `query` (case-insensitive).
-pub fn search<'a>(systems: &'a [System], query: &str) -> Vec<&'a System> {
+/// The systems whose code, name or the person's account name in it contains every word
+/// of `query` (case-insensitive).
+pub fn search<'a>(systems: &'a [Permitted], query: &str) -> Vec<&'a Permitted> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     systems
         .iter()
-        .filter(|system| {
-            let text = format!("{} {}", system.code, system.name).to_lowercase();
+        .filter(|permitted| {
+            let system = &permitted.system;
+            let name = permitted.account_name.as_deref().unwrap_or_default();
+            let text = format!("{} {} {name}", system.code, system.name).to_lowercase();
             words.iter().all(|word| text.contains(word.as_str()))
         })
         .collect()
+}
+
+/// Sets `username`'s own account name in system `code` (the permission must exist), or
+/// with `None` clears it: that system then gets the SSO's user name.
+pub async fn set_account_name(
+    pool: &Pool,
+    username: &str,
+    code: &str,
+    account_name: Option<&str>,
+) -> Result<(), SystemError> {
+    let account_name = account_name.map(str::trim);
+    if account_name.is_some_and(|name| {
+        name.is_empty()
+            || name.chars().count() > MAX_ACCOUNT_NAME_CHARS
+            || name.chars().any(char::is_control)
+    }) {
+        return Err(SystemError::BadAccountName);
+    }
+    let done = sqlx::query(
+        "UPDATE permissions SET account_name = $1 WHERE username = $2 AND system_code = $3",
+    )
+    .bind(account_name)
+    .bind(username)
+    .bind(code)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(SystemError::NoPermission(
+            username.to_owned(),
+            code.to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The name system `code` knows `username` by: their account name in it, else the SSO's
+/// user name.
+pub async fn name_in(pool: &Pool, username: &str, code: &str) -> Result<String, sqlx::Error> {
+    let named: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT account_name FROM permissions WHERE username = $1 AND system_code = $2",
+    )
+    .bind(username)
+    .bind(code)
+    .fetch_optional(pool)
+    .await?;
+    Ok(named.flatten().unwrap_or_else(|| username.to_owned()))
 }
 
 /// Lets `username` use `code`; errors name what does not exist.

@@ -1,4 +1,5 @@
-//! `thaiid-server permission grant|revoke USER CODE | requests | approve|reject ID`.
+//! `thaiid-server permission grant USER CODE [--as NAME] | revoke USER CODE | requests |
+//! approve|reject ID`.
 
 use super::Outcome;
 use crate::cli::PermissionCommand;
@@ -8,9 +9,19 @@ use crate::text::printable;
 
 pub async fn run(pool: &Pool, command: PermissionCommand, now: i64) -> Outcome {
     match command {
-        PermissionCommand::Grant { user, code } => {
+        PermissionCommand::Grant {
+            user,
+            code,
+            account_name,
+        } => {
             systems::grant(pool, &user, &code).await?;
-            println!("{user} may use {code}");
+            if let Some(name) = &account_name {
+                systems::set_account_name(pool, &user, &code, Some(name)).await?;
+            }
+            match account_name {
+                Some(name) => println!("{user} may use {code} as {}", printable(&name)),
+                None => println!("{user} may use {code}"),
+            }
         }
         PermissionCommand::Revoke { user, code } => {
             if !systems::revoke(pool, &user, &code).await? {

@@ -22,11 +22,13 @@ pub struct IdToken {
 }
 
 impl IdToken {
+    /// `preferred_username` is the name the client's system knows the person by.
     pub fn new(
         issuer: &str,
         sub: String,
         grant: &Grant,
         display_name: String,
+        preferred_username: String,
         now: i64,
     ) -> IdToken {
         IdToken {
@@ -39,7 +41,7 @@ impl IdToken {
             auth_time: grant.auth_time,
             amr: grant.amr.values().to_vec(),
             name: display_name,
-            preferred_username: grant.username.clone(),
+            preferred_username,
         }
     }
 

@@ -179,8 +179,16 @@ pub async fn exchange(
         .await?
         .ok_or(OidcError::UnknownCode)?;
     let sub = super::subjects::of(&state.pool, &grant.username).await?;
-    let id_token = IdToken::new(&state.public_url, sub, &grant, account.display_name, now)
-        .sign(&state.oidc_keys, client.id_token_alg);
+    let name_in_system = crate::systems::name_in(&state.pool, &grant.username, &client.id).await?;
+    let id_token = IdToken::new(
+        &state.public_url,
+        sub,
+        &grant,
+        account.display_name,
+        name_in_system,
+        now,
+    )
+    .sign(&state.oidc_keys, client.id_token_alg);
     let access_token =
         super::userinfo::issue(&state.pool, &code_hash, &client.id, &grant.username, now).await?;
     tracing::info!(client = %client.id, alg = %client.id_token_alg, "oidc tokens issued");

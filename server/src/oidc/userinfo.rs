@@ -43,16 +43,29 @@ pub async fn revoke_for_code(pool: &Pool, code_hash: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// The account `token` was issued for, while it is valid.
-pub async fn holder(pool: &Pool, token: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
+/// Who `token` was issued for: the account and the client, while it is valid.
+pub struct Holder {
+    pub username: String,
+    pub client_id: String,
+}
+
+/// The holder of `token`, while it is valid.
+pub async fn holder(pool: &Pool, token: &str, now: i64) -> Result<Option<Holder>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT username FROM oidc_access_tokens WHERE token_hash = $1 AND expires_at > $2",
+        "SELECT username, client_id FROM oidc_access_tokens \
+         WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(crate::sha256_hex(token))
     .bind(now)
     .fetch_optional(pool)
     .await?;
-    row.map(|row| row.try_get("username")).transpose()
+    row.map(|row| {
+        Ok(Holder {
+            username: row.try_get("username")?,
+            client_id: row.try_get("client_id")?,
+        })
+    })
+    .transpose()
 }
 
 /// A bearer token's refusal (RFC 6750 §3).
@@ -78,7 +91,8 @@ impl IntoResponse for Unauthorized {
 }
 
 /// `GET|POST /oidc/userinfo` with `Authorization: Bearer`: `sub`, `name`,
-/// `preferred_username`.
+/// `preferred_username` (the person's account name in the token's system, as the ID
+/// token says).
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match claims(&state, &headers).await {
         Ok(claims) => ([(header::CACHE_CONTROL, "no-store")], Json(claims)).into_response(),
@@ -88,7 +102,10 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
 
 async fn claims(state: &AppState, headers: &HeaderMap) -> Result<serde_json::Value, OidcError> {
     let token = crate::http::extract::bearer(headers).ok_or(OidcError::InvalidToken)?;
-    let username = holder(&state.pool, token.trim(), crate::now())
+    let Holder {
+        username,
+        client_id,
+    } = holder(&state.pool, token.trim(), crate::now())
         .await?
         .ok_or(OidcError::InvalidToken)?;
     let account = crate::users::find(&state.pool, &username)
@@ -97,6 +114,6 @@ async fn claims(state: &AppState, headers: &HeaderMap) -> Result<serde_json::Val
     Ok(serde_json::json!({
         "sub": super::subjects::of(&state.pool, &username).await?,
         "name": account.display_name,
-        "preferred_username": account.username,
+        "preferred_username": crate::systems::name_in(&state.pool, &username, &client_id).await?,
     }))
 }

@@ -28,7 +28,8 @@ pub async fn systems(
     let found = systems::search(&mine, &search.q);
     let rows: String = found
         .iter()
-        .map(|system| {
+        .map(|permitted| {
+            let system = &permitted.system;
             let name = if system.url.is_empty() {
                 escape(&system.name)
             } else {
@@ -38,9 +39,13 @@ pub async fn systems(
                     escape(&system.name)
                 )
             };
+            // The slides' "รหัสผู้ใช้งาน : m01010101": the name this system knows them by.
+            let account_name = permitted.account_name.as_deref().unwrap_or(&username);
             format!(
-                "<tr data-code=\"{code}\"><td>{code}</td><td>{name}</td></tr>\n",
-                code = escape(&system.code)
+                "<tr data-code=\"{code}\"><td>{code}</td><td>{name}</td>\
+                 <td class=\"account-name\">{account}</td></tr>\n",
+                code = escape(&system.code),
+                account = escape(account_name),
             )
         })
         .collect();
@@ -56,7 +61,7 @@ pub async fn systems(
         notice("info", th, en)
     } else {
         format!(
-            "<table id=\"systems\"><thead><tr><th>รหัสระบบ</th><th>ชื่อระบบ</th></tr></thead>\n<tbody>\n{rows}</tbody></table>"
+            "<table id=\"systems\"><thead><tr><th>รหัสระบบ</th><th>ชื่อระบบ</th><th>รหัสผู้ใช้งาน</th></tr></thead>\n<tbody>\n{rows}</tbody></table>"
         )
     };
     let greeting = account.map(|a| a.display_name).unwrap_or(username);
