@@ -14,6 +14,44 @@ pub struct TestDb {
     pub pool: db::Pool,
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// After the pool (fields drop in order): the PostgreSQL database goes with the test.
+    _dropped: Option<DroppedDatabase>,
+}
+
+/// A test's PostgreSQL database, dropped when the test ends, so that runs do not leave
+/// hundreds of databases (8 MB each) behind.
+struct DroppedDatabase {
+    admin: String,
+    name: String,
+}
+
+impl Drop for DroppedDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // A thread of its own: the test's runtime may be the one being dropped.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let pool = sqlx::AnyPool::connect(&admin).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let done = sqlx::query(&sql).execute(&pool).await;
+                pool.close().await;
+                done.ok()
+            })
+        });
+        // Best effort: a database left behind is only disk.
+        let _ = dropped.join();
+    }
+}
+
+impl DroppedDatabase {
+    fn new(admin: &str, name: String) -> Option<DroppedDatabase> {
+        let admin = admin.to_owned();
+        Some(DroppedDatabase { admin, name })
+    }
 }
 
 impl TestDb {
@@ -30,16 +68,21 @@ impl TestDb {
     /// statements: that server's rows) run on it, then opened by this server (the later
     /// migrations applied): how an upgrade meets old data.
     pub async fn upgraded(database: Database, version: i64, before: &[String]) -> TestDb {
-        let (url, dir) = match database {
+        let (url, dir, dropped) = match database {
             Database::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let path = dir.path().join("server.db");
-                (format!("sqlite:{}?mode=rwc", path.display()), Some(dir))
+                (
+                    format!("sqlite:{}?mode=rwc", path.display()),
+                    Some(dir),
+                    None,
+                )
             }
             Database::Postgres => {
                 let admin = std::env::var("THAIID_TEST_POSTGRES")
                     .expect("THAIID_TEST_POSTGRES is not set: run scripts/test.sh");
-                (fresh_postgres(&admin).await.0, None)
+                let (url, name) = fresh_postgres(&admin).await;
+                (url, None, DroppedDatabase::new(&admin, name))
             }
         };
         sqlx::any::install_default_drivers();
@@ -68,6 +111,7 @@ impl TestDb {
                 .expect("the upgrade opens the database"),
             url,
             _dir: dir,
+            _dropped: dropped,
         }
     }
 }
@@ -79,17 +123,19 @@ pub async fn sqlite() -> TestDb {
         pool: db::open(&url).await.expect("a new SQLite file opens"),
         url,
         _dir: Some(dir),
+        _dropped: None,
     }
 }
 
 pub async fn postgres() -> TestDb {
     let admin = std::env::var("THAIID_TEST_POSTGRES")
         .expect("THAIID_TEST_POSTGRES is not set: run scripts/test.sh, which starts PostgreSQL");
-    let (url, _) = fresh_postgres(&admin).await;
+    let (url, name) = fresh_postgres(&admin).await;
     TestDb {
         pool: db::open(&url).await.expect("the new database opens"),
         url,
         _dir: None,
+        _dropped: DroppedDatabase::new(&admin, name),
     }
 }
 
