@@ -150,11 +150,17 @@ fn a_login_left_running_behind_a_locked_screen_never_gets_the_next_persons_card(
     );
     assert!(server.accepted().is_empty());
 
-    // Alice leaves a login running, locks, and Bob switches user and puts his card in.
+    // A login left running ends as the screen locks, with no card at all: it does not
+    // hold the service (BUSY to everyone) until its 30 s wait ends with NO_CARD.
     card.remove().unwrap();
     wait_for_no_card(&alice, port);
     let pending = login_left_running(&alice, port, &server.nonce(ORIGIN));
     seat.lock("c1", true);
+    assert_code(pending.join().unwrap(), (403, "SESSION_LOCKED"));
+    seat.lock("c1", false);
+
+    // Alice leaves a login running, and Bob switches user and puts his card in.
+    let pending = login_left_running(&alice, port, &server.nonce(ORIGIN));
     seat.activate(&bob, "c2");
     card.insert().unwrap();
     assert_code(pending.join().unwrap(), (403, "NOT_LOCAL_SESSION"));

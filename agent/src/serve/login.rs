@@ -4,7 +4,8 @@
 //! person's act of inserting the card is the consent, which a script on the page cannot
 //! repeat on its own, and it is the consent of the person whose unlocked session was at
 //! the console as it went in: a login left running by someone who then locked the screen
-//! or switched user is checked again when it takes the card, and never gets it.
+//! or switched user ends as the console changes, is checked again when it takes the card,
+//! and never gets it.
 
 use super::caller::{self, Caller};
 use super::error::ApiError;
@@ -23,6 +24,8 @@ use thaiid_protocol::date::thai_date;
 
 /// How long a login waits for a card to be inserted and read.
 pub const CARD_WAIT: Duration = Duration::from_secs(30);
+/// How often a waiting login asks whether its caller is still at the console.
+const CONSOLE_CHECK: Duration = Duration::from_millis(500);
 
 pub async fn login(
     State(app): State<Arc<AppState>>,
@@ -76,7 +79,12 @@ async fn sign_in(
         spent: spent_now(app),
         window: app.config.insertion_window,
     };
-    let card = wait_for_card(app.watcher.snapshot.clone(), &usable).await?;
+    // A caller who locks the screen or leaves the console while it waits is answered
+    // then, rather than holding the service (BUSY to everyone else) until the wait ends.
+    let card = tokio::select! {
+        card = wait_for_card(app.watcher.snapshot.clone(), &usable) => card?,
+        refusal = left_the_console(app, caller) => return Err(refusal),
+    };
     // The caller may have locked the screen or left the console while it waited; the
     // card is not taken (nor spent) unless it went in at the caller's own session.
     take(app, caller, &card).await?;
@@ -122,6 +130,31 @@ async fn take(app: &AppState, caller: Caller, card: &Inserted) -> Result<(), Api
         tracing::info!(?refusal, "the card is not the caller's: left for its owner");
         ApiError::new(refusal.code())
     })
+}
+
+/// Ends once `caller` is no longer served at the console (a privileged caller never
+/// leaves it); the refusal says why.
+async fn left_the_console(app: &AppState, caller: Caller) -> ApiError {
+    if caller == Caller::Privileged {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(CONSOLE_CHECK).await;
+        let console = match app.seats.console().await {
+            Ok(console) => console,
+            Err(error) => {
+                tracing::warn!("caller check while waiting: {error}: refused");
+                return ApiError::new(AgentErrorCode::NotLocalSession);
+            }
+        };
+        if let Err(refusal) = caller::admits(caller, console, app.config.any_local_user) {
+            tracing::info!(
+                ?refusal,
+                "the caller left the console while its login waited"
+            );
+            return ApiError::new(refusal.code());
+        }
+    }
 }
 
 /// The card read at insertion is still in its reader, just before it is signed for: one
