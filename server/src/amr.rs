@@ -179,7 +179,13 @@ mod tests {
             Level::of_acr_values(&format!("urn:other:gold  {two}")),
             Some(Level::TwoFactor)
         );
-        for unknown in ["", "0", "urn:other:gold", "URN:THAIID:ACR:TWO-FACTOR", "two-factor"] {
+        for unknown in [
+            "",
+            "0",
+            "urn:other:gold",
+            "URN:THAIID:ACR:TWO-FACTOR",
+            "two-factor",
+        ] {
             assert_eq!(Level::of_acr_values(unknown), None, "{unknown}");
         }
     }
