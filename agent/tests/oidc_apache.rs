@@ -6,9 +6,11 @@
 //! system's logout ends the SSO session too (RP-initiated logout with `id_token_hint`);
 //! a person without permission for the system gets `access_denied` from it; and the demo
 //! person logs in again with the ID card (the agent enrolled with the server, the virtual
-//! demo card in the first reader), arriving with `amr` `card`. The server runs in this
-//! process on SQLite; the browser and the pages are all on loopback, so Local Network
-//! Access does not come into it (sso_e2e.rs tests that).
+//! demo card in the first reader), arriving with `amr` `card`. A system that needs two
+//! factors (SPEC §7 assurance levels) steps a card login up: the SSO asks for the OTP
+//! alone, and the system receives `acr` two-factor and `amr` card + otp. The server runs
+//! in this process on SQLite; the browser and the pages are all on loopback, so Local
+//! Network Access does not come into it (sso_e2e.rs tests that).
 
 mod support;
 
@@ -17,9 +19,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::browser::Browser;
 use support::{demo_station, free_port, Home};
+use thaiid_server::amr::Level;
 use thaiid_server::oidc::clients::{self, Registration};
 use thaiid_server::test_support::{Database, TestServer};
-use thaiid_server::{demo, otp, users};
+use thaiid_server::{demo, otp, systems, users};
 use thaiid_tests::ReaderLock;
 
 const SYSTEM: &str = "01010101";
@@ -165,6 +168,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     assert_eq!(browser.text("#username"), demo::USERNAME);
     assert_eq!(browser.text("#name"), demo::DISPLAY_NAME);
     assert_eq!(browser.text("#amr"), "pwd,otp");
+    assert_eq!(browser.text("#acr"), "urn:thaiid:acr:two-factor");
     assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
 
     // The system's logout ends the SSO session as well, and comes back to the system.
@@ -208,6 +212,56 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     browser.wait_until("the demo system's page", in_the_system);
     assert_eq!(browser.text("#username"), demo::USERNAME);
     assert_eq!(browser.text("#amr"), "card");
+    assert_eq!(browser.text("#acr"), "urn:thaiid:acr:one-factor");
+    assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
+}
+
+#[test]
+fn a_two_factor_system_steps_a_card_login_up_to_the_otp() {
+    let _locks = [
+        ReaderLock::acquire(0).unwrap(),
+        ReaderLock::acquire(1).unwrap(),
+    ];
+    thaiid_agent::http::install_crypto_provider();
+    let home = Home::new();
+    let agent_port = free_port();
+    let server = Server::start(&format!("https://127.0.0.1:{agent_port}"));
+    let system_port = free_port();
+    let system_url = format!("http://127.0.0.1:{system_port}");
+    let secret = server.register(&system_url);
+    // IT: `thaiid-server system require 01010101 two-factor`.
+    let required = systems::require(&server.test.pool, SYSTEM, Level::TwoFactor);
+    server.test.block_on(required).unwrap();
+    let system = DemoSystem::start(system_port, &server.url, &secret);
+    let browser = Browser::start(home.path());
+    let (_card, _agent) = demo_station(&home, &server.url, &server.token(), agent_port);
+
+    // The card logs in, and the system needs more: the OTP page, with the one field.
+    browser.goto(&format!("{}/", system.url));
+    browser.wait_until("the login page with the card in", |b| {
+        b.attribute("#card-status", "data-code") == "CARD_IN"
+    });
+    browser.click("#card-login");
+    browser.wait_until("the step-up's OTP page", |b| {
+        b.url().ends_with("/login/otp")
+    });
+    let page = browser.text("body");
+    assert!(page.contains("This system needs the OTP too"), "{page}");
+    assert!(page.contains("ต้องยืนยันตัวตนสองขั้น"), "{page}");
+    let code = demo::otp_now(&server.seeded, thaiid_server::now()).unwrap();
+    browser.type_into("#code", &code);
+    browser.click("#otp-login button");
+    browser.wait_until("the demo system's page", |b| {
+        !b.text("#username").is_empty()
+    });
+    assert_eq!(
+        browser.text("#username"),
+        demo::USERNAME,
+        "{}",
+        system.log()
+    );
+    assert_eq!(browser.text("#acr"), "urn:thaiid:acr:two-factor");
+    assert_eq!(browser.text("#amr"), "card,otp");
     assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
 }
 

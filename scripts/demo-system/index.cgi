@@ -14,6 +14,7 @@ cat <<HTML
 <dt>name</dt><dd id="name">$(escape "$OIDC_CLAIM_name")</dd>
 <dt>sub</dt><dd id="sub">$(escape "$OIDC_CLAIM_sub")</dd>
 <dt>amr</dt><dd id="amr">$(escape "$OIDC_CLAIM_amr")</dd>
+<dt>acr</dt><dd id="acr">$(escape "$OIDC_CLAIM_acr")</dd>
 </dl>
 <p><a id="logout" href="$logout">ออกจากระบบ · Log out</a></p>
 </body></html>

@@ -174,6 +174,17 @@ pub enum SystemCommand {
         /// client: changed; left out: kept.
         #[arg(long, value_parser = crate::oidc::alg::SigningAlg::parse, requires = "redirect_uris")]
         id_token_alg: Option<crate::oidc::alg::SigningAlg>,
+        /// What a sign-in to the system needs: one-factor (the card, or password + OTP;
+        /// a new system's default) or two-factor (the card and the OTP, or password +
+        /// OTP). Again on an existing system: changed; left out: kept.
+        #[arg(long, value_parser = crate::amr::Level::parse)]
+        require: Option<crate::amr::Level>,
+    },
+    /// From now on a sign-in to system CODE needs LEVEL: one-factor or two-factor.
+    Require {
+        code: String,
+        #[arg(value_parser = crate::amr::Level::parse)]
+        level: crate::amr::Level,
     },
     /// Sign client CODE's ID tokens with ALG (ES256 or RS256) from now on.
     IdTokenAlg {
@@ -183,8 +194,8 @@ pub enum SystemCommand {
     },
     /// A new client secret for system CODE (printed once); the old one stops working.
     Secret { code: String },
-    /// The systems: code, name, URL and, for an OpenID Connect client, its ID token
-    /// algorithm (`-`: not a client).
+    /// The systems: code, name, URL, for an OpenID Connect client its ID token
+    /// algorithm (`-`: not a client), and the level a sign-in to it needs.
     List,
 }
 

@@ -1,8 +1,10 @@
-//! The systems of the administration, who may use which, and the requests people make
-//! to change that.
+//! The systems of the administration, who may use which, what a sign-in to each needs,
+//! and the requests people make to change that.
 
+use crate::amr::Level;
 use crate::db::Pool;
 use sqlx::Row;
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -75,6 +77,48 @@ pub async fn put(pool: &Pool, code: &str, name: &str, url: &str) -> Result<(), S
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// What a sign-in to system `code` needs; `None`: no such system.
+pub async fn required_level(pool: &Pool, code: &str) -> Result<Option<Level>, sqlx::Error> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT required_level FROM systems WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?;
+    stored.as_deref().map(stored_level).transpose()
+}
+
+/// A stored level. One this version does not know is the database's fault, never a
+/// reason to ask for less.
+fn stored_level(text: &str) -> Result<Level, sqlx::Error> {
+    Level::parse(text).map_err(|unknown| sqlx::Error::Decode(unknown.into()))
+}
+
+/// From now on, a sign-in to system `code` needs `level`.
+pub async fn require(pool: &Pool, code: &str, level: Level) -> Result<(), SystemError> {
+    let done = sqlx::query("UPDATE systems SET required_level = $1 WHERE code = $2")
+        .bind(level.as_str())
+        .bind(code)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(SystemError::NoSystem(code.to_owned()));
+    }
+    Ok(())
+}
+
+/// Every system's required level, by code.
+pub async fn required_levels(pool: &Pool) -> Result<HashMap<String, Level>, sqlx::Error> {
+    sqlx::query("SELECT code, required_level FROM systems")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let level: String = row.try_get("required_level")?;
+            Ok((row.try_get("code")?, stored_level(&level)?))
+        })
+        .collect()
 }
 
 pub async fn all(pool: &Pool) -> Result<Vec<System>, sqlx::Error> {

@@ -107,6 +107,7 @@ async fn a_card_without_its_laser_id_is_a_first_factor_the_otp_completes(db: Tes
     .await;
     let claims = verified(&b, tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(claims["amr"], json!(["card", "otp"]));
+    assert_eq!(claims["acr"], "urn:thaiid:acr:two-factor");
     // IT said the card has no laser applet: nobody asks to register it again.
     let me = b.get("/me").await;
     assert!(!me.body.contains("register-again"), "{}", me.body);

@@ -665,7 +665,10 @@ async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
     run(&["system", "add", HR, "x", "--redirect-uri", SPA_CALLBACK]);
     assert_eq!(alg(HR).await, SigningAlg::Rs256);
     let (_, out, _) = run(&["system", "list"]);
-    assert!(out.contains(&format!("{HR}\tx\t\tRS256\n")), "{out}");
+    assert!(
+        out.contains(&format!("{HR}\tx\t\tRS256\tone-factor\n")),
+        "{out}"
+    );
     let (code, out, _) = run(&["system", "id-token-alg", HR, "ES256"]);
     assert_eq!(code, Some(0));
     assert_eq!(out.trim(), format!("client {HR}: ID tokens signed ES256"));
@@ -699,7 +702,7 @@ async fn the_command_line_registers_clients_and_rotates_keys(db: TestDb) {
     assert_eq!(code, Some(1));
     assert!(err.contains("is no OpenID Connect client"), "{err}");
     let (_, out, _) = run(&["system", "list"]);
-    assert!(out.contains("09090909\tz\t\t-\n"), "{out}");
+    assert!(out.contains("09090909\tz\t\t-\tone-factor\n"), "{out}");
     let (code, _, err) = run(&[
         "system",
         "add",

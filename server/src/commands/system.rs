@@ -1,5 +1,5 @@
 //! `thaiid-server system add CODE NAME [--url URL] [--redirect-uri URI…] [--id-token-alg ALG]
-//! | secret CODE | id-token-alg CODE ALG | list`.
+//! [--require LEVEL] | require CODE LEVEL | secret CODE | id-token-alg CODE ALG | list`.
 
 use super::Outcome;
 use crate::cli::SystemCommand;
@@ -18,6 +18,7 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
             post_logout_redirect_uris,
             public,
             id_token_alg,
+            require,
         } => {
             let registration = Registration {
                 redirect_uris,
@@ -31,6 +32,10 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
             }
             systems::put(pool, &code, &name, &url).await?;
             println!("system {code}: {}", printable(&name));
+            if let Some(level) = require {
+                systems::require(pool, &code, level).await?;
+                println!("system {code}: a sign-in needs {level}");
+            }
             if client {
                 let secret = clients::register(pool, &code, &registration, now).await?;
                 println!("client_id: {code}");
@@ -38,6 +43,10 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
                     println!("client_secret: {secret}");
                 }
             }
+        }
+        SystemCommand::Require { code, level } => {
+            systems::require(pool, &code, level).await?;
+            println!("system {code}: a sign-in needs {level}");
         }
         SystemCommand::Secret { code } => {
             println!(
@@ -51,13 +60,15 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
         }
         SystemCommand::List => {
             let algs = clients::id_token_algs(pool).await?;
+            let levels = systems::required_levels(pool).await?;
             for system in systems::all(pool).await? {
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}",
                     printable(&system.code),
                     printable(&system.name),
                     printable(&system.url),
-                    algs.get(&system.code).map_or("-", |alg| alg.as_str())
+                    algs.get(&system.code).map_or("-", |alg| alg.as_str()),
+                    levels.get(&system.code).copied().unwrap_or_default()
                 );
             }
         }

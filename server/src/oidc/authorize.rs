@@ -4,13 +4,16 @@
 //! with `error` and `state`. A person signed in goes straight back with a code (no consent
 //! screen: the systems are the administration's own); a person not signed in, or whose
 //! login is older than the request accepts (`prompt=login`, `max_age`: [`super::reauth`]),
-//! logs in on the login page first, then comes back here. PKCE S256 and a `nonce` are
-//! required. Each code issued, and each refusal for lack of permission, is audited.
+//! logs in on the login page first, then comes back here. A person signed in with less
+//! than the system or the request's `acr_values` needs is asked for the OTP
+//! ([`super::step_up`]). PKCE S256 and a `nonce` are required. Each code issued, and each
+//! refusal for lack of permission or of a level, is audited.
 
 use super::clients::Client;
 use super::codes::{self, Grant};
 use super::reauth::LoginWanted;
 use super::resume;
+use super::step_up::{self, StepUp, UnmetAcrValues};
 use super::OidcError;
 use crate::amr::Amr;
 use crate::audit::{self, Method};
@@ -23,6 +26,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
+use thaiid_protocol::api::ServerErrorCode;
 
 /// How a refusal reaches the person or the client.
 enum Refusal {
@@ -112,6 +116,8 @@ struct Request {
     nonce: String,
     scope: String,
     login: LoginWanted,
+    /// As sent; read once the person (if any) is known, so that a refusal is audited.
+    acr_values: Option<String>,
 }
 
 fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request, Refusal> {
@@ -178,6 +184,7 @@ fn check(parameters: &HashMap<String, String>, client: Client) -> Result<Request
         nonce,
         scope,
         login,
+        acr_values: get("acr_values").cloned(),
     })
 }
 
@@ -204,6 +211,23 @@ async fn run(
     let signed_in = session
         .as_ref()
         .and_then(|session| Some((session.clone(), session.username.clone()?, session.amr?)));
+    let system_level = crate::systems::required_level(&state.pool, &request.client.id)
+        .await?
+        .unwrap_or_default();
+    let needed = match step_up::needed(system_level, request.acr_values.as_deref()) {
+        Ok(level) => level,
+        Err(UnmetAcrValues) => {
+            let attempt = SignIn {
+                system: &request.client.id,
+                username: signed_in.as_ref().map(|(_, name, _)| name.as_str()),
+                amr: signed_in.as_ref().map(|(_, _, amr)| *amr),
+                address,
+            };
+            let refusal = ServerErrorCode::InsufficientLevel.as_str();
+            attempt.audit(state, refusal, now).await?;
+            return Err(refuse(OidcError::AcrValuesUnmet, None));
+        }
+    };
     let Some((session, username, amr)) = signed_in else {
         if request.login.none {
             return Err(refuse(OidcError::LoginRequired, None));
@@ -222,8 +246,8 @@ async fn run(
     }
     let sign_in = SignIn {
         system: &request.client.id,
-        username: &username,
-        amr,
+        username: Some(&username),
+        amr: Some(amr),
         address,
     };
     if !super::clients::permitted(&state.pool, &username, &request.client.id).await? {
@@ -233,6 +257,28 @@ async fn run(
             state.public_url, request.client.id
         );
         return Err(refuse(OidcError::NoPermission, Some(ask)));
+    }
+    if amr.level() < needed {
+        let has_otp = crate::users::find(&state.pool, &username)
+            .await?
+            .is_some_and(|account| account.totp_secret.is_some());
+        return match StepUp::of(amr, has_otp) {
+            StepUp::NoOtp => {
+                let refusal = ServerErrorCode::NoOtp.as_str();
+                sign_in.audit(state, refusal, now).await?;
+                if request.login.none {
+                    return Err(refuse(OidcError::NoOtpForLevel, None));
+                }
+                Ok(step_up::no_otp_page(&session).into_response())
+            }
+            StepUp::Otp(_) if request.login.none => Err(refuse(OidcError::StepUpRequired, None)),
+            StepUp::Otp(factor) => {
+                let path = resume::request_path(query);
+                let reply =
+                    step_up::ask_otp(&state.pool, &session, &username, factor, &path, now).await?;
+                Ok(reply.into_response())
+            }
+        };
     }
     let grant = Grant {
         client_id: request.client.id.clone(),
@@ -257,8 +303,9 @@ async fn run(
 /// A sign-in to a system, as the audit log keeps it.
 struct SignIn<'a> {
     system: &'a str,
-    username: &'a str,
-    amr: Amr,
+    /// Who, when signed in.
+    username: Option<&'a str>,
+    amr: Option<Amr>,
     address: ClientAddr,
 }
 
@@ -266,9 +313,9 @@ impl SignIn<'_> {
     async fn audit(&self, state: &AppState, outcome: &str, now: i64) -> Result<(), sqlx::Error> {
         let mut entry = audit::Entry::new(Method::System);
         entry.outcome = outcome.to_owned();
-        entry.username = Some(self.username.to_owned());
+        entry.username = self.username.map(str::to_owned);
         entry.system = Some(self.system.to_owned());
-        entry.amr = Some(self.amr);
+        entry.amr = self.amr;
         entry.remote = self.address.text();
         audit::record(&state.pool, &entry, now).await
     }

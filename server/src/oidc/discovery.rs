@@ -1,6 +1,7 @@
 //! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and the JWKS.
 
 use super::alg::SigningAlg;
+use crate::amr::Level;
 use crate::http::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -28,8 +29,10 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "code_challenge_methods_supported": ["S256"],
         // consent and select_account are accepted too, and need no screen here.
         "prompt_values_supported": ["none", "login"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "amr",
-            "name", "preferred_username"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "acr",
+            "amr", "name", "preferred_username"],
+        // Asked for in acr_values, honoured as essential; the lowest named is the least.
+        "acr_values_supported": Level::ALL.map(Level::acr),
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,

@@ -44,6 +44,14 @@ pub enum OidcError {
     BadMaxAge,
     #[error("the person has no permission for this system")]
     NoPermission,
+    // Essential acr_values that cannot be met: a failed authentication (OIDC Core
+    // §5.5.1.1), not a malformed request, hence access_denied.
+    #[error("acr_values names no level offered here (see acr_values_supported in discovery)")]
+    AcrValuesUnmet,
+    #[error("the system needs the OTP too and the person has none yet (set it up on /me/otp)")]
+    NoOtpForLevel,
+    #[error("the system needs the OTP too: the person must enter it (prompt=none)")]
+    StepUpRequired,
     // The token endpoint.
     #[error("client authentication failed")]
     BadClientAuthentication,
@@ -97,7 +105,8 @@ impl OidcError {
             NoOpenidScope => "invalid_scope",
             RequestObjectNotSupported => "request_not_supported",
             LoginRequired | LoginTooOld => "login_required",
-            NoPermission => "access_denied",
+            NoPermission | AcrValuesUnmet | NoOtpForLevel => "access_denied",
+            StepUpRequired => "interaction_required",
             UnsupportedGrantType => "unsupported_grant_type",
             ForeignOrigin => "unauthorized_client",
             UnknownCode | CodeReused | CodeExpired | CodeForAnotherClient | RedirectUriMismatch

@@ -16,6 +16,8 @@ pub struct IdToken {
     pub iat: i64,
     pub nonce: String,
     pub auth_time: i64,
+    /// The level the login reached (SPEC §7), from the `amr` the code kept.
+    pub acr: &'static str,
     pub amr: Vec<&'static str>,
     pub name: String,
     pub preferred_username: String,
@@ -39,6 +41,7 @@ impl IdToken {
             iat: now,
             nonce: grant.nonce.clone(),
             auth_time: grant.auth_time,
+            acr: grant.amr.level().acr(),
             amr: grant.amr.values().to_vec(),
             name: display_name,
             preferred_username,

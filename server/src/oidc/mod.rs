@@ -22,6 +22,7 @@ pub mod origins;
 pub mod reauth;
 pub mod resume;
 pub mod signing_key;
+pub mod step_up;
 pub mod subjects;
 pub mod token;
 pub mod userinfo;

@@ -8,7 +8,7 @@ mod card;
 pub(crate) mod html;
 mod login;
 mod register;
-mod second_factor;
+pub(crate) mod second_factor;
 
 use crate::http::extract::CurrentSession;
 use crate::http::{AppState, PageError};

@@ -1,8 +1,10 @@
 //! `/login/otp`: a session that holds a first factor ([`Pending`]: the right password, or
 //! a card registered without its laser ID) gives the 6-digit OTP of the mobile app (180 s
 //! step, each code once, guesses rate-limited per account and address), and only then is
-//! it logged in, as the first factor and the OTP together (`pwd otp`, `card otp`). Every
-//! attempt is audited.
+//! it logged in, as the first factor and the OTP together (`pwd otp`, `card otp`). A
+//! person signed in by card whose system needs two factors comes here too (step-up,
+//! [`crate::oidc::step_up`]): the card is held as the first factor. Every attempt is
+//! audited.
 
 use super::html::{self, csrf_field, notice};
 use super::login::{audit, form_session, too_many};
@@ -13,7 +15,7 @@ use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
 use crate::oidc::resume::{self, AfterLogin};
 use crate::otp_check::{self, OtpCheck};
-use crate::sessions::{FirstFactor, Pending, Session};
+use crate::sessions::{Amr, FirstFactor, Pending, Session};
 use crate::throttle::{self, Key};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,8 +32,20 @@ pub struct OtpForm {
     csrf: String,
 }
 
+/// Whether `session`, signed in by its card, waits for the OTP a system needs.
+fn steps_up(session: &Session, pending: &Pending) -> bool {
+    session.amr == Some(Amr::Card)
+        && pending.factor == FirstFactor::Card
+        && session.username.as_deref() == Some(pending.username.as_str())
+}
+
 fn otp_page(session: &Session, pending: &Pending, message: &str) -> String {
     let why = match pending.factor {
+        _ if steps_up(session, pending) => notice(
+            "info",
+            "ระบบงานที่ท่านกำลังเข้าใช้ต้องยืนยันตัวตนสองขั้น: บัตรประชาชนและรหัส OTP ท่านเข้าสู่ระบบด้วยบัตรแล้ว กรุณากรอกรหัส OTP อีกขั้นหนึ่ง",
+            "This system needs the OTP too: you are signed in by your ID card, enter the OTP to go on.",
+        ),
         FirstFactor::Password => String::new(),
         FirstFactor::Card => notice(
             "info",

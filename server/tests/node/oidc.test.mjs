@@ -4,8 +4,8 @@
 // the demo seeded and three systems registered as clients (one of them for RS256 ID tokens).
 // Discovery, the code flow with PKCE (client_secret_basic, client_secret_post, a public
 // client), ID token validation (alg, signature against the JWKS, iss, aud, nonce, exp),
-// max_age (auth_time) and prompt=login,
-// userinfo, RP-initiated logout.
+// max_age (auth_time) and prompt=login, acr_values and the acr claim (SPEC §7 assurance
+// levels), userinfo, RP-initiated logout.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -101,14 +101,18 @@ async function logIn() {
   return refresh.replaceAll("&amp;", "&");
 }
 
-/** A code flow of `config` to the redirect URI; `loggedIn` false logs in on the way. */
-async function codeFlow(config, loggedIn) {
+/**
+ * A code flow of `config` to the redirect URI; `loggedIn` false logs in on the way; `extra`
+ * adds to the authorization request's parameters.
+ */
+async function codeFlow(config, loggedIn, extra = {}) {
   const verifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: CALLBACK, scope: "openid profile", nonce, state,
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+    ...extra,
   });
   let step = await browse(url.pathname + url.search);
   if (!loggedIn) {
@@ -222,6 +226,29 @@ test("max_age: auth_time as openid-client checks it; prompt=login: the login pag
   const page = await browse("/login");
   assert.equal(page.status, 200);
   assert.match(await page.text(), /log in again/);
+});
+
+test("acr_values: honoured as essential; the acr claim says the level reached", async () => {
+  const one = "urn:thaiid:acr:one-factor";
+  const two = "urn:thaiid:acr:two-factor";
+  const config = await discover("01010101", client.ClientSecretBasic(secret));
+  assert.deepEqual(config.serverMetadata().acr_values_supported, [one, two]);
+  assert.ok(config.serverMetadata().claims_supported.includes("acr"));
+  // Password + OTP is two factors: it meets a request for two, and says so.
+  const tokens = await codeFlow(config, cookie !== "", { acr_values: two });
+  assert.equal(tokens.claims().acr, two);
+  assert.deepEqual(tokens.claims().amr, ["pwd", "otp"]);
+  // The system made two-factor by IT: the same login goes straight through.
+  admin("system", "require", "01010101", "two-factor");
+  const required = await codeFlow(config, true, { acr_values: one });
+  assert.equal(required.claims().acr, two);
+  admin("system", "require", "01010101", "one-factor");
+  // No level of ours: access_denied back to the relying party, with its state.
+  await assert.rejects(codeFlow(config, true, { acr_values: "urn:example:gold" }), (error) => {
+    assert.equal(error.error, "access_denied");
+    assert.match(error.error_description, /acr_values/);
+    return true;
+  });
 });
 
 test("a wrong secret is refused", async () => {
