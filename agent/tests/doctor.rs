@@ -102,6 +102,7 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
         "smart card service (pcscd)",
         "card readers",
         "ID card",
+        "laser ID",
         "localhost certificate",
         &format!("port {port}"),
         "login server",
@@ -111,9 +112,10 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
         assert!(line(&healthy, check).starts_with("ok    "), "{text}");
     }
     assert!(line(&healthy, "ID card").contains("a Thai national ID card answers"));
+    assert!(line(&healthy, "laser ID").contains("the card gives its laser ID"));
     assert!(line(&healthy, &format!("port {port}")).contains("thaiid-agent 0.1.0 serves here"));
     assert!(
-        !text.contains("1103700123458") && !text.contains("Somchai"),
+        !text.contains("1103700123458") && !text.contains("Somchai") && !text.contains("1234567"),
         "{text}"
     );
     assert!(line(&healthy, "enrollment").contains("which takes its assertions"));
@@ -194,8 +196,21 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
         "ID card",
         "not a Thai national ID card",
     );
-
     drop(other_card);
+    // A card whose laser applet answers an error (the login read's 7 APDUs, then its
+    // SELECT): the line says why, never a laser ID.
+    let odd_laser = demo_card(Faults {
+        status_at: Some((7, 0x6F00)),
+        ..Faults::default()
+    });
+    odd_laser.insert().unwrap();
+    assert_fails(
+        &doctor(&station.home, &server, &on_agent_port),
+        "laser ID",
+        "the card gave no laser ID",
+    );
+    drop(odd_laser);
+
     let _agent = RunningAgent::start_on(
         &station.home,
         port.parse().unwrap(),

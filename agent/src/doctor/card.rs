@@ -7,11 +7,13 @@ use std::ffi::CString;
 use std::time::{SystemTime, UNIX_EPOCH};
 use thaiid_protocol::date::thai_date;
 use thaiid_protocol::layout::Field;
+use thaiid_protocol::transport::laser::LaserRead;
 use thaiid_protocol::ReadPlan;
 
 const SERVICE: &str = "smart card service (pcscd)";
 const READERS: &str = "card readers";
 const CARD: &str = "ID card";
+const LASER: &str = "laser ID";
 
 pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
     let context = match pcsc::Context::establish(pcsc::Scope::User) {
@@ -76,6 +78,7 @@ pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
     };
     let name = CString::new(reader.name.clone()).unwrap_or_default();
     let read = read_card(&context, &name, &ReadPlan::new(&Field::LOGIN));
+    let laser = read.as_ref().ok().map(|read| laser(&read.laser));
     let claim = read.and_then(|read| read.claim());
     findings.push(match claim {
         Ok(claim) if claim.expiry_date.is_past(thai_date(unix_now())) => Finding::fail(
@@ -101,7 +104,25 @@ pub fn examine(wanted: Option<&str>) -> Vec<Finding> {
             "take the card out, wipe the chip and insert it again",
         ),
     });
+    findings.extend(laser);
     findings
+}
+
+/// What the laser applet gave, never the ID itself: the SSO binds card logins to it.
+fn laser(read: &LaserRead) -> Finding {
+    match read {
+        LaserRead::Id(_) => Finding::ok(LASER, "the card gives its laser ID"),
+        LaserRead::NoApplet => Finding::ok(
+            LASER,
+            "the card has no laser applet (older cards): the SSO asks for the OTP after it",
+        ),
+        LaserRead::Unreadable(reason) => Finding::fail(
+            LASER,
+            format!("the card gave no laser ID: {reason}"),
+            "ถอดบัตร เช็ดชิปให้สะอาด แล้วเสียบใหม่ หากยังไม่ได้ แจ้งเจ้าหน้าที่ (helpdesk) พร้อมข้อความนี้",
+            "take the card out, wipe the chip and insert it again; if it still fails, give this line to the helpdesk",
+        ),
+    }
 }
 
 fn unix_now() -> i64 {
