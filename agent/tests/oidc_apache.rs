@@ -143,21 +143,55 @@ impl Server {
     }
 }
 
+/// The SSO, the demo system needing `level` behind Apache, a browser, and the readers
+/// (this test's agent and its virtual card use them).
+struct Scene {
+    _locks: [ReaderLock; 2],
+    home: Home,
+    agent_port: u16,
+    server: Server,
+    system: DemoSystem,
+    browser: Browser,
+}
+
+impl Scene {
+    fn start(level: Level) -> Scene {
+        let locks = [
+            ReaderLock::acquire(0).unwrap(),
+            ReaderLock::acquire(1).unwrap(),
+        ];
+        thaiid_agent::http::install_crypto_provider();
+        let home = Home::new();
+        let agent_port = free_port();
+        let server = Server::start(&format!("https://127.0.0.1:{agent_port}"));
+        let system_port = free_port();
+        let secret = server.register(&format!("http://127.0.0.1:{system_port}"));
+        // IT: `thaiid-server system require 01010101 LEVEL`.
+        let required = systems::require(&server.test.pool, SYSTEM, level);
+        server.test.block_on(required).unwrap();
+        let system = DemoSystem::start(system_port, &server.url, &secret);
+        let browser = Browser::start(home.path());
+        Scene {
+            _locks: locks,
+            home,
+            agent_port,
+            server,
+            system,
+            browser,
+        }
+    }
+}
+
 #[test]
 fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
-    let _locks = [
-        ReaderLock::acquire(0).unwrap(),
-        ReaderLock::acquire(1).unwrap(),
-    ];
-    thaiid_agent::http::install_crypto_provider();
-    let home = Home::new();
-    let agent_port = free_port();
-    let server = Server::start(&format!("https://127.0.0.1:{agent_port}"));
-    let system_port = free_port();
-    let system_url = format!("http://127.0.0.1:{system_port}");
-    let secret = server.register(&system_url);
-    let system = DemoSystem::start(system_port, &server.url, &secret);
-    let browser = Browser::start(home.path());
+    let Scene {
+        home,
+        agent_port,
+        server,
+        system,
+        browser,
+        ..
+    } = &Scene::start(Level::OneFactor);
     let in_the_system = |b: &Browser| !b.text("#username").is_empty();
 
     // Password + OTP, then into the system as the demo person.
@@ -187,7 +221,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     browser.wait_until("the system's error page", |b| {
         b.text("body").contains("access_denied")
     });
-    assert!(!in_the_system(&browser), "{}", system.log());
+    assert!(!in_the_system(browser), "{}", system.log());
     // The system's error page says where to ask for the permission.
     let ask = format!("{}/permissions?system={SYSTEM}", server.url);
     assert!(
@@ -203,7 +237,7 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
     browser.wait_until("the logged-out login page", |b| {
         b.url().ends_with("/login?bye=1")
     });
-    let (_card, _agent) = demo_station(&home, &server.url, &server.token(), agent_port);
+    let (_card, _agent) = demo_station(home, &server.url, &server.token(), *agent_port);
     browser.goto(&format!("{}/", system.url));
     browser.wait_until("the login page with the card in", |b| {
         b.attribute("#card-status", "data-code") == "CARD_IN"
@@ -218,23 +252,15 @@ fn a_system_behind_mod_auth_openidc_logs_people_in_through_the_sso() {
 
 #[test]
 fn a_two_factor_system_steps_a_card_login_up_to_the_otp() {
-    let _locks = [
-        ReaderLock::acquire(0).unwrap(),
-        ReaderLock::acquire(1).unwrap(),
-    ];
-    thaiid_agent::http::install_crypto_provider();
-    let home = Home::new();
-    let agent_port = free_port();
-    let server = Server::start(&format!("https://127.0.0.1:{agent_port}"));
-    let system_port = free_port();
-    let system_url = format!("http://127.0.0.1:{system_port}");
-    let secret = server.register(&system_url);
-    // IT: `thaiid-server system require 01010101 two-factor`.
-    let required = systems::require(&server.test.pool, SYSTEM, Level::TwoFactor);
-    server.test.block_on(required).unwrap();
-    let system = DemoSystem::start(system_port, &server.url, &secret);
-    let browser = Browser::start(home.path());
-    let (_card, _agent) = demo_station(&home, &server.url, &server.token(), agent_port);
+    let Scene {
+        home,
+        agent_port,
+        server,
+        system,
+        browser,
+        ..
+    } = &Scene::start(Level::TwoFactor);
+    let (_card, _agent) = demo_station(home, &server.url, &server.token(), *agent_port);
 
     // The card logs in, and the system needs more: the OTP page, with the one field.
     browser.goto(&format!("{}/", system.url));
