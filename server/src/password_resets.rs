@@ -152,12 +152,7 @@ pub async fn awaiting_card<S: Store>(
             ],
         )
         .await?;
-    Ok(row.and_then(|row| {
-        Some((
-            row.text(0)?.to_owned(),
-            row.text(1).map(str::to_owned),
-        ))
-    }))
+    Ok(row.and_then(|row| Some((row.text(0)?.to_owned(), row.text(1).map(str::to_owned)))))
 }
 
 pub async fn end(pool: &Pool, session_hash: &str) -> Result<(), sqlx::Error> {

@@ -30,10 +30,7 @@ pub enum CodeRefusal {
 
 /// The code as typed, without the spaces and dashes it is printed and read with.
 fn canonical(typed: &str) -> String {
-    typed
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect()
+    typed.chars().filter(|c| !matches!(c, ' ' | '-')).collect()
 }
 
 fn stored(username: &str, code: &str) -> String {

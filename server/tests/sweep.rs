@@ -74,13 +74,24 @@ async fn only_what_expired_is_deleted(db: TestDb) {
 
     // Forgot password: a session's progress lasts minutes, a reset code is kept like a
     // ticket past its expiry.
-    users::add(pool, demo::USERNAME, "ทดสอบ", None, now).await.unwrap();
-    password_resets::begin(pool, "s-old", demo::USERNAME, now - password_resets::TTL_SECS)
+    users::add(pool, demo::USERNAME, "ทดสอบ", None, now)
         .await
         .unwrap();
-    password_resets::begin(pool, "s-live", demo::USERNAME, now).await.unwrap();
+    password_resets::begin(
+        pool,
+        "s-old",
+        demo::USERNAME,
+        now - password_resets::TTL_SECS,
+    )
+    .await
+    .unwrap();
+    password_resets::begin(pool, "s-live", demo::USERNAME, now)
+        .await
+        .unwrap();
     let code_ago = now - KEEP_EXPIRED_SECS - reset_codes::TTL_SECS - 1;
-    reset_codes::issue(pool, demo::USERNAME, code_ago).await.unwrap();
+    reset_codes::issue(pool, demo::USERNAME, code_ago)
+        .await
+        .unwrap();
     let swept = sweep::expired(pool, now).await.unwrap();
     assert_eq!(
         swept,

@@ -54,7 +54,12 @@ pub struct PasswordForm {
 }
 
 /// The step the session is at, with `message` above it.
-fn forgot_page(state: &AppState, session: &Session, reset: Option<&Reset>, message: &str) -> String {
+fn forgot_page(
+    state: &AppState,
+    session: &Session,
+    reset: Option<&Reset>,
+    message: &str,
+) -> String {
     let csrf = csrf_field(session);
     let step = match reset {
         None => format!(
@@ -143,7 +148,13 @@ async fn known(state: &AppState, username: &str) -> Result<Option<String>, sqlx:
         .map(|account| account.username))
 }
 
-fn refused(state: &AppState, session: &Session, reset: &Reset, status: StatusCode, message: String) -> Reply {
+fn refused(
+    state: &AppState,
+    session: &Session,
+    reset: &Reset,
+    status: StatusCode,
+    message: String,
+) -> Reply {
     Reply::page(status, forgot_page(state, session, Some(reset), &message))
 }
 
@@ -197,9 +208,17 @@ async fn guess(state: &AppState, username: &str, client: ClientAddr) -> Result<b
     throttle::attempt(&state.pool, &keys, crate::now()).await
 }
 
-async fn right_guess(state: &AppState, username: &str, client: ClientAddr) -> Result<(), sqlx::Error> {
+async fn right_guess(
+    state: &AppState,
+    username: &str,
+    client: ClientAddr,
+) -> Result<(), sqlx::Error> {
     let address = client.text().unwrap_or_default();
-    throttle::refund(&state.pool, &[Key::Account(username), Key::Address(&address)]).await
+    throttle::refund(
+        &state.pool,
+        &[Key::Account(username), Key::Address(&address)],
+    )
+    .await
 }
 
 fn too_many() -> String {
@@ -226,23 +245,59 @@ pub async fn code(
     let account = known(&state, &reset.username).await?;
     let account = account.as_deref();
     if !guess(&state, &reset.username, client).await? {
-        audit(&state, Method::Forgot, Err(ServerErrorCode::Throttled), account, client).await?;
-        return Ok(refused(&state, &session, &reset, StatusCode::TOO_MANY_REQUESTS, too_many()));
+        audit(
+            &state,
+            Method::Forgot,
+            Err(ServerErrorCode::Throttled),
+            account,
+            client,
+        )
+        .await?;
+        return Ok(refused(
+            &state,
+            &session,
+            &reset,
+            StatusCode::TOO_MANY_REQUESTS,
+            too_many(),
+        ));
     }
     let now = crate::now();
-    if reset_codes::spend(&state.pool, &reset.username, &form.code, now).await?.is_err() {
-        audit(&state, Method::Forgot, Err(ServerErrorCode::BadResetCode), account, client).await?;
+    if reset_codes::spend(&state.pool, &reset.username, &form.code, now)
+        .await?
+        .is_err()
+    {
+        audit(
+            &state,
+            Method::Forgot,
+            Err(ServerErrorCode::BadResetCode),
+            account,
+            client,
+        )
+        .await?;
         let message = notice(
             "error",
             "รหัสรีเซ็ตไม่ถูกต้อง ใช้ไปแล้ว หรือหมดอายุ (ใช้ได้ครั้งเดียวภายใน 15 นาที) กรุณาขอรหัสใหม่จากเจ้าหน้าที่",
             "Wrong, used or expired reset code (one use, within 15 minutes): ask the helpdesk for a new one.",
         );
-        return Ok(refused(&state, &session, &reset, StatusCode::UNAUTHORIZED, message));
+        return Ok(refused(
+            &state,
+            &session,
+            &reset,
+            StatusCode::UNAUTHORIZED,
+            message,
+        ));
     }
     right_guess(&state, &reset.username, client).await?;
     let next = after_proof(&state, &reset.username).await?;
-    password_resets::advance(&state.pool, &session.id_hash, Stage::Named, next, Some(Proof::Code), now)
-        .await?;
+    password_resets::advance(
+        &state.pool,
+        &session.id_hash,
+        Stage::Named,
+        next,
+        Some(Proof::Code),
+        now,
+    )
+    .await?;
     audit(&state, Method::Forgot, Ok(()), account, client).await?;
     Ok(Reply::see_other(PATH))
 }
@@ -262,19 +317,45 @@ pub async fn otp(
     };
     let username = reset.username.as_str();
     if !guess(&state, username, client).await? {
-        audit(&state, Method::Forgot, Err(ServerErrorCode::Throttled), Some(username), client).await?;
-        return Ok(refused(&state, &session, &reset, StatusCode::TOO_MANY_REQUESTS, too_many()));
+        audit(
+            &state,
+            Method::Forgot,
+            Err(ServerErrorCode::Throttled),
+            Some(username),
+            client,
+        )
+        .await?;
+        return Ok(refused(
+            &state,
+            &session,
+            &reset,
+            StatusCode::TOO_MANY_REQUESTS,
+            too_many(),
+        ));
     }
     let now = crate::now();
     let checked = otp_check::check(&state.pool, &state.otp_key, username, &form.code, now).await?;
     if let Some(code) = checked.refusal() {
         audit(&state, Method::Forgot, Err(code), Some(username), client).await?;
         let message = otp_refusal_notice(checked);
-        return Ok(refused(&state, &session, &reset, StatusCode::UNAUTHORIZED, message));
+        return Ok(refused(
+            &state,
+            &session,
+            &reset,
+            StatusCode::UNAUTHORIZED,
+            message,
+        ));
     }
     right_guess(&state, username, client).await?;
-    password_resets::advance(&state.pool, &session.id_hash, Stage::Proven, Stage::Ready, None, now)
-        .await?;
+    password_resets::advance(
+        &state.pool,
+        &session.id_hash,
+        Stage::Proven,
+        Stage::Ready,
+        None,
+        now,
+    )
+    .await?;
     audit(&state, Method::Forgot, Ok(()), Some(username), client).await?;
     Ok(Reply::see_other(PATH))
 }
@@ -302,10 +383,23 @@ pub async fn password(
                 return Ok(Reply::see_other(PATH));
             };
             let refusal = Err(weak.code());
-            audit(&state, Method::Forgot, refusal, Some(&reset.username), client).await?;
+            audit(
+                &state,
+                Method::Forgot,
+                refusal,
+                Some(&reset.username),
+                client,
+            )
+            .await?;
             let (th, en) = password_rules::WeakPassword::explain(weak);
             let message = notice("error", th, en);
-            Ok(refused(&state, &session, &reset, StatusCode::UNPROCESSABLE_ENTITY, message))
+            Ok(refused(
+                &state,
+                &session,
+                &reset,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+            ))
         }
         Err(ResetError::User(UserError::Db(error))) => Err(PageError::from(error)),
         // Not ready, or the account went away meanwhile: the page says where it stands.

@@ -35,9 +35,14 @@ pub async fn nonce(
             "this page waits for no card: open /forgot again",
         ));
     }
-    let nonce =
-        challenges::issue_for(&state.pool, Purpose::Reset, &state.origin, &session.id_hash, now)
-            .await?;
+    let nonce = challenges::issue_for(
+        &state.pool,
+        Purpose::Reset,
+        &state.origin,
+        &session.id_hash,
+        now,
+    )
+    .await?;
     Ok(Json(Nonce::new(nonce, now)))
 }
 
@@ -57,10 +62,7 @@ fn refused(code: ServerErrorCode) -> Reply {
         notice("error", th, en),
         code.as_str()
     );
-    Reply::page(
-        StatusCode::BAD_REQUEST,
-        html::page("ลืมรหัสผ่าน", None, &body),
-    )
+    Reply::page(StatusCode::BAD_REQUEST, html::page("ลืมรหัสผ่าน", None, &body))
 }
 
 /// `GET /forgot/card/complete?ticket=T`: the card proved the account; the OTP follows
@@ -79,8 +81,14 @@ pub async fn complete(
         audit::record(&state.pool, &entry, now).await?;
         return Ok(refused(ServerErrorCode::NoSession));
     };
-    let redeemed =
-        tickets::redeem(&state.pool, &query.ticket, &session.id_hash, Purpose::Reset, now).await?;
+    let redeemed = tickets::redeem(
+        &state.pool,
+        &query.ticket,
+        &session.id_hash,
+        Purpose::Reset,
+        now,
+    )
+    .await?;
     let reset = password_resets::load(&state.pool, &session.id_hash, now).await?;
     let outcome = match (redeemed, reset) {
         (Ok(Redeemed { username, grant }), Some(reset))
