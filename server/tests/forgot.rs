@@ -18,6 +18,7 @@ on_both_databases!(
     a_reset_code_counts_once_in_time_for_its_account,
     only_the_accounts_own_registered_card_proves_it,
     it_sets_passwords_under_the_same_rules,
+    a_card_without_its_laser_id_needs_the_otp,
 );
 
 const NEW_PASSWORD: &str = "ช้างเผือก-ลำปาง-2569";
@@ -427,4 +428,37 @@ async fn it_sets_passwords_under_the_same_rules(db: TestDb) {
     assert!(users::set_password(&db.pool, demo::USERNAME, NEW_PASSWORD)
         .await
         .is_ok());
+}
+
+async fn a_card_without_its_laser_id_needs_the_otp(db: TestDb) {
+    let mut b = browser(&db).await;
+    let agent = TestAgent::enroll(&db.pool, "ws-1").await;
+    let now = thaiid_server::now();
+    users::add(&db.pool, "malee.s", "มาลี สุขใจ", Some("1101700203450"), now)
+        .await
+        .unwrap();
+    let serial = "13020155550000";
+    cards::register_by_it(
+        &db.pool,
+        &b.card_key,
+        "malee.s",
+        serial,
+        LaserEntry::NoApplet,
+        now,
+    )
+    .await
+    .unwrap();
+    let card = TestCard {
+        citizen_id: "1101700203450".into(),
+        serial: serial.into(),
+        laser: None,
+    };
+    // No OTP to follow the card: the card alone is not enough, the helpdesk's code is.
+    name(&mut b, "malee.s").await;
+    assert_eq!(card_step(&mut b, &agent, &card).await.unwrap(), "NO_OTP");
+    assert!(!b
+        .get("/forgot")
+        .await
+        .body
+        .contains(r#"id="forgot-password""#));
 }

@@ -5,7 +5,8 @@
 //! unregistered card is refused under its reason code.
 
 use super::card::{Completion, Nonce};
-use super::forgot::{after_proof, PATH};
+use super::forgot::after_proof;
+use super::forgot_page::PATH;
 use super::html::{self, notice};
 use super::{Reply, WebResult};
 use crate::audit::{self, Method};

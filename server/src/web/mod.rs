@@ -7,6 +7,7 @@ mod account;
 mod card;
 mod forgot;
 mod forgot_card;
+mod forgot_page;
 pub(crate) mod html;
 mod login;
 mod register;
@@ -32,7 +33,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/login/card/nonce", post(card::nonce))
         .route("/login/card/complete", get(card::complete))
         .route("/logout", post(login::logout))
-        .route(forgot::PATH, get(forgot::form).post(forgot::name))
+        .route(forgot_page::PATH, get(forgot::form).post(forgot::name))
         .route("/forgot/code", post(forgot::code))
         .route("/forgot/otp", post(forgot::otp))
         .route("/forgot/password", post(forgot::password))
