@@ -1,5 +1,5 @@
 //! Nonces: single use, bound to the browser session that asked, to its origin and to what
-//! they are for (a login, or registering the card on `/me`).
+//! they are for (a login, registering the card on `/me`, or forgot password).
 
 use crate::db::store::Store;
 use crate::db::Pool;
@@ -15,6 +15,8 @@ pub enum Purpose {
     /// Registering the card on `/me`, for the account the session logged in with
     /// password + OTP (or card + OTP).
     RegisterCard,
+    /// Proving, with the registered card, who asks for a new password on `/forgot`.
+    Reset,
 }
 
 impl Purpose {
@@ -22,12 +24,14 @@ impl Purpose {
         match self {
             Purpose::Login => "login",
             Purpose::RegisterCard => "register",
+            Purpose::Reset => "reset",
         }
     }
 
     fn parse(text: &str) -> Purpose {
         match text {
             "register" => Purpose::RegisterCard,
+            "reset" => Purpose::Reset,
             _ => Purpose::Login,
         }
     }

@@ -101,6 +101,12 @@ pub enum UserCommand {
     Otp {
         name: String,
     },
+    /// A one-time helpdesk reset code for forgot password (15 minutes; it stands in for the
+    /// card on /forgot, the OTP is still asked if the account has one); prints the code
+    /// alone. The account's unused codes stop working.
+    ResetCode {
+        name: String,
+    },
     /// Link the account to a card's citizen ID (--none unlinks).
     Link {
         name: String,

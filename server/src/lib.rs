@@ -8,7 +8,8 @@
 //! 2. The domain, which knows nothing of HTTP: [`db`], [`text`], [`amr`], [`key_file`],
 //!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`audit`], [`alerts`],
 //!    [`sessions`], [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`],
-//!    [`tokens`], [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`]. Each
+//!    [`tokens`], [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`],
+//!    [`reset_codes`], [`password_resets`]. Each
 //!    answers a typed error (a `thiserror` enum with `Db(sqlx::Error)`, or `sqlx::Error`
 //!    alone where the database is all that can fail) and refusals with their
 //!    [`ServerErrorCode`].
@@ -41,8 +42,10 @@ pub mod oidc;
 pub mod otp;
 pub mod otp_check;
 pub mod otp_key;
+pub mod password_resets;
 pub mod password_rules;
 pub mod passwords;
+pub mod reset_codes;
 pub mod sessions;
 pub mod sweep;
 pub mod systems;

@@ -1,5 +1,6 @@
 //! Deletes what has expired: browser sessions, nonces, tickets, seen assertion ids,
-//! rate-limit windows and the OpenID Connect provider's codes and tokens, so that the tables hold hours of logins, not years. Nonces,
+//! rate-limit windows, forgot password's progress and reset codes, and the OpenID Connect
+//! provider's codes and tokens, so that the tables hold hours of logins, not years. Nonces,
 //! tickets and assertion ids are kept for [`KEEP_EXPIRED_SECS`] after they expire, so
 //! that a late attempt is still told "expired" or "used" rather than "unknown"; a
 //! replayed assertion whose id is gone is refused anyway, as expired.
@@ -24,6 +25,8 @@ pub struct Swept {
     /// OpenID Connect codes, access tokens, authorization requests awaiting a login and
     /// the logins made for them.
     pub oidc: u64,
+    /// Forgot password: sessions' progress, and helpdesk reset codes.
+    pub resets: u64,
 }
 
 impl Swept {
@@ -34,6 +37,7 @@ impl Swept {
             + self.assertion_ids
             + self.throttle_windows
             + self.oidc
+            + self.resets
     }
 }
 
@@ -66,6 +70,8 @@ pub async fn expired(pool: &Pool, now: i64) -> Result<Swept, sqlx::Error> {
             + delete("DELETE FROM oidc_access_tokens WHERE expires_at <= $1", now).await?
             + delete("DELETE FROM oidc_resumes WHERE expires_at <= $1", now).await?
             + delete("DELETE FROM oidc_fresh_logins WHERE expires_at <= $1", now).await?,
+        resets: delete("DELETE FROM password_resets WHERE expires_at <= $1", now).await?
+            + delete("DELETE FROM reset_codes WHERE expires_at <= $1", kept_since).await?,
     })
 }
 

@@ -4,6 +4,7 @@
 use crate::db::Pool;
 use crate::otp::Step;
 use crate::otp_key::OtpKey;
+use crate::password_rules::{self, WeakPassword};
 use crate::passwords::PasswordError;
 use sqlx::Row;
 use thaiid_protocol::CitizenId;
@@ -22,6 +23,8 @@ pub enum UserError {
     NoUser(String),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    #[error(transparent)]
+    Weak(#[from] WeakPassword),
     #[error(
         "the OTP key does not open the OTP secrets of {0} account(s): give this server the \
          key file they were sealed with (THAIID_SERVER_OTP_KEY_FILE)"
@@ -100,7 +103,13 @@ pub async fn link(pool: &Pool, username: &str, citizen_id: Option<&str>) -> Resu
     changed(done, username)
 }
 
+/// Sets the account's password, if [`password_rules::check`] lets it (for IT's commands
+/// and forgot password alike).
 pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result<(), UserError> {
+    let account = find(pool, username)
+        .await?
+        .ok_or_else(|| UserError::NoUser(username.to_owned()))?;
+    password_rules::check(password, username, account.citizen_id.as_deref())?;
     let hash = crate::passwords::hash(password)?;
     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
         .bind(hash)

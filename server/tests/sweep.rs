@@ -4,7 +4,7 @@
 use thaiid_server::sessions;
 use thaiid_server::sweep::{self, Swept, KEEP_EXPIRED_SECS};
 use thaiid_server::throttle::{self, Key, WINDOW_SECS};
-use thaiid_server::{challenges, db};
+use thaiid_server::{challenges, db, demo, password_resets, reset_codes, users};
 
 use support::TestDb;
 use thaiid_server::on_both_databases;
@@ -72,6 +72,26 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         .unwrap();
     }
 
+    // Forgot password: a session's progress lasts minutes, a reset code is kept like a
+    // ticket past its expiry.
+    users::add(pool, demo::USERNAME, "ทดสอบ", None, now)
+        .await
+        .unwrap();
+    password_resets::begin(
+        pool,
+        "s-old",
+        demo::USERNAME,
+        now - password_resets::TTL_SECS,
+    )
+    .await
+    .unwrap();
+    password_resets::begin(pool, "s-live", demo::USERNAME, now)
+        .await
+        .unwrap();
+    let code_ago = now - KEEP_EXPIRED_SECS - reset_codes::TTL_SECS - 1;
+    reset_codes::issue(pool, demo::USERNAME, code_ago)
+        .await
+        .unwrap();
     let swept = sweep::expired(pool, now).await.unwrap();
     assert_eq!(
         swept,
@@ -82,6 +102,7 @@ async fn only_what_expired_is_deleted(db: TestDb) {
             assertion_ids: 1,
             throttle_windows: 1,
             oidc: 1,
+            resets: 2,
         }
     );
     for (table, left) in [
@@ -91,6 +112,8 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         ("assertion_ids", 2),
         ("login_throttle", 1),
         ("oidc_access_tokens", 1),
+        ("password_resets", 1),
+        ("reset_codes", 0),
     ] {
         assert_eq!(count(pool, table).await, left, "{table}");
     }

@@ -32,6 +32,8 @@ pub enum Refusal {
     CardNotAccounts,
     NeedsPasswordOtp,
     BadCardSerial,
+    /// A forgot-password nonce whose session no longer waits for a card.
+    NoReset,
 }
 
 impl Refusal {
@@ -64,6 +66,7 @@ impl Refusal {
             Refusal::CardNotAccounts => C::CardNotAccounts,
             Refusal::NeedsPasswordOtp => C::NeedsPasswordOtp,
             Refusal::BadCardSerial => C::BadCardSerial,
+            Refusal::NoReset => C::NoSession,
         }
     }
 
@@ -101,6 +104,7 @@ impl Refusal {
                 "only a session logged in with password + OTP may register a card"
             }
             Refusal::BadCardSerial => "the card's serial is not 14 digits",
+            Refusal::NoReset => "this forgot-password page waits for no card: start again",
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::card_key::{self, CardKey};
 use crate::cards::{self, CardError, CardMatch, CardRefusal, LaserBinding};
 use crate::challenges::{self, NonceRefusal, Purpose};
 use crate::db::store::Store;
+use crate::password_resets;
 use crate::tickets::Grant;
 use thaiid_protocol::api::Ticket;
 use thaiid_protocol::assertion::Claims;
@@ -58,8 +59,10 @@ pub async fn spend<S: Store>(
         Ok(spent) => spent,
         Err(refusal) => return Ok(Err(nonce_refusal(refusal))),
     };
-    if purpose == Purpose::RegisterCard {
-        entry.method = audit::Method::Register;
+    match purpose {
+        Purpose::RegisterCard => entry.method = audit::Method::Register,
+        Purpose::Reset => entry.method = audit::Method::Forgot,
+        Purpose::Login => {}
     }
     let counted = db
         .execute(
@@ -96,6 +99,23 @@ pub async fn spend<S: Store>(
             match cards::account_card(db, &username).await? {
                 Some(account) => account,
                 None => return Ok(Err(Refusal::NeedsPasswordOtp)),
+            }
+        }
+        // Forgot password: the card must be the registered card of the account the
+        // session named, never another account's.
+        Purpose::Reset => {
+            let Some((username, citizen_id)) =
+                password_resets::awaiting_card(db, &session, now).await?
+            else {
+                return Ok(Err(Refusal::NoReset));
+            };
+            if citizen_id.as_deref() != Some(card.citizen_id.as_str()) {
+                entry.username = Some(username);
+                return Ok(Err(Refusal::CardNotAccounts));
+            }
+            match cards::account_card(db, &username).await? {
+                Some(account) => account,
+                None => return Ok(Err(Refusal::NoReset)),
             }
         }
     };

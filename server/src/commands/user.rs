@@ -1,11 +1,11 @@
-//! `thaiid-server user add|passwd|otp|link|card|set|list`: accounts.
+//! `thaiid-server user add|passwd|otp|reset-code|link|card|set|list`: accounts.
 
 use super::{otp_key, password_from_stdin, Outcome};
 use crate::card_key;
 use crate::cli::UserCommand;
 use crate::db::Pool;
 use crate::text::printable;
-use crate::{cards, otp, users};
+use crate::{audit, cards, otp, reset_codes, users};
 
 pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
     match command {
@@ -16,8 +16,8 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
         } => {
             let password = password_from_stdin()?;
             if !password.is_empty() {
-                // Judged before the account exists, so a short one adds nothing.
-                crate::passwords::hash(&password)?;
+                // Judged before the account exists, so a weak one adds nothing.
+                crate::password_rules::check(&password, &name, citizen_id.as_deref())?;
             }
             let display = details.display_name.as_deref().unwrap_or(&name);
             users::add(pool, &name, display, citizen_id.as_deref(), now).await?;
@@ -37,6 +37,14 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
         UserCommand::Otp { name } => {
             let secret = users::enrol_otp(pool, &otp_key()?, &name).await?;
             println!("{}", otp::provisioning_uri(&secret, &name)?);
+        }
+        UserCommand::ResetCode { name } => {
+            let code = reset_codes::issue(pool, &name, now).await?;
+            let mut entry = audit::Entry::new(audit::Method::ResetCode);
+            entry.set_outcome(Ok(()));
+            entry.username = Some(name);
+            audit::record(pool, &entry, now).await?;
+            println!("{code}");
         }
         UserCommand::Link {
             name, citizen_id, ..

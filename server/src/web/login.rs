@@ -34,6 +34,8 @@ pub struct CsrfForm {
 pub struct LoginQuery {
     /// Set after logout.
     bye: Option<String>,
+    /// Set after a new password was set on `/forgot`.
+    reset: Option<String>,
 }
 
 fn login_page(state: &AppState, session: &Session, message: &str, username: &str) -> String {
@@ -54,6 +56,7 @@ fn login_page(state: &AppState, session: &Session, message: &str, username: &str
 <label>รหัสผ่าน <input name="password" id="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">ถัดไป</button>
 </form>
+<p><a href="/forgot" id="forgot-link">ลืมรหัสผ่าน</a> <span lang="en">(Forgot password)</span></p>
 </section>
 <script type="module" src="/assets/login.js"></script>"#,
         csrf = csrf_field(session),
@@ -106,6 +109,12 @@ pub async fn form(
     };
     let message = if query.bye.is_some() {
         notice("ok", "ออกจากระบบเรียบร้อยแล้ว", "You are logged out.")
+    } else if query.reset.is_some() {
+        notice(
+            "ok",
+            "ตั้งรหัสผ่านใหม่เรียบร้อยแล้ว ทุกเซสชันเดิมของบัญชีออกจากระบบแล้ว กรุณาเข้าสู่ระบบด้วยรหัสผ่านใหม่",
+            "Your new password is set and every other session of the account has ended: log in with it.",
+        )
     } else if session.username.is_some() {
         notice(
             "info",

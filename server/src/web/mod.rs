@@ -1,10 +1,13 @@
-//! The SSO's pages, in Thai first: login by password + OTP or by ID card, the systems a
-//! person may use, permission-change requests, personal data, logout. Every page gets
-//! strict security headers; every POST must come from the server's own origin and
+//! The SSO's pages, in Thai first: login by password + OTP or by ID card, forgot
+//! password, the systems a person may use, permission-change requests, personal data,
+//! logout. Every page gets strict security headers; every POST must come from the server's own origin and
 //! carry the session's CSRF token.
 
 mod account;
 mod card;
+mod forgot;
+mod forgot_card;
+mod forgot_page;
 pub(crate) mod html;
 mod login;
 mod register;
@@ -30,6 +33,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/login/card/nonce", post(card::nonce))
         .route("/login/card/complete", get(card::complete))
         .route("/logout", post(login::logout))
+        .route(forgot_page::PATH, get(forgot::form).post(forgot::name))
+        .route("/forgot/code", post(forgot::code))
+        .route("/forgot/otp", post(forgot::otp))
+        .route("/forgot/password", post(forgot::password))
+        .route("/forgot/card/nonce", post(forgot_card::nonce))
+        .route("/forgot/card/complete", get(forgot_card::complete))
         .route("/systems", get(account::systems))
         .route(
             "/permissions",
@@ -140,6 +149,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         "card-register.js" => (
             "text/javascript; charset=utf-8",
             include_str!("../../assets/card-register.js"),
+        ),
+        "forgot-card.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/forgot-card.js"),
         ),
         "style.css" => (
             "text/css; charset=utf-8",
