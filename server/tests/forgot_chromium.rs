@@ -14,22 +14,6 @@ use chromium::Browser;
 use thaiid_server::test_support::{Database, TestAgent, TestCard, TestServer};
 use thaiid_server::{demo, otp, reset_codes};
 
-/// What the agent's browser tests start Chromium with (agent/tests/support/mod.rs).
-const CHROMIUM_FLAGS: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
-
-fn free_port() -> u16 {
-    thaiid_server::test_support::free_port()
-}
-
 const NEW_PASSWORD: &str = "ช้างเผือก-ลำปาง-2569";
 
 #[derive(Clone, Copy)]

@@ -14,22 +14,6 @@ use chromium::Browser;
 use thaiid_server::demo;
 use thaiid_server::test_support::{Database, TestAgent, TestCard, TestServer};
 
-/// What the agent's browser tests start Chromium with (agent/tests/support/mod.rs).
-const CHROMIUM_FLAGS: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
-
-fn free_port() -> u16 {
-    thaiid_server::test_support::free_port()
-}
-
 #[test]
 fn sqlite() {
     otp_after_card_in_chromium(Database::Sqlite);

@@ -47,7 +47,7 @@ impl Browser {
     }
 
     fn launch(home: &Path, deployment: Option<&Deployment>) -> Browser {
-        let port = super::free_port();
+        let port = thaiid_server::test_support::free_port();
         let etc = deployment.map(|deployment| {
             let etc = tempfile::tempdir().unwrap();
             let managed = etc.path().join("policies/managed");
@@ -101,7 +101,7 @@ impl Browser {
             assert!(started.elapsed() < PATIENCE, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let mut args: Vec<String> = super::CHROMIUM_FLAGS.map(str::to_owned).to_vec();
+        let mut args: Vec<String> = CHROMIUM_FLAGS.map(str::to_owned).to_vec();
         if let Some(deployment) = deployment.filter(|d| !d.public.is_empty()) {
             let overrides: Vec<String> = deployment
                 .public
