@@ -91,7 +91,7 @@ async fn setup_page(
 <figcaption>
 <p>รหัสลับ (key) สำหรับพิมพ์เอง: <code id="otp-secret">{key}</code></p>
 <p>ชื่อบัญชี: <span id="otp-account">{issuer}: {username}</span></p>
-<p lang="en">The key, to type it in: the code above; account {issuer}: {username}.</p>
+<p lang="en">The key, to type in by hand, is shown above; the account is {issuer}: {username}.</p>
 </figcaption>
 </figure>
 <form method="post" action="{PATH}" id="otp-setup">
