@@ -121,6 +121,8 @@ async fn first_login_with(db: TestDb, step: Step) {
     );
     let me = b.get(&done.location).await;
     assert!(me.body.contains("ตั้งค่า OTP เรียบร้อยแล้ว"));
+    // A query the page did not make is no error.
+    assert_eq!(b.get("/me?otp=x").await.status, StatusCode::OK);
     assert!(!me.body.contains("บัญชีของท่านยังตั้งค่าไม่ครบ"));
     log_out(&mut b).await;
 

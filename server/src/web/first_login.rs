@@ -43,7 +43,8 @@ pub(super) async fn after_card(
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct Done {
-    otp: Option<i64>,
+    /// Text, read leniently: a query this page did not make is no error.
+    otp: Option<String>,
     password: Option<String>,
 }
 
@@ -67,7 +68,12 @@ fn password_form(session: &Session) -> String {
 /// The `/me` section that shows what is set up and what is still missing.
 pub(super) fn section(session: &Session, account: &Account, done: &Done) -> String {
     let mut messages = String::new();
-    if let Some(step) = done.otp.and_then(Step::from_secs) {
+    if let Some(step) = done
+        .otp
+        .as_deref()
+        .and_then(|secs| secs.parse().ok())
+        .and_then(Step::from_secs)
+    {
         let (th, en) = match step {
             Step::Slow => (
                 "ตั้งค่า OTP เรียบร้อยแล้ว แอปของท่านเปลี่ยนรหัสทุก 3 นาที",
