@@ -17,7 +17,7 @@ fn chromium_dom(home: &Path, url: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let output = Command::new("chromium")
         .env("HOME", home)
-        .args(support::CHROMIUM_FLAGS)
+        .args(support::browser::CHROMIUM_FLAGS)
         .args(["--virtual-time-budget=20000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(url)

@@ -144,7 +144,7 @@ fn chromium(home: &Path, url: &str) -> Visit {
     let mut command = Command::new("chromium");
     command
         .env("HOME", home)
-        .args(support::CHROMIUM_FLAGS)
+        .args(support::browser::CHROMIUM_FLAGS)
         .args(["--dump-dom"])
         .arg(format!(
             "--user-data-dir={}",

@@ -6,7 +6,7 @@
 //! 1. `thaiid_protocol`: the wire types, the reason codes ([`ServerErrorCode`]), the
 //!    assertion's checks.
 //! 2. The domain, which knows nothing of HTTP: [`db`], [`text`], [`amr`], [`key_file`],
-//!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`audit`], [`alerts`],
+//!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`otp_setup`], [`audit`], [`alerts`],
 //!    [`sessions`], [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`],
 //!    [`tokens`], [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`],
 //!    [`reset_codes`], [`password_resets`]. Each
@@ -42,6 +42,7 @@ pub mod oidc;
 pub mod otp;
 pub mod otp_check;
 pub mod otp_key;
+pub mod otp_setup;
 pub mod password_resets;
 pub mod password_rules;
 pub mod passwords;

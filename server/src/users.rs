@@ -119,6 +119,24 @@ pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result
     changed(done, username)
 }
 
+/// Sets the account's first password: false, and nothing changed, if it has one already
+/// (one UPDATE, so that two forms sent at once cannot both set it).
+pub async fn set_first_password(
+    pool: &Pool,
+    username: &str,
+    password: &str,
+) -> Result<bool, UserError> {
+    let hash = crate::passwords::hash(password)?;
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE username = $2 AND password_hash IS NULL",
+    )
+    .bind(hash)
+    .bind(username)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Gives the account a new OTP secret for the administration's 180-second app, stored
 /// sealed with `key`, and answers it (base32); the old one stops working.
 pub async fn enrol_otp(pool: &Pool, key: &OtpKey, username: &str) -> Result<String, UserError> {

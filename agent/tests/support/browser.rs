@@ -16,6 +16,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Headless Chromium as the tests run it: no sandbox (root in CI), nothing fetched from
+/// the network on its own.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Where the browser's pages live, as seen by Local Network Access, and the managed policy

@@ -15,13 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use thaiid_protocol::layout::Field;
-pub use browser::CHROMIUM_FLAGS;
 pub use thaiid_server::test_support::free_port;
 use thaiid_server::test_support::{Database, TestServer};
 use thaiid_tests::{CardFixture, Faults, ReaderLock, VirtualCard};
 
 pub const ORIGIN: &str = "https://sso.example.go.th";
-
 
 /// Both virtual readers locked, the login server with the demo card's person as an
 /// account (that card registered), and an agent home enrolled with it.

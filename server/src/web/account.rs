@@ -229,6 +229,7 @@ pub async fn request_change(
 pub async fn me(
     State(state): State<AppState>,
     LoggedIn { session, username }: LoggedIn,
+    Query(done): Query<super::first_login::Done>,
 ) -> WebResult {
     let Some(account) = users::find(&state.pool, &username).await? else {
         return Ok(Reply::see_other("/login"));
@@ -247,8 +248,10 @@ pub async fn me(
         })
         .collect();
     let card = super::register::section(&state, &session, &account).await?;
+    let setup = super::first_login::section(&session, &account, &done);
     let body = format!(
-        r#"<table id="profile">
+        r#"{setup}
+<table id="profile">
 <tr><th>ชื่อ-นามสกุล</th><td>{name}</td></tr>
 <tr><th>ชื่อผู้ใช้</th><td>{username}</td></tr>
 <tr><th>เลขประจำตัวประชาชน</th><td id="citizen-id">{cid}</td></tr>

@@ -134,9 +134,9 @@ pub async fn complete(
             let (next, id) =
                 resume::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
             entry.set_outcome(Ok(()));
-            entry.username = Some(username);
+            entry.username = Some(username.clone());
             audit::record(&state.pool, &entry, now).await?;
-            Ok(next.reply(cookie::set(&id)))
+            super::first_login::after_card(&state, &username, next, cookie::set(&id)).await
         }
         // Only a registration's ticket carries a refusal.
         Ok(Redeemed {

@@ -189,8 +189,8 @@ pub async fn password(
         .await?;
         let message = notice(
             "error",
-            "บัญชีนี้ยังไม่ได้ลงทะเบียน OTP กรุณาติดต่อผู้ดูแลระบบ หรือเข้าสู่ระบบด้วยบัตรประชาชน",
-            "This account has no OTP yet: ask IT, or log in with your ID card.",
+            "บัญชีนี้ยังไม่ได้ตั้งค่า OTP กรุณาเข้าสู่ระบบด้วยบัตรประชาชน แล้วตั้งค่า OTP ที่หน้าข้อมูลส่วนบุคคล (/me)",
+            "This account has no OTP yet: log in with your ID card, then set the OTP up on your page (/me).",
         );
         return Ok(Reply::page(
             StatusCode::FORBIDDEN,

@@ -5,11 +5,14 @@
 
 mod account;
 mod card;
+mod first_login;
 mod forgot;
 mod forgot_card;
 mod forgot_page;
 pub(crate) mod html;
 mod login;
+mod otp_setup;
+mod qr;
 mod register;
 pub(crate) mod second_factor;
 
@@ -45,6 +48,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(account::permissions).post(account::request_change),
         )
         .route("/me", get(account::me))
+        .route("/me/password", post(first_login::set_password))
+        .route(
+            otp_setup::PATH,
+            get(otp_setup::form).post(otp_setup::confirm),
+        )
         .route("/me/card/nonce", post(register::nonce))
         .route("/me/card/complete", get(register::complete))
         .route("/assets/{file}", get(asset))

@@ -157,6 +157,8 @@ pub async fn submit(
         if again {
             return Ok(Reply::see_other("/me").with_cookie(Some(cookie::set(&id))));
         }
+        // A first login by such a card: /me asks for the password still missing.
+        return super::first_login::after_card(&state, username, next, cookie::set(&id)).await;
     }
     Ok(next.reply(cookie::set(&id)))
 }

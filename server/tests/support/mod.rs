@@ -7,6 +7,7 @@ pub use thaiid_server::test_support::*;
 
 pub mod browser;
 pub mod oidc;
+pub mod self_service;
 
 /// `thaiid-server ARGS` as IT runs it, on the database `url` with its key files in `dir`:
 /// the exit code, stdout and stderr.
