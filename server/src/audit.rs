@@ -38,6 +38,8 @@ pub enum Method {
     Forgot,
     /// A helpdesk reset code made for an account.
     ResetCode,
+    /// The first password, set by its owner on `/me` after a card login.
+    PasswordSet,
 }
 
 impl Method {
@@ -54,6 +56,7 @@ impl Method {
             Method::OtpSetup => "otp-setup",
             Method::Forgot => "forgot",
             Method::ResetCode => "reset-code",
+            Method::PasswordSet => "password-set",
         }
     }
 
@@ -69,6 +72,7 @@ impl Method {
             "otp-setup" => Method::OtpSetup,
             "forgot" => Method::Forgot,
             "reset-code" => Method::ResetCode,
+            "password-set" => Method::PasswordSet,
             _ => Method::Logout,
         }
     }

@@ -39,6 +39,14 @@ impl Step {
         }
     }
 
+    /// How often the app shows a new code, in Thai and in English, for the pages.
+    pub fn every(self) -> (&'static str, &'static str) {
+        match self {
+            Step::Slow => ("3 นาที", "3 minutes"),
+            Step::Standard => ("30 วินาที", "30 seconds"),
+        }
+    }
+
     /// As stored (`users.totp_step`); anything else is no step this server made.
     pub fn from_secs(secs: i64) -> Option<Step> {
         Step::ALL

@@ -119,13 +119,18 @@ pub async fn set_password(pool: &Pool, username: &str, password: &str) -> Result
     changed(done, username)
 }
 
-/// Sets the account's first password: false, and nothing changed, if it has one already
-/// (one UPDATE, so that two forms sent at once cannot both set it).
+/// Sets the account's first password, under the password rules: false, and nothing
+/// changed, if it has one already (one UPDATE, so that two forms sent at once cannot both
+/// set it).
 pub async fn set_first_password(
     pool: &Pool,
     username: &str,
     password: &str,
 ) -> Result<bool, UserError> {
+    let account = find(pool, username)
+        .await?
+        .ok_or_else(|| UserError::NoUser(username.to_owned()))?;
+    password_rules::check(password, username, account.citizen_id.as_deref())?;
     let hash = crate::passwords::hash(password)?;
     let done = sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE username = $2 AND password_hash IS NULL",

@@ -64,6 +64,11 @@ async fn first_login_with(db: TestDb, step: Step) {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        b.outcomes(audit::Method::PasswordSet).await,
+        ["OK", "WEAK_PASSWORD"],
+        "newest first: the weak one, then the first, not the refused second"
+    );
 
     // Without an OTP the password login sends the person to their card and /me.
     let mut desk = browser_with_key(&db, b.otp_key.clone(), b.card_key.clone()).await;

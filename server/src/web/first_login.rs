@@ -6,7 +6,8 @@
 
 use super::html::{self, csrf_field, notice};
 use super::{stale_form, Reply, WebResult};
-use crate::http::extract::LoggedIn;
+use crate::audit::{self, Method};
+use crate::http::extract::{ClientAddr, LoggedIn};
 use crate::http::AppState;
 use crate::oidc::resume::AfterLogin;
 use crate::otp::Step;
@@ -74,17 +75,10 @@ pub(super) fn section(session: &Session, account: &Account, done: &Done) -> Stri
         .and_then(|secs| secs.parse().ok())
         .and_then(Step::from_secs)
     {
-        let (th, en) = match step {
-            Step::Slow => (
-                "ตั้งค่า OTP เรียบร้อยแล้ว แอปของท่านเปลี่ยนรหัสทุก 3 นาที",
-                "OTP set up: your app shows a new code every 3 minutes.",
-            ),
-            Step::Standard => (
-                "ตั้งค่า OTP เรียบร้อยแล้ว แอปของท่านเปลี่ยนรหัสทุก 30 วินาที",
-                "OTP set up: your app shows a new code every 30 seconds.",
-            ),
-        };
-        messages.push_str(&notice("ok", th, en));
+        let (th, en) = step.every();
+        let th = format!("ตั้งค่า OTP เรียบร้อยแล้ว แอปของท่านเปลี่ยนรหัสทุก {th}");
+        let en = format!("OTP set up: your app shows a new code every {en}.");
+        messages.push_str(&notice("ok", &th, &en));
     }
     if done.password.is_some() {
         messages.push_str(&notice("ok", "ตั้งรหัสผ่านเรียบร้อยแล้ว", "Your password is set."));
@@ -108,10 +102,7 @@ pub(super) fn section(session: &Session, account: &Account, done: &Done) -> Stri
     let otp = match &account.totp_secret {
         Some(_) => format!(
             r#"<li id="setup-otp" data-state="done">OTP: ตั้งค่าแล้ว (แอปเปลี่ยนรหัสทุก {}) <span lang="en">(OTP: set up)</span> <a href="/me/otp" id="otp-setup-link">เปลี่ยนแอป OTP</a></li>"#,
-            match account.totp_step {
-                Step::Slow => "3 นาที",
-                Step::Standard => "30 วินาที",
-            }
+            account.totp_step.every().0
         ),
         None => r#"<li id="setup-otp" data-state="missing">OTP: <strong>ยังไม่ได้ตั้งค่า</strong> <span lang="en">(OTP: not set up)</span> <a href="/me/otp" id="otp-setup-link" class="button">ตั้งค่า OTP</a></li>"#.to_owned(),
     };
@@ -140,6 +131,7 @@ fn password_page(session: &Session, status: StatusCode, message: &str) -> Reply 
 pub async fn set_password(
     State(state): State<AppState>,
     LoggedIn { session, username }: LoggedIn,
+    client: ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> WebResult {
     if !session.csrf_matches(&form.csrf) {
@@ -156,27 +148,38 @@ pub async fn set_password(
     if account.password_hash.is_some() {
         return Ok(has_one_page(&session, &has_one));
     }
-    if let Err(weak) = password_rules::check(
-        &form.password,
-        &account.username,
-        account.citizen_id.as_deref(),
-    ) {
-        tracing::info!("a first password refused on /me: {weak}");
-        let (th, en) = weak.explain();
-        let message = format!(
-            "{}<p class=\"code\">{}</p>",
-            notice("error", th, en),
-            weak.code().as_str()
-        );
-        return Ok(password_page(
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &message,
-        ));
+    let now = crate::now();
+    let set = users::set_first_password(&state.pool, &username, &form.password).await;
+    // Audited when set or refused as weak; a second form finding one set changed nothing.
+    let outcome = match &set {
+        Ok(true) => Some(Ok(())),
+        Err(users::UserError::Weak(weak)) => Some(Err(weak.code())),
+        Ok(false) | Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        let mut entry = audit::Entry::new(Method::PasswordSet);
+        entry.set_outcome(outcome);
+        entry.username = Some(username.clone());
+        entry.remote = client.text();
+        audit::record(&state.pool, &entry, now).await?;
     }
-    match users::set_first_password(&state.pool, &username, &form.password).await {
+    match set {
         Ok(true) => Ok(Reply::see_other("/me?password=1")),
         Ok(false) => Ok(has_one_page(&session, &has_one)),
+        Err(users::UserError::Weak(weak)) => {
+            tracing::info!("a first password refused on /me: {weak}");
+            let (th, en) = weak.explain();
+            let message = format!(
+                "{}<p class=\"code\">{}</p>",
+                notice("error", th, en),
+                weak.code().as_str()
+            );
+            Ok(password_page(
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &message,
+            ))
+        }
         Err(users::UserError::Db(error)) => Err(error.into()),
         Err(other) => {
             tracing::error!("a first password: {other}");

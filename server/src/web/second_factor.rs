@@ -10,13 +10,14 @@ use super::html::{self, csrf_field, notice};
 use super::login::{audit, form_session, too_many};
 use super::{stale_form, Reply, WebResult};
 use crate::audit::Method;
-use crate::cards;
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
 use crate::oidc::resume::{self, AfterLogin};
+use crate::otp::Step;
 use crate::otp_check::{self, OtpCheck};
 use crate::sessions::{Amr, FirstFactor, Pending, Session};
 use crate::throttle::{self, Key};
+use crate::{cards, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Form;
@@ -39,7 +40,13 @@ fn steps_up(session: &Session, pending: &Pending) -> bool {
         && session.username.as_deref() == Some(pending.username.as_str())
 }
 
-fn otp_page(session: &Session, pending: &Pending, message: &str) -> String {
+/// The step of `username`'s app, for the page to say how often its code changes.
+async fn step_of(state: &AppState, username: &str) -> Result<Step, sqlx::Error> {
+    let account = users::find(&state.pool, username).await?;
+    Ok(account.map_or(Step::Slow, |account| account.totp_step))
+}
+
+fn otp_page(session: &Session, pending: &Pending, step: Step, message: &str) -> String {
     let why = match pending.factor {
         _ if steps_up(session, pending) => notice(
             "info",
@@ -56,8 +63,8 @@ fn otp_page(session: &Session, pending: &Pending, message: &str) -> String {
     let body = format!(
         r#"{message}
 {why}
-<p>กรอกรหัส OTP 6 หลักจากแอปพลิเคชันบนมือถือ (รหัสเปลี่ยนทุก 3 นาที)</p>
-<p lang="en">Enter the 6-digit code of your mobile app (it changes every 3 minutes).</p>
+<p>กรอกรหัส OTP 6 หลักจากแอปพลิเคชันบนมือถือ (รหัสเปลี่ยนทุก {every_th})</p>
+<p lang="en">Enter the 6-digit code of your mobile app (it changes every {every_en}).</p>
 <form method="post" action="{PATH}" id="otp-login" data-first-factor="{factor}">
 {csrf}
 <label>รหัส OTP <input name="code" id="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{{6}}" maxlength="6" required autofocus></label>
@@ -66,6 +73,8 @@ fn otp_page(session: &Session, pending: &Pending, message: &str) -> String {
 <p><a href="/login">เริ่มใหม่</a></p>"#,
         csrf = csrf_field(session),
         factor = pending.factor.as_str(),
+        every_th = step.every().0,
+        every_en = step.every().1,
     );
     html::page("ยืนยันรหัส OTP", Some(session), &body)
 }
@@ -102,14 +111,16 @@ pub(super) fn otp_refusal_notice(checked: OtpCheck) -> String {
 }
 
 /// `GET /login/otp`: the form, for a session that holds a first factor.
-pub async fn form(CurrentSession(current): CurrentSession) -> Reply {
-    match current {
-        Some(session) => match &session.pending {
-            Some(pending) => Reply::page(StatusCode::OK, otp_page(&session, pending, "")),
-            None => Reply::see_other("/login"),
-        },
-        None => Reply::see_other("/login"),
-    }
+pub async fn form(
+    State(state): State<AppState>,
+    CurrentSession(current): CurrentSession,
+) -> WebResult {
+    let Some((session, pending)) = current.and_then(|s| Some((s.clone(), s.pending?))) else {
+        return Ok(Reply::see_other("/login"));
+    };
+    let step = step_of(&state, &pending.username).await?;
+    let page = otp_page(&session, &pending, step, "");
+    Ok(Reply::page(StatusCode::OK, page))
 }
 
 /// `POST /login/otp` (field `code`): the OTP completes the first factor's login.
@@ -138,9 +149,10 @@ pub async fn submit(
     if let Some(code) = checked.refusal() {
         audit(&state, Method::Otp, Err(code), Some(username), client).await?;
         let message = otp_refusal_notice(checked);
+        let step = step_of(&state, username).await?;
         return Ok(Reply::page(
             StatusCode::UNAUTHORIZED,
-            otp_page(&session, &pending, &message),
+            otp_page(&session, &pending, step, &message),
         ));
     }
     throttle::refund(&state.pool, &keys).await?;
