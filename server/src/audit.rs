@@ -40,6 +40,8 @@ pub enum Method {
     ResetCode,
     /// The first password, set by its owner on `/me` after a card login.
     PasswordSet,
+    /// A role granted or revoked (the admin console's).
+    Role,
 }
 
 impl Method {
@@ -57,6 +59,7 @@ impl Method {
             Method::Forgot => "forgot",
             Method::ResetCode => "reset-code",
             Method::PasswordSet => "password-set",
+            Method::Role => "role",
         }
     }
 
@@ -73,6 +76,7 @@ impl Method {
             "forgot" => Method::Forgot,
             "reset-code" => Method::ResetCode,
             "password-set" => Method::PasswordSet,
+            "role" => Method::Role,
             _ => Method::Logout,
         }
     }
@@ -97,7 +101,15 @@ pub struct Entry {
     pub system: Option<String>,
     /// How the person signing in to a system had logged in.
     pub amr: Option<Amr>,
+    /// Who did it, for an administrator's action: the console user, or [`CLI`].
+    pub actor: Option<String>,
+    /// What an administrator's action did beyond its method (the role granted, the
+    /// request decided): no personal data.
+    pub detail: Option<String>,
 }
+
+/// The actor of the command line's actions (whoever holds a root shell on the server).
+pub const CLI: &str = "cli";
 
 impl Entry {
     /// Sets the outcome: [`OK`], or the refusal's reason code.
@@ -120,13 +132,16 @@ impl Entry {
             card_ref: None,
             system: None,
             amr: None,
+            actor: None,
+            detail: None,
         }
     }
 }
 
 const INSERT: &str = "INSERT INTO audit_log \
      (id, at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref, \
-     system_code, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     system_code, amr, actor, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// Writes one row, through the pool or inside a transaction.
 pub async fn record<'e>(
@@ -147,6 +162,8 @@ pub async fn record<'e>(
         .bind(&entry.card_ref)
         .bind(&entry.system)
         .bind(entry.amr.map(Amr::as_str))
+        .bind(&entry.actor)
+        .bind(&entry.detail)
         .execute(db)
         .await?;
     Ok(())
@@ -170,6 +187,8 @@ pub async fn write<S: Store>(db: &mut S, entry: &Entry, now: i64) -> Result<(), 
             (&entry.card_ref).into(),
             (&entry.system).into(),
             entry.amr.map(Amr::as_str).into(),
+            (&entry.actor).into(),
+            (&entry.detail).into(),
         ],
     )
     .await?;
@@ -193,7 +212,8 @@ pub struct Logged {
 }
 
 const COLUMNS: &str =
-    "at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref, system_code, amr";
+    "at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref, system_code, amr, \
+     actor, detail";
 
 /// The rows written since `since`, oldest first.
 pub async fn since(pool: &Pool, since: i64) -> Result<Vec<Logged>, sqlx::Error> {
@@ -243,6 +263,8 @@ fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
                         .try_get::<Option<String>, _>("amr")?
                         .as_deref()
                         .and_then(Amr::parse),
+                    actor: row.try_get("actor")?,
+                    detail: row.try_get("detail")?,
                 },
             })
         })

@@ -65,9 +65,35 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// The admin console's roles: admin, helpdesk, owner (of one system), auditor.
+    Role {
+        #[command(subcommand)]
+        command: RoleCommand,
+    },
     /// The audit log of login attempts, card registrations and sign-ins to systems (citizen
     /// IDs and card serials masked); --alerts: what needs a look.
     Audit(AuditArgs),
+}
+
+#[derive(Subcommand)]
+pub enum RoleCommand {
+    /// Give USER the role ROLE (admin, helpdesk, owner --system CODE, auditor).
+    Grant {
+        user: String,
+        role: String,
+        /// The system an owner owns.
+        #[arg(long, value_name = "CODE")]
+        system: Option<String>,
+    },
+    /// Take ROLE from USER.
+    Revoke {
+        user: String,
+        role: String,
+        #[arg(long, value_name = "CODE")]
+        system: Option<String>,
+    },
+    /// Every role held: user, role, system.
+    List,
 }
 
 #[derive(Subcommand)]

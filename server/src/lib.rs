@@ -47,6 +47,7 @@ pub mod password_resets;
 pub mod password_rules;
 pub mod passwords;
 pub mod reset_codes;
+pub mod roles;
 pub mod sessions;
 pub mod sweep;
 pub mod systems;

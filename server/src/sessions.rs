@@ -19,6 +19,9 @@ pub struct Session {
     pub pending: Option<Pending>,
     /// How the session logged in.
     pub amr: Option<Amr>,
+    /// When the session was made: a session is made new at each login, so for a session
+    /// logged in this is when it logged in.
+    pub created_at: i64,
 }
 
 /// A session that holds a first factor for `username` and waits for the OTP
@@ -38,7 +41,8 @@ impl Session {
 /// The session with the id `id` (the cookie's value), if it is known and not expired.
 pub async fn load(pool: &Pool, id: &str, now: i64) -> Result<Option<Session>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id_hash, csrf, username, pending_username, pending_factor, amr FROM sessions \
+        "SELECT id_hash, csrf, username, pending_username, pending_factor, amr, created_at \
+         FROM sessions \
          WHERE id_hash = $1 AND expires_at > $2",
     )
     .bind(crate::sha256_hex(id))
@@ -64,6 +68,7 @@ pub async fn load(pool: &Pool, id: &str, now: i64) -> Result<Option<Session>, sq
                 .try_get::<Option<String>, _>("amr")?
                 .as_deref()
                 .and_then(Amr::parse),
+            created_at: row.try_get("created_at")?,
         })
     })
     .transpose()
@@ -83,6 +88,7 @@ pub async fn create(
         username: username.map(|(name, _)| name.to_owned()),
         pending: None,
         amr: username.map(|(_, amr)| amr),
+        created_at: now,
     };
     sqlx::query(
         "INSERT INTO sessions (id_hash, csrf, username, created_at, expires_at, amr) \

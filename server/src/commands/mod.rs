@@ -8,6 +8,7 @@ pub mod audit;
 pub mod demo;
 pub mod oidc;
 pub mod permission;
+pub mod role;
 pub mod serve;
 pub mod system;
 pub mod token;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> Outcome {
         } => oidc::rotate_key(now),
         Command::Agent { command } => agent::run(&pool, command, now).await,
         Command::Demo { command } => demo::run(&pool, command, now).await,
+        Command::Role { command } => role::run(&pool, command, now).await,
         Command::Audit(args) => audit::run(&pool, args, now).await,
     }
 }

@@ -1,7 +1,8 @@
 //! An authorization request that found nobody signed in, or a login older than it accepts
 //! (`prompt=login`, `max_age`): the browser session is sent to the login page, and once it
 //! has logged in (password + OTP or card) it goes back to the request instead of the
-//! systems page. The new session is remembered as logged in for that request, which
+//! systems page. A page of the admin console that wants a new two-factor login comes back
+//! the same way. The new session is remembered as logged in for that request, which
 //! then counts that login as the new one it asked for.
 
 use crate::amr::Amr;
@@ -129,6 +130,15 @@ pub async fn fresh_login(
     Ok(spent.is_some())
 }
 
+/// Whether a login may go back to `path`: an authorization request, or a page of the
+/// admin console that asked for a new two-factor login.
+fn resumable(path: &str) -> bool {
+    let admin = path
+        .strip_prefix("/admin")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+    path.starts_with(super::AUTHORIZE_PATH) || admin
+}
+
 /// Where `session`, logging in now, goes next: the request it came with, or the systems
 /// page. Called before the session is replaced by the logged-in one.
 async fn after_login(pool: &Pool, session: &Session, now: i64) -> Result<AfterLogin, sqlx::Error> {
@@ -144,6 +154,6 @@ async fn after_login(pool: &Pool, session: &Session, now: i64) -> Result<AfterLo
         .execute(pool)
         .await?;
     Ok(path
-        .filter(|path| path.starts_with(super::AUTHORIZE_PATH))
+        .filter(|path| resumable(path))
         .map_or(AfterLogin::Systems, AfterLogin::Resume))
 }

@@ -18,6 +18,17 @@ pub struct TestCard {
     pub laser: Option<&'static str>,
 }
 
+impl TestCard {
+    /// The demo person's card, as the demo registers it (serial and laser ID).
+    pub fn demo() -> TestCard {
+        TestCard {
+            citizen_id: crate::demo::CITIZEN_ID.into(),
+            serial: crate::demo::CARD_SERIAL.into(),
+            laser: crate::demo::LASER_ID,
+        }
+    }
+}
+
 /// Claims of `iss` for `card` with `nonce`, for a server at `site` (its `aud` and its
 /// pages' origin), issued at `now`, valid 60 s, counter `ctr`. A lifelong card of a
 /// synthetic person.

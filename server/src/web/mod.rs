@@ -4,6 +4,7 @@
 //! carry the session's CSRF token.
 
 mod account;
+pub(crate) mod admin;
 mod card;
 mod first_login;
 mod forgot;
@@ -56,6 +57,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/me/card/nonce", post(register::nonce))
         .route("/me/card/complete", get(register::complete))
         .route("/assets/{file}", get(asset))
+        .merge(admin::routes())
         .merge(crate::oidc::browser_routes())
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
@@ -117,7 +119,7 @@ impl IntoResponse for Reply {
 pub type WebResult = Result<Reply, PageError>;
 
 /// A page refused because the form came without its session or CSRF token.
-fn stale_form() -> Reply {
+pub(crate) fn stale_form() -> Reply {
     Reply::page(
         StatusCode::FORBIDDEN,
         html::page(
