@@ -26,9 +26,17 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/roles", get(roles::list).post(roles::change))
 }
 
+/// A page of the console: its path, its name in Thai and English, and who may open it.
+type Section = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Console) -> bool,
+);
+
 /// The console's pages, and who may open each: the menu links those the person's roles
 /// open.
-const SECTIONS: &[(&str, &str, &str, fn(&Console) -> bool)] = &[
+const SECTIONS: &[Section] = &[
     (
         "/admin/people",
         "บุคลากรและบัตร",
