@@ -42,6 +42,25 @@ pub enum Method {
     PasswordSet,
     /// A role granted or revoked (the admin console's).
     Role,
+    /// A person created or changed by the helpdesk (citizen ID linked, OTP reset, lockout
+    /// cleared, reset code given): `detail` says which.
+    Person,
+    /// A bulk import of people from the HR export (one row per run, `detail` the counts).
+    Import,
+    /// A permission request approved or rejected by its system's owner.
+    Request,
+    /// Someone's access to a system changed by its owner (revoked, account name set).
+    Access,
+    /// A system added or changed by an admin (name, URLs, redirect URIs, level, secret).
+    SystemAdmin,
+    /// An enrolled agent revoked by an admin.
+    AgentAdmin,
+    /// An enrollment token created by an admin.
+    EnrollToken,
+    /// An API key created by an admin.
+    ApiKey,
+    /// The audit log searched or exported by an auditor.
+    Export,
 }
 
 impl Method {
@@ -60,6 +79,15 @@ impl Method {
             Method::ResetCode => "reset-code",
             Method::PasswordSet => "password-set",
             Method::Role => "role",
+            Method::Person => "person",
+            Method::Import => "import",
+            Method::Request => "request",
+            Method::Access => "access",
+            Method::SystemAdmin => "system-admin",
+            Method::AgentAdmin => "agent-admin",
+            Method::EnrollToken => "enroll-token",
+            Method::ApiKey => "api-key",
+            Method::Export => "export",
         }
     }
 
@@ -77,6 +105,15 @@ impl Method {
             "reset-code" => Method::ResetCode,
             "password-set" => Method::PasswordSet,
             "role" => Method::Role,
+            "person" => Method::Person,
+            "import" => Method::Import,
+            "request" => Method::Request,
+            "access" => Method::Access,
+            "system-admin" => Method::SystemAdmin,
+            "agent-admin" => Method::AgentAdmin,
+            "enroll-token" => Method::EnrollToken,
+            "api-key" => Method::ApiKey,
+            "export" => Method::Export,
             _ => Method::Logout,
         }
     }
