@@ -172,7 +172,7 @@ pub async fn pending(
 ) -> Result<(Vec<Request>, i64), sqlx::Error> {
     let systems: &[String] = match scope {
         Scope::All => &[],
-        Scope::Systems(codes) if codes.is_empty() => return Ok((Vec::new(), 0)),
+        Scope::Systems([]) => return Ok((Vec::new(), 0)),
         Scope::Systems(codes) => codes,
     };
     // `$1..$n` are the systems; `limit` and `offset` follow them.
