@@ -8,7 +8,9 @@
 //! person logs in again with the ID card (the agent enrolled with the server, the virtual
 //! demo card in the first reader), arriving with `amr` `card`. A system that needs two
 //! factors (SPEC §7 assurance levels) steps a card login up: the SSO asks for the OTP
-//! alone, and the system receives `acr` two-factor and `amr` card + otp. The server runs
+//! alone, and the system receives `acr` two-factor and `amr` card + otp. A person refused
+//! asks for the system on `/permissions`, its owner approves on the admin console
+//! (`/admin/requests`), and the person then reaches the system. The server runs
 //! in this process on SQLite; the browser and the pages are all on loopback, so Local
 //! Network Access does not come into it (sso_e2e.rs tests that).
 
@@ -21,8 +23,9 @@ use support::browser::Browser;
 use support::{demo_station, free_port, Home};
 use thaiid_server::amr::Level;
 use thaiid_server::oidc::clients::{self, Registration};
+use thaiid_server::roles::{self, Role};
 use thaiid_server::test_support::{Database, TestServer};
-use thaiid_server::{demo, otp, systems, users};
+use thaiid_server::{audit, demo, otp, systems, users};
 use thaiid_tests::ReaderLock;
 
 const SYSTEM: &str = "01010101";
@@ -289,6 +292,72 @@ fn a_two_factor_system_steps_a_card_login_up_to_the_otp() {
     assert_eq!(browser.text("#acr"), "urn:thaiid:acr:two-factor");
     assert_eq!(browser.text("#amr"), "card,otp");
     assert_eq!(browser.text("#sub"), server.sub(demo::USERNAME));
+}
+
+#[test]
+fn an_owner_approves_a_request_and_the_person_then_reaches_the_system() {
+    let Scene {
+        server,
+        system,
+        browser,
+        ..
+    } = &Scene::start(Level::OneFactor);
+    let pool = &server.test.pool;
+    let now = thaiid_server::now();
+    // IT: `thaiid-server role grant somchai.t owner --system 01010101`.
+    let owner = Role::Owner(SYSTEM.into());
+    let granted = roles::grant(pool, demo::USERNAME, &owner, audit::CLI, now);
+    server.test.block_on(granted).unwrap();
+    let (malee, password) = ("malee.s", "malee-password-2569");
+    let otp_secret = server.add_person_without_permission(malee, password);
+
+    // Malee is refused by the system, and asks for it on the SSO's /permissions. Her
+    // first code is the previous step's, so that her sign-in later has a newer one.
+    browser.goto(&format!("{}/", system.url));
+    let now = thaiid_server::now() as u64;
+    if now % otp::STEP_SECS > otp::STEP_SECS - 5 {
+        std::thread::sleep(Duration::from_secs(6));
+    }
+    let now = thaiid_server::now() as u64;
+    let code = otp::code_at(&otp_secret, now - otp::STEP_SECS).unwrap();
+    browser.log_in_by_password(malee, password, &code);
+    browser.wait_until("the system's error page", |b| {
+        b.text("body").contains("access_denied")
+    });
+    browser.goto(&format!("{}/permissions?system={SYSTEM}", server.url));
+    browser.type_into("#reason", "ย้ายมาฝ่ายคอมพิวเตอร์");
+    browser.click("#permission-request button");
+    browser.wait_until("the request sent", |b| b.url().ends_with("?sent=1"));
+    browser.click("#logout");
+    browser.wait_until("the logged-out page", |b| b.url().ends_with("/login?bye=1"));
+
+    // The owner, at the console (password + OTP), approves it with a word for her.
+    let pending = server.test.block_on(systems::requests(pool, None)).unwrap();
+    let row = format!("tr[id=\"request-{}\"]", pending[0].id);
+    browser.goto(&format!("{}/admin/requests", server.url));
+    let code = demo::otp_now(&server.seeded, thaiid_server::now()).unwrap();
+    browser.log_in_by_password(demo::USERNAME, demo::PASSWORD, &code);
+    browser.wait_until("the pending requests", |b| !b.text(&row).is_empty());
+    assert!(browser.text(&row).contains("ย้ายมาฝ่ายคอมพิวเตอร์"));
+    browser.type_into(&format!("{row} textarea"), "ตามคำสั่งที่ 12/2569");
+    browser.click(&format!("{row} button[value=\"approve\"]"));
+    browser.wait_until("the approval", |b| b.url().ends_with("?done=approved"));
+    browser.click("#logout");
+    browser.wait_until("the logged-out page", |b| b.url().ends_with("/login?bye=1"));
+
+    // Malee now reaches the system as herself, and reads the decision on /permissions.
+    browser.goto(&format!("{}/", system.url));
+    let code = otp::code_at(&otp_secret, thaiid_server::now() as u64).unwrap();
+    browser.log_in_by_password(malee, password, &code);
+    browser.wait_until("the demo system's page", |b| {
+        !b.text("#username").is_empty()
+    });
+    assert_eq!(browser.text("#username"), malee, "{}", system.log());
+    assert_eq!(browser.text("#sub"), server.sub(malee));
+    browser.goto(&format!("{}/permissions", server.url));
+    let requests = browser.text("#requests");
+    assert!(requests.contains("อนุมัติแล้ว"), "{requests}");
+    assert!(requests.contains("ตามคำสั่งที่ 12/2569"), "{requests}");
 }
 
 /// A clone in /root or in a 0700 home puts the demo system's instance in a private

@@ -255,11 +255,18 @@ pub enum PermissionCommand {
     },
     /// The pending requests.
     Requests,
+    /// Approve request ID: the change it asks for is made.
     Approve {
         id: String,
+        /// Why, for the requester (shown on their /permissions page).
+        #[arg(long)]
+        reason: Option<String>,
     },
+    /// Reject request ID, with the reason the requester reads (needed).
     Reject {
         id: String,
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 

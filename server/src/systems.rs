@@ -1,5 +1,14 @@
 //! The systems of the administration, who may use which, what a sign-in to each needs,
-//! and the requests people make to change that.
+//! and the requests people make to change that ([`requests`]), decided by the systems'
+//! owners, who also manage who has [`access`].
+
+pub mod access;
+mod requests;
+
+pub use requests::{
+    decide, find_request, pending, request, requests, Change, Request, Scope, Verdict,
+    MAX_REASON_CHARS,
+};
 
 use crate::amr::Level;
 use crate::db::Pool;
@@ -252,146 +261,4 @@ async fn exists(pool: &Pool, sql: &str, key: &str) -> Result<bool, sqlx::Error> 
         .fetch_optional(pool)
         .await?
         .is_some())
-}
-
-/// What a person asks IT to change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Grant,
-    Revoke,
-}
-
-impl Change {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Grant => "grant",
-            Change::Revoke => "revoke",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Change> {
-        match text {
-            "grant" => Some(Change::Grant),
-            "revoke" => Some(Change::Revoke),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub id: String,
-    pub username: String,
-    pub system_code: String,
-    pub change: Change,
-    pub reason: String,
-    /// pending | approved | rejected
-    pub status: String,
-    pub created_at: i64,
-}
-
-pub const MAX_REASON_CHARS: usize = 500;
-
-pub async fn request(
-    pool: &Pool,
-    username: &str,
-    code: &str,
-    change: Change,
-    reason: &str,
-    now: i64,
-) -> Result<String, SystemError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(SystemError::BadReason);
-    }
-    if !exists(pool, "SELECT 1 AS one FROM systems WHERE code = $1", code).await? {
-        return Err(SystemError::NoSystem(code.to_owned()));
-    }
-    let id = crate::random_id();
-    sqlx::query(
-        "INSERT INTO permission_requests \
-         (id, username, system_code, action, reason, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
-    )
-    .bind(&id)
-    .bind(username)
-    .bind(code)
-    .bind(change.as_str())
-    .bind(reason)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(id)
-}
-
-/// Requests, newest first: one person's, or (with `None`) the pending ones of everybody.
-pub async fn requests(pool: &Pool, username: Option<&str>) -> Result<Vec<Request>, sqlx::Error> {
-    let filter = match username {
-        Some(_) => "username = $1",
-        None => "status = 'pending'",
-    };
-    let sql = format!(
-        "SELECT id, username, system_code, action, reason, status, created_at \
-         FROM permission_requests WHERE {filter} ORDER BY created_at DESC"
-    );
-    let mut query = sqlx::query(&sql);
-    if let Some(name) = username {
-        query = query.bind(name);
-    }
-    query
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Request {
-                id: row.try_get("id")?,
-                username: row.try_get("username")?,
-                system_code: row.try_get("system_code")?,
-                change: Change::parse(&row.try_get::<String, _>("action")?)
-                    .unwrap_or(Change::Grant),
-                reason: row.try_get("reason")?,
-                status: row.try_get("status")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect()
-}
-
-/// Approves (applying the change) or rejects a pending request.
-pub async fn decide(
-    pool: &Pool,
-    id: &str,
-    approve: bool,
-    now: i64,
-) -> Result<Request, SystemError> {
-    let pending = requests(pool, None)
-        .await?
-        .into_iter()
-        .find(|request| request.id == id)
-        .ok_or_else(|| SystemError::NoPendingRequest(id.to_owned()))?;
-    let status = if approve { "approved" } else { "rejected" };
-    let decided = sqlx::query(
-        "UPDATE permission_requests SET status = $1, decided_at = $2 \
-         WHERE id = $3 AND status = 'pending'",
-    )
-    .bind(status)
-    .bind(now)
-    .bind(id)
-    .execute(pool)
-    .await?;
-    if decided.rows_affected() != 1 {
-        return Err(SystemError::DecidedMeanwhile(id.to_owned()));
-    }
-    if approve {
-        match pending.change {
-            Change::Grant => grant(pool, &pending.username, &pending.system_code).await?,
-            Change::Revoke => {
-                revoke(pool, &pending.username, &pending.system_code).await?;
-            }
-        }
-    }
-    Ok(Request {
-        status: status.into(),
-        ..pending
-    })
 }

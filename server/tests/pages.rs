@@ -10,6 +10,7 @@ use support::browser::{browser, browser_with_key, code_now, Page, SITE};
 use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
+use thaiid_server::systems::{SystemError, Verdict};
 use thaiid_server::{audit, cards, demo, systems, users};
 
 on_both_databases!(
@@ -291,14 +292,14 @@ async fn permission_requests_reach_it(db: TestDb) {
     assert!(page.body.contains("ย้ายไปกองคลัง &lt;b&gt;"), "escaped");
     let pending = systems::requests(&db.pool, None).await.unwrap();
     assert_eq!(pending.len(), 1);
-    systems::decide(&db.pool, &pending[0].id, true, thaiid_server::now())
+    let (id, now) = (&pending[0].id, thaiid_server::now());
+    systems::decide(&db.pool, id, Verdict::Approve, "", audit::CLI, now)
         .await
         .unwrap();
     assert!(b.get("/systems").await.body.contains("03010101"));
     assert!(b.get("/permissions").await.body.contains("อนุมัติแล้ว"));
-    assert!(systems::decide(&db.pool, &pending[0].id, false, 0)
-        .await
-        .is_err());
+    let again = systems::decide(&db.pool, id, Verdict::Reject, "late", audit::CLI, 0).await;
+    assert!(matches!(again, Err(SystemError::NoPendingRequest(_))));
 }
 
 /// 2026-11-28T17:20:05Z: already the 29th in Bangkok (UTC+7).

@@ -1,10 +1,12 @@
 //! `thaiid-server permission grant USER CODE [--as NAME] | revoke USER CODE | requests |
-//! approve|reject ID`.
+//! approve|reject ID [--reason TEXT]`: what an owner does on the admin console, by the
+//! same functions, as [`audit::CLI`].
 
 use super::Outcome;
+use crate::audit;
 use crate::cli::PermissionCommand;
 use crate::db::Pool;
-use crate::systems;
+use crate::systems::{self, access, Verdict};
 use crate::text::printable;
 
 pub async fn run(pool: &Pool, command: PermissionCommand, now: i64) -> Outcome {
@@ -16,7 +18,7 @@ pub async fn run(pool: &Pool, command: PermissionCommand, now: i64) -> Outcome {
         } => {
             systems::grant(pool, &user, &code).await?;
             if let Some(name) = &account_name {
-                systems::set_account_name(pool, &user, &code, Some(name)).await?;
+                access::name(pool, &user, &code, Some(name), audit::CLI, now).await?;
             }
             match account_name {
                 Some(name) => println!("{user} may use {code} as {}", printable(&name)),
@@ -24,9 +26,7 @@ pub async fn run(pool: &Pool, command: PermissionCommand, now: i64) -> Outcome {
             }
         }
         PermissionCommand::Revoke { user, code } => {
-            if !systems::revoke(pool, &user, &code).await? {
-                return Err(format!("{user} had no permission for {code}").into());
-            }
+            access::revoke(pool, &user, &code, audit::CLI, now).await?;
             println!("{user} may no longer use {code}");
         }
         PermissionCommand::Requests => {
@@ -41,11 +41,26 @@ pub async fn run(pool: &Pool, command: PermissionCommand, now: i64) -> Outcome {
                 );
             }
         }
-        PermissionCommand::Approve { ref id } | PermissionCommand::Reject { ref id } => {
-            let approve = matches!(command, PermissionCommand::Approve { .. });
-            let request = systems::decide(pool, id, approve, now).await?;
-            println!("{id}: {}", printable(&request.status));
+        PermissionCommand::Approve { id, reason } => {
+            decide(pool, &id, Verdict::Approve, reason, now).await?
+        }
+        PermissionCommand::Reject { id, reason } => {
+            decide(pool, &id, Verdict::Reject, reason, now).await?
         }
     }
+    Ok(())
+}
+
+/// Approves or rejects a request as the command line, with `reason` for the requester.
+async fn decide(
+    pool: &Pool,
+    id: &str,
+    verdict: Verdict,
+    reason: Option<String>,
+    now: i64,
+) -> Outcome {
+    let reason = reason.unwrap_or_default();
+    let request = systems::decide(pool, id, verdict, &reason, audit::CLI, now).await?;
+    println!("{id}: {}", printable(&request.status));
     Ok(())
 }

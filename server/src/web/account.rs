@@ -136,7 +136,7 @@ async fn permissions_page(
         .iter()
         .map(|r| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 html::thai_time(r.created_at),
                 escape(&r.system_code),
                 if r.change == Change::Grant {
@@ -145,7 +145,8 @@ async fn permissions_page(
                     "ขอยกเลิกสิทธิ์"
                 },
                 escape(&r.reason),
-                status_th(&r.status)
+                status_th(&r.status),
+                escape(r.decision_reason.as_deref().unwrap_or_default())
             )
         })
         .collect();
@@ -162,7 +163,7 @@ async fn permissions_page(
 <button type="submit">ส่งคำขอ</button>
 </form>
 <h2>คำขอของท่าน</h2>
-<table id="requests"><thead><tr><th>เวลา (เวลาประเทศไทย)</th><th>ระบบ</th><th>คำขอ</th><th>เหตุผล</th><th>สถานะ</th></tr></thead>
+<table id="requests"><thead><tr><th>เวลา (เวลาประเทศไทย)</th><th>ระบบ</th><th>คำขอ</th><th>เหตุผล</th><th>สถานะ</th><th>เหตุผลของผลการพิจารณา <span lang="en">(why decided so)</span></th></tr></thead>
 <tbody>
 {requests}</tbody></table>"#,
         csrf = csrf_field(session),

@@ -41,6 +41,16 @@ impl Console {
         self.is_admin() || self.roles.iter().any(|role| role.system().is_some())
     }
 
+    /// Whether the person decides for system `code`: its owner, or an admin.
+    pub fn owns(&self, code: &str) -> bool {
+        self.is_admin() || self.owned().any(|owned| owned == code)
+    }
+
+    /// The systems the person owns (an admin's are all, without owning any).
+    pub fn owned(&self) -> impl Iterator<Item = &str> {
+        self.roles.iter().filter_map(Role::system)
+    }
+
     /// The audit log is the auditors' alone, so that admins' actions are read by others.
     pub fn audits(&self) -> bool {
         self.roles.contains(&Role::Auditor)

@@ -5,7 +5,10 @@
 //! The pages are the SSO's own (same frame, CSP, CSRF on every POST); what they change
 //! goes through the same domain functions as the command line, audited with who did it.
 
+mod access;
 mod gate;
+mod paging;
+mod requests;
 mod roles;
 
 pub use gate::Console;
@@ -14,7 +17,7 @@ use super::html::{self, escape};
 use super::Reply;
 use crate::http::AppState;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// How old a sign-in the console accepts.
@@ -24,6 +27,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
+        .route("/admin/requests", get(requests::list))
+        .route("/admin/requests/{id}", post(requests::decide))
+        .route("/admin/systems/{code}/access", get(access::list))
+        .route("/admin/systems/{code}/access/revoke", post(access::revoke))
+        .route("/admin/systems/{code}/access/name", post(access::name))
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
