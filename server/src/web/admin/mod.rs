@@ -6,6 +6,9 @@
 //! goes through the same domain functions as the command line, audited with who did it.
 
 mod gate;
+mod people;
+mod people_actions;
+mod people_person;
 mod roles;
 
 pub use gate::Console;
@@ -14,7 +17,7 @@ use super::html::{self, escape};
 use super::Reply;
 use crate::http::AppState;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// How old a sign-in the console accepts.
@@ -24,6 +27,19 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
+        .route("/admin/people", get(people::search).post(people::create))
+        .route("/admin/people/{username}", get(people_person::show))
+        .route("/admin/people/{username}/link", post(people_actions::link))
+        .route("/admin/people/{username}/block", post(people_actions::block))
+        .route(
+            "/admin/people/{username}/otp-reset",
+            post(people_actions::otp_reset),
+        )
+        .route(
+            "/admin/people/{username}/reset-code",
+            post(people_actions::reset_code),
+        )
+        .route("/admin/people/{username}/unlock", post(people_actions::unlock))
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
