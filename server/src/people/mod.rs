@@ -7,7 +7,7 @@
 mod search;
 mod state;
 
-pub use search::{search, Found, PAGE_SIZE};
+pub use search::{citizen_id, search, Found, PAGE_SIZE};
 pub use state::{state, CardState, PersonState};
 
 use crate::audit::{self, Method};

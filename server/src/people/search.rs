@@ -16,7 +16,7 @@ pub struct Found {
 }
 
 /// The citizen ID `query` is, if it is 13 digits once its dashes and spaces are gone.
-fn citizen_id(query: &str) -> Option<String> {
+pub fn citizen_id(query: &str) -> Option<String> {
     let digits: String = query.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
     (digits.len() == 13 && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
 }

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
         .route("/admin/people", get(people::search).post(people::create))
+        .route("/admin/people-search", post(people::find))
         .route("/admin/people/{username}", get(people_person::show))
         .route("/admin/people/{username}/link", post(people_actions::link))
         .route("/admin/people/{username}/block", post(people_actions::block))

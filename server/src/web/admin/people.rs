@@ -1,5 +1,5 @@
 //! `/admin/people` (helpdesk and admin): find a person by name, user name or exact
-//! citizen ID (shown masked), paged; and create one ([`crate::people::create`], as
+//! citizen ID (shown masked, and never written back in full), paged; and create one ([`crate::people::create`], as
 //! `thaiid-server user add` does), audited with the helpdesk user's name.
 
 use super::{page, Console};
@@ -10,6 +10,7 @@ use crate::web::{stale_form, Reply, WebResult};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Form;
+use thaiid_protocol::CitizenId;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -103,17 +104,29 @@ async fn people_page(
             pager(&query.q, number, found.more)
         )
     };
+    // A citizen ID searched for is not written back in full, not even into the box.
+    let (shown, searched) = match people::citizen_id(&query.q) {
+        Some(id) => {
+            let masked = CitizenId::parse(&id).map(|id| id.masked()).unwrap_or_default();
+            let th = format!("ผลการค้นหาเลขประจำตัวประชาชน {masked}");
+            let en = format!("People with the citizen ID {masked}.");
+            (String::new(), notice("info", &th, &en))
+        }
+        None => (escape(&query.q), String::new()),
+    };
+    let csrf = csrf_field(&console.session);
     let body = format!(
         r#"{message}
-<form method="get" action="/admin/people" id="people-search" role="search">
+<form method="post" action="/admin/people-search" id="people-search" role="search">
+{csrf}
 <label>ค้นหาด้วยชื่อ ชื่อผู้ใช้ หรือเลขประจำตัวประชาชน 13 หลัก <span lang="en">(name, user name or citizen ID)</span>
-<input name="q" id="people-q" value="{q}" type="search"></label>
-<button type="submit">ค้นหา</button>
+<input name="q" id="people-q" value="{shown}" type="search"></label>
+<button type="submit" id="people-find">ค้นหา</button>
 </form>
+{searched}
 {table}
 {create}"#,
-        q = escape(&query.q),
-        create = CREATE_FORM.replace("{csrf}", &csrf_field(&console.session)),
+        create = CREATE_FORM.replace("{csrf}", &csrf),
     );
     Ok(page(console, "บุคลากรและบัตร", &body))
 }
@@ -127,6 +140,35 @@ pub async fn search(
     if !console.helps() {
         return Ok(console.refuse());
     }
+    people_page(&state, &console, &query, "").await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct FindForm {
+    q: String,
+    csrf: String,
+}
+
+/// `POST /admin/people-search`: the first page of a search, posted so that a citizen ID
+/// searched for stays out of URLs (the browser's history, a proxy's access log); the
+/// links to further pages are GETs of name searches. Not under `/admin/people/`, where it
+/// would shadow a person named `search`.
+pub async fn find(
+    State(state): State<AppState>,
+    console: Console,
+    Form(form): Form<FindForm>,
+) -> WebResult {
+    if !console.csrf_ok(&form.csrf) {
+        return Ok(stale_form());
+    }
+    if !console.helps() {
+        return Ok(console.refuse());
+    }
+    let query = SearchQuery {
+        q: form.q,
+        page: None,
+    };
     people_page(&state, &console, &query, "").await
 }
 
