@@ -188,7 +188,9 @@ async fn replacing_and_blocking_a_card(db: TestDb) {
     // --block: no card logs in, the blocked one is named as blocked.
     let now = thaiid_server::now();
     assert_eq!(
-        cards::block(&w.pool, "somchai.t", audit::CLI, now).await.unwrap(),
+        cards::block(&w.pool, "somchai.t", audit::CLI, now)
+            .await
+            .unwrap(),
         "xxxxxxxxxx4321"
     );
     assert_eq!(w.login(&new).await, Err("CARD_BLOCKED"));

@@ -14,8 +14,8 @@ use crate::audit::{self, Method};
 use crate::cards::{self, CardError};
 use crate::db::Pool;
 use crate::reset_codes::{self, ResetCodeError};
-use crate::users::{self, UserError};
 use crate::throttle;
+use crate::users::{self, UserError};
 use thaiid_protocol::CitizenId;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +69,16 @@ pub async fn create(
         users::set_details(pool, person.username, None, department, email).await?;
     }
     let masked = person.citizen_id.and_then(masked);
-    record(pool, Method::Person, person.username, "created", masked, actor, now).await?;
+    record(
+        pool,
+        Method::Person,
+        person.username,
+        "created",
+        masked,
+        actor,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -103,7 +112,16 @@ pub async fn reset_otp(
     if !users::clear_otp(pool, username).await? {
         return Err(PersonError::NoUser(username.to_owned()));
     }
-    record(pool, Method::Person, username, "otp reset", None, actor, now).await?;
+    record(
+        pool,
+        Method::Person,
+        username,
+        "otp reset",
+        None,
+        actor,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -132,7 +150,16 @@ pub async fn clear_lockout(
         return Err(PersonError::NoUser(username.to_owned()));
     }
     throttle::clear_account(pool, username).await?;
-    record(pool, Method::Person, username, "lockout cleared", None, actor, now).await?;
+    record(
+        pool,
+        Method::Person,
+        username,
+        "lockout cleared",
+        None,
+        actor,
+        now,
+    )
+    .await?;
     Ok(())
 }
 

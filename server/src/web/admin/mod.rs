@@ -31,7 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/people-search", post(people::find))
         .route("/admin/people/{username}", get(people_person::show))
         .route("/admin/people/{username}/link", post(people_actions::link))
-        .route("/admin/people/{username}/block", post(people_actions::block))
+        .route(
+            "/admin/people/{username}/block",
+            post(people_actions::block),
+        )
         .route(
             "/admin/people/{username}/otp-reset",
             post(people_actions::otp_reset),
@@ -40,7 +43,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/people/{username}/reset-code",
             post(people_actions::reset_code),
         )
-        .route("/admin/people/{username}/unlock", post(people_actions::unlock))
+        .route(
+            "/admin/people/{username}/unlock",
+            post(people_actions::unlock),
+        )
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.

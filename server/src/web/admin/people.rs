@@ -107,7 +107,9 @@ async fn people_page(
     // A citizen ID searched for is not written back in full, not even into the box.
     let (shown, searched) = match people::citizen_id(&query.q) {
         Some(id) => {
-            let masked = CitizenId::parse(&id).map(|id| id.masked()).unwrap_or_default();
+            let masked = CitizenId::parse(&id)
+                .map(|id| id.masked())
+                .unwrap_or_default();
             let th = format!("ผลการค้นหาเลขประจำตัวประชาชน {masked}");
             let en = format!("People with the citizen ID {masked}.");
             (String::new(), notice("info", &th, &en))
@@ -207,9 +209,7 @@ pub(super) fn refusal_th(error: &PersonError) -> &'static str {
             "ชื่อผู้ใช้ใช้ได้เฉพาะตัวอักษรภาษาอังกฤษ ตัวเลข และ . _ -"
         }
         PersonError::NoName => "กรุณากรอกชื่อ-นามสกุล",
-        PersonError::Card(crate::cards::CardError::NoCard(_)) => {
-            "บัญชีนี้ไม่มีบัตรที่ลงทะเบียนไว้ให้ระงับ"
-        }
+        PersonError::Card(crate::cards::CardError::NoCard(_)) => "บัญชีนี้ไม่มีบัตรที่ลงทะเบียนไว้ให้ระงับ",
         _ => "บันทึกไม่สำเร็จ",
     }
 }
@@ -243,7 +243,9 @@ pub async fn create(
             let error = refusal_of(error)?;
             let message = notice("error", refusal_th(&error), &error.to_string());
             let query = SearchQuery::default();
-            Ok(refused(people_page(&state, &console, &query, &message).await?))
+            Ok(refused(
+                people_page(&state, &console, &query, &message).await?,
+            ))
         }
     }
 }

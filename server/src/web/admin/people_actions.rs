@@ -144,8 +144,7 @@ pub async fn reset_code(
         return Ok(refused);
     }
     let now = crate::now();
-    let code = match people::give_reset_code(&state.pool, &username, &console.username, now).await
-    {
+    let code = match people::give_reset_code(&state.pool, &username, &console.username, now).await {
         Ok(code) => code,
         Err(error) => return refusal(&state, &console, &username, error).await,
     };
