@@ -112,7 +112,7 @@ fn systems(state: &PersonState) -> String {
 /// One action's form: a button posting to `/admin/people/{user}/{action}`.
 fn action(user: &str, csrf: &str, action: &str, th: &str) -> String {
     format!(
-        r#"<form method="post" action="/admin/people/{user}/{action}" class="inline" id="{action}">{csrf}<button type="submit">{th}</button></form> "#
+        r#"<form method="post" action="/admin/people/{user}/{action}" class="inline" id="{action}-form">{csrf}<button type="submit">{th}</button></form> "#
     )
 }
 
