@@ -123,8 +123,16 @@ pub enum UserCommand {
     Passwd {
         name: String,
     },
-    /// Enrol (or replace) the OTP; prints the otpauth:// URI for the mobile app.
+    /// Enrol (or replace) the OTP; prints the otpauth:// URI for the mobile app. With
+    /// --reset, clear it instead: the person sets up a new one on /me/otp after a card
+    /// login, and nobody else sees its secret.
     Otp {
+        name: String,
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Clear a lockout: forget the account's failed passwords and OTPs.
+    Unlock {
         name: String,
     },
     /// A one-time helpdesk reset code for forgot password (15 minutes; it stands in for the

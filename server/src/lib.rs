@@ -9,7 +9,7 @@
 //!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`otp_setup`], [`audit`], [`alerts`],
 //!    [`sessions`], [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`],
 //!    [`tokens`], [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`],
-//!    [`reset_codes`], [`password_resets`]. Each
+//!    [`reset_codes`], [`password_resets`], [`people`]. Each
 //!    answers a typed error (a `thiserror` enum with `Db(sqlx::Error)`, or `sqlx::Error`
 //!    alone where the database is all that can fail) and refusals with their
 //!    [`ServerErrorCode`].
@@ -46,6 +46,7 @@ pub mod otp_setup;
 pub mod password_resets;
 pub mod password_rules;
 pub mod passwords;
+pub mod people;
 pub mod reset_codes;
 pub mod roles;
 pub mod sessions;

@@ -82,3 +82,26 @@ pub async fn succeeded(pool: &Pool, account: &str) -> Result<(), sqlx::Error> {
         .await?;
     Ok(())
 }
+
+/// Whether the account has used up its failures in the current window, so that its next
+/// password or OTP is refused whoever types it (the helpdesk's view of a person).
+pub async fn locked_out(pool: &Pool, account: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let failures: Option<i64> = sqlx::query_scalar(
+        "SELECT failures FROM login_throttle WHERE key = $1 AND window_start > $2",
+    )
+    .bind(Key::Account(account).text())
+    .bind(now - WINDOW_SECS)
+    .fetch_optional(pool)
+    .await?;
+    Ok(failures.is_some_and(|failures| failures >= PER_ACCOUNT))
+}
+
+/// Forgets the account's failures (the helpdesk clears a lockout); the addresses' counts
+/// stay, as they are other people's too. Answers whether there were any.
+pub async fn clear_account(pool: &Pool, account: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(Key::Account(account).text())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -171,6 +171,17 @@ pub async fn set_otp(
     changed(done, username)
 }
 
+/// Clears the account's OTP (the helpdesk's reset): its owner sets up a new one on
+/// `/me/otp`. Answers false when there is no such account.
+pub async fn clear_otp(pool: &Pool, username: &str) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE username = $1")
+            .bind(username)
+            .execute(pool)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_details(
     pool: &Pool,
     username: &str,
@@ -219,10 +230,12 @@ impl Account {
     }
 }
 
-const COLUMNS: &str = "username, display_name, citizen_id, department, email, password_hash, \
+/// The columns [`account`] reads (for the helpdesk's search too).
+pub(crate) const COLUMNS: &str =
+    "username, display_name, citizen_id, department, email, password_hash, \
      totp_secret, totp_step";
 
-fn account(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+pub(crate) fn account(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,

@@ -188,7 +188,9 @@ async fn replacing_and_blocking_a_card(db: TestDb) {
     // --block: no card logs in, the blocked one is named as blocked.
     let now = thaiid_server::now();
     assert_eq!(
-        cards::block(&w.pool, "somchai.t", now).await.unwrap(),
+        cards::block(&w.pool, "somchai.t", audit::CLI, now)
+            .await
+            .unwrap(),
         "xxxxxxxxxx4321"
     );
     assert_eq!(w.login(&new).await, Err("CARD_BLOCKED"));
@@ -198,7 +200,7 @@ async fn replacing_and_blocking_a_card(db: TestDb) {
         .unwrap()
         .is_none());
     assert!(matches!(
-        cards::block(&w.pool, "somchai.t", now).await,
+        cards::block(&w.pool, "somchai.t", audit::CLI, now).await,
         Err(CardError::NoCard(_))
     ));
     // The old card found again and registered by IT works again; the other stays blocked.
@@ -237,7 +239,7 @@ async fn it_gets_clear_errors_and_audit_rows_are_masked(db: TestDb) {
         .await
         .unwrap();
     w.register("somchai.t", SERIAL_2, None).await.unwrap();
-    cards::block(&w.pool, "somchai.t", thaiid_server::now())
+    cards::block(&w.pool, "somchai.t", audit::CLI, thaiid_server::now())
         .await
         .unwrap();
     let _ = w.login(&card(SOMCHAI_CID, SERIAL_1, Some(LASER_1))).await;

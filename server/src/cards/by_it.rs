@@ -66,9 +66,15 @@ pub async fn register_by_it(
     Ok(replaced)
 }
 
-/// `user card NAME --block`: the registered card goes on the blocked list and the account
-/// has none. Answers its masked serial.
-pub async fn block(pool: &Pool, username: &str, now: i64) -> Result<String, CardError> {
+/// `user card NAME --block` and the helpdesk's console: the registered card goes on the
+/// blocked list and the account has none, audited with who did it (`actor`). Answers its
+/// masked serial.
+pub async fn block(
+    pool: &Pool,
+    username: &str,
+    actor: &str,
+    now: i64,
+) -> Result<String, CardError> {
     let mut connection = pool.acquire().await?;
     let mut tx = connection.begin().await?;
     let row =
@@ -84,7 +90,7 @@ pub async fn block(pool: &Pool, username: &str, now: i64) -> Result<String, Card
     let masked: String = row
         .try_get::<Option<String>, _>("card_serial_masked")?
         .unwrap_or_default();
-    block_hash(&mut *tx, username, &hash, &masked, "OK", now).await?;
+    block_hash(&mut *tx, username, &hash, &masked, "OK", Some(actor), now).await?;
     sqlx::query(
         "UPDATE users SET card_serial_hash = NULL, card_laser_hash = NULL, \
          card_serial_masked = NULL, card_registered_at = NULL, card_without_laser = NULL \

@@ -9,8 +9,10 @@
 //! laser applet, and a card registered without one is a first factor only
 //! ([`CardMatch::SerialOnly`]): the OTP follows its every login.
 
+mod blocked;
 mod by_it;
 
+pub use blocked::{last_blocked, Blocked};
 pub use by_it::{block, register_by_it, to_register_again, LaserEntry};
 
 use crate::audit::{self, Method};
@@ -270,7 +272,7 @@ pub async fn register<S: Store>(
     let mut replaced = None;
     if let Some(old_hash) = old_hash.filter(|old| *old != serial_hash) {
         let masked = old_masked.unwrap_or_default();
-        block_hash(db, username, &old_hash, &masked, "REPLACED", now).await?;
+        block_hash(db, username, &old_hash, &masked, "REPLACED", None, now).await?;
         replaced = Some(masked);
     }
     db.execute(
@@ -300,12 +302,15 @@ pub async fn register<S: Store>(
     Ok(replaced)
 }
 
+/// Puts a card on the account's blocked list, with its audit row: `actor` is who blocked
+/// it (none when a newer card replaced it).
 async fn block_hash<S: Store>(
     db: &mut S,
     username: &str,
     serial_hash: &str,
     masked: &str,
     outcome: &str,
+    actor: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     db.execute(
@@ -324,5 +329,7 @@ async fn block_hash<S: Store>(
     entry.username = Some(username.to_owned());
     entry.card = Some(masked.to_owned());
     entry.card_ref = Some(serial_hash[..16].to_owned());
+    entry.actor = actor.map(str::to_owned);
+    entry.detail = actor.map(|_| "card blocked".to_owned());
     audit::write(db, &entry, now).await
 }

@@ -1,11 +1,11 @@
-//! `thaiid-server user add|passwd|otp|reset-code|link|card|set|list`: accounts.
+//! `thaiid-server user add|passwd|otp|unlock|reset-code|link|card|set|list`: accounts.
 
 use super::{otp_key, password_from_stdin, Outcome};
 use crate::card_key;
 use crate::cli::UserCommand;
 use crate::db::Pool;
 use crate::text::printable;
-use crate::{audit, cards, otp, reset_codes, users};
+use crate::{audit, cards, otp, people, users};
 
 pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
     match command {
@@ -19,10 +19,14 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
                 // Judged before the account exists, so a weak one adds nothing.
                 crate::password_rules::check(&password, &name, citizen_id.as_deref())?;
             }
-            let display = details.display_name.as_deref().unwrap_or(&name);
-            users::add(pool, &name, display, citizen_id.as_deref(), now).await?;
-            let (department, email) = (details.department.as_deref(), details.email.as_deref());
-            users::set_details(pool, &name, None, department, email).await?;
+            let person = people::NewPerson {
+                username: &name,
+                display_name: details.display_name.as_deref().unwrap_or(&name),
+                citizen_id: citizen_id.as_deref(),
+                department: details.department.as_deref(),
+                email: details.email.as_deref(),
+            };
+            people::create(pool, &person, audit::CLI, now).await?;
             if password.is_empty() {
                 println!("added {name} (no password: card login only)");
             } else {
@@ -34,28 +38,32 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
             users::set_password(pool, &name, &password_from_stdin()?).await?;
             println!("password of {name} set");
         }
-        UserCommand::Otp { name } => {
+        UserCommand::Otp { name, reset: true } => {
+            people::reset_otp(pool, &name, audit::CLI, now).await?;
+            println!("{name}: OTP cleared; a new one is set up on /me/otp after a card login");
+        }
+        UserCommand::Otp { name, reset: false } => {
             let secret = users::enrol_otp(pool, &otp_key()?, &name).await?;
             println!("{}", otp::provisioning_uri(&secret, &name)?);
         }
+        UserCommand::Unlock { name } => {
+            people::clear_lockout(pool, &name, audit::CLI, now).await?;
+            println!("{name}: lockout cleared");
+        }
         UserCommand::ResetCode { name } => {
-            let code = reset_codes::issue(pool, &name, now).await?;
-            let mut entry = audit::Entry::new(audit::Method::ResetCode);
-            entry.set_outcome(Ok(()));
-            entry.username = Some(name);
-            audit::record(pool, &entry, now).await?;
+            let code = people::give_reset_code(pool, &name, audit::CLI, now).await?;
             println!("{code}");
         }
         UserCommand::Link {
             name, citizen_id, ..
         } => {
-            users::link(pool, &name, citizen_id.as_deref()).await?;
+            people::link(pool, &name, citizen_id.as_deref(), audit::CLI, now).await?;
             println!("{name}: card link updated");
         }
         UserCommand::Card {
             name, block: true, ..
         } => {
-            let masked = cards::block(pool, &name, now).await?;
+            let masked = people::block_card(pool, &name, audit::CLI, now).await?;
             let masked = printable(&masked);
             println!("{name}: card {masked} blocked; no card logs in until one is registered");
         }

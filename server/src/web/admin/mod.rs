@@ -8,6 +8,9 @@
 mod access;
 mod gate;
 mod paging;
+mod people;
+mod people_actions;
+mod people_person;
 mod requests;
 mod roles;
 
@@ -32,6 +35,26 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/systems/{code}/access", get(access::list))
         .route("/admin/systems/{code}/access/revoke", post(access::revoke))
         .route("/admin/systems/{code}/access/name", post(access::name))
+        .route("/admin/people", get(people::search).post(people::create))
+        .route("/admin/people-search", post(people::find))
+        .route("/admin/people/{username}", get(people_person::show))
+        .route("/admin/people/{username}/link", post(people_actions::link))
+        .route(
+            "/admin/people/{username}/block",
+            post(people_actions::block),
+        )
+        .route(
+            "/admin/people/{username}/otp-reset",
+            post(people_actions::otp_reset),
+        )
+        .route(
+            "/admin/people/{username}/reset-code",
+            post(people_actions::reset_code),
+        )
+        .route(
+            "/admin/people/{username}/unlock",
+            post(people_actions::unlock),
+        )
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
