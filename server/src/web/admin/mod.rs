@@ -5,8 +5,16 @@
 //! The pages are the SSO's own (same frame, CSP, CSRF on every POST); what they change
 //! goes through the same domain functions as the command line, audited with who did it.
 
+mod agents;
+mod answers;
+mod api_keys;
+mod enroll_tokens;
 mod gate;
+mod paging;
 mod roles;
+mod system;
+mod system_form;
+mod systems;
 
 pub use gate::Console;
 
@@ -14,7 +22,7 @@ use super::html::{self, escape};
 use super::Reply;
 use crate::http::AppState;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// How old a sign-in the console accepts.
@@ -24,6 +32,19 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
+        .route(systems::PATH, get(systems::list).post(systems::add))
+        .route(
+            "/admin/systems/{code}",
+            get(system::show).post(system::save),
+        )
+        .route("/admin/systems/{code}/secret", post(system::new_secret))
+        .route(agents::PATH, get(agents::list))
+        .route("/admin/agents/revoke", post(agents::revoke))
+        .route(
+            enroll_tokens::PATH,
+            get(enroll_tokens::list).post(enroll_tokens::create),
+        )
+        .route(api_keys::PATH, get(api_keys::list).post(api_keys::create))
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
@@ -51,6 +72,7 @@ const SECTIONS: &[Section] = &[
     ),
     ("/admin/systems", "ระบบงาน", "Systems", Console::is_admin),
     ("/admin/agents", "เครื่องลูกข่าย", "Agents", Console::is_admin),
+    ("/admin/api-keys", "กุญแจ API", "API keys", Console::is_admin),
     ("/admin/roles", "บทบาทผู้ดูแล", "Roles", Console::is_admin),
     ("/admin/audit", "บันทึกการใช้งาน", "Audit log", Console::audits),
 ];
