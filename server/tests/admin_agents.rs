@@ -12,13 +12,14 @@ use support::console::{admin_rows, audit_text, console_as, shown};
 use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::audit::Method;
 use thaiid_server::roles::Role;
-use thaiid_server::{agents, api_keys, demo, tokens};
+use thaiid_server::{agents, api_keys, demo, systems, tokens};
 
 on_both_databases!(
     an_admin_sees_agents_last_seen_and_revokes_one,
     enrollment_tokens_are_shown_once,
     api_keys_are_shown_once_with_their_origins,
     the_command_line_is_audited_as_cli,
+    long_lists_come_fifty_a_page,
 );
 
 async fn an_admin_sees_agents_last_seen_and_revokes_one(db: TestDb) {
@@ -275,4 +276,34 @@ async fn the_command_line_is_audited_as_cli(db: TestDb) {
         let secret = secret.trim().trim_start_matches("client_secret: ");
         assert!(!secret.is_empty() && !text.contains(secret));
     }
+}
+
+async fn long_lists_come_fifty_a_page(db: TestDb) {
+    let mut b = console_as(&db, Role::Admin).await;
+    // Five demo systems and 55 more; 51 agents.
+    for n in 0..55 {
+        systems::put(&db.pool, &format!("0909{n:04}"), "ระบบทดสอบ", "")
+            .await
+            .unwrap();
+    }
+    for n in 0..51 {
+        TestAgent::enroll(&db.pool, &format!("ws-{n:02}")).await;
+    }
+    let rows = |body: &str| body.matches("<tr><td").count();
+    let first = b.get("/admin/systems").await;
+    assert_eq!(rows(&first.body), 50);
+    assert!(first
+        .body
+        .contains(r#"href="/admin/systems?page=2" rel="next""#));
+    let second = b.get("/admin/systems?page=2").await;
+    assert_eq!(rows(&second.body), 10);
+    assert!(second
+        .body
+        .contains(r#"href="/admin/systems?page=1" rel="prev""#));
+    assert!(!second.body.contains("rel=\"next\""));
+    let first = b.get("/admin/agents").await;
+    assert_eq!(rows(&first.body), 50);
+    let second = b.get("/admin/agents?page=2").await;
+    assert_eq!(rows(&second.body), 1);
+    assert_eq!(b.get("/admin/agents?page=x").await.body, first.body);
 }
