@@ -1,5 +1,7 @@
-//! Enrolled agents: their public keys, last assertion counter, and revocation.
+//! Enrolled agents: their public keys, last assertion counter, when they were last heard
+//! from, and revocation (audited with who revoked).
 
+use crate::audit;
 use crate::db::Pool;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -14,14 +16,18 @@ pub struct AgentRecord {
     pub agent_version: String,
     pub revoked: bool,
     pub created_at: i64,
+    /// Its enrollment or its last card login's assertion; `None` before either was
+    /// recorded.
+    pub last_seen: Option<i64>,
 }
 
 pub async fn insert(pool: &Pool, request: &EnrollRequest, now: i64) -> Result<String, sqlx::Error> {
     let id = format!("agent-{}", crate::random_id());
     let jwk = serde_json::to_string(&request.public_key_jwk).expect("plain struct");
     sqlx::query(
-        "INSERT INTO agents (id, public_key_jwk, hostname, agent_version, last_ctr, created_at) \
-         VALUES ($1, $2, $3, $4, 0, $5)",
+        "INSERT INTO agents \
+         (id, public_key_jwk, hostname, agent_version, last_ctr, created_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, 0, $5, $5)",
     )
     .bind(&id)
     .bind(jwk)
@@ -33,34 +39,65 @@ pub async fn insert(pool: &Pool, request: &EnrollRequest, now: i64) -> Result<St
     Ok(id)
 }
 
+const COLUMNS: &str = "id, hostname, agent_version, revoked_at, created_at, last_seen_at";
+
+fn record(row: &sqlx::any::AnyRow) -> Result<AgentRecord, sqlx::Error> {
+    Ok(AgentRecord {
+        id: row.try_get("id")?,
+        hostname: row.try_get("hostname")?,
+        agent_version: row.try_get("agent_version")?,
+        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        created_at: row.try_get("created_at")?,
+        last_seen: row.try_get("last_seen_at")?,
+    })
+}
+
 pub async fn list(pool: &Pool) -> Result<Vec<AgentRecord>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, hostname, agent_version, revoked_at, created_at FROM agents ORDER BY created_at, id",
-    )
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AgentRecord {
-                id: row.try_get("id")?,
-                hostname: row.try_get("hostname")?,
-                agent_version: row.try_get("agent_version")?,
-                revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-                created_at: row.try_get("created_at")?,
-            })
-        })
+    let sql = format!("SELECT {COLUMNS} FROM agents ORDER BY created_at, id");
+    sqlx::query(&sql)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(record)
         .collect()
 }
 
-/// `false` if there is no such agent.
-pub async fn revoke(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+/// At most `limit` agents from the `offset`th, the newest enrolled first.
+pub async fn newest(pool: &Pool, offset: i64, limit: i64) -> Result<Vec<AgentRecord>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM agents ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+    );
+    sqlx::query(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(record)
+        .collect()
+}
+
+/// Revokes agent `id` at once, as `actor` (a console user, or [`audit::CLI`]), audited;
+/// `false` if there is no such agent or it was revoked already.
+pub async fn revoke(pool: &Pool, id: &str, actor: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let done =
         sqlx::query("UPDATE agents SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let mut entry = audit::Entry::new(audit::Method::AgentAdmin);
+    entry.set_outcome(Ok(()));
+    entry.agent_id = Some(id.to_owned());
+    entry.actor = Some(actor.to_owned());
+    entry.detail = Some("revoked".into());
+    audit::record(&mut *tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// What a card login may do with the key of the agent a token names.

@@ -4,8 +4,12 @@
 //! card login gets, are bound to the key and the origin ([`ticket_session`]), so that only
 //! that key redeems the ticket, and only while the origin is still the key's.
 
+use crate::audit;
 use crate::db::Pool;
 use sqlx::Row;
+
+/// The longest name a front end's key may have.
+pub const MAX_NAME_CHARS: usize = 64;
 
 /// A front end's key, as stored (the key itself is not).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +28,8 @@ impl ApiKey {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiKeyError {
+    #[error("a key's name is 1 to {MAX_NAME_CHARS} characters, no spaces or control characters, like hr-portal")]
+    BadName(String),
     #[error("a key needs at least one --origin: where the front end's login page runs")]
     NoOrigin,
     #[error("--origin {0}")]
@@ -34,13 +40,21 @@ pub enum ApiKeyError {
     Database(#[from] sqlx::Error),
 }
 
-/// A new key for the front end `name` at `origins`; answers the key (shown once).
+/// A new key for the front end `name` at `origins`, made by `actor` (a console user, or
+/// [`audit::CLI`]) and audited with the origins; answers the key (shown once).
 pub async fn create(
     pool: &Pool,
     name: &str,
     origins: &[String],
+    actor: &str,
     now: i64,
 ) -> Result<String, ApiKeyError> {
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(ApiKeyError::BadName(name.to_owned()));
+    }
     if origins.is_empty() {
         return Err(ApiKeyError::NoOrigin);
     }
@@ -73,6 +87,11 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     }
+    let mut entry = audit::Entry::new(audit::Method::ApiKey);
+    entry.set_outcome(Ok(()));
+    entry.actor = Some(actor.to_owned());
+    entry.detail = Some(format!("created {name} for {}", origins.join(" ")));
+    audit::record(&mut *tx, &entry, now).await?;
     tx.commit().await?;
     Ok(key)
 }

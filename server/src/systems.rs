@@ -20,8 +20,10 @@ use std::collections::HashMap;
 pub enum SystemError {
     #[error("{0:?}: a system code is letters and digits, like 01010101")]
     BadCode(String),
-    #[error("a system needs a name")]
+    #[error("a system needs a name of 1 to {MAX_NAME_CHARS} characters")]
     NoName,
+    #[error("{0:?}: a system's URL is https://… (or http://…), or left empty")]
+    BadUrl(String),
     #[error("no user {0:?}")]
     NoUser(String),
     #[error("no system {0:?}")]
@@ -39,6 +41,10 @@ pub enum SystemError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
+
+/// The longest name and code a system may have.
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_CODE_CHARS: usize = 32;
 
 /// The longest account name a permission may carry for its system.
 pub const MAX_ACCOUNT_NAME_CHARS: usize = 64;
@@ -70,11 +76,18 @@ pub struct Permitted {
 
 /// Adds a system, or renames it when the code exists.
 pub async fn put(pool: &Pool, code: &str, name: &str, url: &str) -> Result<(), SystemError> {
-    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if code.is_empty()
+        || code.len() > MAX_CODE_CHARS
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
         return Err(SystemError::BadCode(code.to_owned()));
     }
-    if name.trim().is_empty() {
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(SystemError::NoName);
+    }
+    let web = |url: url::Url| matches!(url.scheme(), "https" | "http") && url.has_host();
+    if !url.is_empty() && !url::Url::parse(url).is_ok_and(web) {
+        return Err(SystemError::BadUrl(url.to_owned()));
     }
     sqlx::query(
         "INSERT INTO systems (code, name, url) VALUES ($1, $2, $3) \

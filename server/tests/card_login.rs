@@ -209,7 +209,11 @@ async fn every_refusal_has_its_own_reason(db: TestDb) {
     assert_eq!(w.login(&jwt).await, Err("WRONG_TYP"));
 
     // A revoked agent.
-    assert!(agents::revoke(&w.pool, &w.agent.id, w.now).await.unwrap());
+    assert!(
+        agents::revoke(&w.pool, &w.agent.id, thaiid_server::audit::CLI, w.now)
+            .await
+            .unwrap()
+    );
     let claims = w.claims(&w.nonce(ORIGIN).await, next());
     assert_eq!(w.login(&w.sign(&claims)).await, Err("REVOKED_AGENT"));
 

@@ -177,9 +177,14 @@ async fn a_revoked_agent_is_refused_at_once_though_its_key_is_cached(db: TestDb)
     assert_eq!(status, StatusCode::OK, "the key is cached now");
     // `agent revoke` runs in another process: here, through another pool.
     let admin = db::open(&w.db.url).await.unwrap();
-    assert!(agents::revoke(&admin, &agent.id, thaiid_server::now())
-        .await
-        .unwrap());
+    assert!(agents::revoke(
+        &admin,
+        &agent.id,
+        thaiid_server::audit::CLI,
+        thaiid_server::now()
+    )
+    .await
+    .unwrap());
     let token = w.assertion(&agent).await;
     let (status, code) = post(&router, token.clone()).await;
     assert_eq!(

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use thaiid_server::audit::CLI;
 use thaiid_server::card_key::CardKey;
 use thaiid_server::http::AppState;
 use thaiid_server::otp_key::OtpKey;
@@ -46,9 +47,15 @@ async fn ask(db: &TestDb, key: Option<&str>, body: Value) -> (StatusCode, Value)
 }
 
 async fn challenges_need_a_key_and_a_proper_origin(db: TestDb) {
-    let key = api_keys::create(&db.pool, "hr-portal", &[HR.into()], thaiid_server::now())
-        .await
-        .unwrap();
+    let key = api_keys::create(
+        &db.pool,
+        "hr-portal",
+        &[HR.into()],
+        CLI,
+        thaiid_server::now(),
+    )
+    .await
+    .unwrap();
     let origin = json!({"origin": "https://hr.example.go.th"});
 
     for wrong in [None, Some("not-a-key")] {
@@ -132,10 +139,10 @@ async fn tickets_are_redeemed_by_the_key_and_origin_they_were_issued_for(db: Tes
     let router = thaiid_server::app::router(
         AppState::new(db.pool.clone(), SITE, otp_key, card_key).unwrap(),
     );
-    let hr = api_keys::create(&db.pool, "hr-portal", &[HR.into()], now)
+    let hr = api_keys::create(&db.pool, "hr-portal", &[HR.into()], CLI, now)
         .await
         .unwrap();
-    let finance = api_keys::create(&db.pool, "finance-portal", &[FINANCE.into()], now)
+    let finance = api_keys::create(&db.pool, "finance-portal", &[FINANCE.into()], CLI, now)
         .await
         .unwrap();
     let agent = TestAgent::enroll(&db.pool, "ws-1").await;
@@ -260,7 +267,7 @@ async fn a_card_without_its_laser_id_logs_in_no_other_front_end(db: TestDb) {
     let router = thaiid_server::app::router(
         AppState::new(db.pool.clone(), SITE, otp_key, card_key).unwrap(),
     );
-    let hr = api_keys::create(&db.pool, "hr-portal", &[HR.into()], now)
+    let hr = api_keys::create(&db.pool, "hr-portal", &[HR.into()], CLI, now)
         .await
         .unwrap();
     let agent = TestAgent::enroll(&db.pool, "ws-1").await;

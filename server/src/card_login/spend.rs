@@ -66,8 +66,12 @@ pub async fn spend<S: Store>(
     }
     let counted = db
         .execute(
-            "UPDATE agents SET last_ctr = $1 WHERE id = $2 AND last_ctr < $1",
-            &[(claims.ctr as i64).into(), claims.iss.as_str().into()],
+            "UPDATE agents SET last_ctr = $1, last_seen_at = $3 WHERE id = $2 AND last_ctr < $1",
+            &[
+                (claims.ctr as i64).into(),
+                claims.iss.as_str().into(),
+                now.into(),
+            ],
         )
         .await?;
     if counted != 1 {

@@ -20,7 +20,7 @@ pub async fn run(pool: &Pool, command: AgentCommand, now: i64) -> Outcome {
             }
         }
         AgentCommand::Revoke { id } => {
-            if !agents::revoke(pool, &id, now).await? {
+            if !agents::revoke(pool, &id, crate::audit::CLI, now).await? {
                 return Err(format!("no active agent {id}").into());
             }
             println!("revoked {id}");

@@ -9,7 +9,10 @@ use crate::text::printable;
 pub async fn run(pool: &Pool, command: ApikeyCommand, now: i64) -> Outcome {
     match command {
         ApikeyCommand::Create { name, origins } => {
-            println!("{}", api_keys::create(pool, &name, &origins, now).await?);
+            println!(
+                "{}",
+                api_keys::create(pool, &name, &origins, crate::audit::CLI, now).await?
+            );
         }
         ApikeyCommand::List => {
             for key in api_keys::list(pool).await? {

@@ -2,9 +2,11 @@
 //! [--require LEVEL] | require CODE LEVEL | secret CODE | id-token-alg CODE ALG | list`.
 
 use super::Outcome;
+use crate::audit::CLI;
 use crate::cli::SystemCommand;
 use crate::db::Pool;
 use crate::oidc::clients::{self, Registration};
+use crate::oidc::system_admin::{self, Settings};
 use crate::systems;
 use crate::text::printable;
 
@@ -20,24 +22,27 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
             id_token_alg,
             require,
         } => {
-            let registration = Registration {
+            // Without --redirect-uri the system's client (if any) is left as it is.
+            let client = (!redirect_uris.is_empty()).then_some(Registration {
                 redirect_uris,
                 post_logout_redirect_uris,
                 public,
                 id_token_alg,
+            });
+            let settings = Settings {
+                code,
+                name,
+                url,
+                client,
+                require,
             };
-            let client = !registration.redirect_uris.is_empty();
-            if client {
-                registration.check()?;
-            }
-            systems::put(pool, &code, &name, &url).await?;
-            println!("system {code}: {}", printable(&name));
+            let secret = system_admin::put(pool, &settings, CLI, now).await?;
+            let code = &settings.code;
+            println!("system {code}: {}", printable(&settings.name));
             if let Some(level) = require {
-                systems::require(pool, &code, level).await?;
                 println!("system {code}: a sign-in needs {level}");
             }
-            if client {
-                let secret = clients::register(pool, &code, &registration, now).await?;
+            if settings.client.is_some() {
                 println!("client_id: {code}");
                 if let Some(secret) = secret {
                     println!("client_secret: {secret}");
@@ -45,13 +50,13 @@ pub async fn run(pool: &Pool, command: SystemCommand, now: i64) -> Outcome {
             }
         }
         SystemCommand::Require { code, level } => {
-            systems::require(pool, &code, level).await?;
+            system_admin::require(pool, &code, level, CLI, now).await?;
             println!("system {code}: a sign-in needs {level}");
         }
         SystemCommand::Secret { code } => {
             println!(
                 "client_secret: {}",
-                clients::replace_secret(pool, &code).await?
+                system_admin::replace_secret(pool, &code, CLI, now).await?
             );
         }
         SystemCommand::IdTokenAlg { code, alg } => {

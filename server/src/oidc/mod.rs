@@ -24,6 +24,7 @@ pub mod resume;
 pub mod signing_key;
 pub mod step_up;
 pub mod subjects;
+pub mod system_admin;
 pub mod token;
 pub mod userinfo;
 

@@ -160,8 +160,14 @@ impl TestServer {
 
     /// An enrollment token good for one agent, for an hour.
     pub fn enrollment_token(&self) -> String {
-        self.block_on(tokens::create(&self.pool, 1, 3600, crate::now()))
-            .expect("a token is stored")
+        self.block_on(tokens::create(
+            &self.pool,
+            1,
+            3600,
+            crate::audit::CLI,
+            crate::now(),
+        ))
+        .expect("a token is stored")
     }
 
     /// An account named `username` linked to `citizen_id`, with no card registered.
@@ -273,7 +279,12 @@ impl TestServer {
     /// `thaiid-server agent revoke ID`.
     pub fn revoke_agent(&self, id: &str) {
         let revoked = self
-            .block_on(agents::revoke(&self.pool, id, crate::now()))
+            .block_on(agents::revoke(
+                &self.pool,
+                id,
+                crate::audit::CLI,
+                crate::now(),
+            ))
             .expect("the database answers");
         assert!(revoked, "no agent {id} to revoke");
     }

@@ -6,6 +6,10 @@
 //! goes through the same domain functions as the command line, audited with who did it.
 
 mod access;
+mod agents;
+mod answers;
+mod api_keys;
+mod enroll_tokens;
 mod gate;
 mod paging;
 mod people;
@@ -13,6 +17,9 @@ mod people_actions;
 mod people_person;
 mod requests;
 mod roles;
+mod system;
+mod system_form;
+mod systems;
 
 pub use gate::Console;
 
@@ -55,6 +62,19 @@ pub fn routes() -> Router<AppState> {
             "/admin/people/{username}/unlock",
             post(people_actions::unlock),
         )
+        .route(systems::PATH, get(systems::list).post(systems::add))
+        .route(
+            "/admin/systems/{code}",
+            get(system::show).post(system::save),
+        )
+        .route("/admin/systems/{code}/secret", post(system::new_secret))
+        .route(agents::PATH, get(agents::list))
+        .route("/admin/agents/revoke", post(agents::revoke))
+        .route(
+            enroll_tokens::PATH,
+            get(enroll_tokens::list).post(enroll_tokens::create),
+        )
+        .route(api_keys::PATH, get(api_keys::list).post(api_keys::create))
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
@@ -82,6 +102,7 @@ const SECTIONS: &[Section] = &[
     ),
     ("/admin/systems", "ระบบงาน", "Systems", Console::is_admin),
     ("/admin/agents", "เครื่องลูกข่าย", "Agents", Console::is_admin),
+    ("/admin/api-keys", "กุญแจ API", "API keys", Console::is_admin),
     ("/admin/roles", "บทบาทผู้ดูแล", "Roles", Console::is_admin),
     ("/admin/audit", "บันทึกการใช้งาน", "Audit log", Console::audits),
 ];
