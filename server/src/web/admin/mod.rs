@@ -5,6 +5,7 @@
 //! The pages are the SSO's own (same frame, CSP, CSRF on every POST); what they change
 //! goes through the same domain functions as the command line, audited with who did it.
 
+mod desk_card;
 mod gate;
 mod roles;
 
@@ -14,7 +15,7 @@ use super::html::{self, escape};
 use super::Reply;
 use crate::http::AppState;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// How old a sign-in the console accepts.
@@ -24,6 +25,15 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
+        .route("/admin/people/{username}/card", get(desk_card::form))
+        .route(
+            "/admin/people/{username}/card/nonce",
+            post(desk_card::nonce),
+        )
+        .route(
+            "/admin/people/{username}/card/complete",
+            get(desk_card::complete),
+        )
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
