@@ -1,5 +1,6 @@
 //! Nonces: single use, bound to the browser session that asked, to its origin and to what
-//! they are for (a login, registering the card on `/me`, or forgot password).
+//! they are for (a login, registering the card on `/me` or at the helpdesk, or forgot
+//! password); a helpdesk's nonce names the person too.
 
 use crate::db::store::Store;
 use crate::db::Pool;
@@ -17,6 +18,9 @@ pub enum Purpose {
     RegisterCard,
     /// Proving, with the registered card, who asks for a new password on `/forgot`.
     Reset,
+    /// Registering a person's card inserted at the helpdesk, for the console session of a
+    /// helpdesk user (or admin); the nonce names the person.
+    DeskRegister,
 }
 
 impl Purpose {
@@ -25,6 +29,7 @@ impl Purpose {
             Purpose::Login => "login",
             Purpose::RegisterCard => "register",
             Purpose::Reset => "reset",
+            Purpose::DeskRegister => "desk-register",
         }
     }
 
@@ -32,6 +37,7 @@ impl Purpose {
         match text {
             "register" => Purpose::RegisterCard,
             "reset" => Purpose::Reset,
+            "desk-register" => Purpose::DeskRegister,
             _ => Purpose::Login,
         }
     }
@@ -54,19 +60,60 @@ pub async fn issue_for(
     session: &str,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    insert(pool, purpose, origin, session, None, now).await
+}
+
+/// A nonce that registers the card read with it to `target` alone, for the console
+/// session `session` at the helpdesk.
+pub async fn issue_for_desk(
+    pool: &Pool,
+    origin: &str,
+    session: &str,
+    target: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    insert(
+        pool,
+        Purpose::DeskRegister,
+        origin,
+        session,
+        Some(target),
+        now,
+    )
+    .await
+}
+
+async fn insert(
+    pool: &Pool,
+    purpose: Purpose,
+    origin: &str,
+    session: &str,
+    target: Option<&str>,
+    now: i64,
+) -> Result<String, sqlx::Error> {
     let nonce = crate::random_id();
     sqlx::query(
-        "INSERT INTO nonces (nonce, origin, session, expires_at, purpose) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO nonces (nonce, origin, session, expires_at, purpose, target) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&nonce)
     .bind(origin)
     .bind(session)
     .bind(now + NONCE_TTL_SECS)
     .bind(purpose.as_str())
+    .bind(target)
     .execute(pool)
     .await?;
     Ok(nonce)
+}
+
+/// A spent nonce: the session it is bound to, what it is for, and for whom (a helpdesk
+/// registration's person).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spent {
+    pub session: String,
+    pub purpose: Purpose,
+    pub target: Option<String>,
 }
 
 /// Why a nonce could not be spent.
@@ -90,24 +137,27 @@ impl NonceRefusal {
 }
 
 /// Spends `nonce` for `origin` in one UPDATE (so no two servers spend it twice) and
-/// gives back the session it is bound to and what it is for; on refusal, says why.
+/// gives back what it is bound to ([`Spent`]); on refusal, says why.
 pub async fn spend<S: Store>(
     db: &mut S,
     nonce: &str,
     origin: &str,
     now: i64,
-) -> Result<Result<(String, Purpose), NonceRefusal>, sqlx::Error> {
+) -> Result<Result<Spent, NonceRefusal>, sqlx::Error> {
     let spent = db
         .row(
             "UPDATE nonces SET used_at = $1 \
              WHERE nonce = $2 AND origin = $3 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING session, purpose",
+             RETURNING session, purpose, target",
             &[now.into(), nonce.into(), origin.into()],
         )
         .await?;
     if let Some(row) = spent {
-        let purpose = Purpose::parse(row.text(1).unwrap_or_default());
-        return Ok(Ok((row.text(0).unwrap_or_default().to_owned(), purpose)));
+        return Ok(Ok(Spent {
+            session: row.text(0).unwrap_or_default().to_owned(),
+            purpose: Purpose::parse(row.text(1).unwrap_or_default()),
+            target: row.text(2).map(str::to_owned),
+        }));
     }
     let row = db
         .row(

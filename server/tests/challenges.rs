@@ -100,10 +100,11 @@ async fn challenges_need_a_key_and_a_proper_origin(db: TestDb) {
     .unwrap();
     assert_eq!(
         spent,
-        Ok((
-            "api:hr-portal@https://hr.example.go.th".to_owned(),
-            challenges::Purpose::Login
-        )),
+        Ok(challenges::Spent {
+            session: "api:hr-portal@https://hr.example.go.th".to_owned(),
+            purpose: challenges::Purpose::Login,
+            target: None,
+        }),
         "bound to the front end that asked, for a login"
     );
 }

@@ -2,13 +2,15 @@
 //! refusal under its own reason code, then a one-time ticket for the session that
 //! asked for the nonce (a card registered without its laser ID gets a ticket for a first
 //! factor only). A nonce asked for on `/me` registers the card instead, for the account
-//! that session logged in to with password + OTP (or card + OTP, for its own card).
+//! that session logged in to with password + OTP (or card + OTP, for its own card); one
+//! asked for at the helpdesk registers it for the person the nonce names.
 //!
 //! The signature is checked against the agent's key from [`crate::agents::KeyCache`];
 //! what the assertion spends, the ticket and the audit row are written in one
 //! transaction, on SQLite by the writer thread ([`crate::db::writer`]), which commits
 //! several verifications at once.
 
+mod desk;
 mod refusal;
 mod spend;
 

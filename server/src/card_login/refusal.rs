@@ -34,6 +34,9 @@ pub enum Refusal {
     BadCardSerial,
     /// A forgot-password nonce whose session no longer waits for a card.
     NoReset,
+    /// A helpdesk nonce whose console session is no longer a helpdesk user's (signed out,
+    /// expired, the role revoked).
+    NoDesk,
 }
 
 impl Refusal {
@@ -66,7 +69,7 @@ impl Refusal {
             Refusal::CardNotAccounts => C::CardNotAccounts,
             Refusal::NeedsPasswordOtp => C::NeedsPasswordOtp,
             Refusal::BadCardSerial => C::BadCardSerial,
-            Refusal::NoReset => C::NoSession,
+            Refusal::NoReset | Refusal::NoDesk => C::NoSession,
         }
     }
 
@@ -105,6 +108,9 @@ impl Refusal {
             }
             Refusal::BadCardSerial => "the card's serial is not 14 digits",
             Refusal::NoReset => "this forgot-password page waits for no card: start again",
+            Refusal::NoDesk => {
+                "the console session that asked is no longer a helpdesk user's: sign in again"
+            }
         }
     }
 }

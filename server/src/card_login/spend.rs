@@ -3,14 +3,16 @@
 //! servers on one database), then the card's checks and the ticket. A refusal is
 //! committed with what it spent. The ticket says what it gives: a card registered without
 //! its laser ID logs in as a first factor only; a registration on `/me` of a card that
-//! gave no laser ID is refused, and the ticket carries that for the page to say why.
+//! gave no laser ID is refused, and the ticket carries that for the page to say why. A
+//! card inserted at the helpdesk is registered to the person the nonce names
+//! ([`super::desk`]).
 
 use super::{Refusal, CLOCK_SKEW_SECS, TICKET_TTL_SECS};
 use crate::amr::Amr;
 use crate::audit;
 use crate::card_key::{self, CardKey};
 use crate::cards::{self, CardError, CardMatch, CardRefusal, LaserBinding};
-use crate::challenges::{self, NonceRefusal, Purpose};
+use crate::challenges::{self, NonceRefusal, Purpose, Spent};
 use crate::db::store::Store;
 use crate::password_resets;
 use crate::tickets::Grant;
@@ -54,13 +56,16 @@ pub async fn spend<S: Store>(
             Some(_) => Refusal::ReplayedJti,
         }));
     }
-    let (session, purpose) = match challenges::spend(db, &claims.nonce, &claims.origin, now).await?
-    {
+    let Spent {
+        session,
+        purpose,
+        target,
+    } = match challenges::spend(db, &claims.nonce, &claims.origin, now).await? {
         Ok(spent) => spent,
         Err(refusal) => return Ok(Err(nonce_refusal(refusal))),
     };
     match purpose {
-        Purpose::RegisterCard => entry.method = audit::Method::Register,
+        Purpose::RegisterCard | Purpose::DeskRegister => entry.method = audit::Method::Register,
         Purpose::Reset => entry.method = audit::Method::Forgot,
         Purpose::Login => {}
     }
@@ -122,6 +127,16 @@ pub async fn spend<S: Store>(
                 None => return Ok(Err(Refusal::NoReset)),
             }
         }
+        // At the helpdesk: the person the nonce names, registered without a login.
+        Purpose::DeskRegister => {
+            let desk = super::desk::register(db, card_key, card, &session, target, now, entry);
+            let (username, grant) = match desk.await? {
+                Ok(registered) => registered,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let ticket = issue_ticket(db, &session, &username, purpose, grant, now).await?;
+            return Ok(Ok((ticket, grant)));
+        }
     };
     entry.username = Some(account.username.clone());
     let judged = cards::check(
@@ -171,6 +186,19 @@ pub async fn spend<S: Store>(
             }
         }
     };
+    let ticket = issue_ticket(db, &session, &account.username, purpose, grant, now).await?;
+    Ok(Ok((ticket, grant)))
+}
+
+/// The ticket the session that asked for the nonce redeems: what the card gave `username`.
+async fn issue_ticket<S: Store>(
+    db: &mut S,
+    session: &str,
+    username: &str,
+    purpose: Purpose,
+    grant: Grant,
+    now: i64,
+) -> Result<Ticket, sqlx::Error> {
     let ticket = crate::random_id();
     let expires_at = now + TICKET_TTL_SECS;
     db.execute(
@@ -178,8 +206,8 @@ pub async fn spend<S: Store>(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             ticket.as_str().into(),
-            session.as_str().into(),
-            account.username.as_str().into(),
+            session.into(),
+            username.into(),
             expires_at.into(),
             purpose.as_str().into(),
             grant.factor().into(),
@@ -187,11 +215,10 @@ pub async fn spend<S: Store>(
         ],
     )
     .await?;
-    let ticket = Ticket {
+    Ok(Ticket {
         ticket,
         expires_at: rfc3339_utc(expires_at),
-    };
-    Ok(Ok((ticket, grant)))
+    })
 }
 
 fn nonce_refusal(refusal: NonceRefusal) -> Refusal {

@@ -160,6 +160,10 @@ async fn asset(Path(file): Path<String>) -> Response {
             "text/javascript; charset=utf-8",
             include_str!("../../assets/card-register.js"),
         ),
+        "desk-card.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/desk-card.js"),
+        ),
         "forgot-card.js" => (
             "text/javascript; charset=utf-8",
             include_str!("../../assets/forgot-card.js"),

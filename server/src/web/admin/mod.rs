@@ -9,6 +9,7 @@ mod access;
 mod agents;
 mod answers;
 mod api_keys;
+mod desk_card;
 mod enroll_tokens;
 mod gate;
 mod paging;
@@ -75,6 +76,15 @@ pub fn routes() -> Router<AppState> {
             get(enroll_tokens::list).post(enroll_tokens::create),
         )
         .route(api_keys::PATH, get(api_keys::list).post(api_keys::create))
+        .route("/admin/people/{username}/card", get(desk_card::form))
+        .route(
+            "/admin/people/{username}/card/nonce",
+            post(desk_card::nonce),
+        )
+        .route(
+            "/admin/people/{username}/card/complete",
+            get(desk_card::complete),
+        )
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
