@@ -5,6 +5,8 @@
 //! The pages are the SSO's own (same frame, CSP, CSRF on every POST); what they change
 //! goes through the same domain functions as the command line, audited with who did it.
 
+mod audit;
+mod audit_files;
 mod gate;
 mod roles;
 
@@ -24,6 +26,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
+        .route("/admin/audit", get(audit::search))
+        .route("/admin/audit.csv", get(audit_files::csv))
+        .route("/admin/audit.jsonl", get(audit_files::jsonl))
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
