@@ -119,7 +119,9 @@ impl Method {
 
     /// The method named `text` ([`Method::as_str`]), if there is one.
     pub fn named(text: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|method| method.as_str() == text)
+        Method::ALL
+            .into_iter()
+            .find(|method| method.as_str() == text)
     }
 
     fn parse(text: &str) -> Method {
@@ -318,24 +320,24 @@ fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
 /// One row of a query selecting [`COLUMNS`].
 pub(crate) fn logged_row(row: &sqlx::any::AnyRow) -> Result<Logged, sqlx::Error> {
     let method = Method::parse(&row.try_get::<String, _>("method")?);
-            Ok(Logged {
-                at: row.try_get("at")?,
-                entry: Entry {
-                    method,
-                    outcome: row.try_get("outcome")?,
-                    username: row.try_get("username")?,
-                    citizen_id: row.try_get("citizen_id")?,
-                    agent_id: row.try_get("agent_id")?,
-                    remote: row.try_get("remote")?,
-                    card: row.try_get("card")?,
-                    card_ref: row.try_get("card_ref")?,
-                    system: row.try_get("system_code")?,
-                    amr: row
-                        .try_get::<Option<String>, _>("amr")?
-                        .as_deref()
-                        .and_then(Amr::parse),
-                    actor: row.try_get("actor")?,
-                    detail: row.try_get("detail")?,
-                },
-            })
+    Ok(Logged {
+        at: row.try_get("at")?,
+        entry: Entry {
+            method,
+            outcome: row.try_get("outcome")?,
+            username: row.try_get("username")?,
+            citizen_id: row.try_get("citizen_id")?,
+            agent_id: row.try_get("agent_id")?,
+            remote: row.try_get("remote")?,
+            card: row.try_get("card")?,
+            card_ref: row.try_get("card_ref")?,
+            system: row.try_get("system_code")?,
+            amr: row
+                .try_get::<Option<String>, _>("amr")?
+                .as_deref()
+                .and_then(Amr::parse),
+            actor: row.try_get("actor")?,
+            detail: row.try_get("detail")?,
+        },
+    })
 }

@@ -9,8 +9,19 @@ use thaiid_protocol::date::THAI_UTC_OFFSET_SECS;
 
 /// The columns, in order: the CSV header and the JSON objects' keys.
 pub const COLUMNS: [&str; 13] = [
-    "time", "method", "outcome", "username", "actor", "system", "detail", "citizen_id",
-    "card", "agent_id", "remote", "amr", "id",
+    "time",
+    "method",
+    "outcome",
+    "username",
+    "actor",
+    "system",
+    "detail",
+    "citizen_id",
+    "card",
+    "agent_id",
+    "remote",
+    "amr",
+    "id",
 ];
 
 /// The moment in Thailand's time with its offset: `2026-12-06T08:30:05+07:00`.

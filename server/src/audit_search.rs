@@ -56,7 +56,9 @@ pub struct SearchText {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SearchError {
-    #[error("{field}: {value:?} is not a time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM (Thailand's time)")]
+    #[error(
+        "{field}: {value:?} is not a time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM (Thailand's time)"
+    )]
     BadTime { field: &'static str, value: String },
     #[error("the time range ends before it starts")]
     EmptyRange,

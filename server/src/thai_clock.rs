@@ -95,7 +95,10 @@ mod tests {
             rfc3339_utc(parse("2024-02-29").unwrap().start),
             "2024-02-28T17:00:00Z"
         );
-        assert_eq!(rfc3339_utc(parse("1970-01-01T07:00").unwrap().start), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_utc(parse("1970-01-01T07:00").unwrap().start),
+            "1970-01-01T00:00:00Z"
+        );
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub async fn search(
         Err(refused) => return Ok(refused_search(&console, &text, &refused)),
     };
     record(&state.pool, &console, &search.describe(&text), "search").await?;
-    let mut rows = audit_search::fetch(&state.pool, &search, before.as_ref(), PAGE_ROWS + 1).await?;
+    let mut rows =
+        audit_search::fetch(&state.pool, &search, before.as_ref(), PAGE_ROWS + 1).await?;
     let more = rows.len() > PAGE_ROWS as usize;
     rows.truncate(PAGE_ROWS as usize);
     let next = match rows.last() {
@@ -136,7 +137,11 @@ fn form(text: &SearchText) -> String {
     let options: String = std::iter::once(("", "ทุกวิธี (any)"))
         .chain(Method::ALL.iter().map(|m| (m.as_str(), m.as_str())))
         .map(|(value, label)| {
-            let selected = if value == text.method.trim() { " selected" } else { "" };
+            let selected = if value == text.method.trim() {
+                " selected"
+            } else {
+                ""
+            };
             format!(r#"<option value="{value}"{selected}>{label}</option>"#)
         })
         .collect();
