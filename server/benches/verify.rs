@@ -10,7 +10,6 @@
 //! was not 200 or an audit row is missing.
 
 use setup::server::Server;
-use setup::AUD;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
