@@ -9,8 +9,8 @@
 //! and `THAIID_BENCH_CLIENTS` (default 200) change the load. Exits non-zero if any answer
 //! was not 200 or an audit row is missing.
 
-use setup::AUD;
-use std::process::{Child, Command, ExitCode, Stdio};
+use setup::server::Server;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thaiid_server::db;
@@ -234,60 +234,6 @@ async fn client(
         }
     }
     outcome
-}
-
-struct Server(Child);
-
-impl Server {
-    fn start(url: &str, port: u16, log: &std::path::Path) -> Server {
-        let otp_key = log.with_file_name("otp.key");
-        let card_key = log.with_file_name("card.key");
-        let log = std::fs::File::create(log).expect("the server's log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
-            .arg("serve")
-            .env("DATABASE_URL", url)
-            .env("THAIID_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("THAIID_SERVER_PUBLIC_URL", AUD)
-            .env("THAIID_SERVER_OTP_KEY_FILE", otp_key)
-            .env("THAIID_SERVER_CARD_KEY_FILE", card_key)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the server starts");
-        Server(child)
-    }
-
-    async fn wait_ready(&mut self, port: u16) {
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.0.try_wait() {
-                panic!("the server exited at start: {status}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not listen on port {port} within 10 s");
-    }
-
-    /// VmHWM: the resident set's high-water mark.
-    fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
-            .expect("/proc/PID/status (Linux)");
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("a VmHWM line")
-    }
-
-    fn stop(mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// User + system CPU seconds of `/proc/<pid>` so far.

@@ -91,6 +91,39 @@ impl Method {
         }
     }
 
+    /// Every method, in the order the audit page offers them.
+    pub const ALL: [Method; 22] = [
+        Method::Card,
+        Method::Password,
+        Method::Otp,
+        Method::Ticket,
+        Method::Logout,
+        Method::Register,
+        Method::Block,
+        Method::System,
+        Method::OtpSetup,
+        Method::Forgot,
+        Method::ResetCode,
+        Method::PasswordSet,
+        Method::Role,
+        Method::Person,
+        Method::Import,
+        Method::Request,
+        Method::Access,
+        Method::SystemAdmin,
+        Method::AgentAdmin,
+        Method::EnrollToken,
+        Method::ApiKey,
+        Method::Export,
+    ];
+
+    /// The method named `text` ([`Method::as_str`]), if there is one.
+    pub fn named(text: &str) -> Option<Method> {
+        Method::ALL
+            .into_iter()
+            .find(|method| method.as_str() == text)
+    }
+
     fn parse(text: &str) -> Method {
         match text {
             "card" => Method::Card,
@@ -248,7 +281,7 @@ pub struct Logged {
     pub entry: Entry,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "at, method, outcome, username, citizen_id, agent_id, remote, card, card_ref, system_code, amr, \
      actor, detail";
 
@@ -281,29 +314,30 @@ pub async fn of_user(pool: &Pool, username: &str, limit: i64) -> Result<Vec<Logg
 }
 
 fn logged(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Logged>, sqlx::Error> {
-    rows.iter()
-        .map(|row| {
-            let method = Method::parse(&row.try_get::<String, _>("method")?);
-            Ok(Logged {
-                at: row.try_get("at")?,
-                entry: Entry {
-                    method,
-                    outcome: row.try_get("outcome")?,
-                    username: row.try_get("username")?,
-                    citizen_id: row.try_get("citizen_id")?,
-                    agent_id: row.try_get("agent_id")?,
-                    remote: row.try_get("remote")?,
-                    card: row.try_get("card")?,
-                    card_ref: row.try_get("card_ref")?,
-                    system: row.try_get("system_code")?,
-                    amr: row
-                        .try_get::<Option<String>, _>("amr")?
-                        .as_deref()
-                        .and_then(Amr::parse),
-                    actor: row.try_get("actor")?,
-                    detail: row.try_get("detail")?,
-                },
-            })
-        })
-        .collect()
+    rows.iter().map(logged_row).collect()
+}
+
+/// One row of a query selecting [`COLUMNS`].
+pub(crate) fn logged_row(row: &sqlx::any::AnyRow) -> Result<Logged, sqlx::Error> {
+    let method = Method::parse(&row.try_get::<String, _>("method")?);
+    Ok(Logged {
+        at: row.try_get("at")?,
+        entry: Entry {
+            method,
+            outcome: row.try_get("outcome")?,
+            username: row.try_get("username")?,
+            citizen_id: row.try_get("citizen_id")?,
+            agent_id: row.try_get("agent_id")?,
+            remote: row.try_get("remote")?,
+            card: row.try_get("card")?,
+            card_ref: row.try_get("card_ref")?,
+            system: row.try_get("system_code")?,
+            amr: row
+                .try_get::<Option<String>, _>("amr")?
+                .as_deref()
+                .and_then(Amr::parse),
+            actor: row.try_get("actor")?,
+            detail: row.try_get("detail")?,
+        },
+    })
 }

@@ -6,10 +6,11 @@
 //! 1. `thaiid_protocol`: the wire types, the reason codes ([`ServerErrorCode`]), the
 //!    assertion's checks.
 //! 2. The domain, which knows nothing of HTTP: [`db`], [`text`], [`amr`], [`key_file`],
-//!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`otp_setup`], [`audit`], [`alerts`],
-//!    [`sessions`], [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`],
-//!    [`tokens`], [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`],
-//!    [`reset_codes`], [`password_resets`], [`people`]. Each
+//!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`otp_setup`], [`audit`],
+//!    [`audit_search`], [`audit_export`], [`thai_clock`], [`alerts`], [`sessions`],
+//!    [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`], [`tokens`],
+//!    [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`], [`reset_codes`],
+//!    [`password_resets`], [`people`], [`roles`]. Each
 //!    answers a typed error (a `thiserror` enum with `Db(sqlx::Error)`, or `sqlx::Error`
 //!    alone where the database is all that can fail) and refusals with their
 //!    [`ServerErrorCode`].
@@ -28,6 +29,8 @@ pub mod amr;
 pub mod api_keys;
 pub mod app;
 pub mod audit;
+pub mod audit_export;
+pub mod audit_search;
 pub mod card_key;
 pub mod card_login;
 pub mod cards;
@@ -55,6 +58,7 @@ pub mod systems;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod text;
+pub mod thai_clock;
 pub mod throttle;
 pub mod tickets;
 pub mod tokens;

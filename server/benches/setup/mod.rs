@@ -4,6 +4,8 @@
 // Each bench includes this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod server;
+
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use thaiid_protocol::api::EnrollRequest;

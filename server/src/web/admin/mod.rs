@@ -9,6 +9,8 @@ mod access;
 mod agents;
 mod answers;
 mod api_keys;
+mod audit;
+mod audit_files;
 mod desk_card;
 mod enroll_tokens;
 mod gate;
@@ -85,6 +87,9 @@ pub fn routes() -> Router<AppState> {
             "/admin/people/{username}/card/complete",
             get(desk_card::complete),
         )
+        .route("/admin/audit", get(audit::search))
+        .route("/admin/audit.csv", get(audit_files::csv))
+        .route("/admin/audit.jsonl", get(audit_files::jsonl))
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
