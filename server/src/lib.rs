@@ -9,7 +9,7 @@
 //!    [`card_key`], [`otp_key`], [`passwords`], [`otp`], [`otp_setup`], [`audit`], [`alerts`],
 //!    [`sessions`], [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`],
 //!    [`tokens`], [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`],
-//!    [`reset_codes`], [`password_resets`]. Each
+//!    [`reset_codes`], [`password_resets`], [`import`]. Each
 //!    answers a typed error (a `thiserror` enum with `Db(sqlx::Error)`, or `sqlx::Error`
 //!    alone where the database is all that can fail) and refusals with their
 //!    [`ServerErrorCode`].
@@ -37,6 +37,7 @@ pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod import;
 pub mod key_file;
 pub mod oidc;
 pub mod otp;
