@@ -8,7 +8,10 @@
 //! systems not yet permitted are granted; nothing is ever deleted or revoked, and an
 //! account's linked citizen ID is never replaced (the helpdesk does that, one person at a
 //! time). Each row gets its outcome, named by its row in the file (the header is row 1);
-//! a refused row changes nothing and the others go on. The changes of a run are one
+//! a refused row changes nothing and the others go on. A user name or citizen ID on more
+//! than one row refuses all those rows: which one is right is for HR to say. Rows are
+//! judged by the file first, then against the database, so that a second run reports the
+//! same refusals. The changes of a run are one
 //! transaction with its one audit row.
 
 mod plan;
@@ -49,10 +52,12 @@ pub enum Refusal {
     BadName,
     #[error("the citizen ID is not 13 digits with a right check digit")]
     BadCitizenId,
-    #[error("the user name is on row {0} already")]
-    DuplicateUsername(u64),
-    #[error("the citizen ID is on row {0} already")]
-    DuplicateCitizenId(u64),
+    /// The file disagrees with itself: every row of the user name is refused.
+    #[error("the user name is also on {}", Rows(.0))]
+    DuplicateUsername(Vec<u64>),
+    /// Every row of the citizen ID is refused.
+    #[error("the citizen ID is also on {}", Rows(.0))]
+    DuplicateCitizenId(Vec<u64>),
     #[error("the citizen ID is linked to another account ({0})")]
     CitizenIdOfAnother(String),
     #[error(
@@ -76,12 +81,30 @@ impl Refusal {
             Refusal::NoThaiName => "ไม่มีชื่อภาษาไทย".into(),
             Refusal::BadName => "ชื่อมีอักขระควบคุมหรือยาวเกินไป".into(),
             Refusal::BadCitizenId => "เลขประจำตัวประชาชนไม่ครบ 13 หลักหรือเลขตรวจสอบไม่ถูกต้อง".into(),
-            Refusal::DuplicateUsername(row) => format!("ชื่อผู้ใช้ซ้ำกับแถวที่ {row}"),
-            Refusal::DuplicateCitizenId(row) => format!("เลขประจำตัวประชาชนซ้ำกับแถวที่ {row}"),
+            Refusal::DuplicateUsername(rows) => format!("ชื่อผู้ใช้ซ้ำกับแถวที่ {}", numbers(rows)),
+            Refusal::DuplicateCitizenId(rows) => {
+                format!("เลขประจำตัวประชาชนซ้ำกับแถวที่ {}", numbers(rows))
+            }
             Refusal::CitizenIdOfAnother(_) => "เลขประจำตัวประชาชนนี้ผูกกับบัญชีอื่นแล้ว".into(),
             Refusal::OtherCitizenId => "บัญชีนี้ผูกกับเลขประจำตัวประชาชนอื่นอยู่แล้ว".into(),
             Refusal::NoSystem(_) => "ไม่มีระบบงานรหัสนี้".into(),
         }
+    }
+}
+
+/// `5, 9`.
+fn numbers(rows: &[u64]) -> String {
+    let rows: Vec<String> = rows.iter().map(u64::to_string).collect();
+    rows.join(", ")
+}
+
+/// `row 5`, `rows 5, 9`.
+struct Rows<'a>(&'a [u64]);
+
+impl fmt::Display for Rows<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = if self.0.len() == 1 { "" } else { "s" };
+        write!(f, "row{s} {}", numbers(self.0))
     }
 }
 

@@ -42,20 +42,34 @@ pub enum Action {
 
 /// Every row's outcome, and the changes that make it so.
 pub fn plan(rows: Vec<Row>, existing: &Existing) -> (Report, Vec<Action>) {
-    let mut seen_usernames: HashMap<String, u64> = HashMap::new();
-    let mut seen_ids: HashMap<String, u64> = HashMap::new();
+    let mut usernames: HashMap<&str, Vec<u64>> = HashMap::new();
+    let mut citizen_ids: HashMap<&str, Vec<u64>> = HashMap::new();
+    for row in &rows {
+        if let Ok(person) = &row.person {
+            usernames.entry(&person.username).or_default().push(row.row);
+            citizen_ids
+                .entry(&person.citizen_id)
+                .or_default()
+                .push(row.row);
+        }
+    }
+    let others = |on: &HashMap<&str, Vec<u64>>, key: &str, row: u64| -> Vec<u64> {
+        on.get(key)
+            .map(|rows| rows.iter().copied().filter(|&r| r != row).collect())
+            .unwrap_or_default()
+    };
     let mut report = Report::default();
     let mut actions = Vec::new();
-    for row in rows {
-        let decided = row.person.and_then(|person| {
-            if let Some(&first) = seen_usernames.get(&person.username) {
-                return Err(Refusal::DuplicateUsername(first));
+    for row in &rows {
+        let decided = row.person.clone().and_then(|person| {
+            let same_name = others(&usernames, &person.username, row.row);
+            if !same_name.is_empty() {
+                return Err(Refusal::DuplicateUsername(same_name));
             }
-            if let Some(&first) = seen_ids.get(&person.citizen_id) {
-                return Err(Refusal::DuplicateCitizenId(first));
+            let same_id = others(&citizen_ids, &person.citizen_id, row.row);
+            if !same_id.is_empty() {
+                return Err(Refusal::DuplicateCitizenId(same_id));
             }
-            seen_usernames.insert(person.username.clone(), row.row);
-            seen_ids.insert(person.citizen_id.clone(), row.row);
             decide(person, existing)
         });
         let outcome = match decided {
@@ -67,8 +81,8 @@ pub fn plan(rows: Vec<Row>, existing: &Existing) -> (Report, Vec<Action>) {
         };
         report.rows.push(RowReport {
             row: row.row,
-            username: row.username,
-            citizen_id: row.citizen_id_masked,
+            username: row.username.clone(),
+            citizen_id: row.citizen_id_masked.clone(),
             outcome,
         });
     }
@@ -223,25 +237,52 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_others_citizen_ids_and_unknown_systems_are_refused() {
+    fn every_row_of_a_duplicate_is_refused() {
         let existing = somchai_stored(Some(SOMCHAI));
         let got = outcomes(
             vec![
                 row(2, "somying.r", "สมหญิง", SOMYING, &[]),
                 row(3, "somying.r", "สมหญิง", "1000000000009", &[]),
                 row(4, "other.x", "อื่น", SOMYING, &[]),
-                row(5, "new.one", "ใหม่", SOMCHAI, &[]),
-                row(6, "somchai.t", "สมชาย", "1000000000009", &[]),
-                row(7, "third.y", "สาม", "1101700203468", &["99999999"]),
+                row(5, "third.y", "สาม", "1101700203468", &[]),
+                row(6, "somying.r", "สมหญิง", "1000000000009", &[]),
             ],
             &existing,
         );
         assert_eq!(
             got,
             [
+                Outcome::Refused(Refusal::DuplicateUsername(vec![3, 6])),
+                Outcome::Refused(Refusal::DuplicateUsername(vec![2, 6])),
+                Outcome::Refused(Refusal::DuplicateCitizenId(vec![2])),
                 Outcome::Created,
-                Outcome::Refused(Refusal::DuplicateUsername(2)),
-                Outcome::Refused(Refusal::DuplicateCitizenId(2)),
+                Outcome::Refused(Refusal::DuplicateUsername(vec![2, 3])),
+            ]
+        );
+        assert_eq!(
+            got[0].to_string(),
+            "refused: the user name is also on rows 3, 6"
+        );
+        assert_eq!(
+            got[2].to_string(),
+            "refused: the citizen ID is also on row 2"
+        );
+    }
+
+    #[test]
+    fn anothers_citizen_id_and_unknown_systems_are_refused() {
+        let existing = somchai_stored(Some(SOMCHAI));
+        let got = outcomes(
+            vec![
+                row(2, "new.one", "ใหม่", SOMCHAI, &[]),
+                row(3, "somchai.t", "สมชาย", "1000000000009", &[]),
+                row(4, "third.y", "สาม", "1101700203468", &["99999999"]),
+            ],
+            &existing,
+        );
+        assert_eq!(
+            got,
+            [
                 Outcome::Refused(Refusal::CitizenIdOfAnother("somchai.t".into())),
                 Outcome::Refused(Refusal::OtherCitizenId),
                 Outcome::Refused(Refusal::NoSystem("99999999".into())),

@@ -6,6 +6,7 @@
 //! goes through the same domain functions as the command line, audited with who did it.
 
 mod gate;
+mod people_import;
 mod roles;
 
 pub use gate::Console;
@@ -24,6 +25,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/roles", get(roles::list).post(roles::change))
+        .route(people_import::PATH, get(people_import::show))
+}
+
+/// The console's uploads, whose bodies are larger than the site's limit: read by their
+/// handlers after the console's gate.
+pub fn upload_routes() -> Router<AppState> {
+    people_import::upload_routes()
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
