@@ -1,52 +1,20 @@
 //! The bulk import of people from the HR export (SPEC §7b, issue 19): a file with good
 //! rows, a bad check digit, duplicates, another's citizen ID and Thai text, imported
-//! twice: the second run changes nothing. The same domain function behind the command
-//! line (which fails when a row is refused) and the console's upload (helpdesk and admin
-//! only, CSRF checked, the per-row report shown). Synthetic people only.
+//! twice: the second run changes nothing. The domain function, and the command line on it
+//! (which fails when a row is refused). Synthetic people only.
 
 use thaiid_server::on_both_databases;
 mod support;
 
-use axum::http::{header, Request, StatusCode};
-use support::browser::{browser, Browser, Page, SITE};
+use support::hr_export::{import_runs, seeded, FULL_IDS, HR_EXPORT};
 use support::TestDb;
 use thaiid_server::import::{self, Report};
-use thaiid_server::roles::{self, Role};
-use thaiid_server::{audit, demo, users};
+use thaiid_server::{audit, users};
 
 on_both_databases!(
     a_second_run_changes_nothing,
     the_command_line_reports_each_row_and_fails_on_a_refused_one,
-    the_upload_is_the_helpdesks_and_checks_its_csrf,
-    the_upload_shows_each_rows_outcome,
 );
-
-/// Rows 2–11: two new people (Thai names, a quoted comma), a bad check digit, a user name
-/// on two rows, a citizen ID on two rows, another account's citizen ID, an account that
-/// gets its name, citizen ID and systems, and the demo person as stored.
-const HR_EXPORT: &str = "\u{feff}username,name_th,name_en,citizen_id,systems\r\n\
-    malee.s,\"นางสาวมาลี สุขใจ\",Miss Malee Sukjai,1100000000016,01010101\r\n\
-    preecha.w,นายปรีชา วงศ์ดี,\"Wongdee, Preecha\",1100000000024,\r\n\
-    bad.digit,นายผิด เลขตรวจ,Mr Wrong,1100000000017,\r\n\
-    twice.u,นายสอง ครั้ง,Mr Twice,1100000000032,\r\n\
-    twice.u,นายสอง ครั้ง,Mr Twice,1100000000067,\r\n\
-    dup.a,นายซ้ำ หนึ่ง,Mr Dup A,1100000000075,\r\n\
-    dup.b,นายซ้ำ สอง,Mr Dup B,1100000000075,\r\n\
-    taken.id,นายเอา ของคนอื่น,Mr Taken,1100000000059,\r\n\
-    old.account,นายเก่า ชื่อใหม่,Mr Old Newname,1100000000041,01010101 02010101\r\n\
-    somchai.t,นายสมชาย ทดสอบ,,1103700123458,01010101\r\n";
-
-const FULL_IDS: [&str; 9] = [
-    "1100000000016",
-    "1100000000024",
-    "1100000000017",
-    "1100000000032",
-    "1100000000067",
-    "1100000000075",
-    "1100000000059",
-    "1100000000041",
-    "1103700123458",
-];
 
 const REFUSALS: [(u64, &str, &str, &str); 6] = [
     (
@@ -86,21 +54,6 @@ const REFUSALS: [(u64, &str, &str, &str); 6] = [
         "refused: the citizen ID is linked to another account (linked.p)",
     ),
 ];
-
-/// The demo person and systems, and two accounts from before the import.
-async fn seeded(db: &TestDb) -> Browser {
-    let b = browser(db).await;
-    let now = thaiid_server::now();
-    users::add(&db.pool, "old.account", "นายเก่า ชื่อเก่า", None, now)
-        .await
-        .unwrap();
-    let linked = Some("1100000000059");
-    users::add(&db.pool, "linked.p", "นายผูก แล้ว", linked, now)
-        .await
-        .unwrap();
-    b
-}
-
 fn outcomes(report: &Report) -> Vec<(u64, String, String, String)> {
     report
         .rows
@@ -154,25 +107,6 @@ async fn people(db: &TestDb) -> Vec<String> {
     }
     rows
 }
-
-/// The import runs' audit rows: (actor, detail), newest first.
-async fn import_runs(db: &TestDb) -> Vec<(String, String)> {
-    audit::recent(&db.pool, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|row| row.entry.method == audit::Method::Import)
-        .map(|row| {
-            assert_eq!(row.entry.outcome, audit::OK);
-            assert_eq!(row.entry.username, None);
-            (
-                row.entry.actor.unwrap_or_default(),
-                row.entry.detail.unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
 async fn a_second_run_changes_nothing(db: TestDb) {
     let _ = seeded(&db).await;
     let before = people(&db).await;
@@ -317,155 +251,4 @@ async fn the_command_line_reports_each_row_and_fails_on_a_refused_one(db: TestDb
     let runs = import_runs(&db).await;
     assert_eq!(runs.len(), 2, "a file not read is no run: {runs:?}");
     assert!(runs.iter().all(|(actor, _)| actor == "cli"));
-}
-
-const BOUNDARY: &str = "----thaiid-import-test";
-
-/// The upload form as a browser sends it: the CSRF field (if any), then the file.
-async fn upload(b: &mut Browser, csrf: Option<&str>, csv: &str) -> Page {
-    let mut body = String::new();
-    if let Some(csrf) = csrf {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
-        ));
-    }
-    body.push_str(&format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hr.csv\"\r\n\
-         Content-Type: text/csv\r\n\r\n{csv}\r\n--{BOUNDARY}--\r\n"
-    ));
-    let request = Request::post("/admin/people/import")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .header(header::ORIGIN, SITE);
-    b.send(request, body).await
-}
-
-async fn signed_in(db: &TestDb, role: Option<Role>) -> Browser {
-    let mut b = seeded(db).await;
-    if let Some(role) = role {
-        roles::grant(
-            &db.pool,
-            demo::USERNAME,
-            &role,
-            audit::CLI,
-            thaiid_server::now(),
-        )
-        .await
-        .unwrap();
-    }
-    b.password(demo::PASSWORD).await;
-    let code = demo::otp_now(&b.seeded, thaiid_server::now()).unwrap();
-    b.otp(&code).await;
-    b
-}
-
-async fn the_upload_is_the_helpdesks_and_checks_its_csrf(db: TestDb) {
-    // No role: 403 for the page and the upload, the file not read.
-    let mut b = signed_in(&db, None).await;
-    let csrf = b.get("/systems").await.csrf();
-    assert_eq!(
-        b.get("/admin/people/import").await.status,
-        StatusCode::FORBIDDEN
-    );
-    let refused = upload(&mut b, Some(&csrf), HR_EXPORT).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.body.contains("ไม่มีสิทธิ์"), "{}", refused.body);
-    // An auditor's role does not open it either.
-    roles::grant(&db.pool, demo::USERNAME, &Role::Auditor, audit::CLI, 0)
-        .await
-        .unwrap();
-    assert_eq!(
-        upload(&mut b, Some(&csrf), HR_EXPORT).await.status,
-        StatusCode::FORBIDDEN
-    );
-
-    // The helpdesk: the form; without the CSRF token, or with another, refused.
-    roles::grant(&db.pool, demo::USERNAME, &Role::Helpdesk, audit::CLI, 0)
-        .await
-        .unwrap();
-    let form = b.get("/admin/people/import").await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    assert!(form.body.contains(r#"enctype="multipart/form-data""#));
-    assert!(form.body.contains(r#"name="file""#));
-    assert!(
-        !form.body.contains("<script"),
-        "no script: a plain file input"
-    );
-    for csrf in [None, Some("not-the-token")] {
-        let stale = upload(&mut b, csrf, HR_EXPORT).await;
-        assert_eq!(stale.status, StatusCode::FORBIDDEN, "{csrf:?}");
-        assert!(stale.body.contains("แบบฟอร์มนี้หมดอายุ"), "{}", stale.body);
-    }
-    // From another site: refused by the site's guard.
-    let request = Request::post("/admin/people/import")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .header(header::ORIGIN, "https://evil.example");
-    assert_eq!(
-        b.send(request, String::new()).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert!(users::find(&db.pool, "malee.s").await.unwrap().is_none());
-    assert!(import_runs(&db).await.is_empty());
-
-    // Not a file upload; a file over the limit: the form again, with the reason.
-    let csrf = form.csrf();
-    let not_multipart = b.post("/admin/people/import", &[("csrf", &csrf)]).await;
-    assert_eq!(not_multipart.status, StatusCode::BAD_REQUEST);
-    assert!(
-        not_multipart.body.contains("Choose a file"),
-        "{}",
-        not_multipart.body
-    );
-    let huge = format!("{HR_EXPORT}{}", "x".repeat(8 * 1024 * 1024));
-    let too_large = upload(&mut b, Some(&csrf), &huge).await;
-    assert_eq!(too_large.status, StatusCode::BAD_REQUEST);
-    assert!(too_large.body.contains("over 8 MiB"), "{}", too_large.body);
-    assert!(import_runs(&db).await.is_empty());
-}
-
-async fn the_upload_shows_each_rows_outcome(db: TestDb) {
-    let mut b = signed_in(&db, Some(Role::Helpdesk)).await;
-    let csrf = b.get("/admin/people/import").await.csrf();
-    let done = upload(&mut b, Some(&csrf), HR_EXPORT).await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    for shown in [
-        "10 rows: created 2, updated 1, unchanged 1, refused 6",
-        "<tr><td>2</td><td>malee.s</td><td>1-1000-xxxxx-xx-6</td><td>สร้างใหม่</td><td lang=\"en\">created</td></tr>",
-        "<tr><td>4</td><td>bad.digit</td><td>1-1000-xxxxx-xx-7</td>",
-        "refused: the user name is also on row 6",
-        "updated: name, citizen ID linked, systems 01010101 02010101",
-        "ชื่อผู้ใช้ซ้ำกับแถวที่ 6",
-        r#"<table id="import-refused">"#,
-    ] {
-        assert!(done.body.contains(shown), "{shown}: {}", done.body);
-    }
-    for id in FULL_IDS {
-        assert!(!done.body.contains(id), "a full citizen ID on the page");
-    }
-    assert!(users::find(&db.pool, "malee.s").await.unwrap().is_some());
-
-    // Again: nothing changes, and the page says so.
-    let again = upload(&mut b, Some(&csrf), HR_EXPORT).await;
-    assert!(again
-        .body
-        .contains("10 rows: created 0, updated 0, unchanged 4, refused 6"));
-    let actor = demo::USERNAME.to_owned();
-    assert_eq!(
-        import_runs(&db).await,
-        [
-            (
-                actor.clone(),
-                "10 rows: created 0, updated 0, unchanged 4, refused 6".into()
-            ),
-            (
-                actor,
-                "10 rows: created 2, updated 1, unchanged 1, refused 6".into()
-            ),
-        ]
-    );
 }

@@ -6,6 +6,7 @@
 pub use thaiid_server::test_support::*;
 
 pub mod browser;
+pub mod hr_export;
 pub mod oidc;
 pub mod self_service;
 

@@ -109,9 +109,10 @@ async fn upload(
     let upload = match tokio::time::timeout(UPLOAD_DEADLINE, read_upload(multipart)).await {
         Ok(Ok(upload)) => upload,
         Ok(Err(error)) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let mib = MAX_UPLOAD_BYTES / (1024 * 1024);
             return Ok(refused(
-                "ไฟล์ใหญ่เกิน 8 MiB กรุณาแบ่งไฟล์ หรือใช้คำสั่ง thaiid-server user import",
-                "The file is over 8 MiB: split it, or use thaiid-server user import.",
+                &format!("ไฟล์ใหญ่เกิน {mib} MiB กรุณาแบ่งไฟล์ หรือใช้คำสั่ง thaiid-server user import"),
+                &format!("The file is over {mib} MiB: split it, or use thaiid-server user import."),
             ));
         }
         Ok(Err(_)) => return Ok(refused("อ่านไฟล์ที่ส่งมาไม่ได้", "The upload could not be read.")),
