@@ -1,5 +1,6 @@
 //! The whole site: the API ([`crate::http::api`]) and the pages ([`crate::web`]) on one
-//! router, every body read within its deadline and limit.
+//! router, every body read within its deadline and limit (the console's uploads within
+//! their own).
 
 use crate::http::{self, AppState};
 use axum::Router;
@@ -15,5 +16,8 @@ pub fn router(state: AppState) -> Router {
             http::read_body_in_time,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(http::MAX_BODY_BYTES))
+        // Merged after the layers above: a file upload is read by its handler, after the
+        // console's gate, within its own limit and deadline.
+        .merge(crate::web::upload_routes(&state))
         .with_state(state)
 }

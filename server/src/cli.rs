@@ -176,6 +176,14 @@ pub enum UserCommand {
         details: Details,
     },
     List,
+    /// Import people from the HR export, a CSV file (UTF-8) with the header
+    /// username,name_th,name_en,citizen_id[,systems] (systems: codes separated by spaces);
+    /// `-` reads stdin. Runs again without harm: creates, updates names, links a citizen ID
+    /// to an account without one, grants systems; never deletes. Prints each row's outcome;
+    /// exits 1 if any row was refused (the other rows are imported).
+    Import {
+        file: PathBuf,
+    },
 }
 
 /// What the pages show of an account.

@@ -10,7 +10,7 @@
 //!    [`audit_search`], [`audit_export`], [`thai_clock`], [`alerts`], [`sessions`],
 //!    [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`], [`tokens`],
 //!    [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`], [`reset_codes`],
-//!    [`password_resets`], [`people`], [`roles`]. Each
+//!    [`password_resets`], [`people`], [`roles`], [`import`]. Each
 //!    answers a typed error (a `thiserror` enum with `Db(sqlx::Error)`, or `sqlx::Error`
 //!    alone where the database is all that can fail) and refusals with their
 //!    [`ServerErrorCode`].
@@ -40,6 +40,7 @@ pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod import;
 pub mod key_file;
 pub mod oidc;
 pub mod otp;

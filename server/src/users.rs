@@ -42,6 +42,18 @@ fn checked_citizen_id(id: &str) -> Result<(), UserError> {
     }
 }
 
+/// A user name is ASCII letters, digits, '.', '_' or '-' (the bulk import checks by it too).
+pub fn check_username(username: &str) -> Result<(), UserError> {
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(UserError::BadUsername(username.to_owned()));
+    }
+    Ok(())
+}
+
 fn taken(error: sqlx::Error) -> UserError {
     match error {
         sqlx::Error::Database(e) if e.is_unique_violation() => UserError::Taken,
@@ -65,13 +77,7 @@ pub async fn add(
     citizen_id: Option<&str>,
     now: i64,
 ) -> Result<(), UserError> {
-    if username.is_empty()
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
-        return Err(UserError::BadUsername(username.to_owned()));
-    }
+    check_username(username)?;
     if let Some(id) = citizen_id {
         checked_citizen_id(id)?;
     }

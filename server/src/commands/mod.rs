@@ -13,6 +13,7 @@ pub mod serve;
 pub mod system;
 pub mod token;
 pub mod user;
+pub mod user_import;
 
 use crate::card_key::CardKey;
 use crate::cli::{Cli, Command, OidcCommand, TokenCommand};

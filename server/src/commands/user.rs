@@ -1,4 +1,4 @@
-//! `thaiid-server user add|passwd|otp|unlock|reset-code|link|card|set|list`: accounts.
+//! `thaiid-server user add|passwd|otp|unlock|reset-code|link|card|set|list|import`: accounts.
 
 use super::{otp_key, password_from_stdin, Outcome};
 use crate::card_key;
@@ -104,6 +104,7 @@ pub async fn run(pool: &Pool, command: UserCommand, now: i64) -> Outcome {
             .await?;
             println!("{name} updated");
         }
+        UserCommand::Import { file } => super::user_import::run(pool, &file, now).await?,
         UserCommand::List => {
             for account in users::list(pool).await? {
                 println!(

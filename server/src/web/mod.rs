@@ -62,6 +62,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
 
+/// The pages that take a file (the console's import), under the same guard; their bodies
+/// are read by their handlers, with their own limit, not by the site's body reader.
+pub fn upload_routes(state: &AppState) -> Router<AppState> {
+    admin::upload_routes().layer(middleware::from_fn_with_state(state.clone(), guard))
+}
+
 /// What a page handler answers.
 pub enum Reply {
     Page {

@@ -7,6 +7,7 @@ pub use thaiid_server::test_support::*;
 
 pub mod browser;
 pub mod console;
+pub mod hr_export;
 pub mod oidc;
 pub mod self_service;
 

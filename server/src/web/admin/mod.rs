@@ -17,6 +17,7 @@ mod gate;
 mod paging;
 mod people;
 mod people_actions;
+mod people_import;
 mod people_person;
 mod requests;
 mod roles;
@@ -90,6 +91,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::search))
         .route("/admin/audit.csv", get(audit_files::csv))
         .route("/admin/audit.jsonl", get(audit_files::jsonl))
+        .route(people_import::PATH, get(people_import::show))
+}
+
+/// The console's uploads, whose bodies are larger than the site's limit: read by their
+/// handlers after the console's gate.
+pub fn upload_routes() -> Router<AppState> {
+    people_import::upload_routes()
 }
 
 /// A page of the console: its path, its name in Thai and English, and who may open it.
