@@ -273,6 +273,8 @@ pub enum PermissionCommand {
     Requests,
     /// Approve request ID: the change it asks for is made.
     Approve {
+        /// Ids are base64url: one may begin with '-'.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Why, for the requester (shown on their /permissions page).
         #[arg(long)]
@@ -280,6 +282,7 @@ pub enum PermissionCommand {
     },
     /// Reject request ID, with the reason the requester reads (needed).
     Reject {
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         reason: Option<String>,

@@ -364,6 +364,14 @@ async fn the_command_line_decides_with_a_reason(db: TestDb) {
     add_malee(&b).await;
     let wanted = ask(&db, OWNED, Change::Grant, "ขอใช้ระบบ").await;
     let dropped = ask(&db, OTHER, Change::Grant, "ขอใช้ระบบงบประมาณ").await;
+    // Ids are base64url: one in 64 begins with '-', which the command line takes as an id.
+    let dropped = format!("-{dropped}");
+    sqlx::query("UPDATE permission_requests SET id = $1 WHERE id = $2")
+        .bind(&dropped)
+        .bind(&dropped[1..])
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_thaiid-server"))
