@@ -202,6 +202,20 @@ async fn an_owner_decides_with_a_reason_the_requester_reads(db: TestDb) {
         mine.body
     );
     assert!(mine.body.contains("<td>อนุมัติแล้ว</td><td></td>"));
+    // and on the systems page, the newest decisions with their reasons.
+    let systems_page = malee.get("/systems").await;
+    assert!(
+        systems_page.body.contains(&format!(
+            "<li>{OWNED} ขอเพิ่มสิทธิ์: <strong>อนุมัติแล้ว</strong> ตามคำสั่งที่ 12/2569</li>"
+        )),
+        "{}",
+        systems_page.body
+    );
+    assert!(
+        systems_page.body.contains("ยังต้องปิดงบ &lt;ปี 2569&gt;"),
+        "escaped: {}",
+        systems_page.body
+    );
 
     let who = demo::USERNAME;
     assert_eq!(

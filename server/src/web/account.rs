@@ -64,6 +64,7 @@ pub async fn systems(
             "<table id=\"systems\"><thead><tr><th>รหัสระบบ</th><th>ชื่อระบบ</th><th>รหัสผู้ใช้งาน</th></tr></thead>\n<tbody>\n{rows}</tbody></table>"
         )
     };
+    let decisions = decisions(&state, &username).await?;
     let greeting = account.map(|a| a.display_name).unwrap_or(username);
     let body = format!(
         r#"<p>สวัสดี <span id="display-name">{name}</span></p>
@@ -72,7 +73,8 @@ pub async fn systems(
 <button type="submit">ค้นหา</button>
 </form>
 <p class="count">{count} ระบบ</p>
-{listing}"#,
+{listing}
+{decisions}"#,
         name = escape(&greeting),
         q = escape(&search.q),
         count = found.len(),
@@ -98,6 +100,42 @@ pub struct Sent {
     sent: Option<String>,
     /// The system to ask for, chosen already (a system that refused the person links here).
     system: Option<String>,
+}
+
+/// How many decided requests the systems page shows; the rest are on `/permissions`.
+const DECISIONS_SHOWN: usize = 5;
+
+/// The decisions on the person's newest requests (SPEC §7b: status and reason on the
+/// systems page), with a link to all of them.
+async fn decisions(state: &AppState, username: &str) -> Result<String, PageError> {
+    let items: String = systems::requests(&state.pool, Some(username))
+        .await?
+        .iter()
+        .filter(|request| request.status != "pending")
+        .take(DECISIONS_SHOWN)
+        .map(|request| {
+            format!(
+                "<li>{} {}: <strong>{}</strong> {}</li>\n",
+                escape(&request.system_code),
+                if request.change == Change::Grant {
+                    "ขอเพิ่มสิทธิ์"
+                } else {
+                    "ขอยกเลิกสิทธิ์"
+                },
+                status_th(&request.status),
+                escape(request.decision_reason.as_deref().unwrap_or_default())
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        r#"<section id="decisions"><h2>ผลการพิจารณาคำขอของท่าน <span lang="en">(decisions on your requests)</span></h2>
+<ul>
+{items}</ul>
+<p><a href="/permissions">คำขอทั้งหมด <span lang="en">(all your requests)</span></a></p></section>"#
+    ))
 }
 
 fn status_th(status: &str) -> &'static str {
