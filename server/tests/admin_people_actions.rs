@@ -19,6 +19,7 @@ use thaiid_server::{audit, demo, reset_codes, users};
 on_both_databases!(
     each_action_works_and_is_audited_with_the_helpdesk_user,
     the_command_line_does_the_same,
+    the_helpdesk_cannot_act_on_an_account_that_holds_a_role,
 );
 
 const SERIAL: &str = "13020198765432";
@@ -185,4 +186,50 @@ async fn the_command_line_does_the_same(db: TestDb) {
             (audit::Method::Person, cli, "created".into()),
         ]
     );
+}
+
+/// A helpdesk user who could reset an admin's OTP and register a card of their own making
+/// to the admin's account would hold the admin's console: accounts holding a role are an
+/// admin's to change.
+async fn the_helpdesk_cannot_act_on_an_account_that_holds_a_role(db: TestDb) {
+    let mut b = browser(&db).await;
+    malee(&b).await;
+    let now = thaiid_server::now();
+    roles::grant(&db.pool, demo::USERNAME, &Role::Helpdesk, audit::CLI, now)
+        .await
+        .unwrap();
+    roles::grant(&db.pool, "malee.s", &Role::Admin, audit::CLI, now)
+        .await
+        .unwrap();
+    b.password(demo::PASSWORD).await;
+    b.otp(&code_now(&b)).await;
+    let csrf = b.get("/admin/people").await.csrf();
+    for action in ["otp-reset", "reset-code", "block", "unlock"] {
+        let refused = b
+            .post(
+                &format!("/admin/people/malee.s/{action}"),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{action}");
+    }
+    let (status, _) = b.call("/admin/people/malee.s/card/nonce", &csrf).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no nonce to register a card");
+    let account = users::find(&db.pool, "malee.s").await.unwrap().unwrap();
+    assert!(account.totp_secret.is_some(), "the OTP stays");
+    let by_helpdesk: Vec<_> = actions(&b)
+        .await
+        .into_iter()
+        .filter(|(_, actor, _)| actor == demo::USERNAME)
+        .collect();
+    assert!(by_helpdesk.is_empty(), "nothing done: {by_helpdesk:?}");
+
+    // An admin may.
+    roles::grant(&db.pool, demo::USERNAME, &Role::Admin, audit::CLI, now)
+        .await
+        .unwrap();
+    let reset = b
+        .post("/admin/people/malee.s/otp-reset", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(reset.location, "/admin/people/malee.s?done=otp-reset");
 }

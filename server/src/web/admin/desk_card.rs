@@ -143,7 +143,7 @@ pub async fn nonce(
             "the page is stale: reload it",
         ));
     }
-    if !console.helps() {
+    if !console.may_act_on(&state.pool, &username).await? {
         return Err(forbidden());
     }
     let linked = users::find(&state.pool, &username)

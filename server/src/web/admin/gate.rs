@@ -56,6 +56,22 @@ impl Console {
         self.roles.contains(&Role::Auditor)
     }
 
+    /// Whether the person may act on `username`'s account (block its card, reset its OTP,
+    /// give a reset code, register a card): the helpdesk, for people who hold no role;
+    /// an account that holds one (an admin's, an auditor's) only an admin. Else a helpdesk
+    /// user could register a card of their own making to an admin's account, clear its OTP,
+    /// set a new one up after that card's login, and hold the admin's console.
+    pub async fn may_act_on(
+        &self,
+        pool: &crate::db::Pool,
+        username: &str,
+    ) -> Result<bool, sqlx::Error> {
+        if self.is_admin() {
+            return Ok(true);
+        }
+        Ok(self.helps() && roles::of_user(pool, username).await?.is_empty())
+    }
+
     /// Whether a form's CSRF token is this session's.
     pub fn csrf_ok(&self, token: &str) -> bool {
         self.session.csrf_matches(token)

@@ -28,15 +28,21 @@ pub struct LinkForm {
     csrf: String,
 }
 
-/// Who may act: the form's own session, and the helpdesk's role.
-fn gate(console: &Console, csrf: &str) -> Option<Reply> {
-    if !console.csrf_ok(csrf) {
+/// Who may act: the form's own session, and the helpdesk's role over this person
+/// ([`Console::may_act_on`]).
+async fn gate(
+    state: &AppState,
+    console: &Console,
+    csrf: &str,
+    username: &str,
+) -> Result<Option<Reply>, sqlx::Error> {
+    Ok(if !console.csrf_ok(csrf) {
         Some(stale_form())
-    } else if !console.helps() {
+    } else if !console.may_act_on(&state.pool, username).await? {
         Some(console.refuse())
     } else {
         None
-    }
+    })
 }
 
 /// Back to the person's page, saying what was done.
@@ -67,7 +73,7 @@ pub async fn link(
     Path(username): Path<String>,
     Form(form): Form<LinkForm>,
 ) -> WebResult {
-    if let Some(refused) = gate(&console, &form.csrf) {
+    if let Some(refused) = gate(&state, &console, &form.csrf, &username).await? {
         return Ok(refused);
     }
     let (citizen_id, what) = match form.change.as_str() {
@@ -88,7 +94,7 @@ pub async fn block(
     Path(username): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> WebResult {
-    if let Some(refused) = gate(&console, &form.csrf) {
+    if let Some(refused) = gate(&state, &console, &form.csrf, &username).await? {
         return Ok(refused);
     }
     let now = crate::now();
@@ -105,7 +111,7 @@ pub async fn otp_reset(
     Path(username): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> WebResult {
-    if let Some(refused) = gate(&console, &form.csrf) {
+    if let Some(refused) = gate(&state, &console, &form.csrf, &username).await? {
         return Ok(refused);
     }
     let now = crate::now();
@@ -122,7 +128,7 @@ pub async fn unlock(
     Path(username): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> WebResult {
-    if let Some(refused) = gate(&console, &form.csrf) {
+    if let Some(refused) = gate(&state, &console, &form.csrf, &username).await? {
         return Ok(refused);
     }
     let now = crate::now();
@@ -140,7 +146,7 @@ pub async fn reset_code(
     Path(username): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> WebResult {
-    if let Some(refused) = gate(&console, &form.csrf) {
+    if let Some(refused) = gate(&state, &console, &form.csrf, &username).await? {
         return Ok(refused);
     }
     let now = crate::now();
