@@ -8,6 +8,8 @@
 //! pool's connections and this one as one process's.
 
 use super::store::{Cell, Param, Row, Store};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most jobs one COMMIT ends.
@@ -23,6 +25,32 @@ type Job = Box<dyn FnOnce(Option<&mut rusqlite::Connection>) -> (bool, Finish) +
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::UnboundedSender<Job>,
+    depth: QueueDepth,
+}
+
+/// How many jobs were handed to the writer and have not had their answer yet (queued, or
+/// in the transaction being committed): the metrics' view of its queue.
+#[derive(Clone, Debug, Default)]
+pub struct QueueDepth(Arc<AtomicUsize>);
+
+impl QueueDepth {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Counts one job until the guard is dropped (answered, or its caller gone).
+    fn enter(&self) -> InQueue {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        InQueue(self.0.clone())
+    }
+}
+
+struct InQueue(Arc<AtomicUsize>);
+
+impl Drop for InQueue {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Writer {
@@ -33,7 +61,15 @@ impl Writer {
             .name("sqlite-writer".into())
             .spawn(move || serve(&path, queue))
             .expect("a thread for the SQLite writer");
-        Writer { jobs }
+        Writer {
+            jobs,
+            depth: QueueDepth::default(),
+        }
+    }
+
+    /// The queue's depth, as it changes.
+    pub fn depth(&self) -> QueueDepth {
+        self.depth.clone()
     }
 
     /// Runs `work` in a write transaction on the writer thread; answers once it committed.
@@ -42,6 +78,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> Result<T, sqlx::Error> + Send + 'static,
     {
+        let _counted = self.depth.enter();
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |db| {
             let result = match db {
