@@ -12,8 +12,9 @@ use std::time::Duration;
 /// A check slower than this has failed: a load balancer must not wait on a hung database.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Each check's outcome: `None` passed, else what failed (no secret, no person's data).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+/// Each check's outcome: `None` passed, else what failed (no secret, no person's data;
+/// but file paths and the database's words, for the log rather than for anyone asking).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Readiness {
     pub database: Option<String>,
     pub otp_key: Option<String>,
@@ -22,7 +23,24 @@ pub struct Readiness {
 
 impl Readiness {
     pub fn ready(&self) -> bool {
-        self.database.is_none() && self.otp_key.is_none() && self.oidc_keys.is_none()
+        self.checks().iter().all(|(_, problem)| problem.is_none())
+    }
+
+    /// Each check by name, with its problem.
+    pub fn checks(&self) -> [(&'static str, Option<&str>); 3] {
+        [
+            ("database", self.database.as_deref()),
+            ("otp_key", self.otp_key.as_deref()),
+            ("oidc_keys", self.oidc_keys.as_deref()),
+        ]
+    }
+
+    /// Each check by name: `ok` or `failed` (what failed is logged, not answered).
+    pub fn summary(&self) -> std::collections::BTreeMap<&'static str, &'static str> {
+        self.checks()
+            .into_iter()
+            .map(|(name, problem)| (name, if problem.is_none() { "ok" } else { "failed" }))
+            .collect()
     }
 }
 

@@ -103,6 +103,40 @@ async fn a_card_login_and_a_refused_one_move_the_counters() {
     assert_eq!(after[password], 0.0);
 }
 
+#[tokio::test]
+async fn password_and_otp_logins_and_oidc_codes_are_counted_once() {
+    let db = support::sqlite().await;
+    let (mut b, _) = support::oidc::with_clients(&db).await;
+    let state = AppState::new(
+        db.pool.clone(),
+        support::browser::SITE,
+        b.otp_key.clone(),
+        b.card_key.clone(),
+    )
+    .unwrap();
+    let metrics = state.metrics.clone();
+    b.router = thaiid_server::app::router(state);
+    let count = |method: &str, outcome: &str| {
+        let text = metrics.encode().unwrap();
+        samples(&text)[&format!(r#"thaiid_logins_total{{method="{method}",outcome="{outcome}"}}"#)]
+    };
+
+    let wrong = b.password_as(demo::USERNAME, "not-the-password").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(count("password", "refused"), 1.0);
+    support::oidc::log_in_by_password(&mut b).await;
+    assert_eq!(count("password", "ok"), 1.0);
+    assert_eq!(count("otp", "ok"), 1.0);
+    assert_eq!(count("otp", "refused"), 0.0);
+    assert_eq!(count("card", "ok"), 0.0);
+
+    let pkce = support::oidc::new_pkce();
+    let hr = support::oidc::HR;
+    support::oidc::code_for(&mut b, hr, support::oidc::HR_CALLBACK, &pkce).await;
+    let text = metrics.encode().unwrap();
+    assert_eq!(samples(&text)["thaiid_oidc_codes_issued_total"], 1.0);
+}
+
 /// Kills the child it holds when dropped (a failed assertion must not leave it running).
 struct Child(std::process::Child);
 
