@@ -319,6 +319,44 @@ pub fn now<F: std::future::Future>(future: F) -> F::Output {
 mod tests {
     use super::*;
 
+    /// The depth counts each job from its hand-over to its answer: one held inside the
+    /// transaction and one waiting behind it make two; none once both answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_queue_depth_counts_jobs_until_they_are_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Writer::start(dir.path().join("writer.db"));
+        let depth = writer.depth();
+        let (started, has_started) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let held = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .run(move |_| {
+                        started.send(()).unwrap();
+                        released.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || has_started.recv().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(depth.get(), 1);
+        let behind = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.run(|_| Ok(())).await }
+        });
+        while depth.get() < 2 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        behind.await.unwrap().unwrap();
+        assert_eq!(depth.get(), 0);
+    }
+
     /// Jobs sent at once share transactions: each failed (or panicking) one leaves no row,
     /// each other one's row is committed, and every caller hears its own outcome.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
