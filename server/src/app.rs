@@ -19,5 +19,9 @@ pub fn router(state: AppState) -> Router {
         // Merged after the layers above: a file upload is read by its handler, after the
         // console's gate, within its own limit and deadline.
         .merge(crate::web::upload_routes(&state))
+        // No session, no body to read: a load balancer's polls.
+        .merge(http::health::routes())
+        // Outermost: every log line of a request, its body's refusal included, carries its id.
+        .layer(axum::middleware::from_fn(http::request_id::with_request_id))
         .with_state(state)
 }

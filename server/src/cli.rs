@@ -22,7 +22,8 @@ pub enum Command {
     /// THAIID_SERVER_CARD_KEY_FILE: the key registered cards are hashed with, default card.key;
     /// THAIID_SERVER_OIDC_KEY_FILE: the OpenID Connect signing keys, default oidc-keys.json;
     /// THAIID_SERVER_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is
-    /// believed, default none).
+    /// believed, default none; THAIID_SERVER_METRICS_LISTEN: where Prometheus scrapes
+    /// GET /metrics, default off; THAIID_SERVER_LOG_FORMAT: text or json, default text).
     Serve(ServeArgs),
     /// Enrollment tokens.
     Token {

@@ -10,7 +10,8 @@
 //!    [`audit_search`], [`audit_export`], [`thai_clock`], [`alerts`], [`sessions`],
 //!    [`users`], [`systems`], [`cards`], [`challenges`], [`tickets`], [`tokens`],
 //!    [`api_keys`], [`agents`], [`throttle`], [`sweep`], [`demo`], [`reset_codes`],
-//!    [`password_resets`], [`people`], [`roles`], [`import`]. Each
+//!    [`password_resets`], [`people`], [`roles`], [`import`], [`metrics`], [`readiness`],
+//!    [`logs`]. Each
 //!    answers a typed error (a `thiserror` enum with `Db(sqlx::Error)`, or `sqlx::Error`
 //!    alone where the database is all that can fail) and refusals with their
 //!    [`ServerErrorCode`].
@@ -42,6 +43,8 @@ pub mod demo;
 pub mod http;
 pub mod import;
 pub mod key_file;
+pub mod logs;
+pub mod metrics;
 pub mod oidc;
 pub mod otp;
 pub mod otp_check;
@@ -51,6 +54,7 @@ pub mod password_resets;
 pub mod password_rules;
 pub mod passwords;
 pub mod people;
+pub mod readiness;
 pub mod reset_codes;
 pub mod roles;
 pub mod sessions;

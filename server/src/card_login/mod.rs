@@ -68,6 +68,11 @@ impl Verifier {
             card_key,
         }
     }
+
+    /// The SQLite writer's queue (none on PostgreSQL), for the metrics.
+    pub fn queue_depth(&self) -> Option<writer::QueueDepth> {
+        self.writer.as_ref().map(writer::Writer::depth)
+    }
 }
 
 /// Verifies `token` for the server at `audience` and writes the attempt to the audit log,

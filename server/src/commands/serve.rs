@@ -62,12 +62,38 @@ pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
         shutdown_signal().await;
         stopping.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
     });
+    if let Some(metrics_listener) = metrics_listener()? {
+        let router = crate::http::scrape::router(state.metrics.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(metrics_listener, router).await {
+                tracing::error!("the metrics listener stopped: {error}");
+            }
+        });
+    }
     tracing::info!("listening on {scheme}://{listen}, public URL {public_url}");
     let app = crate::app::router(state);
     serve(listener, config, app, handle, HEADER_READ_TIMEOUT)
         .await
         .map_err(|error| format!("cannot serve on {listen}: {error}"))?;
     Ok(())
+}
+
+/// `THAIID_SERVER_METRICS_LISTEN` (unset: no metrics): plain HTTP, `GET /metrics`.
+fn metrics_listener() -> Result<Option<tokio::net::TcpListener>, String> {
+    let Ok(listen) = std::env::var("THAIID_SERVER_METRICS_LISTEN") else {
+        return Ok(None);
+    };
+    let address: SocketAddr = listen.parse().map_err(|_| {
+        format!("THAIID_SERVER_METRICS_LISTEN={listen:?} is not an address like 127.0.0.1:9464")
+    })?;
+    let listener = std::net::TcpListener::bind(address)
+        .and_then(|listener| {
+            listener.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(listener)
+        })
+        .map_err(|error| format!("cannot listen on {listen} for metrics: {error}"))?;
+    tracing::info!("metrics on http://{listen}/metrics");
+    Ok(Some(listener))
 }
 
 async fn shutdown_signal() {

@@ -74,6 +74,7 @@ async fn card_login(
     client: ClientAddr,
     token: String,
 ) -> Result<Json<Ticket>, ApiError> {
+    let started = std::time::Instant::now();
     let ticket = card_login::verify(
         &state.verifier,
         token.trim(),
@@ -82,6 +83,8 @@ async fn card_login(
         client.text(),
     )
     .await;
+    let refused = ticket.as_ref().err().map(VerifyError::code);
+    state.metrics.card_login(started.elapsed(), refused);
     match ticket {
         Ok(ticket) => {
             tracing::info!("card login: ticket issued");

@@ -7,8 +7,11 @@ pub mod api;
 pub mod cookie;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod proxies;
 pub mod redeem;
+pub mod request_id;
+pub mod scrape;
 pub mod serve;
 pub mod state;
 

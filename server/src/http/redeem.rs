@@ -87,6 +87,7 @@ pub async fn redeem(
         }
         Err(error) => entry.set_outcome(Err(error.code)),
     }
+    state.metrics.login(entry.method, redeemed.is_ok());
     audit::record(&state.pool, &entry, crate::now()).await?;
     redeemed.map(Json)
 }

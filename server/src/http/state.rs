@@ -41,6 +41,8 @@ pub struct AppState {
     pub oidc_keys: crate::oidc::keys::SigningKeys,
     /// Card logins' verifier (agents' keys, the SQLite writer).
     pub verifier: crate::card_login::Verifier,
+    /// What Prometheus scrapes (`THAIID_SERVER_METRICS_LISTEN`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -66,9 +68,11 @@ impl AppState {
     ) -> Result<AppState, UrlError> {
         let public_url =
             thaiid_protocol::origin::server_url(public_url).map_err(UrlError::PublicUrl)?;
+        let verifier = crate::card_login::Verifier::new(pool.clone(), card_key.clone());
         Ok(AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url).map_err(UrlError::PublicUrl)?,
-            verifier: crate::card_login::Verifier::new(pool.clone(), card_key.clone()),
+            metrics: crate::metrics::Metrics::new(pool.clone(), verifier.queue_depth()),
+            verifier,
             pool,
             public_url,
             agent_url: DEFAULT_AGENT_URL.into(),

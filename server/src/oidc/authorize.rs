@@ -291,6 +291,7 @@ async fn run(
         auth_time,
     };
     let code = codes::issue(&state.pool, &grant, now).await?;
+    state.metrics.oidc_code_issued();
     sign_in.audit(state, audit::OK, now).await?;
     tracing::info!(client = %grant.client_id, "oidc code issued");
     let mut params = vec![("code", code.as_str())];

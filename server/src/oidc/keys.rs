@@ -320,6 +320,27 @@ impl SigningKeys {
         cache.1.clone()
     }
 
+    /// Whether the key file still holds the keys in use, or keys that replace them (a
+    /// rotation): a file gone or damaged since it was read is an error, which the server
+    /// would meet at its next start. Keys made in memory always pass.
+    pub fn check(&self) -> Result<(), KeysError> {
+        let _ = self.keys();
+        let Some(path) = &self.inner.path else {
+            return Ok(());
+        };
+        let read_at = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner()).0;
+        if read_at.is_some() && modified(path) == read_at {
+            return Ok(());
+        }
+        // Changed since, and [`Self::keys`] could not read it: say why.
+        let file = read_file(path)?;
+        KeySet::parse(&file).map_err(|why| KeysError::Damaged {
+            path: shown(path),
+            why,
+        })?;
+        Ok(())
+    }
+
     /// A compact JWS of `claims` under the current key of `alg`:
     /// `{"alg","typ":"JWT","kid"}`.
     pub fn sign(&self, alg: SigningAlg, claims: &impl Serialize) -> String {

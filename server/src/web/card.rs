@@ -80,6 +80,14 @@ fn refused(refusal: Option<TicketRefusal>) -> Reply {
     )
 }
 
+/// A ticket's redemption, audited and counted as a login.
+async fn record(state: &AppState, entry: &audit::Entry, now: i64) -> Result<(), sqlx::Error> {
+    state
+        .metrics
+        .login(entry.method, entry.outcome == audit::OK);
+    audit::record(&state.pool, entry, now).await
+}
+
 /// `GET /login/card/complete?ticket=T`: logs in the session that asked for the nonce.
 pub async fn complete(
     State(state): State<AppState>,
@@ -92,7 +100,7 @@ pub async fn complete(
     entry.remote = client.text();
     let Some(session) = current else {
         entry.set_outcome(Err(ServerErrorCode::NoSession));
-        audit::record(&state.pool, &entry, now).await?;
+        record(&state, &entry, now).await?;
         return Ok(refused(None));
     };
     let redeemed = tickets::redeem(
@@ -120,7 +128,7 @@ pub async fn complete(
                 sessions::set_pending(&state.pool, &session, &username, FirstFactor::Card).await?;
             }
             entry.username = Some(username);
-            audit::record(&state.pool, &entry, now).await?;
+            record(&state, &entry, now).await?;
             Ok(if has_otp {
                 Reply::see_other(super::second_factor::PATH)
             } else {
@@ -135,7 +143,7 @@ pub async fn complete(
                 resume::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
             entry.set_outcome(Ok(()));
             entry.username = Some(username.clone());
-            audit::record(&state.pool, &entry, now).await?;
+            record(&state, &entry, now).await?;
             super::first_login::after_card(&state, &username, next, cookie::set(&id)).await
         }
         // Only a registration's ticket carries a refusal.
@@ -144,12 +152,12 @@ pub async fn complete(
             ..
         }) => {
             entry.set_outcome(Err(ServerErrorCode::UnknownTicket));
-            audit::record(&state.pool, &entry, now).await?;
+            record(&state, &entry, now).await?;
             Ok(refused(Some(TicketRefusal::Unknown)))
         }
         Err(refusal) => {
             entry.set_outcome(Err(refusal.code()));
-            audit::record(&state.pool, &entry, now).await?;
+            record(&state, &entry, now).await?;
             Ok(refused(Some(refusal)))
         }
     }

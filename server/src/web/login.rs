@@ -80,6 +80,7 @@ pub(super) async fn audit(
     account: Option<&str>,
     client: ClientAddr,
 ) -> Result<(), sqlx::Error> {
+    state.metrics.login(method, outcome.is_ok());
     let mut entry = audit::Entry::new(method);
     entry.set_outcome(outcome);
     entry.username = account.map(str::to_owned);
