@@ -10,6 +10,7 @@ mod first_login;
 mod forgot;
 mod forgot_card;
 mod forgot_page;
+mod guessing;
 pub(crate) mod html;
 mod login;
 mod otp_setup;
