@@ -153,7 +153,8 @@ pub async fn code(
             &reset,
             StatusCode::TOO_MANY_REQUESTS,
             guessing::wait_notice(wait),
-        ));
+        )
+        .with_retry_after(wait.0));
     }
     let now = crate::now();
     if reset_codes::spend(&state.pool, &reset.username, &form.code, now)
@@ -218,7 +219,8 @@ pub async fn otp(
             &reset,
             StatusCode::TOO_MANY_REQUESTS,
             guessing::wait_notice(wait),
-        ));
+        )
+        .with_retry_after(wait.0));
     }
     let now = crate::now();
     let checked = otp_check::check(&state.pool, &state.otp_key, username, &form.code, now).await?;

@@ -133,6 +133,7 @@ pub(super) fn too_many(state: &AppState, session: &Session, username: &str, wait
         StatusCode::TOO_MANY_REQUESTS,
         login_page(state, session, &message, username),
     )
+    .with_retry_after(wait.0)
 }
 
 pub async fn password(

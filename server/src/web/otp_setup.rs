@@ -172,7 +172,8 @@ pub async fn confirm(
     if let Err(wait) = counted.await? {
         let message = guessing::wait_notice(wait);
         let html = setup_page(&state, &session, &account, &message).await?;
-        return Ok(Reply::page(StatusCode::TOO_MANY_REQUESTS, html));
+        let refused = Reply::page(StatusCode::TOO_MANY_REQUESTS, html);
+        return Ok(refused.with_retry_after(wait.0));
     }
     let confirmed = otp_setup::confirm(
         &state.pool,
