@@ -2,7 +2,8 @@
 //! log. A card used from more than N workstations within an hour (a copied card, or
 //! claims made up by a stolen agent key); a blocked card tried (a lost card in someone
 //! else's hands); and an agent whose card logins are refused more than M times within an
-//! hour (a workstation guessing). Besides the log: each account whose card is still
+//! hour (a workstation guessing); an account guessed at from many addresses (its
+//! passwords or codes, [`crate::throttle`]: the row written when it began). Besides the log: each account whose card is still
 //! registered by its serial alone from before laser binding (its holder is to register it
 //! again on `/me`).
 
@@ -52,6 +53,14 @@ pub enum Alert {
         refusals: usize,
         at: i64,
     },
+    /// An account whose password or codes were guessed at from this many addresses
+    /// within the throttle's window: new addresses are delayed (no lockout).
+    AccountGuessed {
+        /// `None`: a name that is no account.
+        username: Option<String>,
+        addresses: i64,
+        at: i64,
+    },
     /// A card registered by its serial alone before laser binding: a first factor only
     /// until its holder registers it again with its laser ID.
     CardToRegisterAgain {
@@ -67,6 +76,7 @@ impl Alert {
             Alert::ManyWorkstations { at, .. }
             | Alert::BlockedCardTried { at, .. }
             | Alert::ManyRefusals { at, .. }
+            | Alert::AccountGuessed { at, .. }
             | Alert::CardToRegisterAgain { at, .. } => *at,
         }
     }
@@ -103,6 +113,15 @@ impl Alert {
                 "{time}\tAGENT_MANY_REFUSALS\tagent {}\t{refusals} refused card logins within an hour",
                 printable(agent_id)
             ),
+            Alert::AccountGuessed {
+                username,
+                addresses,
+                ..
+            } => format!(
+                "{time}\tACCOUNT_GUESSED\tuser {}\tguessed at from {addresses} addresses: \
+                 new addresses are delayed, its owner is not locked out",
+                field(username)
+            ),
             Alert::CardToRegisterAgain { username, .. } => format!(
                 "{time}\tCARD_WITHOUT_LASER_ID\tuser {}\tregistered by its serial alone: \
                  to be registered again with its laser ID (on /me, or by the helpdesk)",
@@ -110,6 +129,22 @@ impl Alert {
             ),
         }
     }
+}
+
+/// The audit row's `detail` when an account becomes one guessed at from `addresses`.
+pub fn guessed_detail(addresses: i64) -> String {
+    format!("{GUESSED_FROM}{addresses} addresses")
+}
+
+const GUESSED_FROM: &str = "guessed from ";
+
+/// The addresses of a row written by [`guessed_detail`].
+fn guessed_from(row: &Logged) -> Option<i64> {
+    if row.entry.outcome != ServerErrorCode::Throttled.as_str() {
+        return None;
+    }
+    let rest = row.entry.detail.as_deref()?.strip_prefix(GUESSED_FROM)?;
+    rest.split(' ').next()?.parse().ok()
 }
 
 fn is_card_attempt(row: &Logged) -> bool {
@@ -200,6 +235,15 @@ pub fn find(rows: &[Logged], thresholds: Thresholds) -> Vec<Alert> {
             });
         }
     }
+    for row in &sorted {
+        if let Some(addresses) = guessed_from(row) {
+            alerts.push(Alert::AccountGuessed {
+                username: row.entry.username.clone(),
+                addresses,
+                at: row.at,
+            });
+        }
+    }
     alerts.sort_by_key(Alert::at);
     alerts
 }
@@ -275,5 +319,34 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn an_account_guessed_at_from_many_addresses() {
+        let mut entry = Entry::new(Method::Password);
+        entry.set_outcome(Err(ServerErrorCode::Throttled));
+        entry.username = Some("somchai".into());
+        entry.detail = Some(guessed_detail(16));
+        let mut plain = entry.clone();
+        plain.detail = None;
+        let rows = [
+            Logged { at: 5, entry },
+            Logged {
+                at: 6,
+                entry: plain,
+            },
+        ];
+        let alerts = find(&rows, Thresholds::default());
+        assert_eq!(
+            alerts,
+            [Alert::AccountGuessed {
+                username: Some("somchai".into()),
+                addresses: 16,
+                at: 5
+            }]
+        );
+        assert!(alerts[0]
+            .line()
+            .contains("ACCOUNT_GUESSED\tuser somchai\tguessed at from 16 addresses"));
     }
 }

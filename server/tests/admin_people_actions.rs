@@ -13,7 +13,7 @@ use support::TestDb;
 use thaiid_server::cards::{self, LaserEntry};
 use thaiid_server::people::{self, NewPerson};
 use thaiid_server::roles::{self, Role};
-use thaiid_server::throttle::{self, Key};
+use thaiid_server::throttle::{self, Attempt, Guess};
 use thaiid_server::{audit, demo, reset_codes, users};
 
 on_both_databases!(
@@ -44,10 +44,9 @@ async fn malee(b: &Browser) {
     cards::register_by_it(pool, &b.card_key, "malee.s", SERIAL, laser, now)
         .await
         .unwrap();
-    for _ in 0..=throttle::PER_ACCOUNT {
-        throttle::attempt(pool, &[Key::Account("malee.s")], now)
-            .await
-            .unwrap();
+    let guess = Guess::new("malee.s", Some([192, 0, 2, 9].into()));
+    for _ in 0..=throttle::PER_PAIR {
+        throttle::attempt(pool, &guess, now).await.unwrap();
     }
 }
 
@@ -75,7 +74,7 @@ async fn each_action_works_and_is_audited_with_the_helpdesk_user(db: TestDb) {
         "ลงทะเบียนแล้ว",
         "xxxxxxxxxx5432",
         "ตั้งค่าแล้ว รหัสเปลี่ยนทุก 3 นาที",
-        "ถูกล็อกชั่วคราว",
+        "ผิด 5 ครั้ง จาก 1 ที่อยู่",
         r#"href="/admin/people/malee.s/card""#,
     ] {
         assert!(page.body.contains(shown), "{shown}: {}", page.body);
@@ -98,11 +97,12 @@ async fn each_action_works_and_is_audited_with_the_helpdesk_user(db: TestDb) {
 
     let cleared = b.post(&act("unlock"), &[("csrf", &csrf)]).await;
     assert_eq!(cleared.location, "/admin/people/malee.s?done=unlocked");
-    assert!(!throttle::locked_out(&db.pool, "malee.s", now)
-        .await
-        .unwrap());
-    let key = [Key::Account("malee.s")];
-    assert!(throttle::attempt(&db.pool, &key, now).await.unwrap());
+    let seen = throttle::guessing(&db.pool, "malee.s", now).await.unwrap();
+    assert_eq!(seen, None);
+    let guess = Guess::new("malee.s", Some([192, 0, 2, 9].into()));
+    let attempt = throttle::attempt(&db.pool, &guess, now).await.unwrap();
+    assert!(matches!(attempt, Attempt::Check { .. }), "{attempt:?}");
+    throttle::refund(&db.pool, &guess).await.unwrap();
 
     let reset = b.post(&act("otp-reset"), &[("csrf", &csrf)]).await;
     assert_eq!(reset.location, "/admin/people/malee.s?done=otp-reset");
@@ -125,7 +125,7 @@ async fn each_action_works_and_is_audited_with_the_helpdesk_user(db: TestDb) {
         "ระงับบัตรแล้ว",
         "ระงับแล้ว <span lang=\"en\">(blocked)</span>: xxxxxxxxxx5432",
         "ยังไม่ได้ตั้งค่า",
-        "ไม่ถูกล็อก",
+        r#"id="lockout-state">ไม่มี"#,
     ] {
         assert!(page.contains(shown), "{shown}: {page}");
     }
@@ -173,9 +173,8 @@ async fn the_command_line_does_the_same(db: TestDb) {
     let now = thaiid_server::now();
     let account = users::find(&db.pool, "malee.s").await.unwrap().unwrap();
     assert!(account.totp_secret.is_none());
-    assert!(!throttle::locked_out(&db.pool, "malee.s", now)
-        .await
-        .unwrap());
+    let seen = throttle::guessing(&db.pool, "malee.s", now).await.unwrap();
+    assert_eq!(seen, None);
     let cli = audit::CLI.to_owned();
     assert_eq!(
         actions(&b).await,

@@ -280,7 +280,7 @@ async fn a_reset_code_counts_once_in_time_for_its_account(db: TestDb) {
     );
 
     // Guessing is limited per account, like a login.
-    for _ in 2..throttle::PER_ACCOUNT {
+    for _ in 2..throttle::PER_PAIR {
         assert!(refused(
             &post_step(&mut again, "/forgot/code", "code", "0000-0000-0000").await
         ));

@@ -150,7 +150,7 @@ async fn replacing_an_otp_needs_the_current_code(db: TestDb) {
 async fn guessing_the_confirming_code_is_rate_limited(db: TestDb) {
     let (mut b, _agent) = newcomer(&db).await;
     let secret = secret_of(&b.get("/me/otp").await);
-    for _ in 0..thaiid_server::throttle::PER_ACCOUNT {
+    for _ in 0..thaiid_server::throttle::PER_PAIR {
         assert_eq!(
             confirm(&mut b, "000000", "").await.status,
             StatusCode::UNPROCESSABLE_ENTITY

@@ -3,7 +3,7 @@
 
 use thaiid_server::sessions;
 use thaiid_server::sweep::{self, Swept, KEEP_EXPIRED_SECS};
-use thaiid_server::throttle::{self, Key, WINDOW_SECS};
+use thaiid_server::throttle::{self, Attempt, Guess, WINDOW_SECS};
 use thaiid_server::{challenges, db, demo, password_resets, reset_codes, users};
 
 use support::TestDb;
@@ -53,10 +53,12 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         .await
         .unwrap();
     }
-    throttle::attempt(pool, &[Key::Address("192.0.2.1")], now - WINDOW_SECS - 1)
+    // Each counts its address, the pair and the account.
+    let stale = Guess::new("stale", Some([192, 0, 2, 1].into()));
+    throttle::attempt(pool, &stale, now - WINDOW_SECS - 1)
         .await
         .unwrap();
-    throttle::attempt(pool, &[Key::Address("192.0.2.2")], now - 60)
+    throttle::attempt(pool, &live("live"), now - 60)
         .await
         .unwrap();
 
@@ -100,7 +102,7 @@ async fn only_what_expired_is_deleted(db: TestDb) {
             nonces: 1,
             tickets: 1,
             assertion_ids: 1,
-            throttle_windows: 1,
+            throttle_windows: 3,
             oidc: 1,
             resets: 2,
         }
@@ -110,7 +112,7 @@ async fn only_what_expired_is_deleted(db: TestDb) {
         ("nonces", 2),
         ("tickets", 2),
         ("assertion_ids", 2),
-        ("login_throttle", 1),
+        ("login_throttle", 3),
         ("oidc_access_tokens", 1),
         ("password_resets", 1),
         ("reset_codes", 0),
@@ -129,12 +131,16 @@ async fn only_what_expired_is_deleted(db: TestDb) {
 
     // The live address is still counted, and a second sweep finds nothing.
     assert_eq!(sweep::expired(pool, now).await.unwrap().total(), 0);
-    for _ in 1..throttle::PER_ADDRESS {
-        assert!(throttle::attempt(pool, &[Key::Address("192.0.2.2")], now)
-            .await
-            .unwrap());
+    for n in 1..throttle::PER_ADDRESS {
+        let name = format!("live{n}");
+        let attempt = throttle::attempt(pool, &live(&name), now).await.unwrap();
+        assert!(matches!(attempt, Attempt::Check { .. }), "{n}");
     }
-    assert!(!throttle::attempt(pool, &[Key::Address("192.0.2.2")], now)
-        .await
-        .unwrap());
+    let last = throttle::attempt(pool, &live("live-last"), now).await;
+    assert!(matches!(last.unwrap(), Attempt::Refused { .. }));
+}
+
+/// A guess at `name` from the address that stays counted.
+fn live(name: &str) -> Guess<'_> {
+    Guess::new(name, Some([192, 0, 2, 2].into()))
 }

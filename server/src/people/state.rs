@@ -1,5 +1,5 @@
 //! A person as the helpdesk sees them: the card registered or blocked, the OTP and its
-//! step, the password, a lockout, the recent logins and the systems they may use.
+//! step, the password, failed guesses at it, the recent logins and the systems they may use.
 
 use crate::audit::{self, Logged};
 use crate::cards::{self, Blocked, Registered};
@@ -24,7 +24,9 @@ pub enum CardState {
 pub struct PersonState {
     pub account: Account,
     pub card: CardState,
-    pub locked_out: bool,
+    /// Its passwords or codes failed in the throttle's window, if they did: the helpdesk
+    /// may clear them ("unlock").
+    pub guessing: Option<throttle::Guessing>,
     /// Newest first.
     pub logins: Vec<Logged>,
     pub systems: Vec<Permitted>,
@@ -58,7 +60,7 @@ pub async fn state(
     };
     Ok(Some(PersonState {
         card,
-        locked_out: throttle::locked_out(pool, username, now).await?,
+        guessing: throttle::guessing(pool, username, now).await?,
         logins: audit::of_user(pool, username, RECENT_LOGINS).await?,
         systems: systems::of_user(pool, username).await?,
         account,

@@ -6,6 +6,7 @@
 //! that can be guessed at are rate-limited like a login.
 
 use super::forgot_page::{forgot_page, PATH};
+use super::guessing;
 use super::html::notice;
 use super::login::{audit, form_session};
 use super::second_factor::otp_refusal_notice;
@@ -16,7 +17,6 @@ use crate::http::{cookie, AppState, PageError};
 use crate::otp_check;
 use crate::password_resets::{self, Proof, Reset, ResetError, Stage};
 use crate::sessions::{self, Session};
-use crate::throttle::{self, Key};
 use crate::users::{self, UserError};
 use crate::{password_rules, reset_codes};
 use axum::extract::{Query, State};
@@ -130,34 +130,6 @@ pub async fn name(
     Ok(Reply::see_other(PATH))
 }
 
-/// Counts a guess at a code of `username` from `client`; `false`: too many.
-async fn guess(state: &AppState, username: &str, client: ClientAddr) -> Result<bool, sqlx::Error> {
-    let address = client.text().unwrap_or_default();
-    let keys = [Key::Account(username), Key::Address(&address)];
-    throttle::attempt(&state.pool, &keys, crate::now()).await
-}
-
-async fn right_guess(
-    state: &AppState,
-    username: &str,
-    client: ClientAddr,
-) -> Result<(), sqlx::Error> {
-    let address = client.text().unwrap_or_default();
-    throttle::refund(
-        &state.pool,
-        &[Key::Account(username), Key::Address(&address)],
-    )
-    .await
-}
-
-fn too_many() -> String {
-    notice(
-        "error",
-        "ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่",
-        "Too many failed attempts: wait 15 minutes and try again.",
-    )
-}
-
 /// `POST /forgot/code` (field `code`): the helpdesk's reset code, in place of the card.
 pub async fn code(
     State(state): State<AppState>,
@@ -173,22 +145,16 @@ pub async fn code(
     };
     let account = known(&state, &reset.username).await?;
     let account = account.as_deref();
-    if !guess(&state, &reset.username, client).await? {
-        audit(
-            &state,
-            Method::Forgot,
-            Err(ServerErrorCode::Throttled),
-            account,
-            client,
-        )
-        .await?;
+    let counted = guessing::attempt(&state, Method::Forgot, &reset.username, account, client);
+    if let Err(wait) = counted.await? {
         return Ok(refused(
             &state,
             &session,
             &reset,
             StatusCode::TOO_MANY_REQUESTS,
-            too_many(),
-        ));
+            guessing::wait_notice(wait),
+        )
+        .with_retry_after(wait.0));
     }
     let now = crate::now();
     if reset_codes::spend(&state.pool, &reset.username, &form.code, now)
@@ -216,7 +182,7 @@ pub async fn code(
             message,
         ));
     }
-    right_guess(&state, &reset.username, client).await?;
+    guessing::right(&state, &reset.username, client).await?;
     let next = after_proof(&state, &reset.username).await?;
     password_resets::advance(
         &state.pool,
@@ -245,22 +211,16 @@ pub async fn otp(
         return Ok(Reply::see_other(PATH));
     };
     let username = reset.username.as_str();
-    if !guess(&state, username, client).await? {
-        audit(
-            &state,
-            Method::Forgot,
-            Err(ServerErrorCode::Throttled),
-            Some(username),
-            client,
-        )
-        .await?;
+    let counted = guessing::attempt(&state, Method::Forgot, username, Some(username), client);
+    if let Err(wait) = counted.await? {
         return Ok(refused(
             &state,
             &session,
             &reset,
             StatusCode::TOO_MANY_REQUESTS,
-            too_many(),
-        ));
+            guessing::wait_notice(wait),
+        )
+        .with_retry_after(wait.0));
     }
     let now = crate::now();
     let checked = otp_check::check(&state.pool, &state.otp_key, username, &form.code, now).await?;
@@ -275,7 +235,7 @@ pub async fn otp(
             message,
         ));
     }
-    right_guess(&state, username, client).await?;
+    guessing::right(&state, username, client).await?;
     password_resets::advance(
         &state.pool,
         &session.id_hash,

@@ -1,6 +1,7 @@
 //! Login by user name + password (the OTP follows: [`super::second_factor`]); and logout.
 //! Every attempt is audited.
 
+use super::guessing::{self, Wait};
 use super::html::{self, csrf_field, escape, notice};
 use super::{stale_form, Reply, WebResult};
 use crate::audit::{self, Method};
@@ -8,7 +9,6 @@ use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
 use crate::oidc::resume;
 use crate::sessions::{self, FirstFactor, Session};
-use crate::throttle::{self, Key};
 use crate::{passwords, users};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -128,16 +128,13 @@ pub async fn form(
     Ok(Reply::page(StatusCode::OK, login_page(&state, &session, &message, "")).with_cookie(cookie))
 }
 
-pub(super) fn too_many(state: &AppState, session: &Session, username: &str) -> Reply {
-    let message = notice(
-        "error",
-        "ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่ หรือเข้าสู่ระบบด้วยบัตรประชาชน",
-        "Too many failed attempts: wait 15 minutes, or log in with your ID card.",
-    );
+pub(super) fn too_many(state: &AppState, session: &Session, username: &str, wait: Wait) -> Reply {
+    let message = guessing::login_wait_notice(wait);
     Reply::page(
         StatusCode::TOO_MANY_REQUESTS,
         login_page(state, session, &message, username),
     )
+    .with_retry_after(wait.0)
 }
 
 pub async fn password(
@@ -149,16 +146,11 @@ pub async fn password(
     let Some(session) = form_session(current, &form.csrf) else {
         return Ok(stale_form());
     };
-    let now = crate::now();
-    let address = client.text().unwrap_or_default();
     let username = form.username.trim();
-    let keys = [Key::Account(username), Key::Address(&address)];
     let account = users::find(&state.pool, username).await?;
     let known = account.as_ref().map(|account| account.username.as_str());
-    if !throttle::attempt(&state.pool, &keys, now).await? {
-        let throttled = Err(ServerErrorCode::Throttled);
-        audit(&state, Method::Password, throttled, known, client).await?;
-        return Ok(too_many(&state, &session, username));
+    if let Err(wait) = guessing::attempt(&state, Method::Password, username, known, client).await? {
+        return Ok(too_many(&state, &session, username, wait));
     }
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let right = passwords::verify_queued(stored, form.password).await;
@@ -198,7 +190,7 @@ pub async fn password(
             login_page(&state, &session, &message, username),
         ));
     }
-    throttle::refund(&state.pool, &keys).await?;
+    guessing::right(&state, username, client).await?;
     sessions::set_pending(
         &state.pool,
         &session,

@@ -10,6 +10,7 @@ mod first_login;
 mod forgot;
 mod forgot_card;
 mod forgot_page;
+mod guessing;
 pub(crate) mod html;
 mod login;
 mod otp_setup;
@@ -74,6 +75,8 @@ pub enum Reply {
         status: StatusCode,
         cookie: Option<String>,
         html: String,
+        /// `Retry-After`, in seconds: a guess refused until then.
+        retry_after: Option<i64>,
     },
     SeeOther {
         to: String,
@@ -87,7 +90,16 @@ impl Reply {
             status,
             cookie: None,
             html,
+            retry_after: None,
         }
+    }
+
+    /// The page of a refusal that may be tried again after `secs` seconds.
+    pub fn with_retry_after(mut self, secs: i64) -> Reply {
+        if let Reply::Page { retry_after, .. } = &mut self {
+            *retry_after = Some(secs);
+        }
+        self
     }
 
     pub fn see_other(to: &str) -> Reply {
@@ -112,7 +124,16 @@ impl IntoResponse for Reply {
                 status,
                 cookie,
                 html,
-            } => ((status, axum::response::Html(html)).into_response(), cookie),
+                retry_after,
+            } => {
+                let mut response = (status, axum::response::Html(html)).into_response();
+                if let Some(secs) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                (response, cookie)
+            }
             Reply::SeeOther { to, cookie } => (Redirect::to(&to).into_response(), cookie),
         };
         if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {

@@ -5,6 +5,7 @@
 //! confirm it. Replacing an OTP needs a code of the current one too, or the helpdesk.
 //! Every attempt is audited, and guesses are rate-limited as the OTP login's are.
 
+use super::guessing;
 use super::html::{self, csrf_field, escape, notice};
 use super::login::audit;
 use super::{qr, stale_form, Reply, WebResult};
@@ -14,12 +15,10 @@ use crate::http::{AppState, PageError};
 use crate::otp_check::OtpCheck;
 use crate::otp_setup::{self, Confirmed, OtpSetupError, Refusal};
 use crate::sessions::Session;
-use crate::throttle::{self, Key};
 use crate::{otp, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Form;
-use thaiid_protocol::api::ServerErrorCode;
 
 pub const PATH: &str = "/me/otp";
 
@@ -168,18 +167,13 @@ pub async fn confirm(
         return Ok(Reply::see_other("/login"));
     };
     let now = crate::now();
-    let address = client.text().unwrap_or_default();
-    let keys = [Key::Account(&username), Key::Address(&address)];
-    if !throttle::attempt(&state.pool, &keys, now).await? {
-        let throttled = Err(ServerErrorCode::Throttled);
-        audit(&state, Method::OtpSetup, throttled, Some(&username), client).await?;
-        let message = notice(
-            "error",
-            "ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่",
-            "Too many wrong codes: wait 15 minutes and try again.",
-        );
+    let known = Some(username.as_str());
+    let counted = guessing::attempt(&state, Method::OtpSetup, &username, known, client);
+    if let Err(wait) = counted.await? {
+        let message = guessing::wait_notice(wait);
         let html = setup_page(&state, &session, &account, &message).await?;
-        return Ok(Reply::page(StatusCode::TOO_MANY_REQUESTS, html));
+        let refused = Reply::page(StatusCode::TOO_MANY_REQUESTS, html);
+        return Ok(refused.with_retry_after(wait.0));
     }
     let confirmed = otp_setup::confirm(
         &state.pool,
@@ -194,7 +188,7 @@ pub async fn confirm(
     .map_err(stored_nothing)?;
     match confirmed {
         Ok(Confirmed { step, .. }) => {
-            throttle::refund(&state.pool, &keys).await?;
+            guessing::right(&state, &username, client).await?;
             audit(&state, Method::OtpSetup, Ok(()), Some(&username), client).await?;
             Ok(Reply::see_other(&format!("/me?otp={}", step.secs())))
         }

@@ -6,6 +6,7 @@
 //! [`crate::oidc::step_up`]): the card is held as the first factor. Every attempt is
 //! audited.
 
+use super::guessing;
 use super::html::{self, csrf_field, notice};
 use super::login::{audit, form_session, too_many};
 use super::{stale_form, Reply, WebResult};
@@ -16,7 +17,6 @@ use crate::oidc::resume::{self, AfterLogin};
 use crate::otp::Step;
 use crate::otp_check::{self, OtpCheck};
 use crate::sessions::{Amr, FirstFactor, Pending, Session};
-use crate::throttle::{self, Key};
 use crate::{cards, users};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -138,12 +138,9 @@ pub async fn submit(
     };
     let username = pending.username.as_str();
     let now = crate::now();
-    let address = client.text().unwrap_or_default();
-    let keys = [Key::Account(username), Key::Address(&address)];
-    if !throttle::attempt(&state.pool, &keys, now).await? {
-        let throttled = Err(ServerErrorCode::Throttled);
-        audit(&state, Method::Otp, throttled, Some(username), client).await?;
-        return Ok(too_many(&state, &session, username));
+    let known = Some(username);
+    if let Err(wait) = guessing::attempt(&state, Method::Otp, username, known, client).await? {
+        return Ok(too_many(&state, &session, username, wait));
     }
     let checked = otp_check::check(&state.pool, &state.otp_key, username, &form.code, now).await?;
     if let Some(code) = checked.refusal() {
@@ -155,8 +152,8 @@ pub async fn submit(
             otp_page(&session, &pending, step, &message),
         ));
     }
-    throttle::refund(&state.pool, &keys).await?;
-    throttle::succeeded(&state.pool, username).await?;
+    guessing::right(&state, username, client).await?;
+    guessing::logged_in(&state, username, client).await?;
     let amr = pending.factor.with_otp();
     let (next, id) = resume::log_in(&state.pool, &session, username, amr, now).await?;
     audit(&state, Method::Otp, Ok(()), Some(username), client).await?;

@@ -270,6 +270,14 @@ fn alert_item(alert: &Alert) -> String {
             "เครื่อง {} ถูกปฏิเสธการเข้าสู่ระบบด้วยบัตร {refusals} ครั้งภายในหนึ่งชั่วโมง <span lang=\"en\">(AGENT_MANY_REFUSALS)</span>",
             escape(agent_id)
         ),
+        Alert::AccountGuessed {
+            username,
+            addresses,
+            ..
+        } => format!(
+            "บัญชี {} ถูกเดารหัสจาก {addresses} ที่อยู่ ที่อยู่ใหม่ถูกหน่วงเวลา เจ้าของบัญชียังเข้าสู่ระบบได้ <span lang=\"en\">(ACCOUNT_GUESSED)</span>",
+            or_dash(username)
+        ),
         Alert::CardToRegisterAgain { username, .. } => format!(
             "บัตรของ {} ลงทะเบียนด้วยหมายเลขบัตรอย่างเดียว ต้องลงทะเบียนใหม่พร้อมเลขหลังบัตร <span lang=\"en\">(CARD_WITHOUT_LASER_ID)</span>",
             escape(username)

@@ -65,6 +65,25 @@ fn otp_state(state: &PersonState) -> String {
     }
 }
 
+/// Failed guesses at the person's password or codes: from how many addresses, and until
+/// when they count. Each address waits for its own failures; many addresses slow new
+/// ones down; nobody is locked out from elsewhere.
+fn guessing_state(state: &PersonState) -> String {
+    let Some(guessing) = state.guessing else {
+        return "ไม่มี <span lang=\"en\">(none)</span>".into();
+    };
+    let (failures, addresses) = (guessing.failures, guessing.addresses);
+    let until = thai_time(guessing.until);
+    let delayed = if guessing.delayed {
+        " ถูกเดาจากหลายที่อยู่: ที่อยู่ใหม่ถูกหน่วงเวลา <span lang=\"en\">(guessed at from many addresses: new addresses are delayed)</span>"
+    } else {
+        ""
+    };
+    format!(
+        "ผิด {failures} ครั้ง จาก {addresses} ที่อยู่ นับถึง {until} <span lang=\"en\">({failures} failures from {addresses} addresses, counted until {until})</span>{delayed}"
+    )
+}
+
 fn yes_no(yes: bool, th: (&str, &str)) -> String {
     let (text, en) = if yes { (th.0, "yes") } else { (th.1, "no") };
     format!("{text} <span lang=\"en\">({en})</span>")
@@ -129,7 +148,7 @@ pub(super) fn person_page(console: &Console, state: &PersonState, message: &str)
         actions += &action(&user, &csrf, "otp-reset", "ล้าง OTP ให้ตั้งค่าใหม่");
     }
     actions += &action(&user, &csrf, "reset-code", "ออกรหัสรีเซ็ตรหัสผ่าน");
-    if state.locked_out {
+    if state.guessing.is_some() {
         actions += &action(&user, &csrf, "unlock", "ปลดการล็อก");
     }
     let body = format!(
@@ -143,7 +162,7 @@ pub(super) fn person_page(console: &Console, state: &PersonState, message: &str)
 <dt>บัตรประชาชน</dt><dd id="card-state">{card}</dd>
 <dt>OTP</dt><dd id="otp-state">{otp}</dd>
 <dt>รหัสผ่าน</dt><dd id="password-state">{password}</dd>
-<dt>การล็อกจากการใส่รหัสผิด</dt><dd id="lockout-state">{lockout}</dd>
+<dt>การใส่รหัสผิด <span lang="en">(failed guesses)</span></dt><dd id="lockout-state">{lockout}</dd>
 </dl>
 <p><a href="/admin/people/{user}/card" id="register-card">ลงทะเบียนบัตรโดยเสียบบัตรที่เครื่องอ่าน <span lang="en">(register a card by inserting it)</span></a></p>
 <h2>ดำเนินการ <span lang="en">(actions)</span></h2>
@@ -166,7 +185,7 @@ pub(super) fn person_page(console: &Console, state: &PersonState, message: &str)
         card = card_state(state),
         otp = otp_state(state),
         password = yes_no(state.has_password(), ("ตั้งแล้ว", "ยังไม่ได้ตั้ง")),
-        lockout = yes_no(state.locked_out, ("ถูกล็อกชั่วคราว", "ไม่ถูกล็อก")),
+        lockout = guessing_state(state),
         logins = logins(state),
         systems = systems(state),
     );
