@@ -41,6 +41,9 @@ pub struct AppState {
     pub oidc_keys: crate::oidc::keys::SigningKeys,
     /// Card logins' verifier (agents' keys, the SQLite writer).
     pub verifier: crate::card_login::Verifier,
+    /// The sessions not logged in one address keeps alive
+    /// ([`crate::sessions::create_anonymous`]).
+    pub sessions_per_address: usize,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             trusted_proxies: TrustedProxies::default(),
             body_deadline: super::BODY_DEADLINE,
             oidc_keys,
+            sessions_per_address: crate::sessions::DEFAULT_PER_ADDRESS,
         })
     }
 
@@ -92,6 +96,24 @@ impl AppState {
     pub fn with_body_deadline(self, deadline: Duration) -> AppState {
         AppState {
             body_deadline: deadline,
+            ..self
+        }
+    }
+
+    /// Keeps at most `limit` sessions not logged in alive per address instead of
+    /// [`crate::sessions::DEFAULT_PER_ADDRESS`].
+    pub fn with_sessions_per_address(self, limit: usize) -> AppState {
+        AppState {
+            sessions_per_address: limit.max(1),
+            ..self
+        }
+    }
+
+    /// Takes at most `limit` card logins at once instead of
+    /// [`crate::card_login::queue::DEFAULT_LIMIT`].
+    pub fn with_card_login_queue(self, limit: usize) -> AppState {
+        AppState {
+            verifier: self.verifier.with_queue_limit(limit),
             ..self
         }
     }
