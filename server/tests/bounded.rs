@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use support::browser::{browser, Browser, SITE};
 use support::oidc::{new_pkce, request, with_clients, HR, HR_CALLBACK};
 use support::{TestAgent, TestCard, TestDb};
-use thaiid_server::card_login::strangers::refusals_in;
+use thaiid_server::card_login::strangers::{refusals_in, MAX_ADDRESSES};
 use thaiid_server::http::AppState;
 use thaiid_server::{audit, db, sweep};
 use tower::ServiceExt;
@@ -22,6 +22,7 @@ use tower::ServiceExt;
 on_both_databases!(
     a_full_queue_turns_card_logins_away_as_busy,
     a_flood_of_garbage_is_one_audit_row_per_address,
+    a_flood_from_rotating_addresses_keeps_the_count_bounded,
     a_flood_of_login_pages_keeps_the_sessions_bounded,
     a_flood_of_authorization_requests_keeps_resumptions_bounded,
     the_audit_log_keeps_its_days,
@@ -221,6 +222,36 @@ async fn a_flood_of_garbage_is_one_audit_row_per_address(db: TestDb) {
             .await
             .unwrap(),
         0
+    );
+}
+
+/// Garbage from more addresses than the count holds apart (one host rotating through its
+/// IPv6 /64): the count stays at its limit, nothing is written per request, and the
+/// minute's flush writes one row per address counted plus one for the rest.
+async fn a_flood_from_rotating_addresses_keeps_the_count_bounded(db: TestDb) {
+    let b = browser(&db).await;
+    let (state, router) = router(&b, |state| state);
+    let before = card_rows(&db.pool).await.len();
+    let flood = MAX_ADDRESSES + 500;
+    for n in 0..flood {
+        let peer = format!("[2001:db8:7::{:x}:{:x}]", n >> 16, n & 0xffff);
+        let answer = post_card(&router, &peer, "garbage").await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(state.verifier.strangers().addresses(), MAX_ADDRESSES);
+    assert_eq!(state.verifier.queue().depth(), 0);
+    assert_eq!(card_rows(&db.pool).await.len(), before);
+    let now = thaiid_server::now();
+    let written = state.verifier.audit_strangers(now).await.unwrap();
+    assert_eq!(written, MAX_ADDRESSES + 1);
+    let rows = card_rows(&db.pool).await;
+    assert_eq!(rows.len(), before + MAX_ADDRESSES + 1);
+    let total: u64 = rows.iter().filter_map(|row| refusals_in(&row.entry)).sum();
+    assert_eq!(total, flood as u64, "every refusal is counted once");
+    assert_eq!(
+        state.verifier.strangers().addresses(),
+        0,
+        "the count starts again"
     );
 }
 

@@ -41,8 +41,8 @@ impl Count {
         self.by_code.values().sum()
     }
 
-    /// The audit row: the most frequent reason as its outcome, every reason's count in
-    /// `detail`.
+    /// The audit row: the most frequent reason as its outcome (of equals, the last by
+    /// name), every reason's count in `detail`.
     fn entry(&self, remote: Option<String>) -> Entry {
         let mut entry = Entry::new(Method::Card);
         entry.remote = remote;
@@ -64,6 +64,10 @@ impl Count {
         );
         if !self.agents.is_empty() {
             detail.push_str(&format!("; revoked agents {}", self.agents.join(", ")));
+        }
+        // One revoked agent: the row is its, as its refusals' rows were.
+        if let [agent] = self.agents.as_slice() {
+            entry.agent_id = Some(agent.clone());
         }
         entry.detail = Some(detail);
         entry
@@ -159,6 +163,7 @@ mod tests {
         let detail = first.detail.as_deref().unwrap();
         assert!(detail.contains("REVOKED_AGENT 1"), "{detail}");
         assert!(detail.contains("revoked agents agent-1"), "{detail}");
+        assert_eq!(first.agent_id.as_deref(), Some("agent-1"));
         assert_eq!(refusals_in(&rows[1]), Some(1));
         assert!(strangers.take().is_empty(), "counted anew after a flush");
     }
