@@ -151,9 +151,8 @@ fn a_healthy_workstation_is_all_ok_and_each_fault_is_named_with_its_fix() {
     set_id("forgotten", &agent_id);
     assert_eq!(
         station.server.card_outcomes(),
-        ["UNKNOWN_NONCE", "UNKNOWN_AGENT"],
-        "the doctor's probes, as the server's audit log has them (the revoked and the \
-         unknown agent's refusals: one row for the address, with their counts)"
+        ["UNKNOWN_NONCE", "REVOKED_AGENT", "UNKNOWN_AGENT"],
+        "the doctor's probes, as the server's audit log has them"
     );
 
     // The card side.
