@@ -88,7 +88,16 @@ fn number<T: std::str::FromStr + PartialOrd + From<u8>>(
     name: &str,
     default: T,
 ) -> Result<T, String> {
-    let Ok(text) = std::env::var(name) else {
+    whole_number(name, std::env::var(name).ok(), default)
+}
+
+/// `text` (the variable `name`'s) as a whole number of at least 1; `None`: `default`.
+fn whole_number<T: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    text: Option<String>,
+    default: T,
+) -> Result<T, String> {
+    let Some(text) = text else {
         return Ok(default);
     };
     match text.trim().parse::<T>() {
@@ -111,4 +120,24 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    #[test]
+    fn a_limit_is_a_whole_number_of_at_least_one() {
+        let read = |text: Option<&str>| whole_number("LIMIT", text.map(str::to_owned), 400u32);
+        assert_eq!(read(None), Ok(400));
+        assert_eq!(read(Some(" 30 ")), Ok(30));
+        for bad in ["0", "-1", "many", "1.5", ""] {
+            let problem = read(Some(bad)).unwrap_err();
+            assert!(problem.starts_with("LIMIT="), "{problem}");
+            assert!(
+                problem.ends_with("is not a whole number of at least 1"),
+                "{problem}"
+            );
+        }
+    }
 }
