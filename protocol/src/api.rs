@@ -294,6 +294,9 @@ error_codes! {
         Internal = "INTERNAL",
         /// Too many attempts from this address or for this account.
         Throttled = "THROTTLED",
+        /// The server has more card logins waiting than it takes: try again shortly
+        /// (`503` with `Retry-After`).
+        ServerBusy = "SERVER_BUSY",
         // Enrollment and API keys.
         /// The enrollment token is unknown, used up or expired.
         BadEnrollmentToken = "BAD_ENROLLMENT_TOKEN",

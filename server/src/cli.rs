@@ -23,7 +23,11 @@ pub enum Command {
     /// THAIID_SERVER_OIDC_KEY_FILE: the OpenID Connect signing keys, default oidc-keys.json;
     /// THAIID_SERVER_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is
     /// believed, default none; THAIID_SERVER_METRICS_LISTEN: where Prometheus scrapes
-    /// GET /metrics, default off; THAIID_SERVER_LOG_FORMAT: text or json, default text).
+    /// GET /metrics, default off; THAIID_SERVER_LOG_FORMAT: text or json, default text;
+    /// THAIID_SERVER_AUDIT_DAYS: how long audit rows are kept, 400;
+    /// THAIID_SERVER_CARD_LOGIN_QUEUE: card logins in progress at most, beyond them 503
+    /// SERVER_BUSY, 4096; THAIID_SERVER_SESSIONS_PER_ADDRESS: sessions not logged in per
+    /// address, 1000).
     Serve(ServeArgs),
     /// Enrollment tokens.
     Token {

@@ -1,12 +1,19 @@
 //! Browser sessions: a random id (the browser keeps it in a cookie), stored hashed; a
-//! CSRF token per session; a new id at every login.
+//! CSRF token per session; a new id at every login. A session not logged in remembers
+//! the address it was made for (an IPv6 address by its /64, which one host holds whole),
+//! and one address keeps at most a limit of them alive: its oldest go first (SPEC §7c).
 
 use crate::db::Pool;
 use sqlx::Row;
+use std::net::IpAddr;
 
 pub use crate::amr::{Amr, FirstFactor};
 
 pub const TTL_SECS: i64 = 8 * 3600;
+/// The sessions not logged in one address keeps alive by default
+/// (`THAIID_SERVER_SESSIONS_PER_ADDRESS`): many people behind one NAT each open the login
+/// page, but few leave it unfinished.
+pub const DEFAULT_PER_ADDRESS: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -81,6 +88,16 @@ pub async fn create(
     username: Option<(&str, Amr)>,
     now: i64,
 ) -> Result<(Session, String), sqlx::Error> {
+    insert(pool, username, None, now).await
+}
+
+/// [`create`], remembering the address a session not logged in was made for.
+async fn insert(
+    pool: &Pool,
+    username: Option<(&str, Amr)>,
+    remote: Option<&str>,
+    now: i64,
+) -> Result<(Session, String), sqlx::Error> {
     let id = format!("{}{}", crate::random_id(), crate::random_id());
     let session = Session {
         id_hash: crate::sha256_hex(&id),
@@ -91,8 +108,9 @@ pub async fn create(
         created_at: now,
     };
     sqlx::query(
-        "INSERT INTO sessions (id_hash, csrf, username, created_at, expires_at, amr) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions \
+         (id_hash, csrf, username, created_at, expires_at, amr, remote, remote_micros) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&session.id_hash)
     .bind(&session.csrf)
@@ -100,9 +118,83 @@ pub async fn create(
     .bind(now)
     .bind(now + TTL_SECS)
     .bind(session.amr.map(Amr::as_str))
+    .bind(remote)
+    .bind(remote.map(|_| micros()))
     .execute(pool)
     .await?;
     Ok((session, id))
+}
+
+/// A new session not logged in, for a browser at `client`; the oldest of that address's
+/// sessions not logged in end beyond the newest `per_address` (their login resumptions
+/// and forgot-password progress with them).
+pub async fn create_anonymous(
+    pool: &Pool,
+    client: Option<IpAddr>,
+    per_address: usize,
+    now: i64,
+) -> Result<(Session, String), sqlx::Error> {
+    let remote = client.map(address_key);
+    let created = insert(pool, None, remote.as_deref(), now).await?;
+    if let Some(remote) = remote {
+        end_beyond(pool, &remote, &created.0.id_hash, per_address).await?;
+    }
+    Ok(created)
+}
+
+/// How sessions count an address: IPv4 whole, IPv6 by its /64.
+pub fn address_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+    }
+}
+
+/// The wall clock in microseconds: what orders one address's sessions.
+fn micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_micros() as i64)
+}
+
+/// Ends `remote`'s sessions not logged in beyond its newest `keep`, never `new` (the one
+/// just made).
+async fn end_beyond(pool: &Pool, remote: &str, new: &str, keep: usize) -> Result<(), sqlx::Error> {
+    let oldest_kept = sqlx::query(
+        "SELECT remote_micros, id_hash FROM sessions WHERE remote = $1 AND username IS NULL \
+         ORDER BY remote_micros DESC, id_hash DESC LIMIT 1 OFFSET $2",
+    )
+    .bind(remote)
+    .bind(keep.saturating_sub(1) as i64)
+    .fetch_optional(pool)
+    .await?;
+    let Some(oldest_kept) = oldest_kept else {
+        return Ok(());
+    };
+    let micros: i64 = oldest_kept.try_get("remote_micros")?;
+    let id_hash: String = oldest_kept.try_get("id_hash")?;
+    const BEYOND: &str = "SELECT id_hash FROM sessions WHERE remote = $1 AND username IS NULL \
+         AND (remote_micros < $2 OR (remote_micros = $2 AND id_hash < $3)) AND id_hash <> $4";
+    for sql in [
+        format!("DELETE FROM oidc_resumes WHERE session_hash IN ({BEYOND})"),
+        format!("DELETE FROM password_resets WHERE session_hash IN ({BEYOND})"),
+        format!("DELETE FROM sessions WHERE id_hash IN ({BEYOND})"),
+    ] {
+        sqlx::query(&sql)
+            .bind(remote)
+            .bind(micros)
+            .bind(&id_hash)
+            .bind(new)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Logs the browser in: the old session ends and a new id is issued, so an id planted

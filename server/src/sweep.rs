@@ -4,6 +4,10 @@
 //! tickets and assertion ids are kept for [`KEEP_EXPIRED_SECS`] after they expire, so
 //! that a late attempt is still told "expired" or "used" rather than "unknown"; a
 //! replayed assertion whose id is gone is refused anyway, as expired.
+//!
+//! The audit log is kept [`DEFAULT_AUDIT_DAYS`] (`THAIID_SERVER_AUDIT_DAYS`): older rows
+//! are deleted [`AUDIT_BATCH`] at a time, each batch its own statement, so that no sweep
+//! holds the table (SQLite: the whole database) for long.
 
 use crate::db::Pool;
 use crate::throttle::WINDOW_SECS;
@@ -13,6 +17,10 @@ use std::time::Duration;
 pub const KEEP_EXPIRED_SECS: i64 = 60 * 60;
 /// How often `serve` sweeps.
 pub const EVERY: Duration = Duration::from_secs(5 * 60);
+/// How many days the audit log keeps a row, unless `THAIID_SERVER_AUDIT_DAYS` says.
+pub const DEFAULT_AUDIT_DAYS: u32 = 400;
+/// The audit rows one statement deletes at most.
+pub const AUDIT_BATCH: i64 = 5000;
 
 /// The rows one sweep deleted, per table.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -75,16 +83,46 @@ pub async fn expired(pool: &Pool, now: i64) -> Result<Swept, sqlx::Error> {
     })
 }
 
-/// Sweeps every [`EVERY`] until the process ends; a failed sweep is logged and retried
-/// at the next turn.
-pub async fn every_few_minutes(pool: Pool) {
+/// Deletes the audit rows written before `audit_days` days ago, [`AUDIT_BATCH`] per
+/// statement; answers how many.
+pub async fn old_audit(pool: &Pool, now: i64, audit_days: u32) -> Result<u64, sqlx::Error> {
+    let before = now - i64::from(audit_days) * 24 * 3600;
+    let mut deleted = 0;
+    loop {
+        let batch = sqlx::query(
+            "DELETE FROM audit_log WHERE id IN \
+             (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(AUDIT_BATCH)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        deleted += batch;
+        if batch < AUDIT_BATCH as u64 {
+            return Ok(deleted);
+        }
+        // Between batches the card logins' writes get their turn.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Sweeps every [`EVERY`] until the process ends, the audit log down to `audit_days`; a
+/// failed sweep is logged and retried at the next turn.
+pub async fn every_few_minutes(pool: Pool, audit_days: u32) {
     let mut turns = tokio::time::interval(EVERY);
     loop {
         turns.tick().await;
-        match expired(&pool, crate::now()).await {
+        let now = crate::now();
+        match expired(&pool, now).await {
             Ok(swept) if swept.total() > 0 => tracing::info!(?swept, "expired rows deleted"),
             Ok(_) => {}
             Err(error) => tracing::warn!("cannot delete expired rows: {error}"),
+        }
+        match old_audit(&pool, now, audit_days).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!("{rows} audit rows older than {audit_days} days deleted"),
+            Err(error) => tracing::warn!("cannot delete old audit rows: {error}"),
         }
     }
 }

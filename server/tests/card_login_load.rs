@@ -58,9 +58,14 @@ async fn world(db: TestDb) -> World {
 impl World {
     /// A server instance: its own pool on the database, its own router.
     async fn instance(&self) -> axum::Router {
+        thaiid_server::app::router(self.state().await)
+    }
+
+    /// An instance's state: its own pool on the test's database.
+    async fn state(&self) -> AppState {
         let pool = db::open(&self.db.url).await.unwrap();
         let state = AppState::new(pool, SITE, self.otp_key.clone(), self.card_key.clone());
-        thaiid_server::app::router(state.unwrap())
+        state.unwrap()
     }
 
     async fn assertion(&self, agent: &TestAgent) -> String {
@@ -202,7 +207,8 @@ async fn a_revoked_agent_is_refused_at_once_though_its_key_is_cached(db: TestDb)
 
 async fn an_unknown_kid_is_not_written_to_the_audit_log(db: TestDb) {
     let w = world(db).await;
-    let router = w.instance().await;
+    let state = w.state().await;
+    let router = thaiid_server::app::router(state.clone());
     let agent = TestAgent::enroll(&w.db.pool, "ws-1").await;
     let nonce = challenges::issue(&w.db.pool, SITE, "session-1", thaiid_server::now())
         .await
@@ -226,6 +232,12 @@ async fn an_unknown_kid_is_not_written_to_the_audit_log(db: TestDb) {
     let (head, _) = good.rsplit_once('.').unwrap();
     let (_, code) = post(&router, format!("{head}.AAAA")).await;
     assert_eq!(code, "BAD_SIGNATURE");
+    // The unknown agent's refusal is counted, written with the minute's row.
+    state
+        .verifier
+        .audit_strangers(thaiid_server::now())
+        .await
+        .unwrap();
     let audit = w.audit().await;
     assert_eq!(audit.len(), 2);
     for (outcome, agent_id) in &audit {

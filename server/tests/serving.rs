@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 use support::browser::{browser, code_now, Browser, SITE};
-use support::TestDb;
+use support::{TestAgent, TestCard, TestDb};
 use thaiid_server::http::proxies::TrustedProxies;
 use thaiid_server::http::AppState;
 use thaiid_server::throttle::PER_ADDRESS;
@@ -52,7 +52,10 @@ async fn a_database_outage_is_a_server_error_not_a_refusal(db: TestDb) {
         .execute(&db.pool)
         .await
         .unwrap();
-    let (status, body) = b.agent_posts("a.b.c".into()).await;
+    // (An enrolled agent's refusal: garbage is only counted, and written once a minute.)
+    let agent = TestAgent::enroll(&db.pool, "ws-1").await;
+    let elsewhere = agent.assert("https://elsewhere.example", "n", &TestCard::demo());
+    let (status, body) = b.agent_posts(elsewhere).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["error"]["code"], "INTERNAL");
 

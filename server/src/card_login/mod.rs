@@ -11,8 +11,10 @@
 //! several verifications at once.
 
 mod desk;
+pub mod queue;
 mod refusal;
 mod spend;
+pub mod strangers;
 
 pub use refusal::Refusal;
 
@@ -35,6 +37,9 @@ pub enum VerifyError {
     Refused(Refusal),
     #[error("card login: database: {0}")]
     Db(#[from] sqlx::Error),
+    /// Every place in the [`queue::Queue`] is taken.
+    #[error("card login: {0} logins in progress already")]
+    Busy(usize),
 }
 
 impl VerifyError {
@@ -43,18 +48,22 @@ impl VerifyError {
         match self {
             VerifyError::Refused(refusal) => refusal.code(),
             VerifyError::Db(_) => thaiid_protocol::api::ServerErrorCode::Internal,
+            VerifyError::Busy(_) => thaiid_protocol::api::ServerErrorCode::ServerBusy,
         }
     }
 }
 
 /// What verifies card logins: the database, the key registered cards are stored under,
-/// the agents' keys seen so far, and on a SQLite file its writer thread.
+/// the agents' keys seen so far, on a SQLite file its writer thread, the places for
+/// logins in progress, and the count of refusals from agents not enrolled.
 #[derive(Clone)]
 pub struct Verifier {
     pool: Pool,
     card_key: CardKey,
     keys: KeyCache,
     writer: Option<writer::Writer>,
+    queue: queue::Queue,
+    strangers: strangers::Strangers,
 }
 
 impl Verifier {
@@ -66,18 +75,115 @@ impl Verifier {
             writer: sqlite.map(writer::Writer::start),
             pool,
             card_key,
+            queue: queue::Queue::new(queue::DEFAULT_LIMIT),
+            strangers: strangers::Strangers::default(),
         }
     }
 
-    /// The SQLite writer's queue (none on PostgreSQL), for the metrics.
-    pub fn queue_depth(&self) -> Option<writer::QueueDepth> {
-        self.writer.as_ref().map(writer::Writer::depth)
+    /// Takes at most `limit` card logins at once instead of [`queue::DEFAULT_LIMIT`].
+    pub fn with_queue_limit(self, limit: usize) -> Verifier {
+        Verifier {
+            queue: queue::Queue::new(limit),
+            ..self
+        }
+    }
+
+    pub fn queue(&self) -> &queue::Queue {
+        &self.queue
+    }
+
+    pub fn strangers(&self) -> &strangers::Strangers {
+        &self.strangers
+    }
+
+    /// Writes the refusals from agents not enrolled counted so far to the audit log, one
+    /// row per address ([`strangers`]); answers how many rows.
+    pub async fn audit_strangers(&self, now: i64) -> Result<usize, sqlx::Error> {
+        let entries = self.strangers.take();
+        let rows = entries.len();
+        if rows == 0 {
+            return Ok(0);
+        }
+        if let Some(writer) = &self.writer {
+            writer
+                .run(move |db| {
+                    writer::now(async {
+                        for entry in &entries {
+                            audit::write(db, entry, now).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+            return Ok(rows);
+        }
+        let mut tx = self.pool.begin().await?;
+        for entry in &entries {
+            audit::record(&mut *tx, entry, now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// A test's hold on the card logins' writes: until it is released, every login that
+    /// reaches its write waits (the SQLite writer runs a job that waits; on PostgreSQL a
+    /// transaction holds the audit log locked).
+    #[cfg(any(test, feature = "test-support"))]
+    pub async fn hold_writes(&self) -> Result<WriteHold, sqlx::Error> {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (held, holding) = tokio::sync::oneshot::channel::<()>();
+        match &self.writer {
+            Some(writer) => {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .run(move |_db| {
+                            let _ = held.send(());
+                            let _ = released.blocking_recv();
+                            Ok(())
+                        })
+                        .await
+                });
+            }
+            None => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                tokio::spawn(async move {
+                    let _ = held.send(());
+                    let _ = released.await;
+                    tx.rollback().await
+                });
+            }
+        }
+        let _ = holding.await;
+        Ok(WriteHold(release))
+    }
+}
+
+/// Card logins' writes wait until this is dropped ([`Verifier::hold_writes`]).
+#[cfg(any(test, feature = "test-support"))]
+pub struct WriteHold(#[allow(dead_code)] tokio::sync::oneshot::Sender<()>);
+
+/// Writes the refusals from agents not enrolled to the audit log every
+/// [`strangers::EVERY_SECS`] until the process ends.
+pub async fn audit_strangers_every_minute(verifier: Verifier) {
+    let mut turns = tokio::time::interval(std::time::Duration::from_secs(strangers::EVERY_SECS));
+    turns.tick().await;
+    loop {
+        turns.tick().await;
+        if let Err(error) = verifier.audit_strangers(crate::now()).await {
+            tracing::warn!("cannot audit the refused card logins of agents not enrolled: {error}");
+        }
     }
 }
 
 /// Verifies `token` for the server at `audience` and writes the attempt to the audit log,
 /// whatever its outcome: an accepted login has its audit row and its ticket, committed
-/// together. `remote` is the client's address, for the audit row.
+/// together; a refusal before any enrolled agent is known is counted for the minute's
+/// row of its address ([`strangers`]). `remote` is the client's address, for the audit.
+/// Beyond [`queue::Queue`]'s limit of logins in progress, [`VerifyError::Busy`].
 pub async fn verify(
     verifier: &Verifier,
     token: &str,
@@ -85,10 +191,20 @@ pub async fn verify(
     now: i64,
     remote: Option<String>,
 ) -> Result<Ticket, VerifyError> {
+    let Some(_place) = verifier.queue.admit() else {
+        return Err(VerifyError::Busy(verifier.queue.limit()));
+    };
     let mut entry = audit::Entry::new(audit::Method::Card);
     entry.remote = remote;
     let outcome = match authenticate(verifier, token, audience, now, &mut entry).await? {
         Ok(claims) => spend_and_record(verifier, claims, entry, now).await?,
+        Err(refusal) if refusal == Refusal::RevokedAgent || entry.agent_id.is_none() => {
+            let revoked = entry.agent_id.as_deref();
+            verifier
+                .strangers
+                .count(entry.remote.as_deref(), refusal.code(), revoked);
+            Err(refusal)
+        }
         Err(refusal) => {
             entry.outcome = refusal.code().as_str().into();
             record(verifier, entry, now).await?;

@@ -2,13 +2,14 @@
 //! by the environment (SPEC §7).
 
 use super::{card_key, otp_key, Outcome};
+use crate::card_login::{self, queue};
 use crate::cli::ServeArgs;
 use crate::db::Pool;
 use crate::http::proxies::TrustedProxies;
 use crate::http::serve::{serve, HEADER_READ_TIMEOUT};
 use crate::http::AppState;
 use crate::oidc::keys::SigningKeys;
-use crate::{sweep, users};
+use crate::{sessions, sweep, users};
 use std::net::SocketAddr;
 
 pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
@@ -23,7 +24,13 @@ pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
     let proxies = std::env::var("THAIID_SERVER_TRUSTED_PROXIES").unwrap_or_default();
     let proxies = TrustedProxies::parse(&proxies)
         .map_err(|problem| format!("THAIID_SERVER_TRUSTED_PROXIES: {problem}"))?;
-    tokio::spawn(sweep::every_few_minutes(pool.clone()));
+    let audit_days = number("THAIID_SERVER_AUDIT_DAYS", sweep::DEFAULT_AUDIT_DAYS)?;
+    let queue = number("THAIID_SERVER_CARD_LOGIN_QUEUE", queue::DEFAULT_LIMIT)?;
+    let per_address = number(
+        "THAIID_SERVER_SESSIONS_PER_ADDRESS",
+        sessions::DEFAULT_PER_ADDRESS,
+    )?;
+    tokio::spawn(sweep::every_few_minutes(pool.clone(), audit_days));
     let otp_key = otp_key()?;
     let sealed = users::seal_otp_secrets(&pool, &otp_key).await?;
     if sealed > 0 {
@@ -32,7 +39,9 @@ pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
     let oidc_keys = SigningKeys::load_or_create(&super::oidc_key_file(), crate::now())?;
     let mut state = AppState::with_oidc_keys(pool, &public_url, otp_key, card_key()?, oidc_keys)
         .map_err(|problem| format!("THAIID_SERVER_PUBLIC_URL: {problem}"))?
-        .with_trusted_proxies(proxies);
+        .with_trusted_proxies(proxies)
+        .with_card_login_queue(queue)
+        .with_sessions_per_address(per_address);
     if let Ok(agent_url) = std::env::var("THAIID_SERVER_AGENT_URL") {
         state = state
             .with_agent_url(&agent_url)
@@ -71,10 +80,14 @@ pub async fn run(pool: Pool, args: ServeArgs) -> Outcome {
         });
     }
     tracing::info!("listening on {scheme}://{listen}, public URL {public_url}");
+    let verifier = state.verifier.clone();
+    tokio::spawn(card_login::audit_strangers_every_minute(verifier.clone()));
     let app = crate::app::router(state);
     serve(listener, config, app, handle, HEADER_READ_TIMEOUT)
         .await
         .map_err(|error| format!("cannot serve on {listen}: {error}"))?;
+    // The last minute's count of refusals is audited too.
+    verifier.audit_strangers(crate::now()).await?;
     Ok(())
 }
 
@@ -96,6 +109,31 @@ fn metrics_listener() -> Result<Option<tokio::net::TcpListener>, String> {
     Ok(Some(listener))
 }
 
+/// The whole number (at least 1) in the environment variable `name`, else `default`.
+fn number<T: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    whole_number(name, std::env::var(name).ok(), default)
+}
+
+/// `text` (the variable `name`'s) as a whole number of at least 1; `None`: `default`.
+fn whole_number<T: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    text: Option<String>,
+    default: T,
+) -> Result<T, String> {
+    let Some(text) = text else {
+        return Ok(default);
+    };
+    match text.trim().parse::<T>() {
+        Ok(value) if value >= T::from(1) => Ok(value),
+        _ => Err(format!(
+            "{name}={text:?} is not a whole number of at least 1"
+        )),
+    }
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -108,4 +146,24 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    #[test]
+    fn a_limit_is_a_whole_number_of_at_least_one() {
+        let read = |text: Option<&str>| whole_number("LIMIT", text.map(str::to_owned), 400u32);
+        assert_eq!(read(None), Ok(400));
+        assert_eq!(read(Some(" 30 ")), Ok(30));
+        for bad in ["0", "-1", "many", "1.5", ""] {
+            let problem = read(Some(bad)).unwrap_err();
+            assert!(problem.starts_with("LIMIT="), "{problem}");
+            assert!(
+                problem.ends_with("is not a whole number of at least 1"),
+                "{problem}"
+            );
+        }
+    }
 }

@@ -8,8 +8,6 @@
 //! pool's connections and this one as one process's.
 
 use super::store::{Cell, Param, Row, Store};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most jobs one COMMIT ends.
@@ -25,32 +23,6 @@ type Job = Box<dyn FnOnce(Option<&mut rusqlite::Connection>) -> (bool, Finish) +
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::UnboundedSender<Job>,
-    depth: QueueDepth,
-}
-
-/// How many jobs were handed to the writer and have not had their answer yet (queued, or
-/// in the transaction being committed): the metrics' view of its queue.
-#[derive(Clone, Debug, Default)]
-pub struct QueueDepth(Arc<AtomicUsize>);
-
-impl QueueDepth {
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    /// Counts one job until the guard is dropped (answered, or its caller gone).
-    fn enter(&self) -> InQueue {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        InQueue(self.0.clone())
-    }
-}
-
-struct InQueue(Arc<AtomicUsize>);
-
-impl Drop for InQueue {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 impl Writer {
@@ -61,15 +33,7 @@ impl Writer {
             .name("sqlite-writer".into())
             .spawn(move || serve(&path, queue))
             .expect("a thread for the SQLite writer");
-        Writer {
-            jobs,
-            depth: QueueDepth::default(),
-        }
-    }
-
-    /// The queue's depth, as it changes.
-    pub fn depth(&self) -> QueueDepth {
-        self.depth.clone()
+        Writer { jobs }
     }
 
     /// Runs `work` in a write transaction on the writer thread; answers once it committed.
@@ -78,7 +42,6 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> Result<T, sqlx::Error> + Send + 'static,
     {
-        let _counted = self.depth.enter();
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |db| {
             let result = match db {
@@ -318,44 +281,6 @@ pub fn now<F: std::future::Future>(future: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The depth counts each job from its hand-over to its answer: one held inside the
-    /// transaction and one waiting behind it make two; none once both answered.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_queue_depth_counts_jobs_until_they_are_answered() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = Writer::start(dir.path().join("writer.db"));
-        let depth = writer.depth();
-        let (started, has_started) = std::sync::mpsc::channel();
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let held = tokio::spawn({
-            let writer = writer.clone();
-            async move {
-                writer
-                    .run(move |_| {
-                        started.send(()).unwrap();
-                        released.recv().unwrap();
-                        Ok(())
-                    })
-                    .await
-            }
-        });
-        tokio::task::spawn_blocking(move || has_started.recv().unwrap())
-            .await
-            .unwrap();
-        assert_eq!(depth.get(), 1);
-        let behind = tokio::spawn({
-            let writer = writer.clone();
-            async move { writer.run(|_| Ok(())).await }
-        });
-        while depth.get() < 2 {
-            tokio::task::yield_now().await;
-        }
-        release.send(()).unwrap();
-        held.await.unwrap().unwrap();
-        behind.await.unwrap().unwrap();
-        assert_eq!(depth.get(), 0);
-    }
 
     /// Jobs sent at once share transactions: each failed (or panicking) one leaves no row,
     /// each other one's row is committed, and every caller hears its own outcome.

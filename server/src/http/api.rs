@@ -91,6 +91,13 @@ async fn card_login(
             Ok(Json(ticket))
         }
         Err(VerifyError::Db(error)) => Err(error.into()),
+        Err(busy @ VerifyError::Busy(_)) => {
+            tracing::warn!("{busy}: turned away");
+            Err(ApiError::busy(
+                "the server has too many card logins in progress: try again in a moment",
+                card_login::queue::RETRY_AFTER_SECS,
+            ))
+        }
         Err(VerifyError::Refused(refusal)) => {
             tracing::info!(code = refusal.code().as_str(), "card login refused");
             Err(ApiError::new(refusal.code(), refusal.message()))

@@ -16,6 +16,7 @@ pub fn status_of(code: ServerErrorCode) -> StatusCode {
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::ServerBusy => StatusCode::SERVICE_UNAVAILABLE,
         C::Throttled => StatusCode::TOO_MANY_REQUESTS,
         C::MalformedRequest
         | C::BadAgentKey
@@ -69,6 +70,8 @@ pub struct ApiError {
     status: StatusCode,
     pub code: ServerErrorCode,
     message: String,
+    /// `Retry-After`, in seconds: when a busy server may take the request again.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -88,6 +91,15 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `503 SERVER_BUSY`: too much waits already; `Retry-After: retry_after` seconds.
+    pub fn busy(message: impl Into<String>, retry_after: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(ServerErrorCode::ServerBusy, message)
         }
     }
 
@@ -111,7 +123,13 @@ impl From<sqlx::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ServerErrorBody::new(self.code, self.message);
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -43,6 +43,9 @@ pub struct AppState {
     pub verifier: crate::card_login::Verifier,
     /// What Prometheus scrapes (`THAIID_SERVER_METRICS_LISTEN`).
     pub metrics: crate::metrics::Metrics,
+    /// The sessions not logged in one address keeps alive
+    /// ([`crate::sessions::create_anonymous`]).
+    pub sessions_per_address: usize,
 }
 
 impl AppState {
@@ -71,7 +74,7 @@ impl AppState {
         let verifier = crate::card_login::Verifier::new(pool.clone(), card_key.clone());
         Ok(AppState {
             origin: thaiid_protocol::origin::origin_of(&public_url).map_err(UrlError::PublicUrl)?,
-            metrics: crate::metrics::Metrics::new(pool.clone(), verifier.queue_depth()),
+            metrics: crate::metrics::Metrics::new(pool.clone(), verifier.queue().clone()),
             verifier,
             pool,
             public_url,
@@ -81,6 +84,7 @@ impl AppState {
             trusted_proxies: TrustedProxies::default(),
             body_deadline: super::BODY_DEADLINE,
             oidc_keys,
+            sessions_per_address: crate::sessions::DEFAULT_PER_ADDRESS,
         })
     }
 
@@ -96,6 +100,27 @@ impl AppState {
     pub fn with_body_deadline(self, deadline: Duration) -> AppState {
         AppState {
             body_deadline: deadline,
+            ..self
+        }
+    }
+
+    /// Keeps at most `limit` sessions not logged in alive per address instead of
+    /// [`crate::sessions::DEFAULT_PER_ADDRESS`].
+    pub fn with_sessions_per_address(self, limit: usize) -> AppState {
+        AppState {
+            sessions_per_address: limit.max(1),
+            ..self
+        }
+    }
+
+    /// Takes at most `limit` card logins at once instead of
+    /// [`crate::card_login::queue::DEFAULT_LIMIT`].
+    pub fn with_card_login_queue(self, limit: usize) -> AppState {
+        let verifier = self.verifier.with_queue_limit(limit);
+        AppState {
+            // Made anew (at start, before anything is counted) to watch the new queue.
+            metrics: crate::metrics::Metrics::new(self.pool.clone(), verifier.queue().clone()),
+            verifier,
             ..self
         }
     }

@@ -1,5 +1,5 @@
 //! The server's Prometheus metrics (SPEC §7c), named `thaiid_*`: logins by method and
-//! outcome, the card login's latency and refusals, the SQLite writer's queue, OpenID
+//! outcome, the card login's latency and refusals, the card logins in progress (their queue), OpenID
 //! Connect codes issued, the database pool. Counting is an atomic add on a counter made
 //! at start (no lock, no map lookup on an accepted login); the pool and the queue are
 //! read when Prometheus scrapes. Served on a listen address of their own
@@ -10,7 +10,7 @@ mod latency;
 pub use latency::Latency;
 
 use crate::audit::Method;
-use crate::db::writer::QueueDepth;
+use crate::card_login::queue::Queue;
 use crate::db::Pool;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -54,8 +54,8 @@ struct Inner {
 }
 
 impl Metrics {
-    /// The metrics of a server on `pool`, with the card-login writer's `queue` (SQLite).
-    pub fn new(pool: Pool, queue: Option<QueueDepth>) -> Metrics {
+    /// The metrics of a server on `pool`, with the card logins' `queue`.
+    pub fn new(pool: Pool, queue: Queue) -> Metrics {
         let mut registry = Registry::with_prefix("thaiid");
         let logins = Family::<LoginLabels, Counter>::default();
         let counter = |method: Method, outcome| {
@@ -132,11 +132,11 @@ impl Metrics {
     }
 }
 
-/// What is read at each scrape: the pool's connections, the writer's queue.
+/// What is read at each scrape: the pool's connections, the card logins' queue.
 #[derive(Debug)]
 struct Sampled {
     pool: Pool,
-    queue: Option<QueueDepth>,
+    queue: Queue,
 }
 
 impl Collector for Sampled {
@@ -154,8 +154,13 @@ impl Collector for Sampled {
             ),
             (
                 "card_login_queue_depth",
-                "Card logins waiting for or inside the SQLite writer's transaction (0 on PostgreSQL)",
-                self.queue.as_ref().map_or(0, |queue| queue.get() as i64),
+                "Card logins in progress (arrived, not yet answered)",
+                self.queue.depth() as i64,
+            ),
+            (
+                "card_login_queue_limit",
+                "Card logins in progress beyond which the answer is 503 SERVER_BUSY",
+                self.queue.limit() as i64,
             ),
         ];
         for (name, help, value) in gauges {

@@ -232,7 +232,7 @@ async fn run(
         if request.login.none {
             return Err(refuse(OidcError::LoginRequired, None));
         }
-        return Ok(to_login(state, session, query, now).await?);
+        return Ok(to_login(state, session, address, query, now).await?);
     };
     let auth_time = logged_in_at(state, &session).await?.unwrap_or(now);
     // Spent whenever it is there, so that the request counts its login once.
@@ -242,7 +242,7 @@ async fn run(
         if request.login.none {
             return Err(refuse(OidcError::LoginTooOld, None));
         }
-        return Ok(to_login(state, Some(session), query, now).await?);
+        return Ok(to_login(state, Some(session), address, query, now).await?);
     }
     let sign_in = SignIn {
         system: &request.client.id,
@@ -327,13 +327,16 @@ impl SignIn<'_> {
 async fn to_login(
     state: &AppState,
     session: Option<Session>,
+    address: ClientAddr,
     query: &str,
     now: i64,
 ) -> Result<Response, sqlx::Error> {
     let (session, cookie) = match session {
         Some(session) => (session, None),
         None => {
-            let (session, id) = sessions::create(&state.pool, None, now).await?;
+            let per_address = state.sessions_per_address;
+            let (session, id) =
+                sessions::create_anonymous(&state.pool, address.0, per_address, now).await?;
             (session, Some(cookie::set(&id)))
         }
     };

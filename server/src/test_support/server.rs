@@ -11,6 +11,7 @@ use crate::audit::{self, Logged};
 use crate::card_key::CardKey;
 use crate::challenges::{self, Purpose};
 use crate::db::Pool;
+use crate::http::AppState;
 use crate::otp_key::OtpKey;
 use crate::{cards, demo, tokens, users};
 use axum::extract::{Request, State};
@@ -28,11 +29,10 @@ use thaiid_protocol::assertion::Claims;
 pub const TEST_SESSION: &str = "test-session";
 
 /// The one place that knows how the server is assembled: the state and the router.
-fn app(pool: Pool, url: &str, otp_key: OtpKey, card_key: CardKey, agent_url: &str) -> Router {
-    let state = crate::http::AppState::new(pool, url, otp_key, card_key)
+fn app(pool: Pool, url: &str, otp_key: OtpKey, card_key: CardKey, agent_url: &str) -> AppState {
+    crate::http::AppState::new(pool, url, otp_key, card_key)
         .and_then(|state| state.with_agent_url(agent_url))
-        .expect("a loopback URL is a server URL, and an agent URL");
-    crate::app::router(state)
+        .expect("a loopback URL is a server URL, and an agent URL")
 }
 
 /// How the server fails when told to.
@@ -77,6 +77,8 @@ pub struct TestServer {
     pub pool: Pool,
     pub card_key: CardKey,
     pub otp_key: OtpKey,
+    /// The card logins' verifier of its state.
+    pub verifier: crate::card_login::Verifier,
     control: Arc<Control>,
     runtime: Option<tokio::runtime::Runtime>,
     _db: TestDb,
@@ -108,7 +110,7 @@ impl TestServer {
             .expect("a tokio runtime");
         let control = Arc::new(Control::default());
         let (otp_key, card_key) = (OtpKey::generate(), CardKey::generate());
-        let (url, db) = runtime.block_on(async {
+        let (url, db, verifier) = runtime.block_on(async {
             let db = TestDb::new(database).await;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -117,19 +119,21 @@ impl TestServer {
             let test_routes = Router::new()
                 .route("/test/nonce", post(page_nonce))
                 .with_state((db.pool.clone(), url.clone()));
-            let app = app(
+            let state = app(
                 db.pool.clone(),
                 &url,
                 otp_key.clone(),
                 card_key.clone(),
                 agent_url,
-            )
-            .merge(test_routes)
-            .merge(pages)
-            .layer(axum::middleware::from_fn_with_state(
-                control.clone(),
-                controlled,
-            ));
+            );
+            let verifier = state.verifier.clone();
+            let app = crate::app::router(state)
+                .merge(test_routes)
+                .merge(pages)
+                .layer(axum::middleware::from_fn_with_state(
+                    control.clone(),
+                    controlled,
+                ));
             tokio::spawn(async move {
                 axum::serve(
                     listener,
@@ -137,13 +141,14 @@ impl TestServer {
                 )
                 .await
             });
-            (url, db)
+            (url, db, verifier)
         });
         TestServer {
             url,
             pool: db.pool.clone(),
             card_key,
             otp_key,
+            verifier,
             control,
             runtime: Some(runtime),
             _db: db,
@@ -253,8 +258,11 @@ impl TestServer {
             .collect()
     }
 
-    /// The audit log, oldest first.
+    /// The audit log, oldest first, with the refusals from agents not enrolled counted so
+    /// far written to it first (as every minute: one row per address).
     pub fn audit(&self) -> Vec<Logged> {
+        self.block_on(self.verifier.audit_strangers(crate::now()))
+            .expect("the counted refusals are audited");
         let mut rows = self
             .block_on(audit::recent(&self.pool, 10_000))
             .expect("the audit log reads");

@@ -91,13 +91,16 @@ fn refused(
 pub async fn form(
     State(state): State<AppState>,
     CurrentSession(current): CurrentSession,
+    client: ClientAddr,
     Query(query): Query<ForgotQuery>,
 ) -> WebResult {
     let now = crate::now();
     let (session, set) = match current {
         Some(session) => (session, None),
         None => {
-            let (session, id) = sessions::create(&state.pool, None, now).await?;
+            let per_address = state.sessions_per_address;
+            let (session, id) =
+                sessions::create_anonymous(&state.pool, client.0, per_address, now).await?;
             (session, Some(cookie::set(&id)))
         }
     };

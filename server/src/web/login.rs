@@ -91,6 +91,7 @@ pub(super) async fn audit(
 pub async fn form(
     State(state): State<AppState>,
     CurrentSession(current): CurrentSession,
+    client: ClientAddr,
     Query(query): Query<LoginQuery>,
 ) -> WebResult {
     let now = crate::now();
@@ -104,7 +105,9 @@ pub async fn form(
         }
         Some(session) => (session, None),
         None => {
-            let (session, id) = sessions::create(&state.pool, None, now).await?;
+            let per_address = state.sessions_per_address;
+            let (session, id) =
+                sessions::create_anonymous(&state.pool, client.0, per_address, now).await?;
             (session, Some(cookie::set(&id)))
         }
     };

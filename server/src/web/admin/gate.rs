@@ -4,7 +4,7 @@
 //! older sign-in, is asked for the OTP (`/login/otp`) and comes back.
 
 use crate::amr::Level;
-use crate::http::extract::session_of;
+use crate::http::extract::{session_of, ClientAddr};
 use crate::http::{cookie, AppState, PageError};
 use crate::oidc::resume;
 use crate::oidc::step_up::{self, StepUp};
@@ -116,7 +116,10 @@ impl FromRequestParts<AppState> for Console {
             .clone()
             .and_then(|s| Some((s.clone(), s.username.clone()?, s.amr?)))
         else {
-            return Err(to_login(state, session, &back, now).await.map_err(fail)?);
+            let Ok(client) = ClientAddr::from_request_parts(parts, state).await;
+            return Err(to_login(state, session, client, &back, now)
+                .await
+                .map_err(fail)?);
         };
         let roles = roles::of_user(&state.pool, &username).await.map_err(fail)?;
         if roles.is_empty() {
@@ -150,13 +153,16 @@ impl FromRequestParts<AppState> for Console {
 async fn to_login(
     state: &AppState,
     session: Option<Session>,
+    client: ClientAddr,
     back: &str,
     now: i64,
 ) -> Result<Response, sqlx::Error> {
     let (session, cookie) = match session {
         Some(session) => (session, None),
         None => {
-            let (session, id) = sessions::create(&state.pool, None, now).await?;
+            let per_address = state.sessions_per_address;
+            let (session, id) =
+                sessions::create_anonymous(&state.pool, client.0, per_address, now).await?;
             (session, Some(cookie::set(&id)))
         }
     };
