@@ -6,8 +6,8 @@ use super::{stale_form, Reply, WebResult};
 use crate::audit::{self, Method};
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
-use crate::oidc::resume;
 use crate::sessions::{self, FirstFactor, Session};
+use crate::signin;
 use crate::throttle::{self, Key};
 use crate::{passwords, users};
 use axum::extract::{Query, State};
@@ -96,7 +96,7 @@ pub async fn form(
     let (session, cookie) = match current {
         // Signed in: the systems page, unless a system asked for a new login.
         Some(session) if session.username.is_some() => {
-            if !resume::pending(&state.pool, &session, now).await? {
+            if !signin::pending(&state.pool, &session, now).await? {
                 return Ok(Reply::see_other("/systems"));
             }
             (session, None)

@@ -12,10 +12,10 @@ use super::{stale_form, Reply, WebResult};
 use crate::audit::Method;
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
-use crate::oidc::resume::{self, AfterLogin};
 use crate::otp::Step;
 use crate::otp_check::{self, OtpCheck};
 use crate::sessions::{Amr, FirstFactor, Pending, Session};
+use crate::signin::{self, AfterLogin};
 use crate::throttle::{self, Key};
 use crate::{cards, users};
 use axum::extract::State;
@@ -24,7 +24,7 @@ use axum::Form;
 use thaiid_protocol::api::ServerErrorCode;
 
 /// Where a session waiting for its OTP is sent.
-pub const PATH: &str = "/login/otp";
+pub const PATH: &str = crate::signin::OTP_PATH;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -158,7 +158,7 @@ pub async fn submit(
     throttle::refund(&state.pool, &keys).await?;
     throttle::succeeded(&state.pool, username).await?;
     let amr = pending.factor.with_otp();
-    let (next, id) = resume::log_in(&state.pool, &session, username, amr, now).await?;
+    let (next, id) = signin::log_in(&state.pool, &session, username, amr, now).await?;
     audit(&state, Method::Otp, Ok(()), Some(username), client).await?;
     // A card registered by its serial alone before laser binding: its holder is asked on
     // /me to insert it again, unless a system is waiting.
