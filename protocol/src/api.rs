@@ -388,6 +388,25 @@ error_codes! {
     }
 }
 
+/// An assertion refused (SPEC §6) is answered with its own reason code.
+impl AssertionError {
+    /// The reason code the server answers with.
+    pub fn code(&self) -> ServerErrorCode {
+        match self {
+            AssertionError::Malformed(_) => ServerErrorCode::MalformedAssertion,
+            AssertionError::AlgNotAllowed(_) => ServerErrorCode::AlgNotAllowed,
+            AssertionError::WrongType(_) => ServerErrorCode::WrongTyp,
+            AssertionError::BadSignature => ServerErrorCode::BadSignature,
+            AssertionError::WrongIssuer { .. } => ServerErrorCode::WrongIssuer,
+            AssertionError::WrongAudience(_) => ServerErrorCode::WrongAudience,
+            AssertionError::BadLifetime(_) => ServerErrorCode::BadLifetime,
+            AssertionError::Expired(_) => ServerErrorCode::AssertionExpired,
+            AssertionError::IssuedInFuture(_) => ServerErrorCode::IssuedInFuture,
+            AssertionError::BadKey => ServerErrorCode::BadAgentKey,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,24 +433,5 @@ mod tests {
         assert!(
             serde_json::from_value::<LoginRequest>(json!({"nonce": "n", "origin": "x"})).is_err()
         );
-    }
-}
-
-/// An assertion refused (SPEC §6) is answered with its own reason code.
-impl AssertionError {
-    /// The reason code the server answers with.
-    pub fn code(&self) -> ServerErrorCode {
-        match self {
-            AssertionError::Malformed(_) => ServerErrorCode::MalformedAssertion,
-            AssertionError::AlgNotAllowed(_) => ServerErrorCode::AlgNotAllowed,
-            AssertionError::WrongType(_) => ServerErrorCode::WrongTyp,
-            AssertionError::BadSignature => ServerErrorCode::BadSignature,
-            AssertionError::WrongIssuer { .. } => ServerErrorCode::WrongIssuer,
-            AssertionError::WrongAudience(_) => ServerErrorCode::WrongAudience,
-            AssertionError::BadLifetime(_) => ServerErrorCode::BadLifetime,
-            AssertionError::Expired(_) => ServerErrorCode::AssertionExpired,
-            AssertionError::IssuedInFuture(_) => ServerErrorCode::IssuedInFuture,
-            AssertionError::BadKey => ServerErrorCode::BadAgentKey,
-        }
     }
 }
