@@ -16,6 +16,8 @@ mod qr;
 mod register;
 pub(crate) mod second_factor;
 
+// The reply and the page shell live below both web/ and oidc/ (in page/); the pages
+// still reach them here, as `super::html` and `crate::web::Reply`.
 pub(crate) use crate::page::html;
 pub use crate::page::{Reply, WebResult};
 
