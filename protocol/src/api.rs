@@ -1,6 +1,7 @@
 //! The JSON of the agent's localhost API (SPEC §5) and of the central server's API
 //! (SPEC §7), shared by the agent, the server and the tests.
 
+use crate::assertion::AssertionError;
 use serde::{Deserialize, Serialize};
 
 /// A closed set of reason codes: the enum (each variant sent as its upper snake case
@@ -387,6 +388,25 @@ error_codes! {
         BadResetCode = "BAD_RESET_CODE",
         /// The sign-in is weaker than the system, or the request's `acr_values`, needs.
         InsufficientLevel = "INSUFFICIENT_LEVEL",
+    }
+}
+
+/// An assertion refused (SPEC §6) is answered with its own reason code.
+impl AssertionError {
+    /// The reason code the server answers with.
+    pub fn code(&self) -> ServerErrorCode {
+        match self {
+            AssertionError::Malformed(_) => ServerErrorCode::MalformedAssertion,
+            AssertionError::AlgNotAllowed(_) => ServerErrorCode::AlgNotAllowed,
+            AssertionError::WrongType(_) => ServerErrorCode::WrongTyp,
+            AssertionError::BadSignature => ServerErrorCode::BadSignature,
+            AssertionError::WrongIssuer { .. } => ServerErrorCode::WrongIssuer,
+            AssertionError::WrongAudience(_) => ServerErrorCode::WrongAudience,
+            AssertionError::BadLifetime(_) => ServerErrorCode::BadLifetime,
+            AssertionError::Expired(_) => ServerErrorCode::AssertionExpired,
+            AssertionError::IssuedInFuture(_) => ServerErrorCode::IssuedInFuture,
+            AssertionError::BadKey => ServerErrorCode::BadAgentKey,
+        }
     }
 }
 

@@ -143,25 +143,6 @@ pub enum AssertionError {
     BadKey,
 }
 
-impl AssertionError {
-    /// The reason code the server answers with.
-    pub fn code(&self) -> crate::api::ServerErrorCode {
-        use crate::api::ServerErrorCode;
-        match self {
-            AssertionError::Malformed(_) => ServerErrorCode::MalformedAssertion,
-            AssertionError::AlgNotAllowed(_) => ServerErrorCode::AlgNotAllowed,
-            AssertionError::WrongType(_) => ServerErrorCode::WrongTyp,
-            AssertionError::BadSignature => ServerErrorCode::BadSignature,
-            AssertionError::WrongIssuer { .. } => ServerErrorCode::WrongIssuer,
-            AssertionError::WrongAudience(_) => ServerErrorCode::WrongAudience,
-            AssertionError::BadLifetime(_) => ServerErrorCode::BadLifetime,
-            AssertionError::Expired(_) => ServerErrorCode::AssertionExpired,
-            AssertionError::IssuedInFuture(_) => ServerErrorCode::IssuedInFuture,
-            AssertionError::BadKey => ServerErrorCode::BadAgentKey,
-        }
-    }
-}
-
 /// An EC P-256 public key as a JWK (`{"kty":"EC","crv":"P-256","x","y"}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicJwk {

@@ -9,6 +9,7 @@ use axum::Router;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::routes(&state))
+        .merge(crate::web::guarded(&state, crate::oidc::browser_routes()))
         .merge(http::api::routes())
         .merge(crate::oidc::api_routes(&state))
         .layer(axum::middleware::from_fn_with_state(

@@ -17,10 +17,17 @@
 //!    [`ServerErrorCode`].
 //! 3. [`http`]: state, errors (statuses live here), extractors, the API's handlers, the
 //!    listener with its timeouts.
-//! 4. [`web`]: the pages, on `http`'s extractors and errors; [`oidc`]: the OpenID
-//!    Connect provider, its pages and endpoints (on `http` and `web`'s replies) with the
-//!    stores it alone uses (clients, codes, subjects, signing keys).
-//! 5. [`app`]: the router of both; [`cli`] and [`commands`]: the admin command line.
+//! 4. [`page`]: what a page answers ([`page::Reply`]) and the frame it is drawn in
+//!    ([`page::html`]); [`signin`]: logging a browser session in and going back to the
+//!    request that waited for it (an authorization request, a console page).
+//! 5. [`web`]: the pages, on `http`'s extractors and errors; [`oidc`]: the OpenID
+//!    Connect provider, its pages and endpoints, with the stores it alone uses (clients,
+//!    codes, subjects, signing keys). Side by side: `web`'s console uses `oidc`'s stores,
+//!    `oidc` names nothing of `web`.
+//! 6. [`app`]: the router of both; [`cli`] and [`commands`]: the admin command line.
+//!
+//! No file names, through others, a file that names it (`tests/layers.rs` checks every
+//! crate of the workspace): what two modules both need lives in a module below both.
 //!
 //! [`ServerErrorCode`]: thaiid_protocol::api::ServerErrorCode
 
@@ -50,6 +57,7 @@ pub mod otp;
 pub mod otp_check;
 pub mod otp_key;
 pub mod otp_setup;
+pub mod page;
 pub mod password_resets;
 pub mod password_rules;
 pub mod passwords;
@@ -58,6 +66,7 @@ pub mod readiness;
 pub mod reset_codes;
 pub mod roles;
 pub mod sessions;
+pub mod signin;
 pub mod sweep;
 pub mod systems;
 #[cfg(feature = "test-support")]

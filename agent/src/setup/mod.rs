@@ -8,6 +8,7 @@
 
 mod anchor;
 mod ca;
+mod done;
 mod files;
 #[cfg(not(windows))]
 mod nss;
@@ -18,8 +19,9 @@ mod stores;
 mod windows;
 
 pub use anchor::RefusedCa;
+pub use done::Done;
 pub use files::Stale;
-pub use stores::{Done, TrustOutcome, TrustStore};
+pub use stores::{TrustOutcome, TrustStore};
 
 use crate::paths::StateDir;
 use std::fmt;

@@ -2,7 +2,7 @@
 //! from libnss3-tools: the one tool that edits them safely while a browser has them open.
 
 use super::ca;
-use super::stores::Done;
+use super::done::Done;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

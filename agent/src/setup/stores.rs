@@ -4,10 +4,10 @@
 //! Edge, Chrome and Firefox all read. The machine service's CA is in the machine's
 //! stores instead, which the installer writes.
 
+use super::done::Done;
 #[cfg(not(windows))]
 use super::nss::NssDb;
 use super::LocalTls;
-use std::fmt;
 #[cfg(not(windows))]
 use std::path::{Path, PathBuf};
 
@@ -39,51 +39,6 @@ pub struct TrustOutcome {
     pub store: TrustStore,
     /// `Err`: what failed and how to fix it, in one line.
     pub result: Result<Done, String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Done {
-    /// The current CA is trusted; `removed` older CAs of this agent were taken out.
-    Trusted { added: bool, removed: usize },
-    /// `setup --uninstall`: this many CAs of this agent were taken out.
-    Removed(usize),
-}
-
-impl Done {
-    /// Whether the store is not as it was.
-    pub fn changed(&self) -> bool {
-        !matches!(
-            self,
-            Done::Trusted {
-                added: false,
-                removed: 0
-            } | Done::Removed(0)
-        )
-    }
-}
-
-impl fmt::Display for Done {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cas = |n: usize, which: &str| match n {
-            1 => format!("1 {which}CA"),
-            n => format!("{n} {which}CAs"),
-        };
-        match *self {
-            Done::Trusted { added, removed } => {
-                f.write_str(if added {
-                    "CA added"
-                } else {
-                    "CA already trusted"
-                })?;
-                match removed {
-                    0 => Ok(()),
-                    n => write!(f, ", {} of this agent removed", cas(n, "old ")),
-                }
-            }
-            Done::Removed(0) => f.write_str("no CA of this agent in it"),
-            Done::Removed(n) => write!(f, "{} of this agent removed", cas(n, "")),
-        }
-    }
 }
 
 impl TrustStore {

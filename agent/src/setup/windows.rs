@@ -7,7 +7,7 @@
 //! store. The machine's store takes an administrator and asks nothing.
 
 use super::ca;
-use super::stores::Done;
+use super::done::Done;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::ffi::c_void;

@@ -2,6 +2,7 @@
 //! fallback where no StatusNotifierWatcher runs), the notification area on Windows.
 //! Its event loop runs on the main thread; state changes and menu clicks are polled.
 
+use super::icons;
 use super::state::{TrayState, OPEN_DIAGNOSTICS, PRODUCT, QUIT};
 use super::Action;
 use std::time::Duration;
@@ -101,7 +102,7 @@ impl Shown {
 }
 
 fn icon(state: &TrayState) -> Result<Icon, String> {
-    let rgba = state.icon();
+    let rgba = icons::for_state(state);
     Icon::from_rgba(rgba.pixels, rgba.width, rgba.height)
         .map_err(|e| format!("{PRODUCT} icon: {e}"))
 }

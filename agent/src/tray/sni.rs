@@ -1,6 +1,7 @@
 //! The ksni backend: a StatusNotifierItem on the session bus, no GTK. Its D-Bus service
 //! runs on a small runtime of this (the main) thread.
 
+use super::icons;
 use super::state::{TrayState, OPEN_DIAGNOSTICS, PRODUCT, QUIT};
 use super::Action;
 use ksni::menu::StandardItem;
@@ -84,7 +85,7 @@ impl ksni::Tray for AgentTray {
     }
 
     fn icon_pixmap(&self) -> Vec<ksni::Icon> {
-        let icon = self.state.icon();
+        let icon = icons::for_state(&self.state);
         vec![ksni::Icon {
             width: icon.width as i32,
             height: icon.height as i32,

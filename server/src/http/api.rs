@@ -2,7 +2,7 @@
 //! card logins. Errors: `{"error": {"code", "message"}}` with 4xx.
 
 use super::error::ApiError;
-use super::extract::{bearer, ClientAddr};
+use super::extract::{calling_key, ClientAddr};
 use super::AppState;
 use crate::card_login::{self, VerifyError};
 use crate::{agents, api_keys, challenges, tokens};
@@ -31,16 +31,6 @@ struct ChallengeRequest {
 struct Challenge {
     nonce: String,
     expires_at: String,
-}
-
-/// The front end whose key is in `Authorization: Bearer KEY`.
-pub async fn calling_key(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<api_keys::ApiKey, ApiError> {
-    api_keys::owner(&state.pool, bearer(headers).unwrap_or_default())
-        .await?
-        .ok_or_else(|| ApiError::new(ServerErrorCode::BadApiKey, "a valid API key is required"))
 }
 
 /// A nonce for another SSO front end (server to server, `Authorization: Bearer KEY`),

@@ -3,6 +3,7 @@
 
 use super::error::{ApiError, PageError};
 use super::{cookie, AppState};
+use crate::api_keys;
 use crate::sessions::{self, Session};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -125,4 +126,15 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
+}
+
+/// The front end whose key is in `Authorization: Bearer KEY`: the caller of the API for
+/// other SSO front ends (challenges, ticket redemption).
+pub async fn calling_key(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<api_keys::ApiKey, ApiError> {
+    api_keys::owner(&state.pool, bearer(headers).unwrap_or_default())
+        .await?
+        .ok_or_else(|| ApiError::new(ServerErrorCode::BadApiKey, "a valid API key is required"))
 }

@@ -5,9 +5,8 @@
 //! key's. Tickets of the bundled login pages (bound to a browser session) are not
 //! redeemable here.
 
-use super::api::calling_key;
 use super::error::ApiError;
-use super::extract::ClientAddr;
+use super::extract::{calling_key, ClientAddr};
 use super::AppState;
 use crate::amr::Amr;
 use crate::audit;

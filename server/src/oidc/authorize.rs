@@ -12,7 +12,6 @@
 use super::clients::Client;
 use super::codes::{self, Grant};
 use super::reauth::LoginWanted;
-use super::resume;
 use super::step_up::{self, StepUp, UnmetAcrValues};
 use super::OidcError;
 use crate::amr::Amr;
@@ -20,8 +19,9 @@ use crate::audit::{self, Method};
 use crate::http::cookie;
 use crate::http::extract::{session_of, ClientAddr};
 use crate::http::AppState;
+use crate::page::Reply;
 use crate::sessions::{self, Session};
-use crate::web::Reply;
+use crate::signin;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -237,7 +237,7 @@ async fn run(
     let auth_time = logged_in_at(state, &session).await?.unwrap_or(now);
     // Spent whenever it is there, so that the request counts its login once.
     let fresh =
-        resume::fresh_login(&state.pool, &session, &resume::request_path(query), now).await?;
+        signin::fresh_login(&state.pool, &session, &signin::request_path(query), now).await?;
     if !fresh && request.login.new_login(auth_time, now) {
         if request.login.none {
             return Err(refuse(OidcError::LoginTooOld, None));
@@ -273,7 +273,7 @@ async fn run(
             }
             StepUp::Otp(_) if request.login.none => Err(refuse(OidcError::StepUpRequired, None)),
             StepUp::Otp(factor) => {
-                let path = resume::request_path(query);
+                let path = signin::request_path(query);
                 let reply =
                     step_up::ask_otp(&state.pool, &session, &username, factor, &path, now).await?;
                 Ok(reply.into_response())
@@ -340,7 +340,7 @@ async fn to_login(
             (session, Some(cookie::set(&id)))
         }
     };
-    resume::remember(&state.pool, &session, &resume::request_path(query), now).await?;
+    signin::remember(&state.pool, &session, &signin::request_path(query), now).await?;
     Ok(Reply::see_other("/login")
         .with_cookie(cookie)
         .into_response())

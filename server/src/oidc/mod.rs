@@ -20,7 +20,6 @@ pub mod id_token;
 pub mod keys;
 pub mod origins;
 pub mod reauth;
-pub mod resume;
 pub mod signing_key;
 pub mod step_up;
 pub mod subjects;
@@ -43,7 +42,7 @@ pub const ACCESS_TOKEN_TTL_SECS: i64 = 300;
 /// The longest `state` and `nonce` kept.
 pub const MAX_PARAM_CHARS: usize = 512;
 
-pub const AUTHORIZE_PATH: &str = "/oidc/authorize";
+pub use crate::signin::AUTHORIZE_PATH;
 pub const TOKEN_PATH: &str = "/oidc/token";
 pub const USERINFO_PATH: &str = "/oidc/userinfo";
 pub const JWKS_PATH: &str = "/oidc/jwks";
@@ -108,7 +107,7 @@ pub fn refusal_page(
     th: &str,
     en: &str,
 ) -> axum::response::Response {
-    use crate::web::html;
+    use crate::page::html;
     use axum::response::IntoResponse;
     if let OidcError::Database(source) = error {
         tracing::error!("database: {source}");
@@ -120,7 +119,7 @@ pub fn refusal_page(
         error.code(),
         html::escape(&error.to_string()),
     );
-    crate::web::Reply::page(
+    crate::page::Reply::page(
         axum::http::StatusCode::BAD_REQUEST,
         html::page(title, None, &body),
     )

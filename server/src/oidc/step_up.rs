@@ -5,12 +5,12 @@
 //! pending first factor and remembers the request, and the OTP logs it in again as
 //! `card otp` (a new session id, as at every login), which goes back to the request.
 
-use super::resume;
 use crate::amr::{Amr, FirstFactor, Level};
 use crate::db::Pool;
+use crate::page::html::{self, notice};
+use crate::page::Reply;
 use crate::sessions::{self, Session};
-use crate::web::html::{self, notice};
-use crate::web::Reply;
+use crate::signin;
 use axum::http::StatusCode;
 use thaiid_protocol::api::ServerErrorCode;
 
@@ -61,8 +61,8 @@ pub async fn ask_otp(
     now: i64,
 ) -> Result<Reply, sqlx::Error> {
     sessions::set_pending(pool, session, username, factor).await?;
-    resume::remember(pool, session, path, now).await?;
-    Ok(Reply::see_other(crate::web::second_factor::PATH))
+    signin::remember(pool, session, path, now).await?;
+    Ok(Reply::see_other(signin::OTP_PATH))
 }
 
 /// The page of a person whose system needs the OTP while their account has none.

@@ -9,8 +9,8 @@ use crate::audit::{self, Method};
 use crate::challenges::{self, Purpose};
 use crate::http::extract::{ClientAddr, CurrentSession, ScriptSession};
 use crate::http::{cookie, ApiError, AppState};
-use crate::oidc::resume;
 use crate::sessions::{self, Amr, FirstFactor};
+use crate::signin;
 use crate::tickets::{self, Grant, Redeemed, TicketRefusal};
 use crate::users;
 use axum::extract::{Query, State};
@@ -140,7 +140,7 @@ pub async fn complete(
             grant: Grant::Card,
         }) => {
             let (next, id) =
-                resume::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
+                signin::log_in(&state.pool, &session, &username, Amr::Card, now).await?;
             entry.set_outcome(Ok(()));
             entry.username = Some(username.clone());
             record(&state, &entry, now).await?;

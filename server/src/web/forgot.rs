@@ -5,10 +5,11 @@
 //! kept server side ([`password_resets`]); each step is audited (`forgot`), and the steps
 //! that can be guessed at are rate-limited like a login.
 
+use super::attempts::audit;
 use super::forgot_page::{forgot_page, PATH};
 use super::guessing;
 use super::html::notice;
-use super::login::{audit, form_session};
+use super::login::form_session;
 use super::second_factor::otp_refusal_notice;
 use super::{stale_form, Reply, WebResult};
 use crate::audit::Method;

@@ -2,8 +2,8 @@
 //! password or a code counts the attempt here first, records the refusals, and reports
 //! once when an account becomes one guessed at from many addresses.
 
+use super::attempts::audit;
 use super::html::notice;
-use super::login::audit;
 use crate::alerts;
 use crate::audit::{self, Method};
 use crate::http::extract::ClientAddr;

@@ -1,14 +1,15 @@
 //! Login by user name + password (the OTP follows: [`super::second_factor`]); and logout.
 //! Every attempt is audited.
 
+use super::attempts::audit;
 use super::guessing::{self, Wait};
 use super::html::{self, csrf_field, escape, notice};
 use super::{stale_form, Reply, WebResult};
-use crate::audit::{self, Method};
+use crate::audit::Method;
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
-use crate::oidc::resume;
 use crate::sessions::{self, FirstFactor, Session};
+use crate::signin;
 use crate::{passwords, users};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -71,23 +72,6 @@ pub(super) fn form_session(current: Option<Session>, csrf: &str) -> Option<Sessi
     current.filter(|session| session.csrf_matches(csrf))
 }
 
-/// Audits an attempt under `account`: a name only once it is an account's, never as typed
-/// (people type their password into the name field).
-pub(super) async fn audit(
-    state: &AppState,
-    method: Method,
-    outcome: Result<(), ServerErrorCode>,
-    account: Option<&str>,
-    client: ClientAddr,
-) -> Result<(), sqlx::Error> {
-    state.metrics.login(method, outcome.is_ok());
-    let mut entry = audit::Entry::new(method);
-    entry.set_outcome(outcome);
-    entry.username = account.map(str::to_owned);
-    entry.remote = client.text();
-    audit::record(&state.pool, &entry, crate::now()).await
-}
-
 pub async fn form(
     State(state): State<AppState>,
     CurrentSession(current): CurrentSession,
@@ -98,7 +82,7 @@ pub async fn form(
     let (session, cookie) = match current {
         // Signed in: the systems page, unless a system asked for a new login.
         Some(session) if session.username.is_some() => {
-            if !resume::pending(&state.pool, &session, now).await? {
+            if !signin::pending(&state.pool, &session, now).await? {
                 return Ok(Reply::see_other("/systems"));
             }
             (session, None)

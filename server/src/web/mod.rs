@@ -5,25 +5,30 @@
 
 mod account;
 pub(crate) mod admin;
+mod attempts;
 mod card;
 mod first_login;
 mod forgot;
 mod forgot_card;
 mod forgot_page;
 mod guessing;
-pub(crate) mod html;
 mod login;
 mod otp_setup;
 mod qr;
 mod register;
 pub(crate) mod second_factor;
 
+// The reply and the page shell live below both web/ and oidc/ (in page/); the pages
+// still reach them here, as `super::html` and `crate::web::Reply`.
+pub(crate) use crate::page::html;
+pub use crate::page::{Reply, WebResult};
+
 use crate::http::extract::CurrentSession;
-use crate::http::{AppState, PageError};
+use crate::http::AppState;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -59,91 +64,20 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/me/card/complete", get(register::complete))
         .route("/assets/{file}", get(asset))
         .merge(admin::routes())
-        .merge(crate::oidc::browser_routes())
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
 
 /// The pages that take a file (the console's import), under the same guard; their bodies
 /// are read by their handlers, with their own limit, not by the site's body reader.
 pub fn upload_routes(state: &AppState) -> Router<AppState> {
-    admin::upload_routes().layer(middleware::from_fn_with_state(state.clone(), guard))
+    guarded(state, admin::upload_routes())
 }
 
-/// What a page handler answers.
-pub enum Reply {
-    Page {
-        status: StatusCode,
-        cookie: Option<String>,
-        html: String,
-        /// `Retry-After`, in seconds: a guess refused until then.
-        retry_after: Option<i64>,
-    },
-    SeeOther {
-        to: String,
-        cookie: Option<String>,
-    },
+/// `routes` under the pages' guard: pages of another module that a browser visits (the
+/// OpenID Connect provider's authorization and end-session), put beside ours by the app.
+pub fn guarded(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
+    routes.layer(middleware::from_fn_with_state(state.clone(), guard))
 }
-
-impl Reply {
-    pub fn page(status: StatusCode, html: String) -> Reply {
-        Reply::Page {
-            status,
-            cookie: None,
-            html,
-            retry_after: None,
-        }
-    }
-
-    /// The page of a refusal that may be tried again after `secs` seconds.
-    pub fn with_retry_after(mut self, secs: i64) -> Reply {
-        if let Reply::Page { retry_after, .. } = &mut self {
-            *retry_after = Some(secs);
-        }
-        self
-    }
-
-    pub fn see_other(to: &str) -> Reply {
-        Reply::SeeOther {
-            to: to.into(),
-            cookie: None,
-        }
-    }
-
-    pub fn with_cookie(mut self, set: Option<String>) -> Reply {
-        match &mut self {
-            Reply::Page { cookie, .. } | Reply::SeeOther { cookie, .. } => *cookie = set,
-        }
-        self
-    }
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let (mut response, cookie) = match self {
-            Reply::Page {
-                status,
-                cookie,
-                html,
-                retry_after,
-            } => {
-                let mut response = (status, axum::response::Html(html)).into_response();
-                if let Some(secs) = retry_after {
-                    response
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-                }
-                (response, cookie)
-            }
-            Reply::SeeOther { to, cookie } => (Redirect::to(&to).into_response(), cookie),
-        };
-        if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-        response
-    }
-}
-
-pub type WebResult = Result<Reply, PageError>;
 
 /// A page refused because the form came without its session or CSRF token.
 pub(crate) fn stale_form() -> Reply {

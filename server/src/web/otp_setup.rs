@@ -5,9 +5,9 @@
 //! confirm it. Replacing an OTP needs a code of the current one too, or the helpdesk.
 //! Every attempt is audited, and guesses are rate-limited as the OTP login's are.
 
+use super::attempts::audit;
 use super::guessing;
 use super::html::{self, csrf_field, escape, notice};
-use super::login::audit;
 use super::{qr, stale_form, Reply, WebResult};
 use crate::audit::Method;
 use crate::http::extract::{ClientAddr, LoggedIn};

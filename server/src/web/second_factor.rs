@@ -6,17 +6,18 @@
 //! [`crate::oidc::step_up`]): the card is held as the first factor. Every attempt is
 //! audited.
 
+use super::attempts::audit;
 use super::guessing;
 use super::html::{self, csrf_field, notice};
-use super::login::{audit, form_session, too_many};
+use super::login::{form_session, too_many};
 use super::{stale_form, Reply, WebResult};
 use crate::audit::Method;
 use crate::http::extract::{ClientAddr, CurrentSession};
 use crate::http::{cookie, AppState};
-use crate::oidc::resume::{self, AfterLogin};
 use crate::otp::Step;
 use crate::otp_check::{self, OtpCheck};
 use crate::sessions::{Amr, FirstFactor, Pending, Session};
+use crate::signin::{self, AfterLogin};
 use crate::{cards, users};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,7 +25,7 @@ use axum::Form;
 use thaiid_protocol::api::ServerErrorCode;
 
 /// Where a session waiting for its OTP is sent.
-pub const PATH: &str = "/login/otp";
+pub const PATH: &str = crate::signin::OTP_PATH;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -155,7 +156,7 @@ pub async fn submit(
     guessing::right(&state, username, client).await?;
     guessing::logged_in(&state, username, client).await?;
     let amr = pending.factor.with_otp();
-    let (next, id) = resume::log_in(&state.pool, &session, username, amr, now).await?;
+    let (next, id) = signin::log_in(&state.pool, &session, username, amr, now).await?;
     audit(&state, Method::Otp, Ok(()), Some(username), client).await?;
     // A card registered by its serial alone before laser binding: its holder is asked on
     // /me to insert it again, unless a system is waiting.

@@ -6,10 +6,10 @@
 use crate::amr::Level;
 use crate::http::extract::{session_of, ClientAddr};
 use crate::http::{cookie, AppState, PageError};
-use crate::oidc::resume;
 use crate::oidc::step_up::{self, StepUp};
 use crate::roles::{self, Role};
 use crate::sessions::{self, Session};
+use crate::signin;
 use crate::users;
 use crate::web::html::{self, notice};
 use crate::web::Reply;
@@ -166,7 +166,7 @@ async fn to_login(
             (session, Some(cookie::set(&id)))
         }
     };
-    resume::remember(&state.pool, &session, back, now).await?;
+    signin::remember(&state.pool, &session, back, now).await?;
     Ok(Reply::see_other("/login")
         .with_cookie(cookie)
         .into_response())

@@ -1,4 +1,5 @@
-//! An authorization request that found nobody signed in, or a login older than it accepts
+//! Logging a browser session in, and going back to the request that waited for it. An
+//! OpenID Connect authorization request that found nobody signed in, or a login older than it accepts
 //! (`prompt=login`, `max_age`): the browser session is sent to the login page, and once it
 //! has logged in (password + OTP or card) it goes back to the request instead of the
 //! systems page. A page of the admin console that wants a new two-factor login comes back
@@ -7,10 +8,16 @@
 
 use crate::amr::Amr;
 use crate::db::Pool;
+use crate::page::{html, Reply};
 use crate::sessions::{self, Session};
-use crate::web::html;
-use crate::web::Reply;
 use axum::http::StatusCode;
+
+/// The OpenID Connect provider's authorization endpoint ([`crate::oidc`]), whose requests
+/// a login goes back to.
+pub const AUTHORIZE_PATH: &str = "/oidc/authorize";
+/// The page where a session holding its first factor gives its OTP
+/// ([`crate::web::second_factor`]); a request that needs more than the card sends it there.
+pub const OTP_PATH: &str = "/login/otp";
 
 /// How long a login may take before the system's request is forgotten.
 pub const RESUME_TTL_SECS: i64 = 15 * 60;
@@ -19,7 +26,7 @@ pub const FRESH_TTL_SECS: i64 = 120;
 
 /// The path of the authorization request with `query`, as the browser asks for it again.
 pub fn request_path(query: &str) -> String {
-    format!("{}?{query}", super::AUTHORIZE_PATH)
+    format!("{AUTHORIZE_PATH}?{query}")
 }
 
 /// Remembers that `session` should go back to `path` (made by the server: no open
@@ -136,7 +143,7 @@ fn resumable(path: &str) -> bool {
     let admin = path
         .strip_prefix("/admin")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
-    path.starts_with(super::AUTHORIZE_PATH) || admin
+    path.starts_with(AUTHORIZE_PATH) || admin
 }
 
 /// Where `session`, logging in now, goes next: the request it came with, or the systems
