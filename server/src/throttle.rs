@@ -105,8 +105,10 @@ pub enum Attempt {
     /// Check it. `guessed_from`: this attempt made the account one guessed at, from that
     /// many addresses: to be reported, once.
     Check { guessed_from: Option<i64> },
-    /// Not checked: try again after this many seconds.
-    Refused { retry_after: i64 },
+    /// Not checked: try again after this many seconds. `first`: the first refusal of this
+    /// address (or of this address for this account) in its window, the one worth an audit
+    /// row; the rest of a flood is only counted, so that it cannot grow the audit log.
+    Refused { retry_after: i64, first: bool },
 }
 
 /// Counts one attempt before it is checked. Each count is one statement that adds and
@@ -115,7 +117,8 @@ pub enum Attempt {
 pub async fn attempt(pool: &Pool, guess: &Guess<'_>, now: i64) -> Result<Attempt, sqlx::Error> {
     let (failures, window_start) = count(pool, &guess.address_key(), now).await?;
     if failures > PER_ADDRESS {
-        return Ok(refused_until(window_start + WINDOW_SECS, now));
+        let first = failures == PER_ADDRESS + 1;
+        return Ok(refused_until(window_start + WINDOW_SECS, now, first));
     }
     let account_failures = current(pool, &guess.account_key(), now).await?;
     let guessed = account_failures >= GUESSED_AFTER;
@@ -126,11 +129,14 @@ pub async fn attempt(pool: &Pool, guess: &Guess<'_>, now: i64) -> Result<Attempt
     };
     let limit = if guessed { PER_PAIR_GUESSED } else { PER_PAIR };
     match count_pair(pool, &guess.pair_key(), step, now).await? {
-        Pair::Waiting { until } => return Ok(refused_until(until, now)),
+        Pair::Waiting { until } => return Ok(refused_until(until, now, false)),
         Pair::Counted {
             failures,
             window_start,
-        } if failures > limit => return Ok(refused_until(window_start + WINDOW_SECS, now)),
+        } if failures > limit => {
+            let first = failures == limit + 1;
+            return Ok(refused_until(window_start + WINDOW_SECS, now, first));
+        }
         Pair::Counted { .. } => {}
     }
     let (account_failures, _) = count(pool, &guess.account_key(), now).await?;
@@ -147,9 +153,10 @@ pub fn delay_step(account_failures: i64) -> i64 {
     (DELAY_STEP_SECS * (account_failures / GUESSED_AFTER)).clamp(0, MAX_DELAY_STEP_SECS)
 }
 
-fn refused_until(until: i64, now: i64) -> Attempt {
+fn refused_until(until: i64, now: i64, first: bool) -> Attempt {
     Attempt::Refused {
         retry_after: (until - now).max(1),
+        first,
     }
 }
 

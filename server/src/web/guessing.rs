@@ -17,7 +17,8 @@ pub(super) struct Wait(pub i64);
 
 /// Counts an attempt of `method` at `username`'s password or code from `client`.
 /// `known`: the account's name if there is such an account (what the audit rows may
-/// name). A refusal is recorded (`THROTTLED`) and answered as how long to wait.
+/// name). A refusal is answered as how long to wait; the first of its window is audited
+/// (`THROTTLED`), the rest only counted in the metrics.
 pub(super) async fn attempt(
     state: &AppState,
     method: Method,
@@ -38,9 +39,13 @@ pub(super) async fn attempt(
             }
             Ok(Ok(()))
         }
-        Attempt::Refused { retry_after } => {
+        Attempt::Refused { retry_after, first } => {
             let throttled = Err(ServerErrorCode::Throttled);
-            audit(state, method, throttled, known, client).await?;
+            if first {
+                audit(state, method, throttled, known, client).await?;
+            } else {
+                state.metrics.login(method, false);
+            }
             Ok(Err(Wait(retry_after)))
         }
     }
