@@ -267,7 +267,7 @@ pub async fn write<S: Store>(db: &mut S, entry: &Entry, now: i64) -> Result<(), 
 
 /// The microseconds of the wall clock, then random bits: ids sort in the order rows were
 /// written, so rows of the same second list in order.
-fn ordered_id() -> String {
+pub(crate) fn ordered_id() -> String {
     let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_micros());

@@ -278,3 +278,63 @@ async fn two_instances_on_one_postgres_accept_each_assertion_once() {
     assert_eq!(audit.iter().filter(|(o, _)| o == "OK").count(), 40);
     assert_eq!(audit.len(), 80);
 }
+
+/// On PostgreSQL a login's reads and writes are one statement, one round trip (the
+/// agent's key cached): accepted, replayed, or refused after spending its nonce.
+#[tokio::test]
+async fn a_card_login_on_postgres_is_one_statement() {
+    let w = world(support::postgres().await).await;
+    let router = w.instance().await;
+    let agent = TestAgent::enroll(&w.db.pool, "ws-1").await;
+    let (status, _) = post(&router, w.assertion(&agent).await).await;
+    assert_eq!(status, StatusCode::OK, "the key is cached now");
+
+    let token = w.assertion(&agent).await;
+    let (said, statements) = statements_of(post(&router, token.clone())).await;
+    assert_eq!((said.0, statements), (StatusCode::OK, 1));
+    let (said, statements) = statements_of(post(&router, token)).await;
+    assert_eq!((said.1.as_str(), statements), ("REPLAYED_JTI", 1));
+    // An older counter: the jti and the nonce are spent, the counter refuses.
+    let nonce = challenges::issue(&w.db.pool, SITE, "session-1", thaiid_server::now())
+        .await
+        .unwrap();
+    let card = TestCard {
+        citizen_id: CID.into(),
+        serial: SERIAL.into(),
+        laser: None,
+    };
+    let mut claims = agent.claims(SITE, &nonce, &card);
+    claims.ctr = 1;
+    let (said, statements) = statements_of(post(&router, agent.sign(&claims))).await;
+    assert_eq!((said.1.as_str(), statements), ("COUNTER_NOT_INCREASING", 1));
+    assert_eq!(w.count("SELECT COUNT(*) FROM tickets").await, 2);
+    assert_eq!(w.audit().await.len(), 4, "each attempt has its audit row");
+}
+
+/// What `work` answers, and how many statements sqlx ran meanwhile on this thread.
+async fn statements_of<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    struct Count(Arc<AtomicUsize>);
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Count {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if event.metadata().target() == "sqlx::query" {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    let count = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(Count(count.clone()));
+    // The test's runtime has one thread: the router's statements run on it.
+    let answer = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        work.await
+    };
+    (answer, count.load(Ordering::Relaxed))
+}

@@ -8,9 +8,11 @@
 //! The signature is checked against the agent's key from [`crate::agents::KeyCache`];
 //! what the assertion spends, the ticket and the audit row are written in one
 //! transaction, on SQLite by the writer thread ([`crate::db::writer`]), which commits
-//! several verifications at once.
+//! several verifications at once; on PostgreSQL a login's are one statement, one round
+//! trip ([`one_statement`]).
 
 mod desk;
+mod one_statement;
 pub mod queue;
 mod refusal;
 mod spend;
@@ -64,6 +66,8 @@ pub struct Verifier {
     writer: Option<writer::Writer>,
     queue: queue::Queue,
     strangers: strangers::Strangers,
+    /// PostgreSQL: a login's writes in one statement.
+    one_statement: bool,
 }
 
 impl Verifier {
@@ -73,6 +77,7 @@ impl Verifier {
         Verifier {
             keys: KeyCache::new(sqlite.clone()),
             writer: sqlite.map(writer::Writer::start),
+            one_statement: crate::db::is_postgres(&pool),
             pool,
             card_key,
             queue: queue::Queue::new(queue::DEFAULT_LIMIT),
@@ -270,6 +275,12 @@ async fn spend_and_record(
                 })
             })
             .await;
+    }
+    if verifier.one_statement {
+        let login = one_statement::login(&verifier.pool, &card_key, &claims, &entry, now);
+        if let Some(outcome) = login.await? {
+            return Ok(outcome);
+        }
     }
     let mut connection = verifier.pool.acquire().await?;
     let mut tx = connection.begin().await?;

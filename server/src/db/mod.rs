@@ -6,9 +6,12 @@ pub mod store;
 pub mod writer;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 pub type Pool = AnyPool;
+
+/// How long a PostgreSQL connection may stay idle in the pool and be used unchecked.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -34,6 +37,19 @@ pub async fn open(url: &str) -> Result<Pool, DbError> {
     let sqlite = url.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()
         .max_connections(8)
+        // sqlx pings a connection at every acquire by default: on PostgreSQL a round trip
+        // as long as a card login's statement. Only a connection idle for a while is
+        // pinged (a restarted server or a dropped route shows there), so under load a
+        // login is one round trip; SQLite keeps the default.
+        .test_before_acquire(sqlite)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if !sqlite && meta.idle_for > PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if sqlite {
@@ -71,6 +87,14 @@ pub fn sqlite_file(pool: &Pool) -> Option<std::path::PathBuf> {
     let path = url.path();
     (url.scheme() == "sqlite" && !path.is_empty() && !path.contains(['%', ':']))
         .then(|| std::path::PathBuf::from(path))
+}
+
+/// Is it a PostgreSQL pool (where a card login's writes are one statement)?
+pub fn is_postgres(pool: &Pool) -> bool {
+    matches!(
+        pool.connect_options().database_url.scheme(),
+        "postgres" | "postgresql"
+    )
 }
 
 /// Creates the SQLite file readable by the server's user only (0600 on Unix), before
