@@ -140,6 +140,10 @@ measure() {
   echo
   rm -rf "$scratch"
   scratch=
+  # The database made for this case, dropped once measured (they pile up otherwise).
+  if [ "$database" = postgres ]; then
+    psql -q "$THAIID_TEST_POSTGRES" -c "DROP DATABASE \"${url##*/}\""
+  fi
 }
 
 for case in $cases; do
