@@ -115,18 +115,7 @@ mod tests {
 
     #[test]
     fn every_state_has_its_own_icon_but_the_errors_share_one() {
-        use super::super::state::Problem;
-        let states = [
-            TrayState::Starting,
-            TrayState::NoReader,
-            TrayState::Ready,
-            TrayState::CardInserted,
-            TrayState::LoggingIn {
-                origin: "https://sso.example.go.th".to_owned(),
-            },
-            TrayState::Error(Problem::ServiceDown),
-            TrayState::Error(Problem::NotTheService("HTTP 404".to_owned())),
-        ];
+        let states = TrayState::examples();
         let icons: Vec<_> = states.iter().map(|s| for_state(s).pixels).collect();
         for (i, a) in icons[..6].iter().enumerate() {
             for b in &icons[i + 1..6] {

@@ -183,6 +183,24 @@ impl Model {
 }
 
 #[cfg(test)]
+impl TrayState {
+    /// One of each state, for the tests of what each shows.
+    pub(crate) fn examples() -> [TrayState; 7] {
+        [
+            TrayState::Starting,
+            TrayState::NoReader,
+            TrayState::Ready,
+            TrayState::CardInserted,
+            TrayState::LoggingIn {
+                origin: "https://sso.example.go.th".to_owned(),
+            },
+            TrayState::Error(Problem::ServiceDown),
+            TrayState::Error(Problem::NotTheService("HTTP 404".to_owned())),
+        ]
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use thaiid_protocol::api::ReaderInfo;
@@ -264,17 +282,7 @@ mod tests {
 
     #[test]
     fn every_state_has_thai_and_english_words() {
-        let states = [
-            TrayState::Starting,
-            TrayState::NoReader,
-            TrayState::Ready,
-            TrayState::CardInserted,
-            TrayState::LoggingIn {
-                origin: "https://sso.example.go.th".to_owned(),
-            },
-            TrayState::Error(Problem::ServiceDown),
-            TrayState::Error(Problem::NotTheService("HTTP 404".to_owned())),
-        ];
+        let states = TrayState::examples();
         for state in &states {
             let thai = state.thai();
             assert!(
