@@ -18,7 +18,7 @@ pub const LASER_ID_MISSING: &str = "LASER_ID_MISSING";
 pub const ACCESS_DENIED: &str = "ACCESS_DENIED";
 
 /// How a person tried to log in (or out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Method {
     Card,
     Password,

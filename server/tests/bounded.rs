@@ -1,6 +1,7 @@
 //! Bounded under abuse (SPEC §7c), on SQLite and PostgreSQL: beyond its queue's limit a
 //! card login is turned away with `503 SERVER_BUSY` and `Retry-After`; refusals from
-//! agents not enrolled become one audit row per address per minute, however many; one
+//! agents not enrolled, and of made-up tickets, become one audit row per address per
+//! minute, however many; one
 //! address keeps only so many sessions not logged in (and login resumptions) alive; the
 //! audit log keeps its days and no more.
 
@@ -23,6 +24,7 @@ on_both_databases!(
     a_full_queue_turns_card_logins_away_as_busy,
     a_flood_of_garbage_is_one_audit_row_per_address,
     a_flood_from_rotating_addresses_keeps_the_count_bounded,
+    a_flood_of_made_up_tickets_is_one_audit_row_per_address,
     a_flood_of_login_pages_keeps_the_sessions_bounded,
     a_flood_of_authorization_requests_keeps_resumptions_bounded,
     the_audit_log_keeps_its_days,
@@ -223,6 +225,49 @@ async fn a_flood_of_garbage_is_one_audit_row_per_address(db: TestDb) {
             .unwrap(),
         0
     );
+}
+
+/// Made-up tickets, at the browsers' page and at the front ends' API: no row per request,
+/// one row of the minute per address and method.
+async fn a_flood_of_made_up_tickets_is_one_audit_row_per_address(db: TestDb) {
+    let b = browser(&db).await;
+    let (state, router) = router(&b, |state| state);
+    let ticket_rows = || async {
+        let mut rows = audit::recent(&db.pool, 100_000).await.unwrap();
+        rows.retain(|row| row.entry.method == audit::Method::Ticket);
+        rows
+    };
+    for n in 0..300 {
+        let path = format!("/login/card/complete?ticket=made-up-{n}");
+        let answer = send(&router, "192.0.2.9", Request::get(path)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        let redeem = Request::post("/api/v1/tickets/redeem")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, "Bearer not-a-key");
+        let peer: SocketAddr = "192.0.2.9:40000".parse().unwrap();
+        let request = redeem
+            .extension(axum::extract::ConnectInfo(peer))
+            .body(Body::from(format!(r#"{{"ticket": "made-up-{n}"}}"#)))
+            .unwrap();
+        assert_eq!(answer_of(&router, request).await, StatusCode::UNAUTHORIZED);
+    }
+    assert!(ticket_rows().await.is_empty(), "nothing per request");
+    state
+        .verifier
+        .audit_strangers(thaiid_server::now())
+        .await
+        .unwrap();
+    let rows = ticket_rows().await;
+    assert_eq!(rows.len(), 1, "one row for the address");
+    assert_eq!(rows[0].entry.remote.as_deref(), Some("192.0.2.9"));
+    assert_eq!(refusals_in(&rows[0].entry), Some(600));
+    let detail = rows[0].entry.detail.as_deref().unwrap();
+    assert!(detail.contains("NO_SESSION 300"), "{detail}");
+    assert!(detail.contains("BAD_API_KEY 300"), "{detail}");
+}
+
+async fn answer_of(router: &axum::Router, request: Request<Body>) -> StatusCode {
+    answer(router, request).await.status
 }
 
 /// Garbage from more addresses than the count holds apart (one host rotating through its

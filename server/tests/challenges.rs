@@ -137,9 +137,9 @@ async fn tickets_are_redeemed_by_the_key_and_origin_they_were_issued_for(db: Tes
     demo::seed(&db.pool, &otp_key, &card_key, now)
         .await
         .unwrap();
-    let router = thaiid_server::app::router(
-        AppState::new(db.pool.clone(), SITE, otp_key, card_key).unwrap(),
-    );
+    let state = AppState::new(db.pool.clone(), SITE, otp_key, card_key).unwrap();
+    let verifier = state.verifier.clone();
+    let router = thaiid_server::app::router(state);
     let hr = api_keys::create(&db.pool, "hr-portal", &[HR.into()], CLI, now)
         .await
         .unwrap();
@@ -218,24 +218,29 @@ async fn tickets_are_redeemed_by_the_key_and_origin_they_were_issued_for(db: Tes
         (StatusCode::FORBIDDEN, Some("BAD_ORIGIN".into()))
     );
 
-    // Every attempt is in the audit log, as a ticket redemption.
-    let mut outcomes: Vec<String> = thaiid_server::audit::recent(&db.pool, 100)
+    // Every attempt is in the audit log, as a ticket redemption: the redeemed one on its
+    // own row, the refusals counted in one row of the minute (by their most frequent code).
+    verifier.audit_strangers(now).await.unwrap();
+    let mut rows: Vec<_> = thaiid_server::audit::recent(&db.pool, 100)
         .await
         .unwrap()
         .into_iter()
         .filter(|row| row.entry.method == thaiid_server::audit::Method::Ticket)
-        .map(|row| row.entry.outcome)
+        .map(|row| (row.entry.outcome, row.entry.detail))
         .collect();
-    outcomes.sort();
+    rows.sort();
     assert_eq!(
-        outcomes,
+        rows,
         [
-            "BAD_API_KEY",
-            "BAD_ORIGIN",
-            "BAD_ORIGIN",
-            "OK",
-            "UNKNOWN_TICKET",
-            "USED_TICKET"
+            (
+                "BAD_ORIGIN".to_owned(),
+                Some(
+                    "5 refused within 60 s: BAD_API_KEY 1, BAD_ORIGIN 2, UNKNOWN_TICKET 1, \
+                     USED_TICKET 1"
+                        .to_owned()
+                )
+            ),
+            ("OK".to_owned(), None),
         ]
     );
 

@@ -85,6 +85,7 @@ fn earlier_code(b: &Browser) -> String {
 fn another_browser(b: &Browser) -> Browser {
     Browser {
         router: b.router.clone(),
+        verifier: b.verifier.clone(),
         pool: b.pool.clone(),
         cookie: None,
         seeded: demo::Seeded {

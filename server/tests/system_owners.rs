@@ -69,6 +69,7 @@ async fn add_malee(b: &Browser) -> String {
 async fn malee_signs_in(b: &Browser, secret: &str) -> Browser {
     let mut malee = Browser {
         router: b.router.clone(),
+        verifier: b.verifier.clone(),
         pool: b.pool.clone(),
         cookie: None,
         peer: None,

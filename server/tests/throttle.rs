@@ -29,6 +29,7 @@ fn at(b: &Browser, address: &str) -> Browser {
     let ip: IpAddr = address.parse().unwrap();
     Browser {
         router: b.router.clone(),
+        verifier: b.verifier.clone(),
         pool: b.pool.clone(),
         cookie: None,
         seeded: demo::Seeded {

@@ -1,11 +1,13 @@
-//! Card logins refused before any enrolled agent is known (garbage, an unknown agent, a
-//! revoked one) are counted in memory per client address and audited once a minute, one
-//! row per address with the count (SPEC §7c), not one row per request: a flood of them
-//! must not grow the audit log at the flood's rate. Refusals of a usable agent's
-//! assertions keep a row each (the alerts count them per agent).
+//! Refusals anyone may ask for, however often, are counted in memory per method and
+//! client address and audited once a minute, one row per address with the count (SPEC
+//! §7c), not one row per request: a flood of them must not grow the audit log at the
+//! flood's rate. They are card logins refused before any enrolled agent is known (garbage,
+//! an unknown agent, a revoked one) and refused ticket redemptions (unknown, used,
+//! expired tickets, no session). Refusals of a usable agent's assertions keep a row each
+//! (the alerts count them per agent).
 //!
 //! The map holds at most [`MAX_ADDRESSES`]; refusals from addresses beyond them are
-//! counted together in one row without an address.
+//! counted together in one row per method without an address.
 
 use crate::audit::{Entry, Method};
 use std::collections::BTreeMap;
@@ -43,8 +45,8 @@ impl Count {
 
     /// The audit row: the most frequent reason as its outcome (of equals, the last by
     /// name), every reason's count in `detail`.
-    fn entry(&self, remote: Option<String>) -> Entry {
-        let mut entry = Entry::new(Method::Card);
+    fn entry(&self, method: Method, remote: Option<String>) -> Entry {
+        let mut entry = Entry::new(method);
         entry.remote = remote;
         entry.outcome = self
             .by_code
@@ -57,8 +59,12 @@ impl Count {
             .iter()
             .map(|(code, count)| format!("{code} {count}"))
             .collect();
+        let from = match method {
+            Method::Card => " from agents not enrolled",
+            _ => "",
+        };
         let mut detail = format!(
-            "{} refused within {EVERY_SECS} s from agents not enrolled: {}",
+            "{} refused within {EVERY_SECS} s{from}: {}",
             self.total(),
             reasons.join(", ")
         );
@@ -76,9 +82,9 @@ impl Count {
 
 #[derive(Debug, Default)]
 struct Counts {
-    by_address: BTreeMap<String, Count>,
+    by_address: BTreeMap<(Method, String), Count>,
     /// Addresses beyond [`MAX_ADDRESSES`], and requests without one.
-    others: Count,
+    others: BTreeMap<Method, Count>,
 }
 
 /// The counts since the last flush, shared by every clone of the verifier.
@@ -88,20 +94,33 @@ pub struct Strangers {
 }
 
 impl Strangers {
-    /// Counts one refusal under `code` from `remote`; `agent` is a revoked agent's id.
+    /// Counts one refused card login under `code` from `remote`; `agent` is a revoked
+    /// agent's id.
     pub fn count(&self, remote: Option<&str>, code: ServerErrorCode, agent: Option<&str>) {
+        self.count_refusal(Method::Card, remote, code, agent);
+    }
+
+    /// Counts one refusal of `method` under `code` from `remote`.
+    pub fn count_refusal(
+        &self,
+        method: Method,
+        remote: Option<&str>,
+        code: ServerErrorCode,
+        agent: Option<&str>,
+    ) {
         let mut counts = self.lock();
         let counts = &mut *counts;
-        let count = match remote {
-            Some(remote) if counts.by_address.contains_key(remote) => {
-                counts.by_address.get_mut(remote)
-            }
-            Some(remote) if counts.by_address.len() < MAX_ADDRESSES => {
-                Some(counts.by_address.entry(remote.to_owned()).or_default())
+        let key = remote.map(|remote| (method, remote.to_owned()));
+        let count = match key {
+            Some(key) if counts.by_address.contains_key(&key) => counts.by_address.get_mut(&key),
+            Some(key) if counts.by_address.len() < MAX_ADDRESSES => {
+                Some(counts.by_address.entry(key).or_default())
             }
             _ => None,
         };
-        count.unwrap_or(&mut counts.others).add(code, agent);
+        count
+            .unwrap_or_else(|| counts.others.entry(method).or_default())
+            .add(code, agent);
     }
 
     /// The addresses counted apart now.
@@ -116,11 +135,14 @@ impl Strangers {
         let mut entries: Vec<Entry> = counts
             .by_address
             .into_iter()
-            .map(|(remote, count)| count.entry(Some(remote)))
+            .map(|((method, remote), count)| count.entry(method, Some(remote)))
             .collect();
-        if counts.others.total() > 0 {
-            entries.push(counts.others.entry(None));
-        }
+        entries.extend(
+            counts
+                .others
+                .into_iter()
+                .map(|(method, count)| count.entry(method, None)),
+        );
         entries
     }
 
@@ -166,6 +188,27 @@ mod tests {
         assert_eq!(first.agent_id.as_deref(), Some("agent-1"));
         assert_eq!(refusals_in(&rows[1]), Some(1));
         assert!(strangers.take().is_empty(), "counted anew after a flush");
+    }
+
+    #[test]
+    fn each_method_has_its_own_row() {
+        let strangers = Strangers::default();
+        strangers.count(Some("192.0.2.7"), C::UnknownAgent, None);
+        for _ in 0..3 {
+            strangers.count_refusal(Method::Ticket, Some("192.0.2.7"), C::UnknownTicket, None);
+        }
+        let rows = strangers.take();
+        assert_eq!(rows.len(), 2);
+        let ticket = rows
+            .iter()
+            .find(|row| row.method == Method::Ticket)
+            .unwrap();
+        assert_eq!(ticket.outcome, "UNKNOWN_TICKET");
+        assert_eq!(refusals_in(ticket), Some(3));
+        assert_eq!(
+            ticket.detail.as_deref(),
+            Some("3 refused within 60 s: UNKNOWN_TICKET 3")
+        );
     }
 
     #[test]

@@ -68,8 +68,9 @@ fn bad_origin() -> ApiError {
     )
 }
 
-/// Redeems the ticket for the calling front end, and audits the attempt (as a ticket
-/// redemption, with the reason code when refused).
+/// Redeems the ticket for the calling front end, and audits the attempt as a ticket
+/// redemption: a row when redeemed; a refusal (anyone may send anything, however often)
+/// is counted for the minute's row of its address ([`crate::card_login::strangers`]).
 pub async fn redeem(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -79,15 +80,20 @@ pub async fn redeem(
     let redeemed = redeem_for(&state, &headers, &request.ticket).await;
     let mut entry = audit::Entry::new(audit::Method::Ticket);
     entry.remote = client.text();
+    state.metrics.login(entry.method, redeemed.is_ok());
     match &redeemed {
         Ok(who) => {
             entry.set_outcome(Ok(()));
             entry.username = Some(who.username.clone());
+            audit::record(&state.pool, &entry, crate::now()).await?;
         }
-        Err(error) => entry.set_outcome(Err(error.code)),
+        Err(error) => state.verifier.strangers().count_refusal(
+            entry.method,
+            entry.remote.as_deref(),
+            error.code,
+            None,
+        ),
     }
-    state.metrics.login(entry.method, redeemed.is_ok());
-    audit::record(&state.pool, &entry, crate::now()).await?;
     redeemed.map(Json)
 }
 

@@ -80,6 +80,17 @@ fn refused(refusal: Option<TicketRefusal>) -> Reply {
     )
 }
 
+/// A refused redemption: counted for the minute's audit row of its address
+/// ([`crate::card_login::strangers`]), not a row of its own, since anyone may send any
+/// ticket, however often.
+fn count_refusal(state: &AppState, entry: &audit::Entry, code: ServerErrorCode) {
+    state.metrics.login(Method::Ticket, false);
+    state
+        .verifier
+        .strangers()
+        .count_refusal(Method::Ticket, entry.remote.as_deref(), code, None);
+}
+
 /// A ticket's redemption, audited and counted as a login.
 async fn record(state: &AppState, entry: &audit::Entry, now: i64) -> Result<(), sqlx::Error> {
     state
@@ -99,8 +110,7 @@ pub async fn complete(
     let mut entry = audit::Entry::new(Method::Ticket);
     entry.remote = client.text();
     let Some(session) = current else {
-        entry.set_outcome(Err(ServerErrorCode::NoSession));
-        record(&state, &entry, now).await?;
+        count_refusal(&state, &entry, ServerErrorCode::NoSession);
         return Ok(refused(None));
     };
     let redeemed = tickets::redeem(
@@ -151,13 +161,11 @@ pub async fn complete(
             grant: Grant::LaserIdMissing,
             ..
         }) => {
-            entry.set_outcome(Err(ServerErrorCode::UnknownTicket));
-            record(&state, &entry, now).await?;
+            count_refusal(&state, &entry, ServerErrorCode::UnknownTicket);
             Ok(refused(Some(TicketRefusal::Unknown)))
         }
         Err(refusal) => {
-            entry.set_outcome(Err(refusal.code()));
-            record(&state, &entry, now).await?;
+            count_refusal(&state, &entry, refusal.code());
             Ok(refused(Some(refusal)))
         }
     }

@@ -18,6 +18,9 @@ pub const SITE: &str = "https://sso.example.go.th";
 pub struct Browser {
     pub router: axum::Router,
     pub pool: db::Pool,
+    /// The card logins' verifier of the router's state: its counted refusals are written
+    /// to the audit log before [`Browser::outcomes`] reads it.
+    pub verifier: thaiid_server::card_login::Verifier,
     pub cookie: Option<String>,
     pub seeded: demo::Seeded,
     pub otp_key: OtpKey,
@@ -69,9 +72,10 @@ pub async fn browser_with_key(db: &TestDb, otp_key: OtpKey, card_key: CardKey) -
     let seeded = demo::seed(&db.pool, &otp_key, &card_key, thaiid_server::now())
         .await
         .unwrap();
-    let state = AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone());
+    let state = AppState::new(db.pool.clone(), SITE, otp_key.clone(), card_key.clone()).unwrap();
     Browser {
-        router: thaiid_server::app::router(state.unwrap()),
+        verifier: state.verifier.clone(),
+        router: thaiid_server::app::router(state),
         pool: db.pool.clone(),
         cookie: None,
         peer: None,
@@ -164,7 +168,13 @@ impl Browser {
             .await
     }
 
+    /// The outcomes of the newest audit rows of `method`, after the refusals counted so far
+    /// are written (one row per address: [`thaiid_server::card_login::strangers`]).
     pub async fn outcomes(&self, method: audit::Method) -> Vec<String> {
+        self.verifier
+            .audit_strangers(thaiid_server::now())
+            .await
+            .unwrap();
         let mut rows = audit::recent(&self.pool, 100).await.unwrap();
         rows.retain(|row| row.entry.method == method);
         rows.into_iter().map(|row| row.entry.outcome).collect()
