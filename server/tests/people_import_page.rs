@@ -1,4 +1,4 @@
-//! The console's upload of the HR export (`/admin/people/import`, SPEC §7b): helpdesk
+//! The console's upload of the HR export (`/admin/people-import`, SPEC §7b): helpdesk
 //! and admin only, the CSRF token checked before anything is imported, a bounded body, and
 //! the per-row report shown, audited with the console user's name. Synthetic people only.
 
@@ -31,7 +31,7 @@ async fn upload(b: &mut Browser, csrf: Option<&str>, csv: &str) -> Page {
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hr.csv\"\r\n\
          Content-Type: text/csv\r\n\r\n{csv}\r\n--{BOUNDARY}--\r\n"
     ));
-    let request = Request::post("/admin/people/import")
+    let request = Request::post("/admin/people-import")
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -64,7 +64,7 @@ async fn the_upload_is_the_helpdesks_and_checks_its_csrf(db: TestDb) {
     let mut b = signed_in(&db, None).await;
     let csrf = b.get("/systems").await.csrf();
     assert_eq!(
-        b.get("/admin/people/import").await.status,
+        b.get("/admin/people-import").await.status,
         StatusCode::FORBIDDEN
     );
     let refused = upload(&mut b, Some(&csrf), HR_EXPORT).await;
@@ -83,8 +83,15 @@ async fn the_upload_is_the_helpdesks_and_checks_its_csrf(db: TestDb) {
     roles::grant(&db.pool, demo::USERNAME, &Role::Helpdesk, audit::CLI, 0)
         .await
         .unwrap();
-    let form = b.get("/admin/people/import").await;
+    let form = b.get("/admin/people-import").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    // The upload's path is no person's: someone whose user name is `import` has a page.
+    thaiid_server::users::add(&db.pool, "import", "นำเข้า ทดสอบ", None, 0)
+        .await
+        .unwrap();
+    let person = b.get("/admin/people/import").await;
+    assert_eq!(person.status, StatusCode::OK, "{}", person.body);
+    assert!(person.body.contains("นำเข้า ทดสอบ"), "{}", person.body);
     assert!(form.body.contains(r#"enctype="multipart/form-data""#));
     assert!(form.body.contains(r#"name="file""#));
     assert!(
@@ -97,7 +104,7 @@ async fn the_upload_is_the_helpdesks_and_checks_its_csrf(db: TestDb) {
         assert!(stale.body.contains("แบบฟอร์มนี้หมดอายุ"), "{}", stale.body);
     }
     // From another site: refused by the site's guard.
-    let request = Request::post("/admin/people/import")
+    let request = Request::post("/admin/people-import")
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -112,7 +119,7 @@ async fn the_upload_is_the_helpdesks_and_checks_its_csrf(db: TestDb) {
 
     // Not a file upload; a file over the limit: the form again, with the reason.
     let csrf = form.csrf();
-    let not_multipart = b.post("/admin/people/import", &[("csrf", &csrf)]).await;
+    let not_multipart = b.post("/admin/people-import", &[("csrf", &csrf)]).await;
     assert_eq!(not_multipart.status, StatusCode::BAD_REQUEST);
     assert!(
         not_multipart.body.contains("Choose a file"),
@@ -128,7 +135,7 @@ async fn the_upload_is_the_helpdesks_and_checks_its_csrf(db: TestDb) {
 
 async fn the_upload_shows_each_rows_outcome(db: TestDb) {
     let mut b = signed_in(&db, Some(Role::Helpdesk)).await;
-    let csrf = b.get("/admin/people/import").await.csrf();
+    let csrf = b.get("/admin/people-import").await.csrf();
     let done = upload(&mut b, Some(&csrf), HR_EXPORT).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     for shown in [

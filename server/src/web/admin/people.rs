@@ -75,7 +75,7 @@ fn pager(query: &str, number: u32, more: bool) -> String {
     format!(r#"<p class="pager">หน้า {number} {links}</p>"#)
 }
 
-const CREATE_FORM: &str = r#"<p><a href="/admin/people/import" id="import-link">นำเข้าบุคลากรจากไฟล์ของฝ่ายบุคคล (CSV) <span lang="en">(import people from the HR export)</span></a></p>
+const CREATE_FORM: &str = r#"<p><a href="/admin/people-import" id="import-link">นำเข้าบุคลากรจากไฟล์ของฝ่ายบุคคล (CSV) <span lang="en">(import people from the HR export)</span></a></p>
 <h2>เพิ่มบุคลากร <span lang="en">(create a person)</span></h2>
 <form method="post" action="/admin/people" id="person-create">
 {csrf}

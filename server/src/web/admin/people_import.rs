@@ -1,4 +1,4 @@
-//! `/admin/people/import` (helpdesk and admin): the HR export uploaded as a file and
+//! `/admin/people-import` (helpdesk and admin): the HR export uploaded as a file and
 //! imported by [`crate::import`], as `thaiid-server user import` does, audited with the
 //! console user's name; the page answers each row's outcome.
 //!
@@ -19,7 +19,7 @@ use axum::routing::post;
 use axum::Router;
 use std::time::Duration;
 
-pub const PATH: &str = "/admin/people/import";
+pub const PATH: &str = "/admin/people-import";
 /// The largest file the page takes: some 50,000 people (larger: the command line).
 pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// 8 MiB in this time needs about 1.2 Mbit/s.
@@ -53,7 +53,7 @@ Up to {mib} MiB; larger files with <code>thaiid-server user import</code>.</p>
     )
 }
 
-/// `GET /admin/people/import`.
+/// `GET /admin/people-import`.
 pub async fn show(console: Console) -> Reply {
     if !console.helps() {
         return console.refuse();
@@ -80,7 +80,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, MultipartError>
     Ok(upload)
 }
 
-/// `POST /admin/people/import`: import the file as this console user; the report.
+/// `POST /admin/people-import`: import the file as this console user; the report.
 async fn upload(
     State(state): State<AppState>,
     console: Console,
