@@ -134,26 +134,13 @@ pub async fn create_anonymous(
     per_address: usize,
     now: i64,
 ) -> Result<(Session, String), sqlx::Error> {
-    let remote = client.map(address_key);
+    // Counted as the guessing limits count an address: IPv4 whole, IPv6 by its /64.
+    let remote = client.map(|address| crate::throttle::address_text(Some(address)));
     let created = insert(pool, None, remote.as_deref(), now).await?;
     if let Some(remote) = remote {
         end_beyond(pool, &remote, &created.0.id_hash, per_address).await?;
     }
     Ok(created)
-}
-
-/// How sessions count an address: IPv4 whole, IPv6 by its /64.
-pub fn address_key(address: IpAddr) -> String {
-    match address {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let [a, b, c, d, ..] = v6.segments();
-                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
-            }
-        },
-    }
 }
 
 /// The wall clock in microseconds: what orders one address's sessions.
